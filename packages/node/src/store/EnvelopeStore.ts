@@ -1,0 +1,60 @@
+// The node's durable storage of envelopes. Two implementations (SQLite, PostgreSQL) pass one conformance suite.
+
+export interface Envelope {
+  contentTopic: string;
+  /** The sender's timestamp, stored exactly as published. */
+  timestampNs: bigint;
+  message: Uint8Array;
+}
+
+export interface StoredEnvelope extends Envelope {
+  /** sha256(contentTopic || message): the envelope's identity for dedupe and cursors. */
+  digest: Uint8Array;
+}
+
+export interface IndexCursor {
+  digest: Uint8Array;
+  senderTimeNs: bigint;
+}
+
+export type SortDirection = "ascending" | "descending";
+
+export interface EnvelopeQuery {
+  topic: string;
+  /** Inclusive bounds on timestampNs; absent means unbounded. */
+  startTimeNs?: bigint;
+  endTimeNs?: bigint;
+  /** Page size, already validated (1..max). */
+  limit: number;
+  direction: SortDirection;
+  /** Return only envelopes strictly after this one in the requested direction. */
+  cursor?: IndexCursor;
+}
+
+export interface EnvelopePage {
+  envelopes: StoredEnvelope[];
+  /** The last envelope of a full page; absent on a short page. */
+  cursor?: IndexCursor;
+}
+
+export interface ReplicationPage {
+  envelopes: StoredEnvelope[];
+  /** Pass as `afterSequence` to continue; equals the input when there was nothing new. */
+  nextSequence: bigint;
+}
+
+export interface EnvelopeStore {
+  /**
+   * Stores envelopes atomically; resolves only after they are durably committed. An envelope whose digest is
+   * already stored is skipped. Resolves to the envelopes that were new, in input order.
+   */
+  append(envelopes: StoredEnvelope[]): Promise<StoredEnvelope[]>;
+
+  /** One page of a topic, ordered by timestampNs then arrival order (both reversed for descending). */
+  query(query: EnvelopeQuery): Promise<EnvelopePage>;
+
+  /** Envelopes in local arrival order after a sequence number, for peers catching up. */
+  readSince(afterSequence: bigint, limit: number): Promise<ReplicationPage>;
+
+  close(): Promise<void>;
+}
