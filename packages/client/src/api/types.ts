@@ -1,0 +1,62 @@
+// The contract between the client's transport (src/api) and the layers above it (keystore, conversations).
+
+export interface Envelope {
+  contentTopic: string;
+  timestampNs: bigint;
+  message: Uint8Array;
+}
+
+export interface Cursor {
+  digest: Uint8Array;
+  senderTimeNs: bigint;
+}
+
+export type SortDirection = "ascending" | "descending";
+
+export interface QueryParams {
+  contentTopic: string;
+  startTimeNs?: bigint;
+  endTimeNs?: bigint;
+  /** Page size sent to the node (1..100); defaults to 100. */
+  pageSize?: number;
+  /** Defaults to "ascending". */
+  direction?: SortDirection;
+  cursor?: Cursor;
+}
+
+export interface QueryPage {
+  envelopes: Envelope[];
+  cursor?: Cursor;
+}
+
+export interface SubscribeOptions {
+  /** Called each time the connection drops, before the subscription reconnects and fills the gap. */
+  onConnectionLost?: (error: unknown) => void;
+  /** Deliver only envelopes with timestampNs >= this (used to resume after the last delivered envelope). */
+  startTimeNs?: bigint;
+  signal?: AbortSignal;
+}
+
+/**
+ * A live subscription: an async iterator of envelopes that never misses one and never yields one twice.
+ * On a dropped connection it reconnects, queries the gap since the last delivered envelope, then goes on.
+ * `updateTopics` changes the topic set in place (reconnecting as needed) without losing envelopes.
+ * `return()` (or `close()`) ends it.
+ */
+export interface Subscription extends AsyncIterableIterator<Envelope> {
+  updateTopics(topics: string[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface MessageApi {
+  publish(envelopes: Envelope[]): Promise<void>;
+  query(params: QueryParams): Promise<QueryPage>;
+  /** Every envelope matching params, paging with cursors until the node has no more. */
+  queryAll(params: QueryParams & { limit?: number }): Promise<Envelope[]>;
+  /** One first page per query, in request order; split into batches of at most 50 behind the scenes. */
+  batchQuery(queries: QueryParams[]): Promise<Envelope[][]>;
+  subscribe(topics: string[], options?: SubscribeOptions): Subscription;
+}
+
+/** Supplies the bearer token for publish; `refresh` asks for a new one after the node answered code 16. */
+export type AuthTokenProvider = (options: { refresh: boolean }) => Promise<string>;
