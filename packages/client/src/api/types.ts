@@ -32,7 +32,10 @@ export interface QueryPage {
 export interface SubscribeOptions {
   /** Called each time the connection drops, before the subscription reconnects and fills the gap. */
   onConnectionLost?: (error: unknown) => void;
-  /** Deliver only envelopes with timestampNs >= this (used to resume after the last delivered envelope). */
+  /**
+   * Deliver only envelopes with timestampNs >= this. When given, the first connection also queries every topic
+   * from this time, so a stream resumed after the last envelope an app saw catches up before going live.
+   */
   startTimeNs?: bigint;
   signal?: AbortSignal;
 }
@@ -44,6 +47,12 @@ export interface SubscribeOptions {
  * `return()` (or `close()`) ends it.
  */
 export interface Subscription extends AsyncIterableIterator<Envelope> {
+  /**
+   * Resolves once the node has registered the subscription, so that anything published afterwards is delivered;
+   * rejects if the subscription ends (closed, or failed for good) first. Iterating does not need to wait for it.
+   */
+  readonly ready: Promise<void>;
+  /** Resolves once the stream for the new topics is live (and the gap on old and new topics filled). */
   updateTopics(topics: string[]): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,0 +1,69 @@
+/** gRPC status codes, which the node returns as `code` in its JSON error bodies. */
+export const GrpcCode = {
+  OK: 0,
+  CANCELLED: 1,
+  UNKNOWN: 2,
+  INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
+  NOT_FOUND: 5,
+  ALREADY_EXISTS: 6,
+  PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
+  FAILED_PRECONDITION: 9,
+  ABORTED: 10,
+  OUT_OF_RANGE: 11,
+  UNIMPLEMENTED: 12,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+  DATA_LOSS: 15,
+  UNAUTHENTICATED: 16,
+} as const;
+
+export type ApiCall = "publish" | "query" | "batchQuery" | "subscribe";
+
+export interface ApiErrorInit {
+  call: ApiCall;
+  /** The gRPC status code from the error body; UNAVAILABLE for network failures; undefined if the body had none. */
+  code: number | undefined;
+  /** The node's own message (or a description of the network failure). */
+  serverMessage: string;
+  httpStatus?: number;
+  details?: unknown[];
+  /** How long the node asked us to wait before retrying (Retry-After or a RetryInfo detail). */
+  retryAfterMs?: number;
+  /** True for failures worth retrying: network errors, 5xx except 501, 408, 429, UNAVAILABLE. */
+  transient: boolean;
+  cause?: unknown;
+}
+
+/** A failed call to the node's message API. */
+export class ApiError extends Error {
+  readonly call: ApiCall;
+  readonly code: number | undefined;
+  readonly serverMessage: string;
+  readonly httpStatus: number | undefined;
+  readonly details: unknown[];
+  readonly retryAfterMs: number | undefined;
+  readonly transient: boolean;
+
+  constructor(init: ApiErrorInit) {
+    const where = [
+      init.code === undefined ? undefined : `code ${init.code}`,
+      init.httpStatus === undefined ? undefined : `HTTP ${init.httpStatus}`,
+    ].filter(Boolean);
+    super(`${init.call}: ${init.serverMessage}${where.length ? ` (${where.join(", ")})` : ""}`, { cause: init.cause });
+    this.name = "ApiError";
+    this.call = init.call;
+    this.code = init.code;
+    this.serverMessage = init.serverMessage;
+    this.httpStatus = init.httpStatus;
+    this.details = init.details ?? [];
+    this.retryAfterMs = init.retryAfterMs;
+    this.transient = init.transient;
+  }
+}
+
+/** The node answered 2xx with a body that does not follow the wire format: not worth retrying. */
+export function malformedResponse(call: ApiCall, problem: string, httpStatus?: number): ApiError {
+  return new ApiError({ call, code: undefined, serverMessage: `malformed response: ${problem}`, httpStatus, transient: false });
+}

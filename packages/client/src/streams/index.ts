@@ -1,0 +1,8 @@
+export {
+  ResumableSubscription,
+  SubscriptionClosedError,
+  type ResumableSubscriptionOptions,
+  type SubscriptionTuning,
+} from "./ResumableSubscription.js";
+export { LineDecoder, parseStreamLine, StreamDroppedError, MAX_LINE_LENGTH } from "./ndjson.js";
+export type { SubscriptionTransport } from "./transport.js";
