@@ -1,1 +1,21 @@
 export type * from "./store/EnvelopeStore.js";
+export { startNode, openConfiguredStore, type NodeComponents, type RunningNode } from "./server.js";
+export {
+  parseCommandLine,
+  defaultConfig,
+  describeStorage,
+  ConfigError,
+  USAGE,
+  type NodeConfig,
+  type StorageConfig,
+} from "./config.js";
+export { EnvelopeIngest, isEphemeralTopic, type EnvelopeOrigin, type Relay, type IngestResult } from "./ingest.js";
+export { SubscriptionHub, SUBSCRIBE_ALL_PREFIX, type EnvelopeListener, type Unsubscribe } from "./hub.js";
+export { Authenticator, authorizeTopic, topicOwner, systemClock, type Clock, type AuthenticatedCaller } from "./auth.js";
+export { ApiError, GrpcCode, httpStatusOfCode, invalidArgument } from "./errors.js";
+export { createJsonLogger, silentLogger, type Logger, type LogLevel, type LogFields } from "./log.js";
+export { SqliteEnvelopeStore, openSqliteStore } from "./store/sqlite.js";
+export { envelopeDigest, withDigest } from "./store/digest.js";
+export { MAX_MESSAGE_BYTES, MAX_TOPIC_BYTES, MAX_PAGE_SIZE, MAX_BATCH_QUERIES, DEFAULT_PAGE_SIZE } from "./http/codec.js";
+export { MessageApi, API_PATHS, normalizePath, type ApiHooks, type ApiDependencies } from "./http/api.js";
+export type { ParsedQuery } from "./http/codec.js";

@@ -1,2 +1,85 @@
 #!/usr/bin/env node
-console.error("xmtp-node: not implemented yet"); process.exit(1);
+// xmtp-node: parses flags and environment, starts the node, logs JSON lines, stops cleanly on SIGTERM/SIGINT.
+import { ConfigError, USAGE, describeStorage, parseCommandLine } from "./config.js";
+import { createJsonLogger } from "./log.js";
+import { startNode } from "./server.js";
+import { runAuthzCommand } from "./security/authzCommand.js";
+
+async function main(): Promise<number | undefined> {
+  if (process.argv[2] === "authz") {
+    return runAuthzCommand(process.argv.slice(3), process.env, {
+      stdout: (text) => process.stdout.write(text),
+      stderr: (text) => process.stderr.write(text),
+    });
+  }
+  let parsed;
+  try {
+    parsed = parseCommandLine(process.argv.slice(2), process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`xmtp-node: ${error.message}\nRun "xmtp-node --help" for the options.\n`);
+    return 2;
+  }
+  if (parsed.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const { config } = parsed;
+  const logger = createJsonLogger({ level: config.logLevel });
+  process.on("uncaughtException", (error) => {
+    logger.error("uncaught exception", { error });
+    process.exit(1);
+  });
+  process.on("unhandledRejection", (error) => {
+    logger.error("unhandled rejection", { error });
+    process.exit(1);
+  });
+
+  // Handlers go in before the "listening" line: a supervisor may signal as soon as it sees that line.
+  const starting = startNode(config, { logger });
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn("second signal, exiting at once", { signal });
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info("shutting down", { signal });
+    starting
+      .then((node) => node.close())
+      .then(
+        () => {
+          logger.info("stopped");
+          process.exit(0);
+        },
+        (error) => {
+          logger.error("shutdown failed", { error });
+          process.exit(1);
+        },
+      );
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+
+  const node = await starting;
+  logger.info("listening", {
+    url: node.url,
+    host: node.host,
+    port: node.port,
+    storage: describeStorage(config.storage),
+    dataDir: config.dataDir,
+  });
+  return undefined;
+}
+
+main().then(
+  (exitCode) => {
+    if (exitCode !== undefined) process.exitCode = exitCode;
+  },
+  (error) => {
+    process.stdout.write(
+      JSON.stringify({ time: new Date().toISOString(), level: "error", msg: "failed to start", error: String(error?.message ?? error) }) + "\n",
+    );
+    process.exit(1);
+  },
+);

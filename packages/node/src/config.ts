@@ -1,0 +1,269 @@
+// The node's whole configuration, built once from command-line flags and environment variables.
+// Nothing else in the node reads process.env or process.argv.
+import { isAbsolute, join, resolve } from "node:path";
+import { LOG_LEVELS, type LogLevel } from "./log.js";
+import type { SecurityConfig } from "./security/limits.js";
+import { SECURITY_FLAG_ENV, SECURITY_USAGE, parseSecurityFlags, type SecurityFlagName } from "./security/flags.js";
+
+export type StorageConfig =
+  | { kind: "sqlite"; path: string; synchronous: "full" | "normal" }
+  | { kind: "postgres"; url: string };
+
+export interface NodeConfig {
+  /** Interface the HTTP API binds to. */
+  host: string;
+  /** HTTP port; 0 picks any free port. */
+  port: number;
+  /** Directory for node state (the SQLite database by default; the relay keeps its key here too). */
+  dataDir: string;
+  storage: StorageConfig;
+  p2p: {
+    /** libp2p listen port; absent means the relay is off. 0 picks any free port. */
+    port?: number;
+    host: string;
+    /** Static peers as multiaddrs, in the order given. */
+    peers: string[];
+    /** Period of the anti-entropy catch-up pass with every connected peer; 0 turns the periodic pass off. */
+    syncIntervalMs: number;
+  };
+  logLevel: LogLevel;
+  http: {
+    /** Interval between `{"result":{}}` keep-alive lines on streams (the SDK's fetch drops streams idle 300 s). */
+    streamKeepAliveMs: number;
+    /** A stream whose unsent output exceeds this is ended with an error line (slow or stalled reader). */
+    maxStreamBufferBytes: number;
+    /** Request bodies above this are refused with 413 without being buffered. */
+    maxBodyBytes: number;
+    /** After SIGTERM, in-flight requests get this long before their connections are cut. */
+    shutdownGraceMs: number;
+  };
+  /** Access control, rate limits and abuse limits (src/security). */
+  security: SecurityConfig;
+}
+
+export const DEFAULTS = {
+  port: 5555,
+  host: "0.0.0.0",
+  dataDir: "./data",
+  sqliteFile: "xmtp.sqlite3",
+  p2pHost: "0.0.0.0",
+  syncIntervalMs: 30_000,
+  logLevel: "info" as LogLevel,
+  streamKeepAliveMs: 30_000,
+  maxStreamBufferBytes: 4 * 1024 * 1024,
+  maxBodyBytes: 8 * 1024 * 1024,
+  shutdownGraceMs: 10_000,
+} as const;
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+export const USAGE = `Usage: xmtp-node [options]
+
+Runs an XMTP (v2-era) network node: the message API over HTTP/JSON with durable envelope storage.
+
+Options (each also settable by the environment variable shown; flags win):
+  --port PORT            HTTP port, 0 = any free port            (XMTP_PORT, default ${DEFAULTS.port})
+  --host HOST            HTTP bind address                       (XMTP_HOST, default ${DEFAULTS.host})
+  --data-dir DIR         directory for node data                 (XMTP_DATA_DIR, default ${DEFAULTS.dataDir})
+  --db LOCATION          storage: a SQLite file path, or a postgres://… URL
+                                                                 (XMTP_DB, default DATA_DIR/${DEFAULTS.sqliteFile})
+  --sqlite-sync MODE     SQLite synchronous mode: full | normal  (XMTP_SQLITE_SYNC, default full)
+  --p2p-port PORT        libp2p relay port; relay off unless set (XMTP_P2P_PORT)
+  --p2p-host HOST        libp2p bind address                     (XMTP_P2P_HOST, default ${DEFAULTS.p2pHost})
+  --peer MULTIADDR       static relay peer, repeatable           (XMTP_PEERS, comma-separated)
+  --sync-interval-ms N   anti-entropy catch-up period, 0 = off   (XMTP_SYNC_INTERVAL_MS, default ${DEFAULTS.syncIntervalMs})
+  --log-level LEVEL      debug | info | warn | error             (XMTP_LOG_LEVEL, default ${DEFAULTS.logLevel})
+  --stream-keepalive-ms N  keep-alive interval on streams        (XMTP_STREAM_KEEPALIVE_MS, default ${DEFAULTS.streamKeepAliveMs})
+  --max-stream-buffer-bytes N  unsent bytes before a slow stream is cut
+                                                                 (XMTP_MAX_STREAM_BUFFER_BYTES, default ${DEFAULTS.maxStreamBufferBytes})
+  --max-body-bytes N     largest accepted request body           (XMTP_MAX_BODY_BYTES, default ${DEFAULTS.maxBodyBytes})
+  -h, --help             print this help and exit
+${SECURITY_USAGE}
+Subcommand:
+  xmtp-node authz allow|deny|remove|list [ADDRESS] [--priority] [--data-dir DIR | --db URL]
+                         edit the wallet allow/deny lists (run "xmtp-node authz --help")
+`;
+
+type FlagName =
+  | "port"
+  | "host"
+  | "data-dir"
+  | "db"
+  | "sqlite-sync"
+  | "p2p-port"
+  | "p2p-host"
+  | "peer"
+  | "sync-interval-ms"
+  | "log-level"
+  | "stream-keepalive-ms"
+  | "max-stream-buffer-bytes"
+  | "max-body-bytes"
+  | SecurityFlagName;
+
+const FLAG_ENV: Record<FlagName, string> = {
+  ...SECURITY_FLAG_ENV,
+  port: "XMTP_PORT",
+  host: "XMTP_HOST",
+  "data-dir": "XMTP_DATA_DIR",
+  db: "XMTP_DB",
+  "sqlite-sync": "XMTP_SQLITE_SYNC",
+  "p2p-port": "XMTP_P2P_PORT",
+  "p2p-host": "XMTP_P2P_HOST",
+  peer: "XMTP_PEERS",
+  "sync-interval-ms": "XMTP_SYNC_INTERVAL_MS",
+  "log-level": "XMTP_LOG_LEVEL",
+  "stream-keepalive-ms": "XMTP_STREAM_KEEPALIVE_MS",
+  "max-stream-buffer-bytes": "XMTP_MAX_STREAM_BUFFER_BYTES",
+  "max-body-bytes": "XMTP_MAX_BODY_BYTES",
+};
+
+const REPEATABLE: ReadonlySet<FlagName> = new Set(["peer"]);
+
+export type ParsedCommandLine = { help: true } | { help: false; config: NodeConfig };
+
+/**
+ * Builds the configuration from argv (without the node binary and script) and an environment.
+ * Throws ConfigError naming the offending flag or variable.
+ */
+export function parseCommandLine(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  cwd: string = process.cwd(),
+): ParsedCommandLine {
+  const flags = new Map<FlagName, string[]>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "--help" || arg === "-h") return { help: true };
+    if (!arg.startsWith("--")) throw new ConfigError(`unexpected argument ${JSON.stringify(arg)}`);
+    const eq = arg.indexOf("=");
+    const name = (eq >= 0 ? arg.slice(2, eq) : arg.slice(2)) as FlagName;
+    if (!(name in FLAG_ENV)) throw new ConfigError(`unknown option --${name}`);
+    let value: string;
+    if (eq >= 0) {
+      value = arg.slice(eq + 1);
+    } else {
+      if (i + 1 >= argv.length) throw new ConfigError(`option --${name} needs a value`);
+      value = argv[++i];
+    }
+    const values = flags.get(name) ?? [];
+    if (values.length > 0 && !REPEATABLE.has(name)) throw new ConfigError(`option --${name} given more than once`);
+    values.push(value);
+    flags.set(name, values);
+  }
+
+  /** The flag's value, else the environment's (empty variables count as unset), with where it came from. */
+  const lookup = (name: FlagName): { value: string; source: string } | undefined => {
+    const fromFlag = flags.get(name);
+    if (fromFlag) return { value: fromFlag[0], source: `--${name}` };
+    const fromEnv = env[FLAG_ENV[name]];
+    if (fromEnv !== undefined && fromEnv !== "") return { value: fromEnv, source: FLAG_ENV[name] };
+    return undefined;
+  };
+  const stringOf = (name: FlagName, fallback: string): string => {
+    const found = lookup(name);
+    if (found && found.value.trim() === "") throw new ConfigError(`${found.source} must not be empty`);
+    return found ? found.value : fallback;
+  };
+  const integerOf = (name: FlagName, min: number, max: number): number | undefined => {
+    const found = lookup(name);
+    if (!found) return undefined;
+    if (!/^\d+$/.test(found.value) || Number(found.value) < min || Number(found.value) > max) {
+      throw new ConfigError(
+        `${found.source} must be an integer from ${min} to ${max}, got ${JSON.stringify(found.value)}`,
+      );
+    }
+    return Number(found.value);
+  };
+
+  const dataDir = resolve(cwd, stringOf("data-dir", DEFAULTS.dataDir));
+  const synchronous = stringOf("sqlite-sync", "full").toLowerCase();
+  if (synchronous !== "full" && synchronous !== "normal") {
+    throw new ConfigError(`${lookup("sqlite-sync")!.source} must be "full" or "normal", got ${JSON.stringify(synchronous)}`);
+  }
+  const storage = parseStorage(lookup("db"), dataDir, synchronous, cwd);
+
+  const logLevel = stringOf("log-level", DEFAULTS.logLevel) as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(`${lookup("log-level")!.source} must be one of ${LOG_LEVELS.join(", ")}, got ${JSON.stringify(logLevel)}`);
+  }
+
+  const peers = flags.get("peer") ?? (env.XMTP_PEERS ?? "").split(",").map((p) => p.trim()).filter(Boolean);
+  for (const peer of peers) {
+    if (!peer.startsWith("/")) throw new ConfigError(`--peer must be a multiaddr starting with "/", got ${JSON.stringify(peer)}`);
+  }
+
+  const config: NodeConfig = {
+    host: stringOf("host", DEFAULTS.host),
+    port: integerOf("port", 0, 65535) ?? DEFAULTS.port,
+    dataDir,
+    storage,
+    p2p: {
+      port: integerOf("p2p-port", 0, 65535),
+      host: stringOf("p2p-host", DEFAULTS.p2pHost),
+      peers,
+      syncIntervalMs: integerOf("sync-interval-ms", 0, 86_400_000) ?? DEFAULTS.syncIntervalMs,
+    },
+    logLevel,
+    http: {
+      streamKeepAliveMs: integerOf("stream-keepalive-ms", 1, 3_600_000) ?? DEFAULTS.streamKeepAliveMs,
+      maxStreamBufferBytes: integerOf("max-stream-buffer-bytes", 1024, 2 ** 31) ?? DEFAULTS.maxStreamBufferBytes,
+      maxBodyBytes: integerOf("max-body-bytes", 1024, 2 ** 31) ?? DEFAULTS.maxBodyBytes,
+      shutdownGraceMs: DEFAULTS.shutdownGraceMs,
+    },
+    security: parseSecurityFlags(lookup, (message) => new ConfigError(message)),
+  };
+  return { help: false, config };
+}
+
+function parseStorage(
+  found: { value: string; source: string } | undefined,
+  dataDir: string,
+  synchronous: "full" | "normal",
+  cwd: string,
+): StorageConfig {
+  if (!found) return { kind: "sqlite", path: join(dataDir, DEFAULTS.sqliteFile), synchronous };
+  const value = found.value.trim();
+  if (/^postgres(ql)?:\/\//i.test(value)) {
+    try {
+      new URL(value);
+    } catch {
+      throw new ConfigError(`${found.source} is not a valid PostgreSQL URL`);
+    }
+    return { kind: "postgres", url: value };
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
+    throw new ConfigError(`${found.source} must be a SQLite file path or a postgres:// URL, got another URL scheme`);
+  }
+  const path = value.startsWith("sqlite:") ? value.slice("sqlite:".length) : value;
+  if (path === "") throw new ConfigError(`${found.source} names no SQLite file`);
+  return { kind: "sqlite", path: isAbsolute(path) ? path : resolve(cwd, path), synchronous };
+}
+
+/** Where the node stores, for logs: the SQLite path, or the PostgreSQL URL without its password. */
+export function describeStorage(storage: StorageConfig): string {
+  if (storage.kind === "sqlite") return `sqlite:${storage.path}`;
+  const url = new URL(storage.url);
+  if (url.password) url.password = "***";
+  return url.toString();
+}
+
+/** A configuration for tests and embedding: loopback, any free port, the given data dir. */
+export function defaultConfig(overrides: { dataDir: string } & Partial<Omit<NodeConfig, "dataDir">>): NodeConfig {
+  const { config } = parseCommandLine([], {}) as { help: false; config: NodeConfig };
+  const dataDir = resolve(overrides.dataDir);
+  return {
+    ...config,
+    host: "127.0.0.1",
+    port: 0,
+    storage: { kind: "sqlite", path: join(dataDir, DEFAULTS.sqliteFile), synchronous: "full" },
+    ...overrides,
+    dataDir,
+    http: { ...config.http, ...overrides.http },
+    p2p: { ...config.p2p, ...overrides.p2p },
+  };
+}

@@ -1,0 +1,74 @@
+// One error type for everything the API reports to callers: a gRPC status code plus a message naming the problem.
+// Only the HTTP layer turns it into a status line and a `{code, message, details}` body.
+
+export const GrpcCode = {
+  OK: 0,
+  CANCELLED: 1,
+  UNKNOWN: 2,
+  INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
+  NOT_FOUND: 5,
+  ALREADY_EXISTS: 6,
+  PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
+  FAILED_PRECONDITION: 9,
+  ABORTED: 10,
+  OUT_OF_RANGE: 11,
+  UNIMPLEMENTED: 12,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+  DATA_LOSS: 15,
+  UNAUTHENTICATED: 16,
+} as const;
+
+export type GrpcCode = (typeof GrpcCode)[keyof typeof GrpcCode];
+
+export class ApiError extends Error {
+  constructor(
+    readonly code: GrpcCode,
+    message: string,
+    /** HTTP status to use instead of the code's usual one (e.g. 405, 413). */
+    readonly httpStatus: number = httpStatusOfCode(code),
+    readonly details: unknown[] = [],
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+export function invalidArgument(message: string): ApiError {
+  return new ApiError(GrpcCode.INVALID_ARGUMENT, message);
+}
+
+/** The grpc-gateway mapping of gRPC codes to HTTP statuses, as the reference node answers. */
+export function httpStatusOfCode(code: GrpcCode): number {
+  switch (code) {
+    case GrpcCode.OK:
+      return 200;
+    case GrpcCode.CANCELLED:
+      return 499;
+    case GrpcCode.INVALID_ARGUMENT:
+    case GrpcCode.FAILED_PRECONDITION:
+    case GrpcCode.OUT_OF_RANGE:
+      return 400;
+    case GrpcCode.DEADLINE_EXCEEDED:
+      return 504;
+    case GrpcCode.NOT_FOUND:
+      return 404;
+    case GrpcCode.ALREADY_EXISTS:
+    case GrpcCode.ABORTED:
+      return 409;
+    case GrpcCode.PERMISSION_DENIED:
+      return 403;
+    case GrpcCode.RESOURCE_EXHAUSTED:
+      return 429;
+    case GrpcCode.UNIMPLEMENTED:
+      return 501;
+    case GrpcCode.UNAVAILABLE:
+      return 503;
+    case GrpcCode.UNAUTHENTICATED:
+      return 401;
+    default:
+      return 500;
+  }
+}

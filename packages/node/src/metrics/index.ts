@@ -1,0 +1,3 @@
+export * from "./nodeMetrics.js";
+export * from "./opsRoutes.js";
+export * from "./registry.js";

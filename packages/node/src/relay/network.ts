@@ -1,0 +1,130 @@
+// The node's peer-to-peer side: a libp2p host with the Waku relay (gossipsub) and the catch-up sync protocol,
+// kept connected to the static peers. This module loads libp2p, so the node imports it lazily, only when
+// --p2p-port is given.
+import "./promiseWithResolvers.js";
+import { createLibp2p, type Libp2p } from "libp2p";
+import { tcp } from "@libp2p/tcp";
+import { noise } from "@libp2p/noise";
+import { yamux } from "@libp2p/yamux";
+import { identify } from "@libp2p/identify";
+import { gossipsub, StrictNoSign, type GossipSub } from "@libp2p/gossipsub";
+import type { Envelope, EnvelopeStore } from "../store/EnvelopeStore.js";
+import { CatchUp } from "../sync/catchUp.js";
+import { SyncServer } from "../sync/syncServer.js";
+import { SYNC_PROTOCOL } from "../sync/syncMessages.js";
+import { SyncState } from "../sync/syncState.js";
+import type { NetworkLogger } from "./logger.js";
+import { loadOrCreateNodeKey } from "./nodeKey.js";
+import { listenAddress, parsePeerAddress } from "./peerAddress.js";
+import { StaticPeers, DEFAULT_DIAL_BACKOFF, type BackoffOptions } from "./staticPeers.js";
+import { MAX_RELAYED_MESSAGE_BYTES } from "./validation.js";
+import { WakuRelay, type PeerEnvelopeSink } from "./wakuRelay.js";
+
+export const DEFAULT_SYNC_INTERVAL_MS = 30_000;
+
+export interface NetworkOptions {
+  /** Holds the node key (stable peer id) and the per-peer sync positions. */
+  dataDir: string;
+  listenHost: string;
+  /** 0 picks a free port. */
+  listenPort: number;
+  /** --peer values: multiaddrs with or without /p2p/<id>. */
+  peers: string[];
+  store: Pick<EnvelopeStore, "readSince">;
+  /** Receives envelopes from peers (relay and catch-up) with origin "peer". */
+  ingest: PeerEnvelopeSink;
+  logger: NetworkLogger;
+  /** Anti-entropy period in ms; 0 disables it (catch-up still runs on every connection). */
+  syncIntervalMs?: number;
+  syncPageSize?: number;
+  dialBackoff?: BackoffOptions;
+}
+
+export interface Network {
+  peerId: string;
+  /** Listen addresses including /p2p/<peer id>. */
+  multiaddrs: string[];
+  relay: WakuRelay;
+  catchUp: CatchUp;
+  libp2p: Libp2p<{ pubsub: GossipSub }>;
+  /** Relays envelopes that passed this node's publish checks (the node's ingest calls this for local publishes). */
+  broadcast(envelopes: readonly Envelope[]): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startNetwork(options: NetworkOptions): Promise<Network> {
+  const staticPeerAddresses = options.peers.map(parsePeerAddress);
+  const listen = listenAddress(options.listenHost, options.listenPort);
+  const { privateKey, created } = await loadOrCreateNodeKey(options.dataDir);
+  const state = await SyncState.load(options.dataDir, options.logger);
+
+  const libp2p = await createLibp2p({
+    privateKey,
+    start: false,
+    addresses: { listen: [listen] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    services: {
+      identify: identify(),
+      pubsub: gossipsub({
+        globalSignaturePolicy: StrictNoSign,
+        fallbackToFloodsub: false,
+        allowPublishToZeroTopicPeers: true,
+        ignoreDuplicatePublishError: true,
+        // Room for one 1 MiB envelope plus the WakuMessage and RPC framing.
+        maxInboundDataLength: 2 * MAX_RELAYED_MESSAGE_BYTES,
+      }),
+    },
+  });
+  WakuRelay.useWakuProtocol(libp2p.services.pubsub);
+
+  const relay = new WakuRelay(libp2p.services.pubsub, options.ingest, options.logger);
+  const syncServer = new SyncServer(options.store, options.logger);
+  const catchUp = new CatchUp({
+    openStream: (peer) => libp2p.dialProtocol(peer, SYNC_PROTOCOL),
+    sink: options.ingest,
+    state,
+    logger: options.logger,
+    intervalMs: options.syncIntervalMs ?? DEFAULT_SYNC_INTERVAL_MS,
+    pageSize: options.syncPageSize,
+  });
+  const staticPeers = new StaticPeers(libp2p, staticPeerAddresses, options.logger, options.dialBackoff ?? DEFAULT_DIAL_BACKOFF);
+
+  libp2p.addEventListener("peer:identify", (event) => {
+    if (event.detail.protocols.includes(SYNC_PROTOCOL)) catchUp.peerAvailable(event.detail.peerId);
+  });
+  libp2p.addEventListener("peer:disconnect", (event) => catchUp.peerGone(event.detail));
+
+  await libp2p.handle(SYNC_PROTOCOL, syncServer.handle);
+  await libp2p.start();
+  relay.start();
+  catchUp.start();
+  staticPeers.start();
+
+  const peerId = libp2p.peerId.toString();
+  const multiaddrs = libp2p.getMultiaddrs().map((address) => address.toString());
+  options.logger.info("relay listening", { peerId, multiaddrs, newPeerId: created, staticPeers: options.peers });
+
+  let stopping: Promise<void> | undefined;
+  return {
+    peerId,
+    multiaddrs,
+    relay,
+    catchUp,
+    libp2p,
+    broadcast: (envelopes) => relay.broadcast(envelopes),
+    stop() {
+      stopping ??= (async () => {
+        await staticPeers.stop();
+        // Stopping libp2p aborts the streams of pulls still running, so they end quickly; wait for them after.
+        const pullsFinished = catchUp.stop();
+        await relay.stop();
+        syncServer.abortAll();
+        await libp2p.stop();
+        await pullsFinished;
+      })();
+      return stopping;
+    },
+  };
+}

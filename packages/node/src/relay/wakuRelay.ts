@@ -1,0 +1,167 @@
+// Waku v2 relay of XMTP envelopes over gossipsub: one pubsub topic, each envelope carried as an unsigned
+// WakuMessage. Envelopes published locally are broadcast; envelopes from peers are validated, then handed to the
+// node's ingest exactly like a local publish (stored once by digest, streamed to subscribers).
+import "./promiseWithResolvers.js";
+import { TopicValidatorResult, type GossipSub, type Message } from "@libp2p/gossipsub";
+import type { PeerId } from "@libp2p/interface";
+import type { Envelope } from "../store/EnvelopeStore.js";
+import { decodeWakuMessage, encodeWakuMessage } from "./wakuMessage.js";
+import { relayEnvelopeProblem } from "./validation.js";
+import { isEphemeralTopic } from "../ingest.js";
+import { ThrottledWarning, type NetworkLogger } from "./logger.js";
+
+export const WAKU_RELAY_PROTOCOL = "/vac/waku/relay/2.0.0";
+export const WAKU_PUBSUB_TOPIC = "/waku/2/default-waku/proto";
+
+/** Where envelopes received from peers go: the node's ingest pipeline with origin "peer". */
+export interface PeerEnvelopeSink {
+  ingest(envelopes: readonly Envelope[], origin: "peer"): Promise<unknown>;
+}
+
+/**
+ * Relayed envelopes waiting for the store beyond this many are dropped (and logged): a peer flooding faster than the
+ * store can write must not exhaust memory, and catch-up sync fetches whatever was dropped.
+ */
+const MAX_PENDING_ENVELOPES = 10_000;
+
+export function envelopeToWakuMessageBytes(envelope: Envelope): Uint8Array {
+  return encodeWakuMessage({
+    payload: envelope.message,
+    contentTopic: envelope.contentTopic,
+    timestamp: envelope.timestampNs,
+    ephemeral: isEphemeralTopic(envelope.contentTopic) ? true : undefined,
+  });
+}
+
+/** Decodes and validates relayed bytes; throws an Error whose message says what is wrong. */
+export function wakuMessageBytesToEnvelope(bytes: Uint8Array): Envelope {
+  const waku = decodeWakuMessage(bytes);
+  if (waku.timestamp === undefined) throw new Error("relay message has no timestamp");
+  const envelope: Envelope = { contentTopic: waku.contentTopic, timestampNs: waku.timestamp, message: waku.payload };
+  const problem = relayEnvelopeProblem(envelope);
+  if (problem) throw new Error(problem);
+  return envelope;
+}
+
+export interface WakuRelayStats {
+  broadcast: number;
+  received: number;
+  dropped: number;
+}
+
+export class WakuRelay {
+  readonly stats: WakuRelayStats = { broadcast: 0, received: 0, dropped: 0 };
+  private readonly decoded = new WeakMap<Message, Envelope>();
+  private readonly dropWarning: ThrottledWarning;
+  private pending: Envelope[] = [];
+  private flushing: Promise<void> | undefined;
+  private started = false;
+
+  constructor(
+    private readonly pubsub: GossipSub,
+    private readonly sink: PeerEnvelopeSink,
+    private readonly logger: NetworkLogger,
+  ) {
+    this.dropWarning = new ThrottledWarning(logger, "dropped relay message");
+  }
+
+  /** Gossipsub only speaks the protocols listed before libp2p starts, so call this before `libp2p.start()`. */
+  static useWakuProtocol(pubsub: GossipSub): void {
+    pubsub.protocols.splice(0, pubsub.protocols.length, WAKU_RELAY_PROTOCOL);
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.pubsub.topicValidators.set(WAKU_PUBSUB_TOPIC, this.validate);
+    this.pubsub.addEventListener("message", this.onMessage);
+    this.pubsub.subscribe(WAKU_PUBSUB_TOPIC);
+  }
+
+  async stop(): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    this.pubsub.removeEventListener("message", this.onMessage);
+    this.pubsub.topicValidators.delete(WAKU_PUBSUB_TOPIC);
+    try {
+      this.pubsub.unsubscribe(WAKU_PUBSUB_TOPIC);
+    } catch {
+      // gossipsub refuses to unsubscribe once it is stopping; nothing is left to undo then
+    }
+    while (this.flushing) await this.flushing;
+  }
+
+  /**
+   * Sends envelopes that passed this node's publish checks to the network. Never throws: the envelopes are already
+   * stored locally, and peers that miss a broadcast recover them by catch-up sync.
+   */
+  async broadcast(envelopes: readonly Envelope[]): Promise<void> {
+    if (!this.started) return;
+    await Promise.all(
+      envelopes.map(async (envelope) => {
+        const problem = relayEnvelopeProblem(envelope);
+        if (problem) {
+          this.logger.warn("not relaying envelope", { reason: problem, topic: envelope.contentTopic.slice(0, 100) });
+          return;
+        }
+        try {
+          await this.pubsub.publish(WAKU_PUBSUB_TOPIC, envelopeToWakuMessageBytes(envelope));
+          this.stats.broadcast++;
+        } catch (error) {
+          this.logger.warn("relay publish failed", { error: String(error) });
+        }
+      }),
+    );
+  }
+
+  private readonly validate = (peer: PeerId, message: Message) => {
+    try {
+      if (message.type !== "unsigned") throw new Error("relay message is signed; the Waku relay uses StrictNoSign");
+      this.decoded.set(message, wakuMessageBytesToEnvelope(message.data));
+      return TopicValidatorResult.Accept;
+    } catch (error) {
+      this.stats.dropped++;
+      this.dropWarning.warn({ peer: peer.toString(), reason: error instanceof Error ? error.message : String(error) });
+      return TopicValidatorResult.Reject;
+    }
+  };
+
+  private readonly onMessage = (event: CustomEvent<Message>) => {
+    const message = event.detail;
+    if (message.topic !== WAKU_PUBSUB_TOPIC) return;
+    let envelope = this.decoded.get(message);
+    if (!envelope) {
+      try {
+        envelope = wakuMessageBytesToEnvelope(message.data);
+      } catch {
+        return;
+      }
+    }
+    this.stats.received++;
+    if (this.pending.length >= MAX_PENDING_ENVELOPES) {
+      this.stats.dropped++;
+      this.dropWarning.warn({ reason: "store is behind; catch-up sync will fetch this envelope" });
+      return;
+    }
+    this.pending.push(envelope);
+    this.scheduleFlush();
+  };
+
+  // Envelopes arriving while a store write is in flight are written together in the next one, so a burst of relayed
+  // messages costs a few commits rather than one commit each.
+  private scheduleFlush(): void {
+    if (this.flushing) return;
+    this.flushing = (async () => {
+      while (this.pending.length > 0) {
+        const batch = this.pending;
+        this.pending = [];
+        try {
+          await this.sink.ingest(batch, "peer");
+        } catch (error) {
+          this.logger.error("storing relayed envelopes failed", { count: batch.length, error: String(error) });
+        }
+      }
+      this.flushing = undefined;
+    })();
+  }
+}

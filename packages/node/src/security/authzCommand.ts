@@ -1,0 +1,54 @@
+// `xmtp-node authz …` as a process: the node's own flags and environment (--data-dir, --db, XMTP_*) locate the
+// database exactly as they would for the node, the rest goes to the authz CLI.
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { ConfigError, parseCommandLine } from "../config.js";
+import { AUTHZ_USAGE, runAuthzCli, type AuthzCliIo } from "./authzCli.js";
+import { openAuthzStore } from "./layer.js";
+
+const AUTHZ_OWN_FLAGS = new Set(["--priority", "--json", "--help", "-h"]);
+
+/** Splits authz arguments (command, address, its own flags) from node flags (`--name value` or `--name=value`). */
+export function splitAuthzArguments(argv: readonly string[]): { authzArgs: string[]; nodeArgs: string[] } {
+  const authzArgs: string[] = [];
+  const nodeArgs: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (AUTHZ_OWN_FLAGS.has(arg) || !arg.startsWith("-")) {
+      authzArgs.push(arg);
+    } else {
+      nodeArgs.push(arg);
+      if (!arg.includes("=") && i + 1 < argv.length) nodeArgs.push(argv[++i]);
+    }
+  }
+  return { authzArgs, nodeArgs };
+}
+
+export async function runAuthzCommand(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  io: AuthzCliIo,
+): Promise<number> {
+  const { authzArgs, nodeArgs } = splitAuthzArguments(argv);
+  let parsed;
+  try {
+    parsed = parseCommandLine(nodeArgs, env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    io.stderr(`xmtp-node authz: ${error.message}\n\n${AUTHZ_USAGE}`);
+    return 2;
+  }
+  if (parsed.help) {
+    io.stdout(AUTHZ_USAGE);
+    return 0;
+  }
+  const { storage } = parsed.config;
+  return runAuthzCli(authzArgs, {
+    ...io,
+    async openStore() {
+      // Lists may be set up before the node first runs, so the data directory may not exist yet.
+      if (storage.kind === "sqlite") mkdirSync(dirname(storage.path), { recursive: true });
+      return openAuthzStore(storage);
+    },
+  });
+}

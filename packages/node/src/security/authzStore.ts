@@ -1,0 +1,65 @@
+// The persisted allow/deny lists. Both the running node and the `xmtp-node authz` CLI (another process) open the
+// same store; a version counter bumped in the same transaction as every change lets the node notice edits cheaply.
+import { InvalidAddressError, toChecksumAddress } from "@xmtp-ts/crypto";
+
+export type WalletPermission = "allow" | "deny";
+
+export interface AuthzEntry {
+  /** EIP-55 form. */
+  address: string;
+  permission: WalletPermission;
+  /** Higher rate limits; only meaningful for allowed wallets. */
+  priority: boolean;
+  updatedAtMs: number;
+}
+
+export interface AuthzChange {
+  address: string;
+  permission: WalletPermission;
+  priority?: boolean;
+}
+
+export interface AuthzStore {
+  /** A counter that grows with every change made by any process sharing the database. */
+  version(): Promise<number>;
+  list(): Promise<AuthzEntry[]>;
+  /** Inserts or replaces the entry for the address; returns it as stored. */
+  put(change: AuthzChange): Promise<AuthzEntry>;
+  /** Removes the address from both lists; false when it was on neither. */
+  remove(address: string): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export class AuthzInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "AuthzInputError";
+  }
+}
+
+/** The EIP-55 form of a wallet address given in any case, or an AuthzInputError saying what is wrong. */
+export function normalizeWalletAddress(address: unknown): string {
+  if (typeof address !== "string") throw new AuthzInputError("wallet address must be a string");
+  try {
+    return toChecksumAddress(address.trim());
+  } catch (err) {
+    if (err instanceof InvalidAddressError) {
+      throw new AuthzInputError(`${err.message} (expected 0x followed by 40 hex digits)`);
+    }
+    throw err;
+  }
+}
+
+/** Shared input checks for every AuthzStore implementation. */
+export function validateAuthzChange(change: AuthzChange): Required<AuthzChange> {
+  const address = normalizeWalletAddress(change.address);
+  if (change.permission !== "allow" && change.permission !== "deny") {
+    throw new AuthzInputError(`permission must be "allow" or "deny", got ${JSON.stringify(change.permission)}`);
+  }
+  const priority = change.priority ?? false;
+  if (typeof priority !== "boolean") throw new AuthzInputError("priority must be true or false");
+  if (priority && change.permission === "deny") {
+    throw new AuthzInputError("priority applies to allowed wallets only, not to denied ones");
+  }
+  return { address, permission: change.permission, priority };
+}

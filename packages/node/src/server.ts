@@ -1,0 +1,210 @@
+// Assembles a node from its configuration and (optionally injected) components, and runs its HTTP API.
+// Tests start nodes in-process with this; main.ts wraps it in a process with signals and logs.
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Authenticator, systemClock, type Clock } from "./auth.js";
+import { describeStorage, type NodeConfig } from "./config.js";
+import { SubscriptionHub } from "./hub.js";
+import { EnvelopeIngest } from "./ingest.js";
+import { createJsonLogger, type Logger } from "./log.js";
+import { MessageApi, type ApiHooks } from "./http/api.js";
+import type { EnvelopeStore } from "./store/EnvelopeStore.js";
+import { openSqliteStore } from "./store/sqlite.js";
+import type { Network } from "./relay/network.js";
+import { NodeMetrics, instrumentStore } from "./metrics/nodeMetrics.js";
+import { combineHooks, createSecurityHooks } from "./security/hooks.js";
+import { startSecurityLayer, type SecurityLayer } from "./security/layer.js";
+
+export interface NodeComponents {
+  /** Storage; by default opened from `config.storage`. The node closes it on close(). */
+  store: EnvelopeStore;
+  clock: Clock;
+  logger: Logger;
+  hub: SubscriptionHub;
+  authenticator: Authenticator;
+  /** Request-path extension points, run after the security layer's own. */
+  hooks: ApiHooks;
+  metrics: NodeMetrics;
+}
+
+export interface RunningNode {
+  /** Base URL for clients (`apiUrl`), e.g. http://127.0.0.1:5555. A 0.0.0.0/:: bind is reported as 127.0.0.1. */
+  url: string;
+  /** The address actually bound. */
+  host: string;
+  port: number;
+  config: NodeConfig;
+  store: EnvelopeStore;
+  hub: SubscriptionHub;
+  ingest: EnvelopeIngest;
+  authenticator: Authenticator;
+  logger: Logger;
+  server: Server;
+  api: MessageApi;
+  /** Prometheus metrics served at /metrics; components can add series or feed gauges (e.g. relayPeers.collect). */
+  metrics: NodeMetrics;
+  /** Access control (allow/deny lists), rate limits and abuse limits. */
+  security: SecurityLayer;
+  /** The libp2p relay and catch-up sync; absent unless config.p2p.port is set. */
+  network?: Network;
+  /**
+   * Registers work for close(): run after HTTP has stopped and before the store closes (e.g. stop a relay
+   * that feeds the ingest). Runs in reverse order of registration.
+   */
+  onClose(task: () => void | Promise<void>): void;
+  /**
+   * Graceful stop: refuse new connections, end streams, let in-flight requests finish (cut after
+   * config.http.shutdownGraceMs), then close the store. Safe to call twice.
+   */
+  close(): Promise<void>;
+}
+
+export async function openConfiguredStore(config: NodeConfig): Promise<EnvelopeStore> {
+  if (config.storage.kind === "sqlite") {
+    return openSqliteStore(config.storage.path, { synchronous: config.storage.synchronous });
+  }
+  // Loaded on demand so a SQLite node never loads the PostgreSQL driver.
+  const { openPostgresStore } = await import("./store/postgres.js");
+  return openPostgresStore(config.storage.url);
+}
+
+export async function startNode(config: NodeConfig, components: Partial<NodeComponents> = {}): Promise<RunningNode> {
+  const logger = components.logger ?? createJsonLogger({ level: config.logLevel });
+  const clock = components.clock ?? systemClock;
+  const metrics = components.metrics ?? new NodeMetrics();
+  const store = instrumentStore(components.store ?? (await openConfiguredStore(config)), metrics);
+  let security: SecurityLayer;
+  try {
+    security = await startSecurityLayer({ config: config.security, storage: config.storage, metrics, logger });
+  } catch (error) {
+    if (!components.store) await store.close();
+    throw error;
+  }
+  let draining = false;
+  const hub = components.hub ?? new SubscriptionHub(logger);
+  const authenticator = components.authenticator ?? new Authenticator({ clock });
+  const ingest = new EnvelopeIngest(store, hub, logger);
+  const api = new MessageApi({
+    store,
+    hub,
+    ingest,
+    authenticator,
+    logger,
+    maxBodyBytes: config.http.maxBodyBytes,
+    streamKeepAliveMs: config.http.streamKeepAliveMs,
+    maxStreamBufferBytes: config.http.maxStreamBufferBytes,
+    hooks: combineHooks(
+      createSecurityHooks({
+        guard: security.guard,
+        accessControl: security.accessControl,
+        metrics,
+        store,
+        isDraining: () => draining,
+      }),
+      components.hooks,
+    ),
+  });
+  metrics.activeStreams.collect(() => api.activeStreams);
+
+  const server = createServer({ keepAliveTimeout: 65_000 }, api.handle);
+  // Streams live indefinitely; only requests that never finish sending their headers are timed out.
+  server.requestTimeout = 0;
+  server.headersTimeout = 60_000;
+  server.on("clientError", (error, socket) => {
+    // Malformed HTTP never reaches the handler; answer it here instead of letting it bubble.
+    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");
+    logger.debug("malformed HTTP request", { error: (error as Error).message });
+  });
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(config.port, config.host, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    await security.close();
+    if (!components.store) await store.close();
+    throw error;
+  }
+  const address = server.address() as AddressInfo;
+  const urlHost = isWildcard(address.address) ? "127.0.0.1" : address.address;
+  const url = `http://${urlHost.includes(":") ? `[${urlHost}]` : urlHost}:${address.port}`;
+
+  // libp2p is imported only when the relay is on, so a node without --p2p-port never loads it.
+  let network: Network | undefined;
+  if (config.p2p.port !== undefined) {
+    try {
+      const { startNetwork } = await import("./relay/network.js");
+      network = await startNetwork({
+        dataDir: config.dataDir,
+        listenHost: config.p2p.host,
+        listenPort: config.p2p.port,
+        peers: config.p2p.peers,
+        store,
+        ingest,
+        logger: logger.child({ component: "p2p" }),
+        syncIntervalMs: config.p2p.syncIntervalMs,
+      });
+    } catch (error) {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await security.close();
+      if (!components.store) await store.close();
+      throw error;
+    }
+    ingest.addRelay(network);
+    const connectedPeers = network.libp2p;
+    metrics.relayPeers.collect(() => connectedPeers.getPeers().length);
+  }
+
+  const closeTasks: Array<() => void | Promise<void>> = [];
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      draining = true;
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      const grace = setTimeout(() => server.closeAllConnections(), config.http.shutdownGraceMs);
+      await api.shutdown();
+      // Every request has been answered and every stream ended; what is left are idle keep-alive connections,
+      // including ones a client opened without sending a request yet, which closeIdleConnections() skips.
+      server.closeAllConnections();
+      await stopped;
+      clearTimeout(grace);
+      for (const task of closeTasks.reverse()) {
+        try {
+          await task();
+        } catch (error) {
+          logger.error("close task failed", { error });
+        }
+      }
+      // After HTTP and before the store: nothing may ingest from peers into a closed store.
+      await network?.stop();
+      await security.close();
+      await store.close();
+    })());
+
+  return {
+    url,
+    host: address.address,
+    port: address.port,
+    config,
+    store,
+    hub,
+    ingest,
+    authenticator,
+    logger,
+    server,
+    api,
+    metrics,
+    security,
+    network,
+    onClose: (task) => void closeTasks.push(task),
+    close,
+  };
+}
+
+function isWildcard(address: string): boolean {
+  return address === "0.0.0.0" || address === "::" || address === "::0";
+}

@@ -1,0 +1,210 @@
+// The behaviour every EnvelopeStore must have, as one vitest suite that each implementation runs:
+//   describeEnvelopeStoreConformance("sqlite", () => openSqliteStore(path))
+// `openStore` must return a new, empty store on every call. The suite closes what it opens.
+import { afterEach, describe, expect, it } from "vitest";
+import { withDigest } from "./digest.js";
+import type { EnvelopeStore, SortDirection, StoredEnvelope } from "./EnvelopeStore.js";
+
+const encoder = new TextEncoder();
+const TOPIC = "/xmtp/0/m-conformance/proto";
+const OTHER_TOPIC = "/xmtp/0/m-other/proto";
+
+function envelope(timestampNs: bigint, text: string, contentTopic = TOPIC): StoredEnvelope {
+  return withDigest({ contentTopic, timestampNs, message: encoder.encode(text) });
+}
+
+const text = (e: { message: Uint8Array }) => new TextDecoder().decode(e.message);
+
+export function describeEnvelopeStoreConformance(name: string, openStore: () => Promise<EnvelopeStore>): void {
+  describe(`EnvelopeStore conformance: ${name}`, () => {
+    const opened: EnvelopeStore[] = [];
+    const open = async () => {
+      const store = await openStore();
+      opened.push(store);
+      return store;
+    };
+    afterEach(async () => {
+      await Promise.all(opened.splice(0).map((s) => s.close()));
+    });
+
+    /** Every envelope of the topic, by paging with `limit` in `direction`. */
+    async function pageThrough(store: EnvelopeStore, direction: SortDirection, limit: number, topic = TOPIC) {
+      const all: StoredEnvelope[] = [];
+      let cursor;
+      for (let pages = 0; pages < 1000; pages++) {
+        const page = await store.query({ topic, limit, direction, cursor });
+        all.push(...page.envelopes);
+        if (!page.cursor || page.envelopes.length === 0) return all;
+        cursor = page.cursor;
+      }
+      throw new Error("paging did not terminate");
+    }
+
+    it("appends envelopes and returns the new ones in input order", async () => {
+      const store = await open();
+      const batch = [envelope(3n, "c"), envelope(1n, "a"), envelope(2n, "b")];
+      const added = await store.append(batch);
+      expect(added.map(text)).toEqual(["c", "a", "b"]);
+      expect(await store.append([])).toEqual([]);
+    });
+
+    it("stores a duplicate (same topic and message) once, within a batch and across batches", async () => {
+      const store = await open();
+      const a = envelope(1n, "same");
+      expect((await store.append([a, { ...a }])).map(text)).toEqual(["same"]);
+      expect(await store.append([a])).toEqual([]);
+      // Same bytes on another topic is another envelope; same topic+bytes with another timestamp is a duplicate.
+      const elsewhere = envelope(1n, "same", OTHER_TOPIC);
+      const retimed = envelope(99n, "same");
+      expect((await store.append([elsewhere, retimed])).map((e) => e.contentTopic)).toEqual([OTHER_TOPIC]);
+      const page = await store.query({ topic: TOPIC, limit: 100, direction: "ascending" });
+      expect(page.envelopes).toHaveLength(1);
+      expect(page.envelopes[0].timestampNs).toBe(1n);
+    });
+
+    it("returns timestamps, bytes and digests exactly as stored, across the whole uint64 range", async () => {
+      const store = await open();
+      const stamps = [0n, 1n, 2n ** 53n + 1n, 1795659984974000000n, 2n ** 63n - 1n, 2n ** 63n, 2n ** 64n - 1n];
+      const big = new Uint8Array(1024 * 1024).map((_, i) => (i * 31) & 0xff);
+      const batch = stamps.map((t, i) => envelope(t, `stamp-${i}`));
+      batch.push(withDigest({ contentTopic: TOPIC, timestampNs: 5n, message: big }));
+      await store.append(batch);
+      const page = await store.query({ topic: TOPIC, limit: 100, direction: "ascending" });
+      expect(page.envelopes.map((e) => e.timestampNs)).toEqual([0n, 1n, 5n, ...stamps.slice(2)]);
+      const bigBack = page.envelopes.find((e) => e.message.length === big.length)!;
+      expect(Buffer.from(bigBack.message).equals(Buffer.from(big))).toBe(true);
+      for (const stored of page.envelopes) {
+        const original = batch.find((e) => Buffer.from(e.digest).equals(Buffer.from(stored.digest)))!;
+        expect(original).toBeDefined();
+        expect(stored.contentTopic).toBe(TOPIC);
+        expect(stored.timestampNs).toBe(original.timestampNs);
+        expect(Buffer.from(stored.message).equals(Buffer.from(original.message))).toBe(true);
+      }
+    });
+
+    it("orders by timestamp, ties by arrival; descending is the exact reverse (newest arrival first)", async () => {
+      const store = await open();
+      await store.append([envelope(20n, "t20-first"), envelope(10n, "t10")]);
+      await store.append([envelope(20n, "t20-second")]);
+      await store.append([envelope(30n, "t30"), envelope(20n, "t20-third")]);
+      const asc = await store.query({ topic: TOPIC, limit: 100, direction: "ascending" });
+      expect(asc.envelopes.map(text)).toEqual(["t10", "t20-first", "t20-second", "t20-third", "t30"]);
+      const desc = await store.query({ topic: TOPIC, limit: 100, direction: "descending" });
+      expect(desc.envelopes.map(text)).toEqual(["t30", "t20-third", "t20-second", "t20-first", "t10"]);
+    });
+
+    it("keeps topics apart", async () => {
+      const store = await open();
+      await store.append([envelope(1n, "mine"), envelope(2n, "theirs", OTHER_TOPIC)]);
+      const mine = await store.query({ topic: TOPIC, limit: 100, direction: "ascending" });
+      expect(mine.envelopes.map(text)).toEqual(["mine"]);
+      const none = await store.query({ topic: "/xmtp/0/m-nobody/proto", limit: 100, direction: "descending" });
+      expect(none.envelopes).toEqual([]);
+      expect(none.cursor).toBeUndefined();
+    });
+
+    it("applies inclusive start and end bounds", async () => {
+      const store = await open();
+      await store.append([10n, 20n, 30n, 40n, 50n].map((t) => envelope(t, `t${t}`)));
+      const both = await store.query({ topic: TOPIC, startTimeNs: 20n, endTimeNs: 40n, limit: 100, direction: "ascending" });
+      expect(both.envelopes.map(text)).toEqual(["t20", "t30", "t40"]);
+      const from = await store.query({ topic: TOPIC, startTimeNs: 40n, limit: 100, direction: "descending" });
+      expect(from.envelopes.map(text)).toEqual(["t50", "t40"]);
+      const until = await store.query({ topic: TOPIC, endTimeNs: 10n, limit: 100, direction: "ascending" });
+      expect(until.envelopes.map(text)).toEqual(["t10"]);
+      const empty = await store.query({ topic: TOPIC, startTimeNs: 41n, endTimeNs: 49n, limit: 100, direction: "ascending" });
+      expect(empty.envelopes).toEqual([]);
+    });
+
+    it("returns a cursor (last envelope of the page) only on a full page", async () => {
+      const store = await open();
+      await store.append([1n, 2n, 3n, 4n, 5n].map((t) => envelope(t, `p${t}`)));
+      const first = await store.query({ topic: TOPIC, limit: 2, direction: "ascending" });
+      expect(first.envelopes.map(text)).toEqual(["p1", "p2"]);
+      expect(first.cursor?.senderTimeNs).toBe(2n);
+      expect(Buffer.from(first.cursor!.digest).equals(Buffer.from(first.envelopes[1].digest))).toBe(true);
+      const second = await store.query({ topic: TOPIC, limit: 2, direction: "ascending", cursor: first.cursor });
+      expect(second.envelopes.map(text)).toEqual(["p3", "p4"]);
+      const third = await store.query({ topic: TOPIC, limit: 2, direction: "ascending", cursor: second.cursor });
+      expect(third.envelopes.map(text)).toEqual(["p5"]);
+      expect(third.cursor).toBeUndefined();
+
+      const descFirst = await store.query({ topic: TOPIC, limit: 2, direction: "descending" });
+      expect(descFirst.envelopes.map(text)).toEqual(["p5", "p4"]);
+      const descSecond = await store.query({ topic: TOPIC, limit: 2, direction: "descending", cursor: descFirst.cursor });
+      expect(descSecond.envelopes.map(text)).toEqual(["p3", "p2"]);
+
+      // A page that is exactly full carries a cursor; the page after it is empty and carries none.
+      const exact = await store.query({ topic: TOPIC, limit: 5, direction: "ascending" });
+      expect(exact.cursor).toBeDefined();
+      const after = await store.query({ topic: TOPIC, limit: 5, direction: "ascending", cursor: exact.cursor });
+      expect(after.envelopes).toEqual([]);
+      expect(after.cursor).toBeUndefined();
+    });
+
+    it("pages through timestamp ties without skipping or repeating, in both directions", async () => {
+      const store = await open();
+      // 3 distinct timestamps, 7 envelopes each, interleaved arrivals, so every page boundary falls inside a tie.
+      for (let round = 0; round < 7; round++) {
+        await store.append([envelope(300n, `c${round}`), envelope(100n, `a${round}`), envelope(200n, `b${round}`)]);
+      }
+      const expectedAsc = (await store.query({ topic: TOPIC, limit: 100, direction: "ascending" })).envelopes.map(text);
+      expect(expectedAsc).toEqual([..."abc"].flatMap((p) => [0, 1, 2, 3, 4, 5, 6].map((r) => `${p}${r}`)));
+      for (const limit of [1, 2, 3, 4, 5, 20, 21]) {
+        expect((await pageThrough(store, "ascending", limit)).map(text)).toEqual(expectedAsc);
+        expect((await pageThrough(store, "descending", limit)).map(text)).toEqual([...expectedAsc].reverse());
+      }
+    });
+
+    it("combines a cursor with time bounds", async () => {
+      const store = await open();
+      await store.append([10n, 20n, 30n, 40n, 50n, 60n].map((t) => envelope(t, `t${t}`)));
+      const bounds = { topic: TOPIC, startTimeNs: 20n, endTimeNs: 50n, limit: 2 };
+      const first = await store.query({ ...bounds, direction: "ascending" });
+      const second = await store.query({ ...bounds, direction: "ascending", cursor: first.cursor });
+      expect([...first.envelopes, ...second.envelopes].map(text)).toEqual(["t20", "t30", "t40", "t50"]);
+      const descFirst = await store.query({ ...bounds, direction: "descending" });
+      const descSecond = await store.query({ ...bounds, direction: "descending", cursor: descFirst.cursor });
+      expect([...descFirst.envelopes, ...descSecond.envelopes].map(text)).toEqual(["t50", "t40", "t30", "t20"]);
+    });
+
+    it("treats a cursor naming an unknown envelope as 'strictly after its timestamp'", async () => {
+      const store = await open();
+      await store.append([10n, 20n, 20n, 30n].map((t, i) => envelope(t, `e${i}`)));
+      const cursor = { digest: new Uint8Array(32).fill(7), senderTimeNs: 20n };
+      const asc = await store.query({ topic: TOPIC, limit: 10, direction: "ascending", cursor });
+      expect(asc.envelopes.map(text)).toEqual(["e3"]);
+      const desc = await store.query({ topic: TOPIC, limit: 10, direction: "descending", cursor });
+      expect(desc.envelopes.map(text)).toEqual(["e0"]);
+    });
+
+    it("stores everything appended concurrently, each call resolving to its own new envelopes", async () => {
+      const store = await open();
+      const calls = Array.from({ length: 50 }, (_, i) => [envelope(BigInt(i), `c${i}`), envelope(BigInt(i), "shared")]);
+      const results = await Promise.all(calls.map((batch) => store.append(batch)));
+      const sharedWinners = results.filter((added) => added.some((e) => text(e) === "shared"));
+      expect(sharedWinners).toHaveLength(1);
+      results.forEach((added, i) => expect(added.map(text)).toContain(`c${i}`));
+      const all = await pageThrough(store, "ascending", 100);
+      expect(all).toHaveLength(51);
+    });
+
+    it("lists envelopes in arrival order for replication, resuming after a sequence", async () => {
+      const store = await open();
+      await store.append([envelope(30n, "r0"), envelope(10n, "r1", OTHER_TOPIC)]);
+      await store.append([envelope(20n, "r2"), envelope(30n, "r0")]);
+      const first = await store.readSince(0n, 2);
+      expect(first.envelopes.map(text)).toEqual(["r0", "r1"]);
+      expect(first.envelopes[1].contentTopic).toBe(OTHER_TOPIC);
+      expect(first.envelopes[1].timestampNs).toBe(10n);
+      const second = await store.readSince(first.nextSequence, 2);
+      expect(second.envelopes.map(text)).toEqual(["r2"]);
+      expect(second.nextSequence > first.nextSequence).toBe(true);
+      const done = await store.readSince(second.nextSequence, 2);
+      expect(done.envelopes).toEqual([]);
+      expect(done.nextSequence).toBe(second.nextSequence);
+      await store.append([envelope(40n, "r3")]);
+      expect((await store.readSince(second.nextSequence, 10)).envelopes.map(text)).toEqual(["r3"]);
+    });
+  });
+}

@@ -1,0 +1,372 @@
+// EnvelopeStore on PostgreSQL (node-postgres Pool), for deployments that outgrow one SQLite file.
+//
+// Same behaviour as the SQLite store: order by timestamp then arrival sequence, cursor = {digest, senderTimeNs} of
+// the last envelope of a full page, dedupe by digest, append resolves after COMMIT (synchronous_commit is forced on
+// for our sessions).
+//
+// Appends are group-committed: calls that arrive while a transaction is running are written together in the next
+// one, with unnest() array inserts. Writers also take a transaction-scoped advisory lock, so sequence numbers are
+// committed in increasing order even when several node processes share the database: a replication reader
+// (readSince) that has seen sequence N can never later find a smaller sequence appear, which catch-up relies on.
+import { createHash } from "node:crypto";
+import pg from "pg";
+import type {
+  EnvelopePage,
+  EnvelopeQuery,
+  EnvelopeStore,
+  ReplicationPage,
+  StoredEnvelope,
+} from "./EnvelopeStore.js";
+
+// Postgres bigint is signed 64-bit; timestamps are uint64. Shifting by 2^63 keeps the order (as the SQLite store
+// does), so ranges and ORDER BY work on the column directly.
+const TIMESTAMP_OFFSET = 1n << 63n;
+const toColumn = (timestampNs: bigint) => (timestampNs - TIMESTAMP_OFFSET).toString();
+const fromColumn = (value: string) => BigInt(value) + TIMESTAMP_OFFSET;
+const MIN_COLUMN = toColumn(0n);
+const MAX_COLUMN = toColumn((1n << 64n) - 1n);
+// Sequence bounds no row reaches, for "no cursor" and "cursor envelope unknown".
+const BEFORE_ALL_SEQ = "-1";
+const AFTER_ALL_SEQ = ((1n << 63n) - 1n).toString();
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+/** An insert statement carries at most this many message bytes; bigger group commits use several statements. */
+const MAX_STATEMENT_BYTES = 16 * 1024 * 1024;
+const MAX_STATEMENT_ROWS = 5_000;
+
+interface Migration {
+  version: number;
+  statements: string[];
+}
+
+const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    statements: [
+      `CREATE TABLE envelopes (
+         seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+         digest bytea NOT NULL UNIQUE,
+         topic text NOT NULL,
+         timestamp_ns bigint NOT NULL,
+         message bytea NOT NULL
+       )`,
+      "CREATE INDEX envelopes_by_topic_time ON envelopes (topic, timestamp_ns, seq)",
+    ],
+  },
+];
+export const POSTGRES_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
+
+const INSERT = {
+  name: "xmtp_envelopes_insert",
+  text: `INSERT INTO envelopes (digest, topic, timestamp_ns, message)
+         SELECT digest, topic, timestamp_ns, message
+           FROM unnest($1::bytea[], $2::text[], $3::bigint[], $4::bytea[]) WITH ORDINALITY
+                AS batch(digest, topic, timestamp_ns, message, position)
+          ORDER BY position
+         ON CONFLICT (digest) DO NOTHING
+         RETURNING digest`,
+};
+
+// The cursor's arrival sequence is looked up in the same statement; an unknown cursor envelope falls back to the
+// given bound, which makes the row comparison mean "strictly after (before) its timestamp".
+const PAGE_ASCENDING = {
+  name: "xmtp_envelopes_page_asc",
+  text: `SELECT seq, digest, timestamp_ns, message FROM envelopes
+          WHERE topic = $1 AND timestamp_ns >= $2 AND timestamp_ns <= $3
+            AND (timestamp_ns, seq) > ($4::bigint,
+                 COALESCE((SELECT seq FROM envelopes WHERE digest = $5 AND timestamp_ns = $4::bigint), $6::bigint))
+          ORDER BY timestamp_ns ASC, seq ASC LIMIT $7`,
+};
+const PAGE_DESCENDING = {
+  name: "xmtp_envelopes_page_desc",
+  text: `SELECT seq, digest, timestamp_ns, message FROM envelopes
+          WHERE topic = $1 AND timestamp_ns >= $2 AND timestamp_ns <= $3
+            AND (timestamp_ns, seq) < ($4::bigint,
+                 COALESCE((SELECT seq FROM envelopes WHERE digest = $5 AND timestamp_ns = $4::bigint), $6::bigint))
+          ORDER BY timestamp_ns DESC, seq DESC LIMIT $7`,
+};
+const SINCE = {
+  name: "xmtp_envelopes_since",
+  text: "SELECT seq, digest, topic, timestamp_ns, message FROM envelopes WHERE seq > $1 ORDER BY seq LIMIT $2",
+};
+
+interface Row {
+  seq: string;
+  digest: Buffer;
+  topic?: string;
+  timestamp_ns: string;
+  message: Buffer;
+}
+
+interface PendingAppend {
+  envelopes: StoredEnvelope[];
+  resolve: (added: StoredEnvelope[]) => void;
+  reject: (error: unknown) => void;
+}
+
+export interface PostgresStoreOptions {
+  /** Pool size (default 10). */
+  maxConnections?: number;
+  /**
+   * A schema of its own (created if missing), so several nodes can share one database. Also settable as the URL
+   * parameter `?schema=name`. Default: the database's default search path (normally `public`).
+   */
+  schema?: string;
+}
+
+export class PostgresEnvelopeStore implements EnvelopeStore {
+  private pending: PendingAppend[] = [];
+  private writing: Promise<void> | undefined;
+  private closed = false;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly lockKey: string,
+  ) {}
+
+  static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresEnvelopeStore> {
+    const { connectionString, schema } = splitSchema(url, options.schema);
+    const sessionOptions = ["-c synchronous_commit=on"];
+    if (schema) sessionOptions.push(`-c search_path=${schema}`);
+    const pool = new pg.Pool({
+      connectionString,
+      max: options.maxConnections ?? 10,
+      // Durability must not depend on the server's configuration: acknowledge only after the WAL is flushed.
+      options: sessionOptions.join(" "),
+      application_name: "xmtp-ts-node",
+    });
+    // An idle client losing its connection must not crash the node; the pool replaces it.
+    pool.on("error", () => {});
+    const lockKey = advisoryLockKey(schema ?? "");
+    try {
+      await migrate(pool, schema, lockKey);
+    } catch (error) {
+      await pool.end().catch(() => {});
+      throw new Error(`opening PostgreSQL store at ${redactUrl(url)} failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    return new PostgresEnvelopeStore(pool, lockKey);
+  }
+
+  append(envelopes: StoredEnvelope[]): Promise<StoredEnvelope[]> {
+    if (this.closed) return Promise.reject(new Error("envelope store is closed"));
+    if (envelopes.length === 0) return Promise.resolve([]);
+    return new Promise((resolve, reject) => {
+      this.pending.push({ envelopes, resolve, reject });
+      this.writing ??= this.writeLoop();
+    });
+  }
+
+  private async writeLoop(): Promise<void> {
+    // Let every append of the current event-loop turn join the first transaction.
+    await new Promise((resolve) => setImmediate(resolve));
+    while (this.pending.length > 0) {
+      const batch = this.pending;
+      this.pending = [];
+      try {
+        const inserted = await this.insertBatch(batch);
+        // When the same envelope is in several calls of one batch, the earliest call is the one that added it.
+        const claimed = new Set<string>();
+        for (const call of batch) {
+          call.resolve(
+            call.envelopes.filter((envelope) => {
+              const key = digestKey(envelope.digest);
+              if (!inserted.has(key) || claimed.has(key)) return false;
+              claimed.add(key);
+              return true;
+            }),
+          );
+        }
+      } catch (error) {
+        for (const call of batch) call.reject(error);
+      }
+    }
+    this.writing = undefined;
+  }
+
+  /** One transaction for the whole batch; returns the digests (hex) that were new. */
+  private async insertBatch(batch: PendingAppend[]): Promise<Set<string>> {
+    const unique = new Map<string, StoredEnvelope>();
+    for (const call of batch) {
+      for (const envelope of call.envelopes) {
+        const key = digestKey(envelope.digest);
+        if (!unique.has(key)) unique.set(key, envelope);
+      }
+    }
+    const client = await this.pool.connect();
+    const inserted = new Set<string>();
+    try {
+      await client.query("BEGIN");
+      await client.query("SELECT pg_advisory_xact_lock($1::bigint)", [this.lockKey]);
+      for (const chunk of statementChunks([...unique.values()])) {
+        const result = await client.query<{ digest: Buffer }>({
+          ...INSERT,
+          values: [
+            chunk.map((e) => e.digest),
+            chunk.map((e) => e.contentTopic),
+            chunk.map((e) => toColumn(e.timestampNs)),
+            chunk.map((e) => e.message),
+          ],
+        });
+        for (const row of result.rows) inserted.add(row.digest.toString("hex"));
+      }
+      await client.query("COMMIT");
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => {});
+      client.release(true);
+      throw error;
+    }
+    client.release();
+    return inserted;
+  }
+
+  async query(query: EnvelopeQuery): Promise<EnvelopePage> {
+    if (this.closed) throw new Error("envelope store is closed");
+    const ascending = query.direction === "ascending";
+    const low = query.startTimeNs !== undefined ? toColumn(query.startTimeNs) : MIN_COLUMN;
+    const high = query.endTimeNs !== undefined ? toColumn(query.endTimeNs) : MAX_COLUMN;
+    let cursorTime = ascending ? low : high;
+    let cursorDigest: Uint8Array | null = null;
+    let fallbackSeq = ascending ? BEFORE_ALL_SEQ : AFTER_ALL_SEQ;
+    if (query.cursor) {
+      cursorTime = toColumn(query.cursor.senderTimeNs);
+      cursorDigest = query.cursor.digest;
+      fallbackSeq = ascending ? AFTER_ALL_SEQ : BEFORE_ALL_SEQ;
+    }
+    const result = await this.pool.query<Row>({
+      ...(ascending ? PAGE_ASCENDING : PAGE_DESCENDING),
+      values: [query.topic, low, high, cursorTime, cursorDigest, fallbackSeq, query.limit],
+    });
+    const envelopes = result.rows.map((row) => toEnvelope(row, query.topic));
+    const last = envelopes[envelopes.length - 1];
+    return {
+      envelopes,
+      cursor:
+        envelopes.length >= query.limit && last ? { digest: last.digest, senderTimeNs: last.timestampNs } : undefined,
+    };
+  }
+
+  async readSince(afterSequence: bigint, limit: number): Promise<ReplicationPage> {
+    if (this.closed) throw new Error("envelope store is closed");
+    const result = await this.pool.query<Row>({ ...SINCE, values: [afterSequence.toString(), limit] });
+    const rows = result.rows;
+    return {
+      envelopes: rows.map((row) => toEnvelope(row, row.topic!)),
+      nextSequence: rows.length > 0 ? BigInt(rows[rows.length - 1].seq) : afterSequence,
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    // Appends accepted before close still commit.
+    while (this.writing) await this.writing;
+    await this.pool.end();
+  }
+}
+
+async function migrate(pool: pg.Pool, schema: string | undefined, lockKey: string): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    // Nodes starting together against a fresh database must not both run the migrations.
+    await client.query("SELECT pg_advisory_xact_lock($1::bigint)", [lockKey]);
+    if (schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS xmtp_schema_migrations (
+         version integer PRIMARY KEY,
+         applied_at timestamptz NOT NULL DEFAULT now()
+       )`,
+    );
+    const current = await client.query<{ version: number | null }>("SELECT max(version) AS version FROM xmtp_schema_migrations");
+    const version = current.rows[0].version ?? 0;
+    if (version > POSTGRES_SCHEMA_VERSION) {
+      throw new Error(`database schema version ${version} is newer than this node understands (${POSTGRES_SCHEMA_VERSION})`);
+    }
+    for (const migration of MIGRATIONS) {
+      if (migration.version <= version) continue;
+      for (const statement of migration.statements) await client.query(statement);
+      await client.query("INSERT INTO xmtp_schema_migrations (version) VALUES ($1)", [migration.version]);
+    }
+    await client.query("COMMIT");
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/** Takes `?schema=` out of the URL (node-postgres would ignore it) and checks the name. */
+function splitSchema(url: string, explicit: string | undefined): { connectionString: string; schema?: string } {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new Error(`PostgreSQL URL ${redactUrl(url)} is not a URL; expected postgres://user:password@host:port/database`);
+  }
+  if (parsed.protocol !== "postgres:" && parsed.protocol !== "postgresql:") {
+    throw new Error(`PostgreSQL URL ${redactUrl(url)} must start with postgres:// or postgresql://`);
+  }
+  const fromUrl = parsed.searchParams.get("schema") ?? undefined;
+  parsed.searchParams.delete("schema");
+  const schema = explicit ?? fromUrl;
+  if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
+    throw new Error(`PostgreSQL schema name ${JSON.stringify(schema)} must match ${SCHEMA_NAME} (lowercase letters, digits, _)`);
+  }
+  return { connectionString: parsed.toString(), schema };
+}
+
+/**
+ * Writers of one schema serialize on pg_advisory_xact_lock(key) so sequences commit in order; the key is derived
+ * from the schema so stores in different schemas do not wait for each other.
+ */
+function advisoryLockKey(schema: string): string {
+  return createHash("sha256").update(`xmtp-ts envelopes ${schema}`).digest().readBigInt64BE(0).toString();
+}
+
+function* statementChunks(envelopes: StoredEnvelope[]): Generator<StoredEnvelope[]> {
+  let chunk: StoredEnvelope[] = [];
+  let bytes = 0;
+  for (const envelope of envelopes) {
+    if (chunk.length > 0 && (chunk.length >= MAX_STATEMENT_ROWS || bytes + envelope.message.length > MAX_STATEMENT_BYTES)) {
+      yield chunk;
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(envelope);
+    bytes += envelope.message.length;
+  }
+  if (chunk.length > 0) yield chunk;
+}
+
+function digestKey(digest: Uint8Array): string {
+  return Buffer.from(digest.buffer, digest.byteOffset, digest.byteLength).toString("hex");
+}
+
+function toEnvelope(row: Row, topic: string): StoredEnvelope {
+  return {
+    contentTopic: topic,
+    timestampNs: fromColumn(row.timestamp_ns),
+    message: asUint8Array(row.message),
+    digest: asUint8Array(row.digest),
+  };
+}
+
+function asUint8Array(buffer: Buffer): Uint8Array {
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+}
+
+/** The URL without its password, for messages and logs. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "(unparseable PostgreSQL URL)";
+  }
+}
+
+export function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<EnvelopeStore> {
+  return PostgresEnvelopeStore.open(url, options);
+}

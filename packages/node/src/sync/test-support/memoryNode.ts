@@ -1,0 +1,72 @@
+// An in-memory stand-in for the node's store and ingest, for unit tests of the relay and sync modules.
+import { toHex } from "@xmtp-ts/crypto";
+import type { Envelope, EnvelopeStore, ReplicationPage, StoredEnvelope } from "../../store/EnvelopeStore.js";
+import { envelopeDigest } from "../../store/digest.js";
+import { isEphemeralTopic } from "../../ingest.js";
+
+export function digestOf(envelope: Envelope): Uint8Array {
+  return envelopeDigest(envelope.contentTopic, envelope.message);
+}
+
+export class MemoryStore implements EnvelopeStore {
+  readonly rows: { sequence: bigint; envelope: StoredEnvelope }[] = [];
+  private readonly digests = new Set<string>();
+
+  async append(envelopes: StoredEnvelope[]): Promise<StoredEnvelope[]> {
+    const added: StoredEnvelope[] = [];
+    for (const envelope of envelopes) {
+      const key = toHex(envelope.digest);
+      if (this.digests.has(key)) continue;
+      this.digests.add(key);
+      this.rows.push({ sequence: BigInt(this.rows.length + 1), envelope });
+      added.push(envelope);
+    }
+    return added;
+  }
+
+  async query(): Promise<never> {
+    throw new Error("MemoryStore does not answer queries");
+  }
+
+  async readSince(afterSequence: bigint, limit: number): Promise<ReplicationPage> {
+    const rows = this.rows.filter((row) => row.sequence > afterSequence).slice(0, limit);
+    return {
+      envelopes: rows.map((row) => row.envelope),
+      nextSequence: rows.length > 0 ? rows[rows.length - 1].sequence : afterSequence,
+    };
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** Mirrors the node's ingest: store what is not ephemeral (once), and report what was new to listeners. */
+export class MemoryIngest {
+  readonly delivered: Envelope[] = [];
+  private waiters: (() => void)[] = [];
+
+  constructor(readonly store: MemoryStore) {}
+
+  async ingest(envelopes: readonly Envelope[], _origin: "local" | "peer"): Promise<StoredEnvelope[]> {
+    const stored = envelopes.filter((e) => !isEphemeralTopic(e.contentTopic)).map((e) => ({ ...e, digest: digestOf(e) }));
+    const added = await this.store.append(stored);
+    this.delivered.push(...added, ...envelopes.filter((e) => isEphemeralTopic(e.contentTopic)));
+    for (const wake of this.waiters.splice(0)) wake();
+    return added;
+  }
+
+  /** Resolves once `predicate` holds for the delivered envelopes (re-checked after every ingest). */
+  async until(predicate: (delivered: Envelope[]) => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!predicate(this.delivered)) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw new Error(`timed out waiting for ${what}; delivered ${this.delivered.length}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(remaining, 200));
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+}
