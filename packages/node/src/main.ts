@@ -68,6 +68,9 @@ async function main(): Promise<number | undefined> {
     port: node.port,
     storage: describeStorage(config.storage),
     dataDir: config.dataDir,
+    accessMode: config.security.accessMode,
+    rateLimits: config.security.rateLimits.enabled,
+    adminApi: config.security.adminToken !== undefined,
   });
   return undefined;
 }

@@ -63,7 +63,7 @@ export interface ApiHooks {
   /** subscribe and subscribe-all, after decoding; may return a release function, called when the stream closes. */
   beforeSubscribe?(topics: readonly string[] | "all", req: IncomingMessage): void | (() => void) | Promise<void | (() => void)>;
   /** Every answered message-API request (not streams' later life): path, HTTP status, gRPC code when refused. */
-  onResponse?(info: { path: string; status: number; code?: number; durationMs: number }): void;
+  onResponse?(info: { path: string; status: number; code?: number; durationMs: number; req: IncomingMessage }): void;
   /** A stream was ended because its reader fell too far behind. */
   onStreamCutOff?(): void;
 }
@@ -123,7 +123,7 @@ export class MessageApi {
       const path = normalizePath(req.url);
       const durationMs = performance.now() - started;
       this.deps.logger.debug("request", { requestId, method: req.method, path, status: res.statusCode, durationMs });
-      onResponse?.({ path, status: res.statusCode, code: this.refusedWith.get(res), durationMs });
+      onResponse?.({ path, status: res.statusCode, code: this.refusedWith.get(res), durationMs, req });
     });
     this.route(req, res).then(
       () => {

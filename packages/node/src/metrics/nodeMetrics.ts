@@ -16,13 +16,9 @@ export const METRIC_ENDPOINTS = [
   "metrics",
   "healthz",
   "readyz",
-  "preflight",
 ] as const;
 
 export type MetricEndpoint = (typeof METRIC_ENDPOINTS)[number] | "other";
-
-export type RateLimitName = "publish" | "read" | "subscribe";
-export type AbuseLimitName = "envelopes_per_publish" | "topics_per_query" | "topics_per_subscription" | "streams_per_ip";
 
 export class NodeMetrics {
   readonly registry = new MetricsRegistry();

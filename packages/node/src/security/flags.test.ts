@@ -29,6 +29,8 @@ describe("security flags", () => {
       "read-burst": "40",
       "subscribe-rate": "1",
       "subscribe-burst": "5",
+      "auth-failure-rate": "0.1",
+      "auth-failure-burst": "9",
       "max-envelopes-per-publish": "3",
       "max-topics-per-query": "10",
       "max-topics-per-subscription": "500",
@@ -45,6 +47,7 @@ describe("security flags", () => {
         publishPriority: { refillPerSecond: 100, capacity: 1000 },
         read: { refillPerSecond: 20, capacity: 40 },
         subscribe: { refillPerSecond: 1, capacity: 5 },
+        authFailures: { refillPerSecond: 0.1, capacity: 9 },
       },
       limits: { maxEnvelopesPerPublish: 3, maxTopicsPerQuery: 10, maxTopicsPerSubscription: 500, maxStreamsPerClient: 7 },
     });

@@ -17,6 +17,8 @@ export const SECURITY_FLAG_ENV = {
   "read-burst": "XMTP_READ_BURST",
   "subscribe-rate": "XMTP_SUBSCRIBE_RATE",
   "subscribe-burst": "XMTP_SUBSCRIBE_BURST",
+  "auth-failure-rate": "XMTP_AUTH_FAILURE_RATE",
+  "auth-failure-burst": "XMTP_AUTH_FAILURE_BURST",
   "max-envelopes-per-publish": "XMTP_MAX_ENVELOPES_PER_PUBLISH",
   "max-topics-per-query": "XMTP_MAX_TOPICS_PER_QUERY",
   "max-topics-per-subscription": "XMTP_MAX_TOPICS_PER_SUBSCRIPTION",
@@ -47,6 +49,9 @@ Security (access control, rate limits, abuse limits):
   --read-burst N         topics read in a burst                  (XMTP_READ_BURST, default ${d.rateLimits.read.capacity})
   --subscribe-rate N     subscribe requests/s per client address (XMTP_SUBSCRIBE_RATE, default ${d.rateLimits.subscribe.refillPerSecond})
   --subscribe-burst N    subscribe requests in a burst           (XMTP_SUBSCRIBE_BURST, default ${d.rateLimits.subscribe.capacity})
+  --auth-failure-rate N  publishes refused for a bad token, per second per client address, once the burst
+  --auth-failure-burst N is spent; further publishes from it get 429 before any signature is checked
+                         (XMTP_AUTH_FAILURE_RATE / XMTP_AUTH_FAILURE_BURST, default ${d.rateLimits.authFailures.refillPerSecond} / ${d.rateLimits.authFailures.capacity})
   --max-envelopes-per-publish N                                  (XMTP_MAX_ENVELOPES_PER_PUBLISH, default ${d.limits.maxEnvelopesPerPublish})
   --max-topics-per-query N      queries in one batch-query, ≤ ${MAX_TOPICS_PER_QUERY_CEILING}   (XMTP_MAX_TOPICS_PER_QUERY, default ${d.limits.maxTopicsPerQuery})
   --max-topics-per-subscription N                                (XMTP_MAX_TOPICS_PER_SUBSCRIPTION, default ${d.limits.maxTopicsPerSubscription})
@@ -117,6 +122,10 @@ export function parseSecurityFlags(
       subscribe: {
         refillPerSecond: rate("subscribe-rate", rl.subscribe.refillPerSecond),
         capacity: count("subscribe-burst", rl.subscribe.capacity),
+      },
+      authFailures: {
+        refillPerSecond: rate("auth-failure-rate", rl.authFailures.refillPerSecond),
+        capacity: count("auth-failure-burst", rl.authFailures.capacity),
       },
     },
     limits: {

@@ -151,14 +151,33 @@ describe("SecurityGuard rate limits", () => {
     guard.limitSubscribe("192.0.2.7");
   });
 
+  it("refuses an address with too many failed authentications before any token is checked", () => {
+    const { guard, metrics, advance } = guardWithClock({ authFailures: { capacity: 2, refillPerSecond: 0.5 } });
+    guard.checkAuthFailures("192.0.2.7");
+    guard.recordAuthFailure("192.0.2.7");
+    guard.checkAuthFailures("192.0.2.7");
+    guard.recordAuthFailure("192.0.2.7");
+    const err = caught(() => guard.checkAuthFailures("192.0.2.7"));
+    expect(err).toBeInstanceOf(RateLimitedError);
+    expect(err.message).toMatch(/address 192.0.2.7 sent too many invalid publish tokens .*retry in 2 s/);
+    expect(metrics.rateLimited.get({ limit: "auth_failures" })).toBe(1);
+    // Checking does not consume: the same refusal again, and other addresses pass.
+    expect(() => guard.checkAuthFailures("192.0.2.7")).toThrow(RateLimitedError);
+    guard.checkAuthFailures("192.0.2.8");
+    advance(2000);
+    guard.checkAuthFailures("192.0.2.7");
+  });
+
   it("does nothing when rate limits are disabled", () => {
     const { guard } = guardWithClock({ enabled: false });
     for (let i = 0; i < 100; i++) {
       guard.limitPublish(wallet, 10);
       guard.limitRead("192.0.2.7", 10);
       guard.limitSubscribe("192.0.2.7");
+      guard.recordAuthFailure("192.0.2.7");
+      guard.checkAuthFailures("192.0.2.7");
     }
-    expect(guard.bucketCounts()).toEqual({ publish: 0, read: 0, subscribe: 0 });
+    expect(guard.bucketCounts()).toEqual({ publish: 0, read: 0, subscribe: 0, authFailures: 0 });
   });
 
   it("forgets the buckets of idle callers", () => {
@@ -167,10 +186,10 @@ describe("SecurityGuard rate limits", () => {
       guard.limitRead(`198.51.100.${i % 250}`, 1);
       guard.limitPublish(`0x${i.toString(16).padStart(40, "0")}`, 1);
     }
-    expect(guard.bucketCounts()).toEqual({ publish: 500, read: 250, subscribe: 0 });
+    expect(guard.bucketCounts()).toEqual({ publish: 500, read: 250, subscribe: 0, authFailures: 0 });
     advance(60_000);
     guard.sweepIdleBuckets();
-    expect(guard.bucketCounts()).toEqual({ publish: 0, read: 0, subscribe: 0 });
+    expect(guard.bucketCounts()).toEqual({ publish: 0, read: 0, subscribe: 0, authFailures: 0 });
   });
 });
 

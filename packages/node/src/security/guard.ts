@@ -24,6 +24,7 @@ export class SecurityGuard {
   private readonly publishLimiter: RateLimiter;
   private readonly readLimiter: RateLimiter;
   private readonly subscribeLimiter: RateLimiter;
+  private readonly authFailureLimiter: RateLimiter;
   private readonly streamsByClient = new Map<string, number>();
   private sweepTimer: NodeJS.Timeout | undefined;
 
@@ -39,6 +40,7 @@ export class SecurityGuard {
     this.publishLimiter = new RateLimiter(limiterOptions);
     this.readLimiter = new RateLimiter(limiterOptions);
     this.subscribeLimiter = new RateLimiter(limiterOptions);
+    this.authFailureLimiter = new RateLimiter(limiterOptions);
   }
 
   /** Starts the access-control refresh and the periodic forgetting of idle buckets. */
@@ -58,12 +60,19 @@ export class SecurityGuard {
   }
 
   sweepIdleBuckets(): number {
-    return this.publishLimiter.sweep() + this.readLimiter.sweep() + this.subscribeLimiter.sweep();
+    return (
+      this.publishLimiter.sweep() + this.readLimiter.sweep() + this.subscribeLimiter.sweep() + this.authFailureLimiter.sweep()
+    );
   }
 
   /** How many buckets each limiter remembers (for tests and diagnostics). */
-  bucketCounts(): { publish: number; read: number; subscribe: number } {
-    return { publish: this.publishLimiter.size, read: this.readLimiter.size, subscribe: this.subscribeLimiter.size };
+  bucketCounts(): { publish: number; read: number; subscribe: number; authFailures: number } {
+    return {
+      publish: this.publishLimiter.size,
+      read: this.readLimiter.size,
+      subscribe: this.subscribeLimiter.size,
+      authFailures: this.authFailureLimiter.size,
+    };
   }
 
   // --- validate ---------------------------------------------------------------------------------------------
@@ -90,6 +99,30 @@ export class SecurityGuard {
       this.metrics?.abuseLimitRejections.inc({ limit: "topics_per_subscription" });
       throw tooMany("topics in one subscription", topicCount, max, "--max-topics-per-subscription");
     }
+  }
+
+  // --- before authentication -------------------------------------------------------------------------------
+
+  /** Refuses a publish before its token is verified when the address has had too many tokens refused lately. */
+  checkAuthFailures(clientAddress: string): void {
+    const settings = this.config.rateLimits;
+    if (!settings.enabled) return;
+    const decision = this.authFailureLimiter.peek(limitKeyOfAddress(clientAddress), settings.authFailures);
+    if (!decision.allowed) {
+      this.metrics?.rateLimited.inc({ limit: "auth_failures" });
+      throw new RateLimitedError(
+        `rate limit exceeded: address ${clientAddress} sent too many invalid publish tokens ` +
+          `(${settings.authFailures.capacity} allowed, then ${settings.authFailures.refillPerSecond} per second); ` +
+          `retry in ${decision.retryAfterSeconds} s`,
+        decision.retryAfterSeconds,
+      );
+    }
+  }
+
+  /** Counts a publish refused for its token (401) against the client address. */
+  recordAuthFailure(clientAddress: string): void {
+    if (!this.config.rateLimits.enabled) return;
+    this.authFailureLimiter.take(limitKeyOfAddress(clientAddress), this.config.rateLimits.authFailures, 1);
   }
 
   // --- access control (after authentication) ----------------------------------------------------------------

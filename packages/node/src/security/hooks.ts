@@ -1,5 +1,6 @@
 // The security layer and metrics as ApiHooks on the message API's request path:
-//   publish: validate (abuse limits) → authenticate → ownership → access control → rate limit → store
+//   publish: validate (abuse limits, failed-token limit) → authenticate → ownership → access control → rate limit
+//            → store
 //   query / batch-query: topic limit → read rate limit;   subscribe: topic limit → rate limit → streams per client
 // plus the extra routes /metrics, /healthz, /readyz and /admin/v1/…, and per-request metrics.
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -58,8 +59,9 @@ export function createSecurityHooks(options: SecurityHooksOptions): ApiHooks {
       });
     },
 
-    validatePublish(envelopes) {
+    validatePublish(envelopes, req) {
       guard.checkPublishSize(envelopes.length);
+      guard.checkAuthFailures(clientOf(req));
     },
 
     authorizePublish(caller, envelopes) {
@@ -87,8 +89,9 @@ export function createSecurityHooks(options: SecurityHooksOptions): ApiHooks {
       metrics.streamsCut.inc({ reason: "slow_reader" });
     },
 
-    onResponse({ path, status, durationMs }) {
+    onResponse({ path, status, durationMs, req }) {
       const endpoint = NodeMetrics.endpointOf(path);
+      if (status === 401 && endpoint === "publish") guard.recordAuthFailure(clientOf(req));
       metrics.requests.inc({ endpoint, code: status });
       metrics.requestDuration.observe(durationMs / 1000, { endpoint });
     },

@@ -14,6 +14,11 @@ export interface RateLimitSettings {
   read: BucketPolicy;
   /** Per client address; one token per subscribe request. */
   subscribe: BucketPolicy;
+  /**
+   * Per client address; one token per publish refused for a bad token (401). Checked before verifying, so a
+   * client sending forged tokens cannot keep the node busy with signature recoveries.
+   */
+  authFailures: BucketPolicy;
   /** Most buckets remembered per limit before the least recently used are forgotten. */
   maxKeys: number;
   /** How often buckets that have refilled completely are forgotten, in ms. */
@@ -40,7 +45,8 @@ export interface SecurityConfig {
 }
 
 // Generous enough that no SDK workflow (Client.create, listing hundreds of conversations, a bot sending steadily)
-// meets them, tight enough that one wallet or address cannot flood the node.
+// meets them, tight enough that one wallet or address cannot flood the node. The most envelopes per publish equals
+// the publish burst, so a full-size publish always fits a full bucket.
 export const DEFAULT_SECURITY_CONFIG: SecurityConfig = {
   accessMode: "open",
   trustProxy: false,
@@ -51,11 +57,12 @@ export const DEFAULT_SECURITY_CONFIG: SecurityConfig = {
     publishPriority: { capacity: 10_000, refillPerSecond: 500 },
     read: { capacity: 5000, refillPerSecond: 500 },
     subscribe: { capacity: 200, refillPerSecond: 10 },
+    authFailures: { capacity: 100, refillPerSecond: 2 },
     maxKeys: 100_000,
     sweepIntervalMs: 60_000,
   },
   limits: {
-    maxEnvelopesPerPublish: 100,
+    maxEnvelopesPerPublish: 1000,
     maxTopicsPerQuery: 50,
     maxTopicsPerSubscription: 10_000,
     maxStreamsPerClient: 200,
@@ -70,6 +77,7 @@ export function validateSecurityConfig(config: SecurityConfig): void {
   validateBucketPolicy(rl.publishPriority, "priority publish rate limit");
   validateBucketPolicy(rl.read, "read rate limit");
   validateBucketPolicy(rl.subscribe, "subscribe rate limit");
+  validateBucketPolicy(rl.authFailures, "failed authentication limit");
   for (const [name, value] of Object.entries(config.limits)) {
     if (!Number.isInteger(value) || value < 1) throw new TypeError(`${name} must be an integer ≥ 1, got ${value}`);
   }

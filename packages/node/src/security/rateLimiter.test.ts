@@ -140,6 +140,20 @@ describe("RateLimiter", () => {
     expect(limiter.take("victim", policy).allowed).toBe(true);
   });
 
+  it("peeks without taking tokens or remembering the key", () => {
+    const c = clock();
+    const limiter = new RateLimiter({ now: c.now });
+    expect(limiter.peek("k", policy)).toEqual({ allowed: true });
+    expect(limiter.size).toBe(0);
+    drain(limiter, "k", policy);
+    expect(limiter.peek("k", policy)).toEqual({ allowed: false, retryAfterSeconds: 1 });
+    c.advance(1000);
+    expect(limiter.peek("k", policy)).toEqual({ allowed: true });
+    expect(limiter.peek("k", policy)).toEqual({ allowed: true });
+    expect(limiter.take("k", policy).allowed).toBe(true);
+    expect(limiter.take("k", policy).allowed).toBe(false);
+  });
+
   it("rejects a maxKeys that is not a positive integer", () => {
     expect(() => new RateLimiter({ maxKeys: 0 })).toThrow(/maxKeys/);
   });

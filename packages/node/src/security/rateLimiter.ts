@@ -84,6 +84,16 @@ export class RateLimiter {
     return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(waitSeconds)) };
   }
 
+  /** Whether `cost` tokens are available now, without taking them or creating a bucket. */
+  peek(key: string, policy: BucketPolicy, cost = 1): RateDecision {
+    const bucket = this.buckets.get(key);
+    if (!bucket) return { allowed: true };
+    const level = Math.min(levelAt(bucket, this.now()), policy.capacity);
+    const charge = Math.min(cost, policy.capacity);
+    if (level >= charge) return { allowed: true };
+    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((charge - level) / policy.refillPerSecond)) };
+  }
+
   /** Forgets every bucket that has refilled to capacity; returns how many were forgotten. */
   sweep(): number {
     const now = this.now();

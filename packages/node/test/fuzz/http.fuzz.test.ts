@@ -6,6 +6,7 @@ import fc from "fast-check";
 import { fromBase64, toBase64 } from "@xmtp-ts/crypto";
 import { createJsonLogger } from "../../src/log.js";
 import { createIdentity, envelopeJson, nowNs, startTestNode, type Identity, type TestNode } from "../http/helpers.js";
+import { securityConfig } from "../security/helpers.js";
 import { fuzzParameters, mutatedBytes, mutatedText } from "./support.js";
 
 const PATHS = [
@@ -31,12 +32,29 @@ beforeAll(async () => {
       },
     },
   });
-  node = await startTestNode({}, { logger });
+  // Every security check stays on the path, with ceilings no fuzz run reaches: a rate-limited 429 would stop the
+  // fuzzer from reaching the token parser and the codec behind it.
+  const unlimited = { capacity: 1e9, refillPerSecond: 1e9 };
+  node = await startTestNode(
+    {
+      security: securityConfig({
+        rateLimits: { publish: unlimited, read: unlimited, subscribe: unlimited, authFailures: unlimited },
+        limits: { maxStreamsPerClient: 1e6 },
+      }),
+    },
+    { logger },
+  );
   identity = await createIdentity();
   token = identity.token();
 });
 
-afterAll(() => node?.dispose());
+/** Answers seen per endpoint and status, printed at the end so a run shows what it exercised. */
+const seen = new Map<string, number>();
+
+afterAll(async () => {
+  console.log(`[fuzz] HTTP answers: ${JSON.stringify(Object.fromEntries([...seen].sort()))}`);
+  await node?.dispose();
+});
 
 beforeEach(() => {
   errorLogs.length = 0;
@@ -68,6 +86,8 @@ async function send(request: Sent): Promise<{ status: number; text: string }> {
 async function check(request: Sent): Promise<number> {
   sequence = (await node.store.readSince(sequence, 1_000_000)).nextSequence;
   const { status, text } = await send(request);
+  const key = `${request.path.replace("/message/v1/", "")} ${status}`;
+  seen.set(key, (seen.get(key) ?? 0) + 1);
   expect(status, `${request.path} → ${status} ${text.slice(0, 300)}`).toBeLessThan(500);
   if (status !== 200) {
     const body = JSON.parse(text);
@@ -208,6 +228,31 @@ describe("HTTP API fuzzing", () => {
           await check({ path, body, headers: { authorization: `Bearer ${auth}` } });
         }),
         fuzzParameters("mutated requests", 800),
+      );
+    },
+    FUZZ_TIMEOUT,
+  );
+
+  it(
+    "authenticates well-formed publishes only with the genuine token, storing nothing otherwise",
+    async () => {
+      const tokenBytes = fromBase64(token);
+      const topicArb = fc.constantFrom(TOPIC, `/xmtp/0/contact-${identity.address}/proto`, "/xmtp/0/mE-fuzz/proto", "/xmtp/0/invite-x/proto");
+      const envelopeArb = fc.record({ topic: topicArb, message: fc.uint8Array({ minLength: 1, maxLength: 64 }), ts: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }) });
+      const tokenArb = fc.oneof(
+        fc.constant({ kind: "genuine", value: token }),
+        mutatedBytes(tokenBytes).map((b) => ({ kind: "mutated", value: toBase64(b) })),
+        fc.uint8Array({ maxLength: 400 }).map((b) => ({ kind: "random", value: toBase64(b) })),
+      );
+      await fc.assert(
+        fc.asyncProperty(fc.array(envelopeArb, { minLength: 1, maxLength: 3 }), tokenArb, async (envelopes, auth) => {
+          const body = JSON.stringify({ envelopes: envelopes.map((e) => envelopeJson(e.topic, e.ts, e.message)) });
+          const status = await check({ path: "/message/v1/publish", body, headers: { authorization: `Bearer ${auth.value}` } });
+          if (auth.kind === "genuine") expect(status).toBe(200);
+          // A mutation may leave the signed parts intact (e.g. appended unknown bytes); then it is still alice's.
+          else expect([200, 401]).toContain(status);
+        }),
+        fuzzParameters("publishes with genuine, mutated and random tokens", 300),
       );
     },
     FUZZ_TIMEOUT,

@@ -1,13 +1,14 @@
 // Forged input over real HTTP: tokens that were tampered with, spliced from two identities, malleated or replayed
 // against another wallet's topics; and contact bundles whose signatures do not match. The node stores contact
-// bundles as opaque bytes (wire doc §1: it never reads `message`), so forged bundles are caught by the reader's
-// bundle verification, which the second part checks on what the node hands back.
+// bundles as opaque bytes (wire doc §1: it never reads `message`), so forged bundles must be caught by the client
+// reading them: the second part asks our client (@xmtp-ts/client, Client.canMessage) about each forgery.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getBytes } from "ethers";
 import {
   create,
   fromBinary,
   toBinary,
+  PublicKeyBundleSchema,
   PublicKeySchema,
   SignedPublicKeyBundleSchema,
   TokenSchema,
@@ -15,7 +16,6 @@ import {
 } from "@xmtp-ts/proto";
 import {
   createAuthToken,
-  decodeContactBundle,
   encodeContactBundleV1,
   encodeContactBundleV2,
   fromBase64,
@@ -26,9 +26,8 @@ import {
   signLegacyPublicKey,
   signedPublicKeyFromLegacy,
   toBase64,
-  verifyPublicKeyBundle,
-  verifySignedPublicKeyBundle,
 } from "@xmtp-ts/crypto";
+import { Client } from "@xmtp-ts/client";
 import {
   bytesOf,
   createIdentity,
@@ -36,7 +35,6 @@ import {
   everythingStored,
   nowNs,
   publish,
-  post,
   startTestNode,
   storedOn,
   type Identity,
@@ -158,45 +156,31 @@ describe("forged publish tokens", () => {
   });
 });
 
-describe("forged contact bundles", () => {
-  interface Published {
-    topicAddress: string;
-    bytes: Uint8Array;
+describe("forged contact bundles, as our client reads them", () => {
+  interface Owner {
+    identity: Identity;
+    /** The owner's genuine legacy bundle (identity key signed by its wallet, pre-key by the identity key). */
+    genuine: PublicKeyBundle;
   }
 
-  /** What a reader does with a contact entry: decode, verify, and require the signer to own the topic (§6.3). */
-  async function readerAccepts(entry: Published): Promise<boolean> {
-    try {
-      const decoded = decodeContactBundle(entry.bytes);
-      const signer =
-        decoded.version === "v1" ? await verifyPublicKeyBundle(decoded.bundle) : await verifySignedPublicKeyBundle(decoded.bundle);
-      return signer.toLowerCase() === entry.topicAddress.toLowerCase();
-    } catch {
-      return false;
-    }
+  /** A wallet with a publish token and a genuine key bundle, whose contact topic is still empty. */
+  async function newOwner(): Promise<Owner> {
+    const identity = await createIdentity();
+    const keys = await generatePrivateKeyBundleV1(async (text) => getBytes(await identity.wallet.signMessage(text)));
+    return { identity, genuine: publicKeyBundleOf(keys) };
   }
 
-  async function publishContact(owner: Identity, bytes: Uint8Array): Promise<Published> {
-    const topic = `/xmtp/0/contact-${owner.address}/proto`;
-    const res = await publish(node, [envelopeJson(topic, nowNs(), bytes)], owner.token());
+  /**
+   * Publishes `bytes` as the owner's only contact entry (with the owner's own token: the node stores contact bundles
+   * as opaque bytes) and asks our client, as any peer would, whether the owner can be messaged.
+   */
+  async function clientAcceptsContact(owner: Owner, bytes: Uint8Array): Promise<boolean> {
+    const topic = `/xmtp/0/contact-${owner.identity.address}/proto`;
+    const res = await publish(node, [envelopeJson(topic, nowNs(), bytes)], owner.identity.token());
     expect(res.status).toBe(200);
-    // Read back through the API, as a peer would, to check what the node hands out is what was sent.
-    const queried = await post(node.url, "/message/v1/query", {
-      contentTopics: [topic],
-      pagingInfo: { limit: 1, direction: "SORT_DIRECTION_DESCENDING" },
-    });
-    return { topicAddress: owner.address, bytes: fromBase64(queried.body.envelopes[0].message) };
+    expect(await storedOn(node, topic)).toHaveLength(1);
+    return Client.canMessage(owner.identity.address, { apiUrl: node.url });
   }
-
-  let genuine: PublicKeyBundle;
-  let carol: Identity;
-  let mallory: Identity;
-
-  beforeAll(async () => {
-    [carol, mallory] = await Promise.all([createIdentity(), createIdentity()]);
-    const keys = await generatePrivateKeyBundleV1(async (text) => getBytes(await carol.wallet.signMessage(text)));
-    genuine = publicKeyBundleOf(keys);
-  });
 
   const v2Of = (bundle: PublicKeyBundle) =>
     create(SignedPublicKeyBundleSchema, {
@@ -204,46 +188,67 @@ describe("forged contact bundles", () => {
       preKey: signedPublicKeyFromLegacy(bundle.preKey!, false),
     });
 
-  it("the genuine v1 and v2 bundles pass the reader's checks (the baseline)", async () => {
-    expect(await readerAccepts(await publishContact(carol, encodeContactBundleV1(genuine)))).toBe(true);
-    expect(await readerAccepts(await publishContact(carol, encodeContactBundleV2(v2Of(genuine))))).toBe(true);
+  it("accepts genuine v1 and v2 bundles (the baseline the forgeries start from)", async () => {
+    const v1 = await newOwner();
+    expect(await clientAcceptsContact(v1, encodeContactBundleV1(v1.genuine))).toBe(true);
+    const v2 = await newOwner();
+    expect(await clientAcceptsContact(v2, encodeContactBundleV2(v2Of(v2.genuine)))).toBe(true);
   });
 
-  it("a pre-key signed by another key is rejected", async () => {
-    const forged = structuredClone(genuine);
-    forged.preKey = signLegacyPublicKey(create(PublicKeySchema, { ...genuine.preKey!, signature: undefined }), generatePrivateKey());
-    expect(await readerAccepts(await publishContact(carol, encodeContactBundleV1(forged)))).toBe(false);
+  it("rejects a pre-key signed by another key", async () => {
+    const owner = await newOwner();
+    const forged = create(PublicKeyBundleSchema, {
+      identityKey: owner.genuine.identityKey,
+      preKey: signLegacyPublicKey(create(PublicKeySchema, { ...owner.genuine.preKey!, signature: undefined }), generatePrivateKey()),
+    });
+    expect(await clientAcceptsContact(owner, encodeContactBundleV1(forged))).toBe(false);
   });
 
-  it("a pre-key swapped for the attacker's own (keeping the old signature) is rejected", async () => {
-    const attackerKeys = await generatePrivateKeyBundleV1(async (text) => getBytes(await mallory.wallet.signMessage(text)));
-    const forged = structuredClone(genuine);
-    forged.preKey = create(PublicKeySchema, { ...publicKeyBundleOf(attackerKeys).preKey!, signature: genuine.preKey!.signature });
-    expect(await readerAccepts(await publishContact(carol, encodeContactBundleV1(forged)))).toBe(false);
-    expect(await readerAccepts(await publishContact(carol, encodeContactBundleV2(v2Of(forged))))).toBe(false);
+  it("rejects an attacker's pre-key carrying the owner's pre-key signature, in v1 and v2 form", async () => {
+    const attacker = await newOwner();
+    for (const encode of [encodeContactBundleV1, (b: PublicKeyBundle) => encodeContactBundleV2(v2Of(b))]) {
+      const owner = await newOwner();
+      const forged = create(PublicKeyBundleSchema, {
+        identityKey: owner.genuine.identityKey,
+        preKey: create(PublicKeySchema, { ...attacker.genuine.preKey!, signature: owner.genuine.preKey!.signature }),
+      });
+      expect(await clientAcceptsContact(owner, encode(forged))).toBe(false);
+    }
   });
 
-  it("a valid bundle of another wallet, published on the victim's topic, is rejected", async () => {
-    // Mallory cannot write carol's topic (403), so the test publishes mallory's genuine bundle on carol's topic with
-    // carol's own token, the worst case of a compromised or buggy node: the reader still refuses it.
-    const malloryKeys = await generatePrivateKeyBundleV1(async (text) => getBytes(await mallory.wallet.signMessage(text)));
-    const entry = await publishContact(carol, encodeContactBundleV1(publicKeyBundleOf(malloryKeys)));
-    expect(await readerAccepts(entry)).toBe(false);
-    expect(await readerAccepts({ ...entry, topicAddress: mallory.address })).toBe(true);
+  it("rejects another wallet's valid bundle on the owner's topic", async () => {
+    // The node refuses this publish from the other wallet (403), so the owner's own token writes it: the worst case
+    // of a buggy or hostile node. The client still refuses a bundle its topic's wallet did not sign.
+    const owner = await newOwner();
+    const other = await newOwner();
+    expect(await clientAcceptsContact(owner, encodeContactBundleV1(other.genuine))).toBe(false);
   });
 
-  it("a v2 identity key signed with ecdsa_compact instead of wallet_ecdsa_compact is rejected", async () => {
-    const forged = v2Of(genuine);
-    forged.identityKey = signedPublicKeyFromLegacy(genuine.identityKey!, false);
-    expect(await readerAccepts(await publishContact(carol, encodeContactBundleV2(forged)))).toBe(false);
+  it("rejects a v2 identity key signed with ecdsa_compact instead of wallet_ecdsa_compact", async () => {
+    const owner = await newOwner();
+    const forged = v2Of(owner.genuine);
+    forged.identityKey = signedPublicKeyFromLegacy(owner.genuine.identityKey!, false);
+    expect(await clientAcceptsContact(owner, encodeContactBundleV2(forged))).toBe(false);
   });
 
-  it("a bundle with one flipped bit in the identity key is rejected", async () => {
-    const bytes = encodeContactBundleV1(genuine);
-    const point = genuine.identityKey!.union.value!.bytes as Uint8Array;
-    const at = Buffer.from(bytes).indexOf(Buffer.from(point)) + 20;
+  it("rejects a bundle with one flipped bit in the identity key", async () => {
+    const owner = await newOwner();
+    const bytes = encodeContactBundleV1(owner.genuine);
+    const point = owner.genuine.identityKey!.union.value!.bytes as Uint8Array;
+    const at = Buffer.from(bytes).indexOf(Buffer.from(point));
+    expect(at).toBeGreaterThan(0);
     const flipped = Uint8Array.from(bytes);
-    flipped[at] ^= 0x01;
-    expect(await readerAccepts(await publishContact(carol, flipped))).toBe(false);
+    flipped[at + 20] ^= 0x01;
+    expect(await clientAcceptsContact(owner, flipped)).toBe(false);
+  });
+
+  it("skips a forged newest entry and falls back to the owner's genuine older one", async () => {
+    const owner = await newOwner();
+    const topic = `/xmtp/0/contact-${owner.identity.address}/proto`;
+    const other = await newOwner();
+    const older = nowNs();
+    expect((await publish(node, [envelopeJson(topic, older, encodeContactBundleV1(owner.genuine))], owner.identity.token())).status).toBe(200);
+    expect((await publish(node, [envelopeJson(topic, older + 1_000_000n, encodeContactBundleV1(other.genuine))], owner.identity.token())).status).toBe(200);
+    expect(await Client.canMessage(owner.identity.address, { apiUrl: node.url })).toBe(true);
   });
 });

@@ -1,8 +1,19 @@
 // Rate limits (429, code 8, Retry-After) and abuse limits over real HTTP, each proven with a request just over
 // the limit that is refused and stores nothing, next to one just under it that passes.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { bytesOf, createIdentity, envelopeJson, everythingStored, nowNs, post, publish, type Identity, type TestNode } from "../http/helpers.js";
-import { ADMIN_TOKEN, admin, metricsText, sample, startSecureNode } from "./helpers.js";
+import {
+  bytesOf,
+  createIdentity,
+  envelopeJson,
+  everythingStored,
+  nowNs,
+  post,
+  publish,
+  startTestNode,
+  type Identity,
+  type TestNode,
+} from "../http/helpers.js";
+import { ADMIN_TOKEN, admin, metricsText, sample, securityConfig, startSecureNode } from "./helpers.js";
 
 let alice: Identity;
 let bob: Identity;
@@ -54,6 +65,25 @@ describe("publish rate limit per wallet", () => {
     await admin(node, "POST", "/admin/v1/authz", { address: vip.address, permission: "allow", priority: true });
     for (let i = 0; i < 6; i++) expect((await publish(node, [message()], vip.token())).status).toBe(200);
     expectRateLimited(await publish(node, [message()], vip.token()), /bursts of 6/);
+  });
+});
+
+describe("failed authentications per client address", () => {
+  it("refuses further publishes from an address sending bad tokens, before checking any signature", async () => {
+    const node = await startSecureNode({ rateLimits: { authFailures: { capacity: 3, refillPerSecond: 0.01 } } });
+    try {
+      const expired = alice.token(nowNs() - 7_200_000_000_000n);
+      for (let i = 0; i < 3; i++) expect((await publish(node, [message()], expired)).status).toBe(401);
+      const verificationsBefore = node.authenticator.verifications;
+      const refused = await publish(node, [message()], expired);
+      expectRateLimited(refused, /address 127\.0\.0\.1 sent too many invalid publish tokens/);
+      // Even a genuine token waits: the address is the unit, and nothing was verified for either request.
+      expectRateLimited(await publish(node, [message()], bob.token()), /too many invalid publish tokens/);
+      expect(node.authenticator.verifications).toBe(verificationsBefore);
+      expect(await everythingStored(node)).toHaveLength(0);
+    } finally {
+      await node.dispose();
+    }
   });
 });
 
@@ -166,5 +196,71 @@ describe("abuse limits", () => {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     expect((await subscribe([TOPIC])).status).toBe(200);
+  });
+});
+
+describe("client addresses behind a proxy", () => {
+  const batchOfTwo = (node: TestNode, forwardedFor: string) =>
+    post(node.url, "/message/v1/batch-query", { requests: [{ contentTopics: [TOPIC] }, { contentTopics: [TOPIC] }] }, { "x-forwarded-for": forwardedFor });
+
+  it("ignores X-Forwarded-For unless told to trust the proxy", async () => {
+    const node = await startSecureNode({ rateLimits: { read: { capacity: 2, refillPerSecond: 0.01 } } });
+    try {
+      expect((await batchOfTwo(node, "198.51.100.1")).status).toBe(200);
+      // A different claimed address does not buy a new bucket.
+      expectRateLimited(await batchOfTwo(node, "198.51.100.2"), /address 127\.0\.0\.1 may read/);
+    } finally {
+      await node.dispose();
+    }
+  });
+
+  it("with --trust-proxy, counts each forwarded client separately by the address the proxy appended", async () => {
+    const node = await startSecureNode({ trustProxy: true, rateLimits: { read: { capacity: 2, refillPerSecond: 0.01 } } });
+    try {
+      expect((await batchOfTwo(node, "198.51.100.1")).status).toBe(200);
+      expect((await batchOfTwo(node, "203.0.113.5, 198.51.100.2")).status).toBe(200);
+      // The client-written first entry does not matter: the last one is the proxy's.
+      expectRateLimited(await batchOfTwo(node, "203.0.113.6, 198.51.100.1"), /address 198\.51\.100\.1 may read/);
+    } finally {
+      await node.dispose();
+    }
+  });
+});
+
+describe("slow subscribers", () => {
+  it("are cut off at --max-stream-buffer-bytes with an error line, and counted", async () => {
+    const { connect } = await import("node:net");
+    const slowNode = await startTestNode({
+      security: securityConfig(),
+      http: { streamKeepAliveMs: 30_000, maxStreamBufferBytes: 16 * 1024, maxBodyBytes: 8 << 20, shutdownGraceMs: 5_000 },
+    });
+    try {
+      const topic = "/xmtp/0/m-slow/proto";
+      const socket = connect(Number(new URL(slowNode.url).port), "127.0.0.1");
+      await new Promise<void>((resolve) => socket.once("connect", resolve));
+      const body = JSON.stringify({ contentTopics: [topic] });
+      socket.write(`POST /message/v1/subscribe HTTP/1.1\r\nhost: x\r\ncontent-length: ${body.length}\r\n\r\n${body}`);
+      const received: Buffer[] = [];
+      socket.on("data", (chunk) => received.push(chunk));
+      for (let i = 0; i < 500 && slowNode.hub.size === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      socket.pause(); // stop reading
+      const big = new Uint8Array(64 * 1024);
+      for (let published = 1; slowNode.hub.size > 0; published++) {
+        if (published > 500) throw new Error("the slow stream was never cut off");
+        big.fill(published & 0xff);
+        expect((await publish(slowNode, [envelopeJson(topic, BigInt(published), big)], alice.token())).status).toBe(200);
+      }
+      const text = await new Promise<string>((resolve) => {
+        socket.on("close", () => resolve(Buffer.concat(received).toString()));
+        socket.resume();
+      });
+      // The raw socket sees chunked framing too; the NDJSON lines are the ones that start with "{".
+      const lastLine = text.split("\n").map((l) => l.trim()).filter((l) => l.startsWith("{")).pop()!;
+      expect(JSON.parse(lastLine)).toMatchObject({ error: { code: 8, message: expect.stringContaining("too slow") } });
+      expect(sample(await metricsText(slowNode), 'xmtp_streams_cut_total{reason="slow_reader"}')).toBe(1);
+      socket.destroy();
+    } finally {
+      await slowNode.dispose();
+    }
   });
 });

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { toBase64 } from "@xmtp-ts/crypto";
 import { createJsonLogger, openSqliteStore, type EnvelopeStore } from "../../src/index.js";
-import { bytesOf, createIdentity, envelopeJson, nowNs, post, publish, type Identity, type TestNode } from "../http/helpers.js";
+import { bytesOf, createIdentity, envelopeJson, nowNs, post, publish, startTestNode, type Identity, type TestNode } from "../http/helpers.js";
 import { metricsText, sample, startSecureNode } from "./helpers.js";
 
 let alice: Identity;
@@ -126,5 +126,24 @@ describe("logs", () => {
     const requestLines = lines.map((l) => JSON.parse(l)).filter((l) => l.msg.startsWith("request"));
     expect(requestLines.length).toBeGreaterThan(0);
     for (const line of requestLines) expect(line.requestId, JSON.stringify(line)).toMatch(/^[\w-]{8,}$/);
+  });
+});
+
+describe("relay peers gauge", () => {
+  it("shows the connected relay peers", async () => {
+    const first = await startTestNode({ p2p: { port: 0, host: "127.0.0.1", peers: [], syncIntervalMs: 60_000 } });
+    const second = await startTestNode({ p2p: { port: 0, host: "127.0.0.1", peers: [first.network!.multiaddrs[0]], syncIntervalMs: 60_000 } });
+    try {
+      let peers = 0;
+      for (let i = 0; i < 500 && peers < 1; i++) {
+        peers = sample(await metricsText(second), "xmtp_relay_peers") ?? 0;
+        if (peers < 1) await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(peers).toBe(1);
+      expect(sample(await metricsText(first), "xmtp_relay_peers")).toBe(1);
+    } finally {
+      await second.dispose();
+      await first.dispose();
+    }
   });
 });
