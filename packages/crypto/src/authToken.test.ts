@@ -62,6 +62,14 @@ describe("verifyAuthToken", () => {
     expect(() => verifyAuthToken(token, { nowNs: nowNs() })).toThrow(/validating token: token expired/);
   });
 
+  it("rejects a token dated far in the future, which would never expire", async () => {
+    const wallet = Wallet.createRandom();
+    const token = await sdkToken(wallet, new Date(Date.now() + 3600_000));
+    expect(() => verifyAuthToken(token, { nowNs: nowNs() })).toThrow(/validating token: token created in the future/);
+    const slightlyAhead = await sdkToken(wallet, new Date(Date.now() + 60_000));
+    expect(verifyAuthToken(slightlyAhead, { nowNs: nowNs() }).walletAddress).toBe(wallet.address);
+  });
+
   it("rejects auth data signed by another key", async () => {
     const wallet = Wallet.createRandom();
     const { identityKey } = await ourIdentity(wallet);

@@ -12,6 +12,8 @@ import { walletAddressOfIdentityKey, compactOf, publicKeyPoint } from "./identit
 import { signDigest, verifyDigest } from "./secp256k1.js";
 
 export const AUTH_TOKEN_MAX_AGE_NS = 3_600_000_000_000n;
+/** How far ahead of our clock a token may be dated: client clocks drift, but a far-future token would never expire. */
+export const AUTH_TOKEN_MAX_FUTURE_SKEW_NS = 600_000_000_000n;
 
 export class AuthTokenError extends Error {
   constructor(reason: string) {
@@ -98,5 +100,8 @@ export function verifyAuthToken(tokenBase64: string, options: VerifyAuthTokenOpt
   }
   const maxAge = options.maxAgeNs ?? AUTH_TOKEN_MAX_AGE_NS;
   if (options.nowNs - authData.createdNs > maxAge) throw new AuthTokenError("token expired");
+  if (authData.createdNs - options.nowNs > AUTH_TOKEN_MAX_FUTURE_SKEW_NS) {
+    throw new AuthTokenError("token created in the future");
+  }
   return { walletAddress, createdNs: authData.createdNs };
 }
