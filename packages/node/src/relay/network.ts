@@ -9,10 +9,12 @@ import { yamux } from "@libp2p/yamux";
 import { identify } from "@libp2p/identify";
 import { gossipsub, StrictNoSign, type GossipSub } from "@libp2p/gossipsub";
 import type { Envelope, EnvelopeStore } from "../store/EnvelopeStore.js";
+import { DEFAULTS } from "../config.js";
 import { CatchUp } from "../sync/catchUp.js";
 import { SyncServer } from "../sync/syncServer.js";
 import { SYNC_PROTOCOL } from "../sync/syncMessages.js";
 import { SyncState } from "../sync/syncState.js";
+import { RecentDigests } from "../sync/recentDigests.js";
 import type { NetworkLogger } from "./logger.js";
 import { loadOrCreateNodeKey } from "./nodeKey.js";
 import { listenAddress, parsePeerAddress } from "./peerAddress.js";
@@ -20,7 +22,6 @@ import { StaticPeers, DEFAULT_DIAL_BACKOFF, type BackoffOptions } from "./static
 import { MAX_RELAYED_MESSAGE_BYTES } from "./validation.js";
 import { WakuRelay, type PeerEnvelopeSink } from "./wakuRelay.js";
 
-export const DEFAULT_SYNC_INTERVAL_MS = 30_000;
 
 export interface NetworkOptions {
   /** Holds the node key (stable peer id) and the per-peer sync positions. */
@@ -79,14 +80,16 @@ export async function startNetwork(options: NetworkOptions): Promise<Network> {
   });
   WakuRelay.useWakuProtocol(libp2p.services.pubsub);
 
-  const relay = new WakuRelay(libp2p.services.pubsub, options.ingest, options.logger);
+  const recent = new RecentDigests();
+  const relay = new WakuRelay(libp2p.services.pubsub, options.ingest, options.logger, { recent });
   const syncServer = new SyncServer(options.store, options.logger);
   const catchUp = new CatchUp({
     openStream: (peer) => libp2p.dialProtocol(peer, SYNC_PROTOCOL),
     sink: options.ingest,
     state,
+    recent,
     logger: options.logger,
-    intervalMs: options.syncIntervalMs ?? DEFAULT_SYNC_INTERVAL_MS,
+    intervalMs: options.syncIntervalMs ?? DEFAULTS.syncIntervalMs,
     pageSize: options.syncPageSize,
   });
   const staticPeers = new StaticPeers(libp2p, staticPeerAddresses, options.logger, options.dialBackoff ?? DEFAULT_DIAL_BACKOFF);

@@ -9,6 +9,7 @@ import { decodeWakuMessage, encodeWakuMessage } from "./wakuMessage.js";
 import { relayEnvelopeProblem } from "./validation.js";
 import { isEphemeralTopic } from "../ingest.js";
 import { ThrottledWarning, type NetworkLogger } from "./logger.js";
+import type { RecentDigests } from "../sync/recentDigests.js";
 
 export const WAKU_RELAY_PROTOCOL = "/vac/waku/relay/2.0.0";
 export const WAKU_PUBSUB_TOPIC = "/waku/2/default-waku/proto";
@@ -23,6 +24,7 @@ export interface PeerEnvelopeSink {
  * store can write must not exhaust memory, and catch-up sync fetches whatever was dropped.
  */
 const MAX_PENDING_ENVELOPES = 10_000;
+export const DEFAULT_BATCH_WINDOW_MS = 5;
 
 export function envelopeToWakuMessageBytes(envelope: Envelope): Uint8Array {
   return encodeWakuMessage({
@@ -61,6 +63,12 @@ export class WakuRelay {
     private readonly pubsub: GossipSub,
     private readonly sink: PeerEnvelopeSink,
     private readonly logger: NetworkLogger,
+    private readonly options: {
+      /** How long the first relayed envelope of a batch waits for others to share its commit (ms). */
+      batchWindowMs?: number;
+      /** Told about every envelope stored through the relay or broadcast after a local publish. */
+      recent?: RecentDigests;
+    } = {},
   ) {
     this.dropWarning = new ThrottledWarning(logger, "dropped relay message");
   }
@@ -97,6 +105,8 @@ export class WakuRelay {
    */
   async broadcast(envelopes: readonly Envelope[]): Promise<void> {
     if (!this.started) return;
+    // The node's ingest broadcasts local publishes after committing them.
+    this.options.recent?.addEnvelopes(envelopes.filter((envelope) => !isEphemeralTopic(envelope.contentTopic)));
     await Promise.all(
       envelopes.map(async (envelope) => {
         const problem = relayEnvelopeProblem(envelope);
@@ -147,16 +157,20 @@ export class WakuRelay {
     this.scheduleFlush();
   };
 
-  // Envelopes arriving while a store write is in flight are written together in the next one, so a burst of relayed
-  // messages costs a few commits rather than one commit each.
+  // Relayed envelopes are stored in batches: the first one waits batchWindowMs for company, and those arriving while a
+  // store write is in flight go together into the next one. A burst then costs a few commits rather than one each
+  // (every commit is an fsync, and the nodes of one machine share a disk).
   private scheduleFlush(): void {
     if (this.flushing) return;
     this.flushing = (async () => {
+      const window = this.options.batchWindowMs ?? DEFAULT_BATCH_WINDOW_MS;
+      if (window > 0) await new Promise((resolve) => setTimeout(resolve, window));
       while (this.pending.length > 0) {
         const batch = this.pending;
         this.pending = [];
         try {
           await this.sink.ingest(batch, "peer");
+          this.options.recent?.addEnvelopes(batch.filter((envelope) => !isEphemeralTopic(envelope.contentTopic)));
         } catch (error) {
           this.logger.error("storing relayed envelopes failed", { count: batch.length, error: String(error) });
         }

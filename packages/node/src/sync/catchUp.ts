@@ -6,6 +6,7 @@ import type { Envelope } from "../store/EnvelopeStore.js";
 import { ThrottledWarning, type NetworkLogger } from "../relay/logger.js";
 import { pullFromPeer } from "./syncClient.js";
 import type { SyncState } from "./syncState.js";
+import type { RecentDigests } from "./recentDigests.js";
 import { DEFAULT_SYNC_PAGE_SIZE } from "./syncServer.js";
 
 export interface CatchUpSink {
@@ -16,6 +17,8 @@ export interface CatchUpOptions {
   openStream(peer: PeerId): Promise<Stream>;
   sink: CatchUpSink;
   state: SyncState;
+  /** What this node stored recently; offered envelopes found here are not transferred. Updated with each page. */
+  recent: RecentDigests;
   logger: NetworkLogger;
   /** Anti-entropy period; 0 disables the periodic pass. */
   intervalMs: number;
@@ -30,6 +33,8 @@ export interface CatchUpStats {
   /** Envelopes received from peers by sync, before deduplication. */
   envelopesReceived: number;
   envelopesRejected: number;
+  /** Envelopes peers offered that this node already had (not transferred). */
+  envelopesSkipped: number;
 }
 
 interface PeerSyncSlot {
@@ -41,7 +46,7 @@ interface PeerSyncSlot {
 }
 
 export class CatchUp {
-  readonly stats: CatchUpStats = { pulls: 0, failedPulls: 0, envelopesReceived: 0, envelopesRejected: 0 };
+  readonly stats: CatchUpStats = { pulls: 0, failedPulls: 0, envelopesReceived: 0, envelopesRejected: 0, envelopesSkipped: 0 };
   private readonly peers = new Map<string, PeerSyncSlot>();
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -121,20 +126,27 @@ export class CatchUp {
     const from = this.options.state.get(peerKey);
     const startedAt = performance.now();
     let received = 0;
+    let skipped = 0;
     try {
       const stream = await this.options.openStream(peer);
       const reached = await pullFromPeer(stream, {
         afterSequence: from,
         pageSize: this.options.pageSize ?? DEFAULT_SYNC_PAGE_SIZE,
         pageTimeoutMs: this.options.pageTimeoutMs ?? 30_000,
+        isKnown: (digest) => this.options.recent.has(digest),
         onPage: async (page) => {
           this.stats.envelopesReceived += page.envelopes.length;
           this.stats.envelopesRejected += page.rejected;
+          this.stats.envelopesSkipped += page.skipped;
+          skipped += page.skipped;
           received += page.envelopes.length;
           if (page.rejected > 0) {
             this.options.logger.warn("peer sent invalid envelopes during sync", { peer: peerKey, count: page.rejected });
           }
-          if (page.envelopes.length > 0) await this.options.sink.ingest(page.envelopes, "peer");
+          if (page.envelopes.length > 0) {
+            await this.options.sink.ingest(page.envelopes, "peer");
+            this.options.recent.addEnvelopes(page.envelopes);
+          }
           // Only after the page is committed, so a crash never skips envelopes.
           this.options.state.set(peerKey, page.nextSequence);
         },
@@ -145,6 +157,7 @@ export class CatchUp {
         this.options.logger.info("caught up from peer", {
           peer: peerKey,
           received,
+          skipped,
           fromSequence: String(from),
           toSequence: String(reached),
           durationMs: Math.round(performance.now() - startedAt),

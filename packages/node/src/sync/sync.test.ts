@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { streamPair } from "@libp2p/utils";
 import { FramedStream, FrameError } from "./framedStream.js";
-import { decodeSyncFrame, decodeSyncRequest, encodeSyncFrame, encodeSyncRequest } from "./syncMessages.js";
+import {
+  decodeClientFrame,
+  decodeServerFrame,
+  encodeClientFrame,
+  encodeServerFrame,
+  encodeWantBitmap,
+  isWanted,
+} from "./syncMessages.js";
 import { MAX_SYNC_PAGE_SIZE, SyncServer } from "./syncServer.js";
 import { pullFromPeer, type SyncPage } from "./syncClient.js";
 import { MemoryStore, digestOf } from "./test-support/memoryNode.js";
@@ -27,25 +34,33 @@ async function serve(store: Pick<MemoryStore, "readSince">) {
 }
 
 describe("sync messages", () => {
-  it("round-trip requests and every frame kind", () => {
-    expect(decodeSyncRequest(encodeSyncRequest({ afterSequence: 2n ** 63n + 5n, limit: 250 }))).toEqual({
-      afterSequence: 2n ** 63n + 5n,
-      limit: 250,
-    });
+  it("round-trip every client and server frame", () => {
+    const request = { kind: "request" as const, afterSequence: 2n ** 63n + 5n, limit: 250 };
+    expect(decodeClientFrame(encodeClientFrame(request))).toEqual(request);
+    const want = { kind: "want" as const, bitmap: Uint8Array.of(0b101, 0xff) };
+    expect(decodeClientFrame(encodeClientFrame(want))).toEqual(want);
     const e = envelope(3);
-    expect(decodeSyncFrame(encodeSyncFrame({ kind: "envelope", envelope: e }))).toEqual({ kind: "envelope", envelope: e });
-    expect(decodeSyncFrame(encodeSyncFrame({ kind: "pageEnd", nextSequence: 42n, caughtUp: true }))).toEqual({
-      kind: "pageEnd",
-      nextSequence: 42n,
-      caughtUp: true,
-    });
-    expect(decodeSyncFrame(encodeSyncFrame({ kind: "error", message: "nope" }))).toEqual({ kind: "error", message: "nope" });
+    expect(decodeServerFrame(encodeServerFrame({ kind: "envelope", envelope: e }))).toEqual({ kind: "envelope", envelope: e });
+    const offer = { kind: "offer" as const, digests: [digestOf(envelope(1)), digestOf(envelope(2))], nextSequence: 42n, caughtUp: true };
+    expect(decodeServerFrame(encodeServerFrame(offer))).toEqual(offer);
+    const empty = { kind: "offer" as const, digests: [], nextSequence: 7n, caughtUp: false };
+    expect(decodeServerFrame(encodeServerFrame(empty))).toEqual(empty);
+    expect(decodeServerFrame(encodeServerFrame({ kind: "pageEnd" }))).toEqual({ kind: "pageEnd" });
+    expect(decodeServerFrame(encodeServerFrame({ kind: "error", message: "nope" }))).toEqual({ kind: "error", message: "nope" });
   });
 
-  it("rejects an empty or malformed frame", () => {
-    expect(() => decodeSyncFrame(new Uint8Array(0))).toThrow(/none of envelope, page_end, error/);
-    expect(() => decodeSyncFrame(Uint8Array.of(0x0a, 0x02, 0xff, 0xff))).toThrow(/envelope is malformed/);
-    expect(() => decodeSyncRequest(Uint8Array.of(0x0a, 0x00))).toThrow(/after_sequence \(1\) has wire type 2/);
+  it("packs the want bitmap least significant bit first", () => {
+    const bitmap = encodeWantBitmap(10, (i) => i === 0 || i === 9);
+    expect([...bitmap]).toEqual([0b1, 0b10]);
+    expect([0, 1, 8, 9].map((i) => isWanted(bitmap, i))).toEqual([true, false, false, true]);
+  });
+
+  it("rejects empty or malformed frames with a reason", () => {
+    expect(() => decodeServerFrame(new Uint8Array(0))).toThrow(/none of envelope, page_end, error, offer/);
+    expect(() => decodeServerFrame(Uint8Array.of(0x0a, 0x02, 0xff, 0xff))).toThrow(/envelope is malformed/);
+    expect(() => decodeServerFrame(Uint8Array.of(0x22, 0x03, 0x0a, 0x01, 0x00))).toThrow(/not a multiple of 32/);
+    expect(() => decodeClientFrame(new Uint8Array(0))).toThrow(/neither request nor want/);
+    expect(() => decodeClientFrame(Uint8Array.of(0x0a, 0x02, 0x0a, 0x00))).toThrow(/request.after_sequence \(1\) has wire type 2/);
   });
 });
 
@@ -93,6 +108,7 @@ describe("sync server and client", () => {
       afterSequence: 0n,
       pageSize: 100,
       pageTimeoutMs: 10_000,
+      isKnown: () => false,
       onPage: async (page) => void pages.push(page),
     });
     expect(reached).toBe(1050n);
@@ -107,6 +123,7 @@ describe("sync server and client", () => {
       afterSequence: 25n,
       pageSize: 10,
       pageTimeoutMs: 10_000,
+      isKnown: () => false,
       onPage: async (page) => void received.push(...page.envelopes),
     });
     expect(reached).toBe(30n);
@@ -117,6 +134,7 @@ describe("sync server and client", () => {
       afterSequence: 30n,
       pageSize: 10,
       pageTimeoutMs: 10_000,
+      isKnown: () => false,
       onPage: async () => void pages++,
     });
     expect(again).toBe(30n);
@@ -130,6 +148,7 @@ describe("sync server and client", () => {
       afterSequence: 0n,
       pageSize: 100_000,
       pageTimeoutMs: 10_000,
+      isKnown: () => false,
       onPage: async (page) => void sizes.push(page.envelopes.length),
     });
     expect(sizes).toEqual([MAX_SYNC_PAGE_SIZE, 20]);
@@ -149,6 +168,7 @@ describe("sync server and client", () => {
       afterSequence: 0n,
       pageSize: 1000,
       pageTimeoutMs: 10_000,
+      isKnown: () => false,
       onPage: async (page) => void sizes.push(page.envelopes.length),
     });
     expect(sizes).toEqual([200, 100]);
@@ -165,6 +185,7 @@ describe("sync server and client", () => {
       afterSequence: 0n,
       pageSize: 10,
       pageTimeoutMs: 10_000,
+      isKnown: () => false,
       onPage: async (page) => void pages.push(page),
     });
     expect(reached).toBe(2n);
@@ -172,20 +193,81 @@ describe("sync server and client", () => {
     expect(pages[0].rejected).toBe(1);
   });
 
-  it("answers a malformed request with an error frame", async () => {
-    const store = await storeWith(1);
+  it("answers a malformed request, or a want that does not fit the offer, with an error frame", async () => {
+    const store = await storeWith(20);
     const client = await serve(store);
     const framed = new FramedStream(client, 1 << 20);
     await framed.write(Uint8Array.of(0x0a, 0x01, 0x00));
-    const reply = decodeSyncFrame((await framed.read(5_000))!);
-    expect(reply).toMatchObject({ kind: "error" });
+    const reply = decodeServerFrame((await framed.read(5_000))!);
     expect(reply.kind === "error" && reply.message).toMatch(/malformed sync request/);
+
+    const second = new FramedStream(await serve(store), 1 << 20);
+    await second.write(encodeClientFrame({ kind: "request", afterSequence: 0n, limit: 20 }));
+    expect(decodeServerFrame((await second.read(5_000))!)).toMatchObject({ kind: "offer" });
+    await second.write(encodeClientFrame({ kind: "want", bitmap: Uint8Array.of(0xff) }));
+    const refusal = decodeServerFrame((await second.read(5_000))!);
+    expect(refusal.kind === "error" && refusal.message).toMatch(/want bitmap has 1 bytes; the offer of 20 needs 3/);
+  });
+
+  it("transfers only the envelopes the client does not have", async () => {
+    const store = await storeWith(50);
+    const known = new Set(Array.from({ length: 50 }, (_, i) => i).filter((i) => i % 2 === 0).map((i) => Buffer.from(digestOf(envelope(i))).toString("hex")));
+    const pages: SyncPage[] = [];
+    const reached = await pullFromPeer(await serve(store), {
+      afterSequence: 0n,
+      pageSize: 20,
+      pageTimeoutMs: 10_000,
+      isKnown: (digest) => known.has(Buffer.from(digest).toString("hex")),
+      onPage: async (page) => void pages.push(page),
+    });
+    expect(reached).toBe(50n);
+    expect(pages.flatMap((p) => p.envelopes)).toEqual(Array.from({ length: 25 }, (_, k) => envelope(2 * k + 1)));
+    expect(pages.reduce((n, p) => n + p.skipped, 0)).toBe(25);
+  });
+
+  it("stops at a page that fails to commit, without committing the pages after it", async () => {
+    const store = await storeWith(100);
+    const committed: bigint[] = [];
+    await expect(
+      pullFromPeer(await serve(store), {
+        afterSequence: 0n,
+        pageSize: 10,
+        pageTimeoutMs: 10_000,
+        isKnown: () => false,
+        onPage: async (page) => {
+          if (page.nextSequence === 20n) throw new Error("disk full");
+          committed.push(page.nextSequence);
+        },
+      }),
+    ).rejects.toThrow(/disk full/);
+    expect(committed).toEqual([10n]);
+  });
+
+  it("fails a pull when the peer sends an envelope other than the one it offered", async () => {
+    const [client, server] = await streamPair();
+    void (async () => {
+      const framed = new FramedStream(server, 1 << 20);
+      await framed.read(5_000);
+      await framed.write(encodeServerFrame({ kind: "offer", digests: [digestOf(envelope(1))], nextSequence: 1n, caughtUp: true }));
+      await framed.read(5_000);
+      await framed.write(encodeServerFrame({ kind: "envelope", envelope: envelope(2) }));
+      await framed.write(encodeServerFrame({ kind: "pageEnd" }));
+    })();
+    await expect(
+      pullFromPeer(client, { afterSequence: 0n, pageSize: 10, pageTimeoutMs: 10_000, isKnown: () => false, onPage: async () => {} }),
+    ).rejects.toThrow(/does not match the digest the peer offered/);
   });
 
   it("fails a pull when the peer claims to go backwards", async () => {
     const liar = { readSince: async () => ({ envelopes: [], nextSequence: 3n }) };
     await expect(
-      pullFromPeer(await serve(liar), { afterSequence: 10n, pageSize: 10, pageTimeoutMs: 10_000, onPage: async () => {} }),
+      pullFromPeer(await serve(liar), {
+        afterSequence: 10n,
+        pageSize: 10,
+        pageTimeoutMs: 10_000,
+        isKnown: () => false,
+        onPage: async () => {},
+      }),
     ).rejects.toThrow(/went back from sequence 10 to 3/);
   });
 });

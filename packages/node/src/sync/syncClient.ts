@@ -1,12 +1,16 @@
-// Pulling side of /xmtp-ts/sync/1.0.0: pages through a peer's store from a remembered sequence until a short page
-// says there is nothing more, handing each page to the caller before asking for the next one.
+// Pulling side of /xmtp-ts/sync/1.0.0: pages through a peer's store from a remembered sequence until the peer says
+// it is caught up. Each page is offered by digest first, and only envelopes this node does not already have cross
+// the wire, so the periodic pass costs 32 bytes per envelope that gossip already delivered.
 import type { Stream } from "@libp2p/interface";
+import { equalBytes } from "@xmtp-ts/crypto";
 import type { Envelope } from "../store/EnvelopeStore.js";
+import { envelopeDigest } from "../store/digest.js";
 import { MAX_RELAYED_MESSAGE_BYTES, relayEnvelopeProblem } from "../relay/validation.js";
 import { FramedStream } from "./framedStream.js";
-import { decodeSyncFrame, encodeSyncRequest } from "./syncMessages.js";
+import { decodeServerFrame, encodeClientFrame, encodeWantBitmap, type ServerFrame } from "./syncMessages.js";
+import { MAX_SYNC_PAGE_SIZE } from "./syncServer.js";
 
-/** An envelope frame holds at most a 1 MiB message plus its topic and framing. */
+/** An envelope frame holds at most a 1 MiB message plus its topic and framing; an offer at most 32 KiB of digests. */
 const MAX_RESPONSE_FRAME_BYTES = MAX_RELAYED_MESSAGE_BYTES + 4096;
 
 export class SyncProtocolError extends Error {
@@ -17,10 +21,12 @@ export class SyncProtocolError extends Error {
 }
 
 export interface SyncPage {
-  /** Envelopes that passed validation, in the peer's arrival order. */
+  /** Envelopes received that passed validation, in the peer's arrival order. */
   envelopes: Envelope[];
-  /** How many envelopes the peer sent that failed validation and were dropped. */
+  /** How many the peer sent that failed validation and were dropped. */
   rejected: number;
+  /** How many the peer offered that this node already had, so were not transferred. */
+  skipped: number;
   nextSequence: bigint;
   /** The peer had nothing after nextSequence when it answered. */
   caughtUp: boolean;
@@ -31,31 +37,67 @@ export interface PullOptions {
   pageSize: number;
   /** Per-page time limit; a peer that stalls longer is given up on for this round. */
   pageTimeoutMs: number;
-  /** Called for each page, in order; the next page is requested only after it resolves. */
+  /** True for a digest this node has stored; those envelopes are not requested. */
+  isKnown(digest: Uint8Array): boolean;
+  /** Called for each page, in order; the position is the caller's to record once the page is stored. */
   onPage(page: SyncPage): Promise<void>;
 }
 
 /**
- * Returns the sequence reached. The request for the next page goes out as soon as a page has arrived, so the peer
- * reads and sends page n+1 while this node is still committing page n. The stream is closed (or aborted on error)
- * before this settles.
+ * Returns the sequence reached. The request for the next page goes out as soon as a page's offer has arrived, so
+ * the peer reads page n+1 while this node is still receiving page n; and page n is committed (onPage) while page
+ * n+1 is being received, at most one page behind. The stream is closed (or aborted on error) before this settles.
  */
 export async function pullFromPeer(stream: Stream, options: PullOptions): Promise<bigint> {
   const framed = new FramedStream(stream, MAX_RESPONSE_FRAME_BYTES);
+  const pageSize = Math.min(Math.max(1, options.pageSize), MAX_SYNC_PAGE_SIZE);
   let after = options.afterSequence;
+  let committing: Promise<void> = Promise.resolve();
   try {
-    await framed.write(encodeSyncRequest({ afterSequence: after, limit: options.pageSize }));
+    await framed.write(encodeClientFrame({ kind: "request", afterSequence: after, limit: pageSize }));
     for (;;) {
-      const page = await readPage(framed, options.pageTimeoutMs);
-      if (page.nextSequence < after) {
-        throw new SyncProtocolError(`peer went back from sequence ${after} to ${page.nextSequence}`);
+      const deadline = Date.now() + options.pageTimeoutMs;
+      const offer = await readFrame(framed, deadline);
+      if (offer.kind !== "offer") throw new SyncProtocolError(`expected a page offer, got ${offer.kind}`);
+      if (offer.nextSequence < after) {
+        throw new SyncProtocolError(`peer went back from sequence ${after} to ${offer.nextSequence}`);
       }
-      const more = !page.caughtUp && page.nextSequence > after;
-      after = page.nextSequence;
-      if (more) await framed.write(encodeSyncRequest({ afterSequence: after, limit: options.pageSize }));
-      await options.onPage(page);
+      const wanted = offer.digests.map((digest) => !options.isKnown(digest));
+      if (offer.digests.length > 0) {
+        await framed.queue(encodeClientFrame({ kind: "want", bitmap: encodeWantBitmap(wanted.length, (i) => wanted[i]) }));
+      }
+      const more = !offer.caughtUp && offer.nextSequence > after;
+      if (more) await framed.queue(encodeClientFrame({ kind: "request", afterSequence: offer.nextSequence, limit: pageSize }));
+      await framed.flush();
+
+      const page: SyncPage = {
+        envelopes: [],
+        rejected: 0,
+        skipped: wanted.filter((want) => !want).length,
+        nextSequence: offer.nextSequence,
+        caughtUp: offer.caughtUp,
+      };
+      for (let i = 0; i < offer.digests.length; i++) {
+        if (!wanted[i]) continue;
+        const frame = await readFrame(framed, deadline);
+        if (frame.kind !== "envelope") throw new SyncProtocolError(`expected envelope ${i} of the offer, got ${frame.kind}`);
+        const envelope = frame.envelope;
+        if (!equalBytes(envelopeDigest(envelope.contentTopic, envelope.message), offer.digests[i])) {
+          throw new SyncProtocolError(`envelope ${i} does not match the digest the peer offered`);
+        }
+        if (relayEnvelopeProblem(envelope)) page.rejected++;
+        else page.envelopes.push(envelope);
+      }
+      const end = await readFrame(framed, deadline);
+      if (end.kind !== "pageEnd") throw new SyncProtocolError(`expected the page end, got ${end.kind}`);
+      await committing;
+      committing = options.onPage(page);
+      // Marked handled here; the rejection is still thrown by the next await of `committing`.
+      committing.catch(() => {});
+      after = offer.nextSequence;
       if (!more) break;
     }
+    await committing;
     await stream.close();
     return after;
   } catch (error) {
@@ -64,19 +106,10 @@ export async function pullFromPeer(stream: Stream, options: PullOptions): Promis
   }
 }
 
-async function readPage(framed: FramedStream, timeoutMs: number): Promise<SyncPage> {
-  const envelopes: Envelope[] = [];
-  let rejected = 0;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const bytes = await framed.read(Math.max(1, deadline - Date.now()));
-    if (!bytes) throw new SyncProtocolError("peer closed the sync stream in the middle of a page");
-    const frame = decodeSyncFrame(bytes);
-    if (frame.kind === "error") throw new SyncProtocolError(`peer reported: ${frame.message}`);
-    if (frame.kind === "pageEnd") {
-      return { envelopes, rejected, nextSequence: frame.nextSequence, caughtUp: frame.caughtUp };
-    }
-    if (relayEnvelopeProblem(frame.envelope)) rejected++;
-    else envelopes.push(frame.envelope);
-  }
+async function readFrame(framed: FramedStream, deadline: number): Promise<ServerFrame> {
+  const bytes = await framed.read(Math.max(1, deadline - Date.now()));
+  if (!bytes) throw new SyncProtocolError("peer closed the sync stream in the middle of a page");
+  const frame = decodeServerFrame(bytes);
+  if (frame.kind === "error") throw new SyncProtocolError(`peer reported: ${frame.message}`);
+  return frame;
 }

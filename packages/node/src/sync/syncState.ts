@@ -71,10 +71,13 @@ export class SyncState {
     if (this.sequences.get(peerId) === sequence) return;
     this.sequences.set(peerId, sequence);
     this.dirty = true;
-    this.saveTimer ??= setTimeout(() => {
-      this.saveTimer = undefined;
-      this.save().catch(() => {});
-    }, SAVE_INTERVAL_MS);
+    if (!this.saveTimer) {
+      this.saveTimer = setTimeout(() => {
+        this.saveTimer = undefined;
+        this.save().catch(() => {});
+      }, SAVE_INTERVAL_MS);
+      this.saveTimer.unref();
+    }
   }
 
   /** Writes the positions now if any changed. */

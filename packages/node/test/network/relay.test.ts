@@ -73,7 +73,10 @@ async function warmUp(from: RelayNode, to: RelayNode, identity: Identity): Promi
 
 const sorted = (keys: string[]) => [...keys].sort();
 
-describe("three nodes in a line A - B - C", () => {
+// Generous limits: these start up to four node processes each, and CI runs them beside the rest of the suite.
+const NETWORK_TEST_TIMEOUT_MS = 180_000;
+
+describe("three nodes in a line A - B - C", { timeout: NETWORK_TEST_TIMEOUT_MS }, () => {
   it("relays a publish at A to queries and streams at B and C, each envelope once, timestamps kept", async () => {
     const { a, b, c } = await line();
     const identity = await createIdentity();
@@ -219,7 +222,7 @@ describe("three nodes in a line A - B - C", () => {
   });
 });
 
-describe("node key", () => {
+describe("node key", { timeout: NETWORK_TEST_TIMEOUT_MS }, () => {
   it("is created in the data dir on first start and reused after", async () => {
     const first = await node();
     expect(existsSync(join(first.dataDir, "node-key"))).toBe(true);
@@ -238,7 +241,7 @@ if (!postgresUrl && process.env.CI) {
   });
 }
 
-describe.skipIf(!postgresUrl)("a Postgres node and a SQLite node in one network", () => {
+describe.skipIf(!postgresUrl)("a Postgres node and a SQLite node in one network", { timeout: NETWORK_TEST_TIMEOUT_MS }, () => {
   it("agree on every envelope and its order", async () => {
     const schema = `xmtp_net_${randomBytes(4).toString("hex")}`;
     const url = new URL(postgresUrl!);

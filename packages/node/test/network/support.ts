@@ -122,7 +122,7 @@ export async function subscribe(node: { url: string }, topics: string[]): Promis
 }
 
 /** Polls `check` until it returns true; the error names what never happened. */
-export async function eventually(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+export async function eventually(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await check()) return;

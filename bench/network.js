@@ -1,0 +1,338 @@
+// `node bench/network.js` (after `npm run build`): the relay between three nodes in a line A - B - C.
+//
+//  1. relay throughput: closed-loop publishing at A (1 envelope of 256 bytes per request, several keep-alive
+//     connections); the rate at which those envelopes are stored and streamed at C, as a ratio of the publish
+//     throughput of a single node (relay off) measured the same way in the same run. Target >= 0.5x.
+//  2. propagation latency: publishing at A at a steady rate; time from sending the publish request at A to
+//     receiving the envelope on a subscribe stream at C (stored at C first). Target p99 <= 100 ms.
+//  3. catch-up: C is stopped, A receives N envelopes, C restarts and pulls them over the sync protocol from B;
+//     envelopes per second as timed by C (its "caught up from peer" log line) and end to end from C's restart.
+//
+// Every node is a child process on 127.0.0.1 with its own temporary data dir and SQLite, rate limits off; this
+// process only generates load. Exit status is non-zero only if the benchmark itself fails.
+// The machine is shared, so throughput rounds alternate between the baseline and the relay (BENCH_ROUNDS each) and
+// the best round of each is compared; every round's figure is printed too.
+// Environment: BENCH_CONNECTIONS (16), BENCH_ROUND_MS (3000), BENCH_ROUNDS (3), BENCH_LATENCY_MESSAGES (500),
+// BENCH_LATENCY_RATE (100/s), BENCH_CATCHUP_ENVELOPES (20000).
+import http from "node:http";
+import { mkdtempSync, rmSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { randomBytes } from "node:crypto";
+import { Wallet } from "ethers";
+import { create, PublicKeySchema } from "@xmtp-ts/proto";
+import {
+  createAuthToken,
+  createIdentityText,
+  fromHex,
+  generatePrivateKey,
+  getPublicKey,
+  unsignedPublicKeyBytes,
+  walletSignatureToCompact,
+} from "@xmtp-ts/crypto";
+import { closedLoop, formatRate, percentile, post, printTable, sleep, startServer } from "./support.js";
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const nodeMain = join(repoRoot, "packages/node/dist/main.js");
+
+const settings = {
+  connections: intFromEnv("BENCH_CONNECTIONS", 16),
+  roundMs: intFromEnv("BENCH_ROUND_MS", 3_000),
+  rounds: intFromEnv("BENCH_ROUNDS", 3),
+  messageBytes: 256,
+  latencyMessages: intFromEnv("BENCH_LATENCY_MESSAGES", 500),
+  latencyRate: intFromEnv("BENCH_LATENCY_RATE", 100),
+  catchUpEnvelopes: intFromEnv("BENCH_CATCHUP_ENVELOPES", 20_000),
+  catchUpBatch: 50,
+};
+const targets = { relayRatio: 0.5, latencyP99Ms: 100 };
+
+function intFromEnv(name, fallback) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+/** A valid publish token for a fresh wallet, made the way the SDK makes one (wire doc §4). */
+async function makeToken() {
+  const wallet = Wallet.createRandom();
+  const identityPrivateKey = generatePrivateKey();
+  const point = getPublicKey(identityPrivateKey);
+  const unsigned = create(PublicKeySchema, {
+    timestamp: BigInt(Date.now()),
+    union: { case: "secp256k1Uncompressed", value: { bytes: point } },
+  });
+  const walletSignature = await wallet.signMessage(createIdentityText(unsignedPublicKeyBytes(unsigned)));
+  const identityKey = create(PublicKeySchema, {
+    timestamp: unsigned.timestamp,
+    union: { case: "secp256k1Uncompressed", value: { bytes: point } },
+    signature: { union: { case: "ecdsaCompact", value: walletSignatureToCompact(fromHex(walletSignature)) } },
+  });
+  return createAuthToken({ identityKey, identityPrivateKey, walletAddress: wallet.address, createdNs: BigInt(Date.now()) * 1_000_000n });
+}
+
+const conversationTopic = () => `/xmtp/0/m-${randomBytes(32).toString("hex")}/proto`;
+
+/** Envelope factory: the first 4 bytes of each message carry its index, so a receiver knows which one arrived. */
+function envelopeMaker(topic) {
+  let index = 0;
+  return () => {
+    const message = randomBytes(settings.messageBytes);
+    message.writeUInt32BE(index, 0);
+    const envelope = {
+      contentTopic: topic,
+      timestampNs: String(BigInt(Date.now()) * 1_000_000n + BigInt(index % 1_000_000)),
+      message: message.toString("base64"),
+    };
+    return { index: index++, envelope };
+  };
+}
+
+const indexOf = (base64) => Buffer.from(base64, "base64").readUInt32BE(0);
+
+/** A subscribe stream; calls onEnvelope(envelope, arrivalTime) for each delivered envelope. */
+function subscribe(url, topics, onEnvelope) {
+  return new Promise((resolveStream, reject) => {
+    const body = JSON.stringify({ contentTopics: topics });
+    const request = http.request(`${url}/message/v1/subscribe`, { method: "POST", headers: { "content-length": Buffer.byteLength(body) } });
+    request.on("response", (response) => {
+      if (response.statusCode !== 200) return reject(new Error(`subscribe answered HTTP ${response.statusCode}`));
+      let buffered = "";
+      response.on("data", (chunk) => {
+        const now = performance.now();
+        buffered += chunk.toString("utf8");
+        let newline;
+        while ((newline = buffered.indexOf("\n")) >= 0) {
+          const line = buffered.slice(0, newline);
+          buffered = buffered.slice(newline + 1);
+          const result = JSON.parse(line).result;
+          if (result?.message) onEnvelope(result, now);
+        }
+      });
+      response.on("error", () => {});
+      resolveStream({ close: () => request.destroy() });
+    });
+    request.on("error", (error) => (error.code === "ECONNRESET" ? undefined : reject(error)));
+    request.end(body);
+  });
+}
+
+async function envelopesStored(url) {
+  const response = await fetch(`${url}/metrics`);
+  const text = await response.text();
+  const match = /^xmtp_envelopes_stored_total\s+(\d+)/m.exec(text);
+  if (!match) throw new Error(`no xmtp_envelopes_stored_total in ${url}/metrics`);
+  return Number(match[1]);
+}
+
+async function until(check, what, timeoutMs) {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await check())) {
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+function relayInfo(server) {
+  const line = server.logs.find((l) => l.includes('"msg":"relay listening"'));
+  if (!line) throw new Error(`${server.name} logged no "relay listening" line`);
+  const record = JSON.parse(line);
+  return { peerId: record.peerId, multiaddr: record.multiaddrs.find((a) => a.startsWith("/ip4/127.0.0.1/")) };
+}
+
+const nodeArgs = (dataDir, extra = []) => ["--host", "127.0.0.1", "--port", "0", "--data-dir", dataDir, "--rate-limits", "off", ...extra];
+const relayArgs = (peers, port = 0) => ["--p2p-host", "127.0.0.1", "--p2p-port", String(port), ...peers.flatMap((p) => ["--peer", p])];
+
+async function main() {
+  const dataDir = mkdtempSync(join(tmpdir(), "relay-bench-"));
+  const servers = [];
+  const start = async (name, args) => {
+    const server = await startServer(name, nodeMain, args);
+    servers.push(server);
+    return server;
+  };
+  const rows = [];
+  const summary = {};
+  try {
+    const token = await makeToken();
+    const headers = { authorization: `Bearer ${token}` };
+    const publishLoop = (url, topic) => {
+      const next = envelopeMaker(topic);
+      return closedLoop({
+        url,
+        path: "/message/v1/publish",
+        makeBody: () => JSON.stringify({ envelopes: [next().envelope] }),
+        headers,
+        connections: settings.connections,
+        durationMs: settings.roundMs,
+      });
+    };
+
+    // The baseline (one node, relay off) and the line A - B - C run side by side; rounds alternate between them so
+    // both see the same background load, and the best round of each is compared.
+    const single = await start("single node", nodeArgs(join(dataDir, "single")));
+    const a = await start("A", nodeArgs(join(dataDir, "a"), relayArgs([])));
+    const aInfo = relayInfo(a);
+    const b = await start("B", nodeArgs(join(dataDir, "b"), relayArgs([aInfo.multiaddr])));
+    const bInfo = relayInfo(b);
+    const cArgs = nodeArgs(join(dataDir, "c"), relayArgs([bInfo.multiaddr]));
+    let c = await start("C", cArgs);
+
+    // Wait for the gossip mesh: an envelope published at A must reach C's stream through B.
+    const probeTopic = conversationTopic();
+    let probed = false;
+    const probe = await subscribe(c.url, [probeTopic], () => (probed = true));
+    const probeMaker = envelopeMaker(probeTopic);
+    await until(async () => {
+      await post(new http.Agent(), a.url, "/message/v1/publish", JSON.stringify({ envelopes: [probeMaker().envelope] }), headers);
+      await sleep(200);
+      return probed;
+    }, "the relay A - B - C to form", 30_000);
+    probe.close();
+    await sleep(1_500); // a few gossipsub heartbeats, so the mesh is complete, not just one path
+    // Warm-up of both paths (JIT, SQLite file growth).
+    await publishLoop(single.url, conversationTopic());
+    await relayRound();
+
+    // 1. Relay throughput.
+    async function relayRound() {
+      const throughputTopic = conversationTopic();
+      let arrivedAtC = 0;
+      let lastArrival = 0;
+      const stream = await subscribe(c.url, [throughputTopic], (_envelope, at) => {
+        arrivedAtC++;
+        lastArrival = at;
+      });
+      const loopStart = performance.now();
+      const published = await publishLoop(a.url, throughputTopic);
+      await until(() => arrivedAtC >= published.requests, `${published.requests} envelopes at C`, 60_000);
+      stream.close();
+      return { publishPerSecond: published.perSecond, relayPerSecond: published.requests / ((lastArrival - loopStart) / 1000) };
+    }
+    const baselineRounds = [];
+    const relayRounds = [];
+    for (let round = 0; round < settings.rounds; round++) {
+      baselineRounds.push((await publishLoop(single.url, conversationTopic())).perSecond);
+      relayRounds.push(await relayRound());
+    }
+    await single.stop();
+    const baseline = Math.max(...baselineRounds);
+    const best = relayRounds.reduce((x, y) => (y.relayPerSecond > x.relayPerSecond ? y : x));
+    const relayRatio = best.relayPerSecond / baseline;
+    summary.relayRatio = relayRatio;
+    const roundsNote = (values) => `rounds: ${values.map((v) => Math.round(v)).join(", ")}`;
+    rows.push(["publish at a single node (baseline)", formatRate(baseline), "1.00x", roundsNote(baselineRounds)]);
+    rows.push([
+      "publish at A (relay on, B and C running)",
+      formatRate(best.publishPerSecond),
+      `${(best.publishPerSecond / baseline).toFixed(2)}x`,
+      roundsNote(relayRounds.map((r) => r.publishPerSecond)),
+    ]);
+    rows.push([
+      "relay throughput A → B → C (stored + streamed at C)",
+      `${Math.round(best.relayPerSecond).toLocaleString("en-US")} env/s`,
+      `${relayRatio.toFixed(2)}x`,
+      `target ≥ ${targets.relayRatio}x ${relayRatio >= targets.relayRatio ? "met" : "MISSED"}; ${roundsNote(relayRounds.map((r) => r.relayPerSecond))}`,
+    ]);
+
+    // 2. Propagation latency at a steady rate.
+    const latencyTopic = conversationTopic();
+    const sentAt = new Map();
+    const latencies = [];
+    const latencyStream = await subscribe(c.url, [latencyTopic], (envelope, at) => {
+      const sent = sentAt.get(indexOf(envelope.message));
+      if (sent !== undefined) latencies.push(at - sent);
+    });
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
+    const makeLatency = envelopeMaker(latencyTopic);
+    const intervalMs = 1000 / settings.latencyRate;
+    const latencyStart = performance.now();
+    const inFlight = [];
+    for (let i = 0; i < settings.latencyMessages; i++) {
+      const due = latencyStart + i * intervalMs;
+      const wait = due - performance.now();
+      if (wait > 0) await sleep(wait);
+      const { index, envelope } = makeLatency();
+      sentAt.set(index, performance.now());
+      inFlight.push(
+        post(agent, a.url, "/message/v1/publish", JSON.stringify({ envelopes: [envelope] }), headers).then(({ status, body }) => {
+          if (status !== 200) throw new Error(`publish at A answered HTTP ${status}: ${body.slice(0, 200)}`);
+        }),
+      );
+    }
+    await Promise.all(inFlight);
+    await until(() => latencies.length >= settings.latencyMessages, "every latency probe at C", 30_000);
+    latencyStream.close();
+    agent.destroy();
+    latencies.sort((x, y) => x - y);
+    const p50 = percentile(latencies, 0.5);
+    const p99 = percentile(latencies, 0.99);
+    summary.latencyP99Ms = p99;
+    rows.push([
+      `propagation A → C at ${settings.latencyRate}/s (${latencies.length} envelopes)`,
+      `p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${latencies[latencies.length - 1].toFixed(1)} ms`,
+      "",
+      `p99 ≤ ${targets.latencyP99Ms} ms ${p99 <= targets.latencyP99Ms ? "met" : "MISSED"}`,
+    ]);
+
+    // 3. Catch-up after downtime.
+    await c.stop();
+    servers.splice(servers.indexOf(c), 1);
+    const storedAtBBefore = await envelopesStored(b.url);
+    const catchUpMaker = envelopeMaker(conversationTopic());
+    const batchAgent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+    let sent = 0;
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (sent < settings.catchUpEnvelopes) {
+          const count = Math.min(settings.catchUpBatch, settings.catchUpEnvelopes - sent);
+          sent += count;
+          const envelopes = Array.from({ length: count }, () => catchUpMaker().envelope);
+          const { status, body } = await post(batchAgent, a.url, "/message/v1/publish", JSON.stringify({ envelopes }), headers);
+          if (status !== 200) throw new Error(`publish at A answered HTTP ${status}: ${body.slice(0, 200)}`);
+        }
+      }),
+    );
+    batchAgent.destroy();
+    await until(async () => (await envelopesStored(b.url)) - storedAtBBefore >= settings.catchUpEnvelopes, "B to store the backlog", 60_000);
+    const restartedAt = performance.now();
+    c = await start("C (restarted)", cArgs);
+    await until(async () => (await envelopesStored(c.url)) >= settings.catchUpEnvelopes, "C to catch up", 120_000);
+    const endToEndSeconds = (performance.now() - restartedAt) / 1000;
+    await until(() => c.logs.some((l) => l.includes('"msg":"caught up from peer"')), "C's catch-up log line", 30_000);
+    const pulls = c.logs.filter((l) => l.includes('"msg":"caught up from peer"')).map((l) => JSON.parse(l));
+    const pulled = pulls.reduce(
+      (total, record) => ({ received: total.received + record.received, skipped: total.skipped + record.skipped, ms: total.ms + record.durationMs }),
+      { received: 0, skipped: 0, ms: 0 },
+    );
+    const endToEndRate = settings.catchUpEnvelopes / endToEndSeconds;
+    const pullRate = pulled.received / (pulled.ms / 1000);
+    summary.catchUpPerSecond = endToEndRate;
+    summary.catchUpPullPerSecond = pullRate;
+    rows.push([
+      `catch-up of ${settings.catchUpEnvelopes.toLocaleString("en-US")} new envelopes (C restarts, pulls from B)`,
+      `${Math.round(endToEndRate).toLocaleString("en-US")} env/s from restart to complete (incl. ~1 s process start)`,
+      "",
+      `the pull moved ${pulled.received.toLocaleString("en-US")} envelopes in ${pulled.ms} ms = ` +
+        `${Math.round(pullRate).toLocaleString("en-US")} env/s (incl. those gossip had delivered since C's last pass)`,
+    ]);
+  } finally {
+    await Promise.all(servers.map((server) => server.stop()));
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+
+  console.log(
+    `\nxmtp-ts relay benchmark — ${settings.connections} connections, ${settings.roundMs} ms rounds, ` +
+      `${settings.messageBytes}-byte messages, load average ${loadavg()[0].toFixed(2)}\n`,
+  );
+  printTable(["measure", "figure", "vs single node", "target / notes"], rows);
+  console.log("\n" + JSON.stringify({ networkBenchmark: summary }));
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
