@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
-import { Wallet } from "ethers";
+import { Wallet, type BaseWallet } from "ethers";
 import { fromBinary, toBinary, TokenSchema, AuthDataSchema, create, PublicKeySchema } from "@xmtp-ts/proto";
 import { AuthTokenError, createAuthToken, verifyAuthToken } from "./authToken.js";
 import { fromBase64, toBase64 } from "./bytes.js";
@@ -14,14 +14,14 @@ const sdk = require("@xmtp/xmtp-js");
 
 const nowNs = () => BigInt(Date.now()) * 1_000_000n;
 
-async function sdkToken(wallet: Wallet, createdAt = new Date()): Promise<string> {
+async function sdkToken(wallet: BaseWallet, createdAt = new Date()): Promise<string> {
   const bundle = await sdk.PrivateKeyBundleV1.generate(wallet);
   const authenticator = new sdk.LocalAuthenticator(bundle.identityKey);
   const token = await authenticator.createToken(createdAt);
   return token.toBase64();
 }
 
-async function ourIdentity(wallet: Wallet) {
+async function ourIdentity(wallet: BaseWallet) {
   const identityPrivateKey = generatePrivateKey();
   const unsigned = create(PublicKeySchema, {
     timestamp: BigInt(Date.now()),

@@ -40,12 +40,10 @@ function checkShape(signature: CompactSignature): void {
 /** Recovers the uncompressed public key that signed `digest`; throws InvalidSignatureError when none does. */
 export function recoverPublicKey(digest: Uint8Array, signature: CompactSignature): Uint8Array {
   checkShape(signature);
-  const recovered = new Uint8Array(65);
-  recovered[0] = signature.recovery;
-  recovered.set(signature.bytes, 1);
   try {
-    const encoded = secp256k1.recoverPublicKey(recovered, digest, { prehash: false });
-    return encoded.length === 65 ? encoded : secp256k1.Point.fromBytes(encoded).toBytes(false);
+    // Through the Signature object the recovered point stays affine: no compress-then-decompress square root.
+    const sig = secp256k1.Signature.fromBytes(signature.bytes, "compact").addRecoveryBit(signature.recovery);
+    return sig.recoverPublicKey(digest).toBytes(false);
   } catch (err) {
     throw new InvalidSignatureError(`cannot recover a public key: ${(err as Error).message}`);
   }

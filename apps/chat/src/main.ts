@@ -1,0 +1,27 @@
+import "./style.css";
+import { ChatApp } from "./app.js";
+import type { Eip1193Provider } from "./wallets.js";
+
+const API_URL_KEY = "xmtp-chat:api-url";
+const DEFAULT_API_URL = "http://localhost:5555";
+
+/** ?apiUrl= beats the URL the user last typed, which beats the build's VITE_XMTP_API_URL and the local default. */
+function initialApiUrl(): string {
+  const fromQuery = new URLSearchParams(location.search).get("apiUrl");
+  return (
+    fromQuery ||
+    localStorage.getItem(API_URL_KEY) ||
+    (import.meta.env.VITE_XMTP_API_URL as string | undefined) ||
+    DEFAULT_API_URL
+  );
+}
+
+const root = document.getElementById("app");
+if (!root) throw new Error("index.html has no #app element");
+
+new ChatApp(root, {
+  apiUrl: initialApiUrl(),
+  storage: localStorage,
+  ethereum: (window as { ethereum?: Eip1193Provider }).ethereum,
+  saveApiUrl: (url) => localStorage.setItem(API_URL_KEY, url),
+});

@@ -1,0 +1,95 @@
+// The slice of @xmtp-ts/client the app uses, and plain-language explanations of what can go wrong.
+import { Client } from "@xmtp-ts/client";
+import { isAddress, toChecksumAddress } from "@xmtp-ts/crypto";
+import type { WalletSigner } from "./wallets.js";
+
+export interface ChatMessage {
+  id: string;
+  senderAddress: string;
+  sent: Date;
+  content: unknown;
+  contentFallback?: string;
+  error?: unknown;
+  conversation?: ChatConversation;
+}
+
+export interface ChatConversation {
+  peerAddress: string;
+  topic: string;
+  createdAt: Date;
+  context?: { conversationId: string } | null;
+  send(text: string): Promise<ChatMessage>;
+  messages(options?: { limit?: number; direction?: "ascending" | "descending" }): Promise<ChatMessage[]>;
+}
+
+export interface ChatStream<T> extends AsyncIterable<T> {
+  return(value?: unknown): Promise<unknown>;
+}
+
+export interface ChatClient {
+  address: string;
+  canMessage(peerAddress: string): Promise<boolean>;
+  conversations: {
+    list(): Promise<ChatConversation[]>;
+    newConversation(peerAddress: string): Promise<ChatConversation>;
+    stream(onConnectionLost?: (error: unknown) => void): Promise<ChatStream<ChatConversation>>;
+    streamAllMessages(onConnectionLost?: (error: unknown) => void): Promise<ChatStream<ChatMessage>>;
+  };
+}
+
+/** Loads the wallet's XMTP keys from the node, or creates and registers them (the wallet signs once or twice). */
+export async function createChatClient(signer: WalletSigner, apiUrl: string): Promise<ChatClient> {
+  return Client.create(signer, { apiUrl, appVersion: "xmtp-ts-chat/0.1.0" });
+}
+
+/** Resolves when the node answers a query (a bare contact lookup); rejects while it cannot be reached. */
+export async function nodeAnswers(address: string, apiUrl: string): Promise<void> {
+  await Client.canMessage(address, { apiUrl });
+}
+
+/** A checksummed address, or an Error saying why the input is not one. */
+export function parsePeerAddress(input: string): string {
+  const value = input.trim();
+  if (!isAddress(value)) {
+    throw new Error(`"${value}" is not an Ethereum address. It should look like 0x followed by 40 hex digits.`);
+  }
+  const checksummed = toChecksumAddress(value);
+  const body = value.slice(2);
+  if (body !== body.toLowerCase() && body !== body.toUpperCase() && checksummed !== value) {
+    throw new Error(`${value} has a wrong checksum (mixed upper and lower case that does not match). Check for a typo.`);
+  }
+  return checksummed;
+}
+
+function chain(error: unknown): unknown[] {
+  const links: unknown[] = [];
+  for (let e = error; e != null && links.length < 10 && !links.includes(e); e = (e as { cause?: unknown }).cause) {
+    links.push(e);
+  }
+  return links;
+}
+
+/** What went wrong, in words a person can act on. */
+export function explainError(error: unknown, apiUrl: string): string {
+  // The wallet's own errors already say what happened (declined, pending request...).
+  if (error instanceof Error && error.name === "WalletError") return error.message;
+  const links = chain(error);
+  const networkFailure = links.some(
+    (e) =>
+      (e as { code?: unknown }).code === 14 ||
+      (e instanceof TypeError && /fetch|network|load failed/i.test(e.message)),
+  );
+  if (networkFailure) {
+    return `Cannot reach the XMTP node at ${apiUrl}. Is it running? (Start one with "npm start".)`;
+  }
+  const grpc = links.find((e) => {
+    const code = (e as { code?: unknown }).code;
+    return typeof code === "number" && code > 0 && code <= 16;
+  }) as
+    | { code: number; serverMessage?: string; message: string }
+    | undefined;
+  if (grpc?.code === 7) return `The node refused: ${grpc.serverMessage ?? grpc.message}`;
+  if (grpc?.code === 8) return `The node is rate limiting you; wait a moment and try again. (${grpc.serverMessage ?? grpc.message})`;
+  if (grpc) return `The node answered with an error: ${grpc.serverMessage ?? grpc.message}`;
+  return error instanceof Error ? error.message : String(error);
+}

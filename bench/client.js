@@ -1,0 +1,180 @@
+// `node bench/client.js` (after `npm run build`): reading cold with @xmtp-ts/client vs the public SDK
+// @xmtp/xmtp-js 13, on the same real node in the same run.
+//
+//   list:          a fresh client lists 150 v2 conversations with 150 different peers (every invitation costs the
+//                  full crypto: the worst case for us)
+//   list, 3/peer:  150 conversations with 50 peers, 3 conversationIds each (a peer's bundle check and X3DH are
+//                  done once per client by us, every time by the SDK)
+//   messages:      a fresh client lists, then reads one conversation of 400 messages (both parties writing)
+//
+// Each measure runs BENCH_CLIENT_ROUNDS (5) rounds per client, SDK and ours alternating, each round with a new
+// client instance (nothing cached); the median counts. The ratio is SDK time / our time (target ≥ 3).
+// Environment: BENCH_CLIENT_CONVERSATIONS (150), BENCH_CLIENT_MESSAGES (400), BENCH_CLIENT_ROUNDS (5).
+import { createRequire } from "node:module";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Wallet, getBytes } from "ethers";
+import { Client } from "@xmtp-ts/client";
+import {
+  createInvitation,
+  encryptMessageV2,
+  generatePrivateKeyBundleV1,
+  inviteTopic,
+  userKeysFromBundle,
+} from "@xmtp-ts/crypto";
+import { printTable, startServer } from "./support.js";
+
+const require = createRequire(import.meta.url);
+// The public SDK's ES-module build fails on Node 20; its CJS build works.
+const sdk = require("@xmtp/xmtp-js");
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const settings = {
+  conversations: intFromEnv("BENCH_CLIENT_CONVERSATIONS", 150),
+  messages: intFromEnv("BENCH_CLIENT_MESSAGES", 400),
+  rounds: intFromEnv("BENCH_CLIENT_ROUNDS", 5),
+};
+const TARGET_RATIO = 3;
+
+function intFromEnv(name, fallback) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+const signTextWith = (wallet) => async (text) => getBytes(await wallet.signMessage(text));
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+async function newIdentity() {
+  const wallet = Wallet.createRandom();
+  return userKeysFromBundle(await generatePrivateKeyBundleV1(signTextWith(wallet)));
+}
+
+/**
+ * `count` invitations to the reader from `count / perPeer` peers, published the way the SDK publishes them (both
+ * invite topics); a peer's conversations differ by conversationId.
+ */
+async function seedConversations(reader, count, perPeer = 1) {
+  const peers = [];
+  let peer;
+  for (let i = 0; i < count; i++) {
+    if (i % perPeer === 0) peer = await newIdentity();
+    const context = perPeer > 1 ? { conversationId: `bench/${i % perPeer}`, metadata: {} } : undefined;
+    const sealed = await createInvitation({ sender: peer, recipient: reader.signedPublicKeyBundle, context });
+    await reader.api.publish([
+      { contentTopic: inviteTopic(reader.address), timestampNs: sealed.createdNs, message: sealed.bytes },
+      { contentTopic: inviteTopic(peer.walletAddress), timestampNs: sealed.createdNs, message: sealed.bytes },
+    ]);
+    peers.push({ peer, sealed });
+  }
+  return peers;
+}
+
+/** `count` messages in one conversation, alternating between the reader and the peer. */
+async function seedMessages(reader, { peer, sealed }, count) {
+  const baseNs = BigInt(Date.now()) * 1_000_000n;
+  for (let i = 0; i < count; i += 50) {
+    const batch = [];
+    for (let j = i; j < Math.min(count, i + 50); j++) {
+      const sender = j % 2 === 0 ? peer : reader.keys;
+      const createdNs = baseNs + BigInt(j) * 1_000_000n;
+      const text = `message ${j}: ${"lorem ipsum dolor sit amet ".repeat(1 + (j % 4))}`;
+      const content = (await reader.encodeContent(text)).payload;
+      const { bytes } = await encryptMessageV2({ sender, keyMaterial: sealed.keyMaterial, topic: sealed.topic, content, createdNs });
+      batch.push({ contentTopic: sealed.topic, timestampNs: createdNs, message: bytes });
+    }
+    await reader.api.publish(batch);
+  }
+}
+
+async function timed(fn) {
+  const started = performance.now();
+  const result = await fn();
+  return { ms: performance.now() - started, result };
+}
+
+async function main() {
+  const dataDir = mkdtempSync(join(tmpdir(), "xmtp-bench-client-"));
+  const node = await startServer("xmtp-node", join(repoRoot, "packages/node/dist/main.js"), [
+    "--host", "127.0.0.1", "--port", "0", "--data-dir", dataDir,
+  ]);
+  try {
+    const apiUrl = node.url;
+    const wallet = Wallet.createRandom();
+    const reader = await Client.create(wallet, { apiUrl });
+    console.log(`node ${apiUrl}; seeding ${settings.conversations} conversations and ${settings.messages} messages…`);
+    const peers = await seedConversations(reader, settings.conversations);
+    const busy = peers[peers.length - 1];
+    await seedMessages(reader, busy, settings.messages);
+    const sharingWallet = Wallet.createRandom();
+    const sharingReader = await Client.create(sharingWallet, { apiUrl });
+    await seedConversations(sharingReader, settings.conversations, 3);
+
+    const listOnce = async (kind, walletToUse) => {
+      const client =
+        kind === "sdk"
+          ? await sdk.Client.create(walletToUse, { apiUrl, env: "local", skipContactPublishing: true })
+          : await Client.create(walletToUse, { apiUrl, skipContactPublishing: true });
+      const { ms, result } = await timed(() => client.conversations.list());
+      if (result.length !== settings.conversations) throw new Error(`${kind} listed ${result.length} conversations`);
+      return ms;
+    };
+
+    const results = { list: { sdk: [], ours: [] }, sharedList: { sdk: [], ours: [] }, messages: { sdk: [], ours: [] } };
+    for (let round = 0; round < settings.rounds; round++) {
+      // Every measure uses a new client instance (keys loaded from the network, nothing cached), SDK and ours in turn.
+      results.list.sdk.push(await listOnce("sdk", wallet));
+      results.list.ours.push(await listOnce("ours", wallet));
+      results.sharedList.sdk.push(await listOnce("sdk", sharingWallet));
+      results.sharedList.ours.push(await listOnce("ours", sharingWallet));
+      {
+        const client = await sdk.Client.create(wallet, { apiUrl, env: "local", skipContactPublishing: true });
+        const conversation = (await client.conversations.list()).find((c) => c.topic === busy.sealed.topic);
+        const { ms, result } = await timed(() => conversation.messages());
+        if (result.length !== settings.messages) throw new Error(`SDK read ${result.length} messages`);
+        results.messages.sdk.push(ms);
+      }
+      {
+        const client = await Client.create(wallet, { apiUrl, skipContactPublishing: true });
+        const conversation = (await client.conversations.list()).find((c) => c.topic === busy.sealed.topic);
+        const { ms, result } = await timed(() => conversation.messages());
+        const failed = result.filter((m) => m.error);
+        if (result.length !== settings.messages || failed.length) throw new Error(`we read ${result.length} messages, ${failed.length} with errors`);
+        results.messages.ours.push(ms);
+      }
+    }
+
+    const rows = [];
+    const ratios = {};
+    for (const [name, label] of [
+      ["list", `list ${settings.conversations} conversations`],
+      ["sharedList", `list ${settings.conversations}, 3 per peer`],
+      ["messages", `read ${settings.messages} messages`],
+    ]) {
+      const sdkMs = median(results[name].sdk);
+      const oursMs = median(results[name].ours);
+      ratios[name] = sdkMs / oursMs;
+      rows.push([label, `${sdkMs.toFixed(0)} ms`, `${oursMs.toFixed(0)} ms`, `${ratios[name].toFixed(2)}x`, ratios[name] >= TARGET_RATIO ? "ok" : "MISSED"]);
+    }
+    console.log("");
+    printTable(["cold read (median of " + settings.rounds + ")", "@xmtp/xmtp-js 13", "@xmtp-ts/client", "SDK / ours", `target ≥ ${TARGET_RATIO}x`], rows);
+    const rounds = (values) => values.map((v) => v.toFixed(0)).join(", ");
+    console.log("\nrounds (ms):");
+    for (const name of Object.keys(results)) console.log(`  ${name}: SDK [${rounds(results[name].sdk)}] ours [${rounds(results[name].ours)}]`);
+    console.log(
+      `client list ratio: ${ratios.list.toFixed(2)}x (3 per peer: ${ratios.sharedList.toFixed(2)}x); client messages ratio: ${ratios.messages.toFixed(2)}x`,
+    );
+  } finally {
+    await node.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

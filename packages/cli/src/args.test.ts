@@ -1,0 +1,104 @@
+import { describe, expect, it } from "vitest";
+import { DEFAULT_API_URL, parseAddress, parseCommandLine } from "./args.js";
+import { CliError, ExitCode } from "./errors.js";
+
+const PEER = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"; // an example from the EIP-55 specification
+
+function failure(fn: () => unknown): CliError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(CliError);
+    return err as CliError;
+  }
+  throw new Error("expected a CliError");
+}
+
+describe("parseAddress", () => {
+  it("accepts lower-case input and returns the checksummed form", () => {
+    expect(parseAddress(PEER.toLowerCase())).toBe(PEER);
+  });
+
+  it("rejects what is not an address, naming the input", () => {
+    const error = failure(() => parseAddress("0x1234"));
+    expect(error.kind).toBe("INVALID_ADDRESS");
+    expect(error.message).toContain('"0x1234"');
+  });
+
+  it("rejects a mixed-case address whose checksum is wrong and suggests the right one", () => {
+    // Same hex digits, one letter's case flipped: the checksum no longer matches.
+    const typo = PEER.slice(0, 4) + PEER[4].toLowerCase() + PEER.slice(5);
+    expect(typo.toLowerCase()).toBe(PEER.toLowerCase());
+    const error = failure(() => parseAddress(typo));
+    expect(error.kind).toBe("INVALID_ADDRESS");
+    expect(error.message).toContain("checksum");
+    expect(error.message).toContain(PEER);
+  });
+});
+
+describe("parseCommandLine", () => {
+  it("parses send with the global options anywhere on the line", () => {
+    const { command, options } = parseCommandLine(
+      ["send", "--json", PEER.toLowerCase(), "hello there", "--api-url", "http://127.0.0.1:9/"],
+      {},
+    );
+    expect(command).toEqual({ name: "send", peerAddress: PEER, text: "hello there" });
+    expect(options).toEqual({ apiUrl: "http://127.0.0.1:9", json: true, keyFile: undefined });
+  });
+
+  it("defaults the API URL to the local node, and lets XMTP_API_URL and then --api-url override it", () => {
+    expect(parseCommandLine(["list"], {}).options.apiUrl).toBe(DEFAULT_API_URL);
+    expect(parseCommandLine(["list"], { XMTP_API_URL: "http://127.0.0.1:7000" }).options.apiUrl).toBe(
+      "http://127.0.0.1:7000",
+    );
+    expect(
+      parseCommandLine(["list", "--api-url", "https://node.example"], { XMTP_API_URL: "http://127.0.0.1:7000" })
+        .options.apiUrl,
+    ).toBe("https://node.example");
+  });
+
+  it("reads --limit for read and defaults it", () => {
+    expect(parseCommandLine(["read", PEER, "--limit", "5"], {}).command).toEqual({
+      name: "read",
+      peerAddress: PEER,
+      limit: 5,
+    });
+    expect(parseCommandLine(["read", PEER], {}).command).toMatchObject({ limit: 20 });
+  });
+
+  it.each([
+    [["frobnicate"], "unknown command"],
+    [["send", PEER], "missing TEXT"],
+    [["send"], "missing ADDRESS TEXT"],
+    [["send", PEER, "a", "b"], 'unexpected argument "b"'],
+    [["read", PEER, "--limit", "0"], "--limit must be"],
+    [["read", PEER, "--limit", "ten"], "--limit must be"],
+    [["list", "--limit", "3"], '--limit only applies to "xmtp read"'],
+    [["list", "--force"], '--force only applies to "xmtp init"'],
+    [["list", "--colour"], "Unknown option '--colour'"],
+    [["list", "--api-url", "not a url"], "is not a URL"],
+    [["list", "--api-url", "localhost:5555"], "http:// or https://"],
+    [["list", "--api-url", "ftp://127.0.0.1"], "http:// or https://"],
+    [["list", "--key-file", ""], "--key-file must not be empty"],
+  ])("rejects %j with a usage error saying %s", (argv, expected) => {
+    const error = failure(() => parseCommandLine(argv, {}));
+    expect(error.kind).toBe("USAGE");
+    expect(error.exitCode).toBe(ExitCode.USAGE);
+    expect(error.message).toContain(expected);
+  });
+
+  it("gives an invalid address its own error, not a usage error", () => {
+    expect(failure(() => parseCommandLine(["can-message", "alice.eth"], {})).exitCode).toBe(ExitCode.INVALID_ADDRESS);
+  });
+
+  it("treats no command, --help and help as a request for help", () => {
+    expect(parseCommandLine([], {}).command).toEqual({ name: "help", topic: undefined });
+    expect(parseCommandLine(["send", "--help"], {}).command).toEqual({ name: "help", topic: "send" });
+    expect(parseCommandLine(["help", "read"], {}).command).toEqual({ name: "help", topic: "read" });
+  });
+
+  it("takes the key file from XMTP_KEY_FILE unless --key-file is given", () => {
+    expect(parseCommandLine(["list"], { XMTP_KEY_FILE: "/a" }).options.keyFile).toBe("/a");
+    expect(parseCommandLine(["list", "--key-file", "/b"], { XMTP_KEY_FILE: "/a" }).options.keyFile).toBe("/b");
+  });
+});

@@ -1,0 +1,82 @@
+// The slice of @xmtp-ts/client the commands use, and the mapping from its messages to what the CLI prints.
+import type { ConversationView, MessageView } from "./format.js";
+
+export interface ContentTypeLike {
+  authorityId: string;
+  typeId: string;
+  versionMajor: number;
+  versionMinor: number;
+}
+
+export interface ChatMessage {
+  id: string;
+  senderAddress: string;
+  sent: Date;
+  content: unknown;
+  contentType?: ContentTypeLike;
+  contentFallback?: string;
+  error?: unknown;
+  conversation?: ChatConversation;
+  contentTopic?: string;
+}
+
+export interface ChatConversation {
+  peerAddress: string;
+  topic: string;
+  createdAt: Date;
+  conversationVersion?: string;
+  context?: { conversationId: string } | null;
+  send(text: string): Promise<ChatMessage>;
+  messages(options?: { limit?: number; direction?: "ascending" | "descending" }): Promise<ChatMessage[]>;
+}
+
+export interface ChatStream<T> extends AsyncIterable<T> {
+  return(value?: unknown): Promise<unknown>;
+}
+
+export interface ChatClient {
+  address: string;
+  canMessage(peerAddress: string): Promise<boolean>;
+  conversations: {
+    list(): Promise<ChatConversation[]>;
+    newConversation(peerAddress: string): Promise<ChatConversation>;
+    /** Resolves once the node has the subscription; the client reconnects by itself after a dropped connection. */
+    streamAllMessages(onConnectionLost?: (error: unknown) => void): Promise<ChatStream<ChatMessage>>;
+  };
+}
+
+function contentTypeName(type: ContentTypeLike | undefined): string {
+  if (!type) return "unknown";
+  return `${type.authorityId}/${type.typeId}:${type.versionMajor}.${type.versionMinor}`;
+}
+
+function errorText(error: unknown): string | undefined {
+  if (error === undefined || error === null) return undefined;
+  return error instanceof Error ? error.message : String(error);
+}
+
+export function toMessageView(message: ChatMessage, conversation: ChatConversation | undefined): MessageView {
+  const owner = conversation ?? message.conversation;
+  return {
+    id: message.id,
+    conversationTopic: owner?.topic ?? message.contentTopic ?? "",
+    peerAddress: owner?.peerAddress ?? "",
+    senderAddress: message.senderAddress,
+    sent: message.sent,
+    text: typeof message.content === "string" ? message.content : undefined,
+    contentType: contentTypeName(message.contentType),
+    ...(message.contentFallback !== undefined ? { fallback: message.contentFallback } : {}),
+    ...(errorText(message.error) !== undefined ? { error: errorText(message.error) } : {}),
+  };
+}
+
+export function toConversationView(conversation: ChatConversation, latest: ChatMessage | undefined): ConversationView {
+  return {
+    peerAddress: conversation.peerAddress,
+    topic: conversation.topic,
+    version: conversation.conversationVersion ?? "v2",
+    createdAt: conversation.createdAt,
+    ...(conversation.context?.conversationId ? { conversationId: conversation.context.conversationId } : {}),
+    ...(latest ? { latestMessage: toMessageView(latest, conversation) } : {}),
+  };
+}

@@ -1,0 +1,130 @@
+// Every failure the CLI reports maps to one exit code, so scripts can tell "fix your input" from "the network is
+// down" without parsing messages.
+
+export const ExitCode = {
+  OK: 0,
+  /** Anything not classified below: a bug or an unexpected answer. */
+  INTERNAL: 1,
+  /** Bad command line: unknown command or option, missing or malformed argument. */
+  USAGE: 2,
+  /** ADDRESS is not an Ethereum address (or its EIP-55 checksum is wrong). */
+  INVALID_ADDRESS: 3,
+  /** The peer has no XMTP identity on this network. */
+  NOT_ON_NETWORK: 4,
+  /** The node could not be reached at all (refused, unresolvable, timed out). */
+  NODE_UNREACHABLE: 5,
+  /** No usable identity: no key file and no XMTP_PRIVATE_KEY, unreadable or unsafe key file, malformed key. */
+  IDENTITY: 6,
+  /** The node answered with an error (denied, rate limited, invalid request...). */
+  NODE_ERROR: 7,
+  /** `read ADDRESS`: no conversation with that address yet. */
+  NO_CONVERSATION: 8,
+} as const;
+
+export type ExitCodeName = keyof typeof ExitCode;
+
+export class CliError extends Error {
+  constructor(
+    readonly kind: ExitCodeName,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "CliError";
+  }
+
+  get exitCode(): number {
+    return ExitCode[this.kind];
+  }
+}
+
+const UNREACHABLE_CODES = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ETIMEDOUT",
+  "ECONNRESET",
+  "EPIPE",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_SOCKET",
+]);
+
+/** gRPC status names, for messages that say what the node meant. */
+const GRPC_CODE_NAMES: Record<number, string> = {
+  1: "cancelled",
+  2: "unknown",
+  3: "invalid argument",
+  4: "deadline exceeded",
+  5: "not found",
+  7: "permission denied",
+  8: "resource exhausted",
+  12: "unimplemented",
+  13: "internal",
+  14: "unavailable",
+  16: "unauthenticated",
+};
+
+function causes(error: unknown): unknown[] {
+  const chain: unknown[] = [];
+  let current: unknown = error;
+  while (current !== undefined && current !== null && chain.length < 10 && !chain.includes(current)) {
+    chain.push(current);
+    current = (current as { cause?: unknown }).cause;
+  }
+  return chain;
+}
+
+function networkErrorCode(error: unknown): string | undefined {
+  for (const link of causes(error)) {
+    const code = (link as { code?: unknown }).code;
+    if (typeof code === "string" && UNREACHABLE_CODES.has(code)) return code;
+    // AggregateError from happy-eyeballs connects carries the per-address errors.
+    const inner = (link as { errors?: unknown }).errors;
+    if (Array.isArray(inner)) {
+      for (const e of inner) {
+        const innerCode = (e as { code?: unknown }).code;
+        if (typeof innerCode === "string" && UNREACHABLE_CODES.has(innerCode)) return innerCode;
+      }
+    }
+  }
+  return undefined;
+}
+
+function grpcStatus(error: unknown): { code: number; message: string } | undefined {
+  for (const link of causes(error)) {
+    const code = (link as { code?: unknown }).code;
+    // The client's ApiError keeps the node's own words in serverMessage; its message adds call and status.
+    const message = (link as { serverMessage?: unknown }).serverMessage ?? (link as { message?: unknown }).message;
+    if (typeof code === "number" && Number.isInteger(code) && code > 0 && code < 17) {
+      return { code, message: typeof message === "string" ? message : "" };
+    }
+  }
+  return undefined;
+}
+
+/** Turns whatever a command threw into a CliError with the right exit code and a message a person can act on. */
+export function toCliError(error: unknown, context: { apiUrl: string }): CliError {
+  if (error instanceof CliError) return error;
+  const networkCode = networkErrorCode(error);
+  if (networkCode) {
+    return new CliError("NODE_UNREACHABLE", `cannot reach the node at ${context.apiUrl} (${networkCode})`, {
+      cause: error,
+    });
+  }
+  const status = grpcStatus(error);
+  if (status) {
+    if (status.code === 14) {
+      return new CliError("NODE_UNREACHABLE", `the node at ${context.apiUrl} is unavailable: ${status.message}`, {
+        cause: error,
+      });
+    }
+    const name = GRPC_CODE_NAMES[status.code] ?? `code ${status.code}`;
+    return new CliError("NODE_ERROR", `the node at ${context.apiUrl} refused the request (${name}): ${status.message}`, {
+      cause: error,
+    });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new CliError("INTERNAL", message, { cause: error });
+}

@@ -1,0 +1,195 @@
+// The client: an identity (keys found on, or created and stored on, the network), its contact published, and the
+// conversations, contacts and consent built on it. The API mirrors the public SDK's so apps port by changing imports.
+import { encodePrivateKeyBundle, KeyBundleVerifier, X3dhSecretCache, type UserKeys } from "@xmtp-ts/crypto";
+import type { PublicKeyBundle, SignedPublicKeyBundle } from "@xmtp-ts/proto";
+import { HttpMessageApi, type MessageApi, type SubscribeOptions } from "./api/index.js";
+import { CodecRegistry, decodeContent, encodeContentPayload, type ContentCodec, type ContentTypeIdShape, type DecodedContent, type EncodeContentOptions } from "./content/index.js";
+import { ConsentList } from "./contacts/Consent.js";
+import { ContactBook, normalizeAddress, type Contact } from "./contacts/ContactBook.js";
+import { Contacts } from "./contacts/Contacts.js";
+import type { ClientContext } from "./context.js";
+import { Conversations } from "./conversations/Conversations.js";
+import { authTokenProvider } from "./keys/authTokens.js";
+import { importKeys, loadOrCreateKeys } from "./keys/loadKeys.js";
+import { toWalletSigner, type AnySigner } from "./signer.js";
+import { sharedInvitationPool, type InvitationPool } from "./workers/InvitationPool.js";
+
+export type XmtpEnv = "local" | "dev" | "production";
+
+/** Where each `env` points when no `apiUrl` is given (as in the public SDK). */
+export const ApiUrls: Record<XmtpEnv, string> = {
+  local: "http://localhost:5555",
+  dev: "https://dev.xmtp.network",
+  production: "https://production.xmtp.network",
+};
+
+export interface NetworkOptions {
+  /** The node's base URL; overrides `env`. */
+  apiUrl?: string;
+  /** Defaults to "dev", as in the public SDK. */
+  env?: XmtpEnv;
+  /** Sent to the node as X-App-Version. */
+  appVersion?: string;
+  /** A MessageApi to use instead of HTTP (tests, custom transports). */
+  api?: MessageApi;
+}
+
+export interface ClientOptions extends NetworkOptions {
+  /** Publish only the legacy (v1) contact bundle: peers then start v1 conversations with this client. */
+  publishLegacyContact?: boolean;
+  /** Do not check or publish this client's contact bundle. */
+  skipContactPublishing?: boolean;
+  /** Keys exported with `exportKeyBundle()` (or the SDK's `Client.getKeys`): no wallet signature needed. */
+  privateKeyOverride?: Uint8Array;
+  /** Extra content codecs (text is built in). */
+  codecs?: ContentCodec<any>[];
+  /** Subscription tuning passed to every stream. */
+  subscribeOptions?: Omit<SubscribeOptions, "onConnectionLost" | "signal">;
+  /**
+   * Open big batches of invitations (cold listings) on worker threads, started in the background by `create`.
+   * Default true; Node.js only (elsewhere everything runs in the calling thread anyway).
+   */
+  parallelInvitations?: boolean;
+}
+
+export class ClientError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ClientError";
+  }
+}
+
+function apiUrlOf(options: NetworkOptions): string {
+  if (options.apiUrl) return options.apiUrl;
+  const env = options.env ?? "dev";
+  const url = ApiUrls[env];
+  if (!url) throw new ClientError(`unknown env ${JSON.stringify(env)}: use "local", "dev" or "production", or pass apiUrl`);
+  return url;
+}
+
+function apiOf(options: NetworkOptions): MessageApi {
+  return options.api ?? new HttpMessageApi({ apiUrl: apiUrlOf(options), appVersion: options.appVersion });
+}
+
+function withTokens(api: MessageApi, keys: UserKeys): void {
+  if (api instanceof HttpMessageApi) api.setAuthTokenProvider(authTokenProvider(keys));
+  else (api as { setAuthTokenProvider?: (p: unknown) => void }).setAuthTokenProvider?.(authTokenProvider(keys));
+}
+
+export class Client implements ClientContext {
+  readonly address: string;
+  readonly keys: UserKeys;
+  readonly api: MessageApi;
+  readonly codecs: CodecRegistry;
+  readonly caches = { verifier: new KeyBundleVerifier(), secrets: new X3dhSecretCache() };
+  readonly contactBook: ContactBook;
+  readonly consent: ConsentList;
+  readonly introducedPeers = new Set<string>();
+  readonly conversations: Conversations;
+  readonly contacts: Contacts;
+  readonly subscribeOptions?: ClientOptions["subscribeOptions"];
+  readonly invitationPool?: Promise<InvitationPool>;
+
+  private constructor(keys: UserKeys, api: MessageApi, options: ClientOptions) {
+    this.keys = keys;
+    this.address = keys.walletAddress;
+    this.api = api;
+    this.codecs = new CodecRegistry(options.codecs ?? []);
+    this.subscribeOptions = options.subscribeOptions;
+    if (options.parallelInvitations !== false) this.invitationPool = sharedInvitationPool();
+    this.contactBook = new ContactBook(api, this.caches.verifier);
+    this.consent = new ConsentList(api, keys);
+    this.conversations = new Conversations(this);
+    this.contacts = new Contacts(this.consent, this.contactBook, this.introducedPeers);
+  }
+
+  /**
+   * Connects a wallet: loads its keys from the network (one signature) or creates and stores new ones (two), then
+   * publishes its contact if needed. With `privateKeyOverride` the signer may be null.
+   */
+  static async create(signer: AnySigner | null, options: ClientOptions = {}): Promise<Client> {
+    // Worker threads load while the keys are fetched, so the first listing finds them ready.
+    if (options.parallelInvitations !== false) {
+      void sharedInvitationPool()
+        .then((pool) => pool.warmUp())
+        .catch(() => undefined);
+    }
+    const api = apiOf(options);
+    let keys: UserKeys;
+    if (options.privateKeyOverride) {
+      const wallet = signer ? await toWalletSigner(signer) : undefined;
+      keys = importKeys(options.privateKeyOverride, wallet?.address);
+      withTokens(api, keys);
+    } else {
+      if (!signer) throw new ClientError("a signer is required unless privateKeyOverride is given");
+      const wallet = await toWalletSigner(signer);
+      keys = (await loadOrCreateKeys(api, wallet, (loaded) => withTokens(api, loaded))).keys;
+    }
+    const client = new Client(keys, api, options);
+    if (!options.skipContactPublishing) await client.contactBook.publishOwn(keys, options.publishLegacyContact === true);
+    return client;
+  }
+
+  /** The keys of a wallet in the SDK's export format, for `privateKeyOverride` later. */
+  static async getKeys(signer: AnySigner, options: ClientOptions = {}): Promise<Uint8Array> {
+    const client = await Client.create(signer, { ...options, skipContactPublishing: true });
+    return client.exportKeyBundle();
+  }
+
+  /** Whether `peer` (or each of `peers`) can be messaged, without a client or keys. */
+  static async canMessage(peer: string, options?: NetworkOptions): Promise<boolean>;
+  static async canMessage(peers: string[], options?: NetworkOptions): Promise<boolean[]>;
+  static async canMessage(peer: string | string[], options: NetworkOptions = {}): Promise<boolean | boolean[]> {
+    const book = new ContactBook(apiOf(options), new KeyBundleVerifier());
+    if (Array.isArray(peer)) return book.canMessage(peer);
+    return (await book.get(peer)) !== undefined;
+  }
+
+  async canMessage(peer: string): Promise<boolean>;
+  async canMessage(peers: string[]): Promise<boolean[]>;
+  async canMessage(peer: string | string[]): Promise<boolean | boolean[]> {
+    if (Array.isArray(peer)) return this.contactBook.canMessage(peer);
+    return (await this.contactBook.get(peer)) !== undefined;
+  }
+
+  /** `PrivateKeyBundle` v1 bytes, readable by the public SDK too. Keep them secret. */
+  exportKeyBundle(): Uint8Array {
+    return encodePrivateKeyBundle(this.keys.bundle);
+  }
+
+  get publicKeyBundle(): PublicKeyBundle {
+    return this.keys.publicBundle;
+  }
+
+  get signedPublicKeyBundle(): SignedPublicKeyBundle {
+    return this.keys.signedBundle;
+  }
+
+  /** A peer's verified contact bundle (cached), or undefined when it has none. */
+  getUserContact(peerAddress: string): Promise<Contact | undefined> {
+    return this.contactBook.get(normalizeAddress(peerAddress));
+  }
+
+  forgetContact(peerAddress: string): void {
+    this.contactBook.forget(peerAddress);
+  }
+
+  registerCodec(codec: ContentCodec<any>): void {
+    this.codecs.register(codec);
+  }
+
+  codecFor(contentType: ContentTypeIdShape): ContentCodec<any> | undefined {
+    return this.codecs.codecFor(contentType);
+  }
+
+  encodeContent(content: unknown, options: EncodeContentOptions = {}): Promise<{ payload: Uint8Array; shouldPush: boolean }> {
+    return encodeContentPayload(content, options, this.codecs);
+  }
+
+  decodeContent(bytes: Uint8Array): Promise<DecodedContent> {
+    return decodeContent(bytes, this.codecs);
+  }
+
+  /** Nothing to release for HTTP (streams end with their own `return()`); kept for SDK parity. */
+  async close(): Promise<void> {}
+}

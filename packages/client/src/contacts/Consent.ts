@@ -1,0 +1,101 @@
+// §11: the consent list (allow/deny per address) kept encrypted on the owner's private preferences topic.
+import {
+  decryptPrivatePreferencesPayload,
+  encryptPrivatePreferencesAction,
+  isAddress,
+  privatePreferencesTopic,
+  toChecksumAddress,
+  type UserKeys,
+} from "@xmtp-ts/crypto";
+import type { PrivatePreferencesAction } from "@xmtp-ts/proto";
+import type { MessageApi } from "../api/index.js";
+
+export type ConsentState = "allowed" | "denied" | "unknown";
+
+/** Incremental reloads look back this far to catch entries from senders with lagging clocks (§16). */
+const CLOCK_SKEW_NS = 10_000_000_000n;
+
+function keyOf(address: string): string {
+  return isAddress(address) ? toChecksumAddress(address) : address;
+}
+
+export class ConsentList {
+  private readonly states = new Map<string, "allowed" | "denied">();
+  private topic: Promise<string> | undefined;
+  private lastLoadNs: bigint | undefined;
+  private loading: Promise<void> | undefined;
+
+  constructor(
+    private readonly api: MessageApi,
+    private readonly keys: UserKeys,
+  ) {}
+
+  private preferencesTopic(): Promise<string> {
+    this.topic ??= privatePreferencesTopic(this.keys.identityPrivateKey);
+    return this.topic;
+  }
+
+  state(address: string): ConsentState {
+    return this.states.get(keyOf(address)) ?? "unknown";
+  }
+
+  /** Every known entry, in the order they were set. */
+  entries(): { address: string; state: "allowed" | "denied" }[] {
+    return [...this.states].map(([address, state]) => ({ address, state }));
+  }
+
+  private apply(action: PrivatePreferencesAction): void {
+    const { messageType } = action;
+    if (messageType.case === "allowAddress") for (const a of messageType.value.walletAddresses) this.set(a, "allowed");
+    if (messageType.case === "denyAddress") for (const a of messageType.value.walletAddresses) this.set(a, "denied");
+  }
+
+  private set(address: string, state: "allowed" | "denied"): void {
+    const key = keyOf(address);
+    this.states.delete(key);
+    this.states.set(key, state);
+  }
+
+  /** Reads entries published since the last load (all of them the first time, or after `reset`). */
+  load(): Promise<void> {
+    this.loading ??= this.loadNow().finally(() => (this.loading = undefined));
+    return this.loading;
+  }
+
+  /** Loads once; later calls return immediately. */
+  async ensureLoaded(): Promise<void> {
+    if (this.lastLoadNs === undefined) await this.load();
+  }
+
+  private async loadNow(): Promise<void> {
+    const startedNs = BigInt(Date.now()) * 1_000_000n;
+    const startTimeNs = this.lastLoadNs === undefined ? undefined : this.lastLoadNs - CLOCK_SKEW_NS;
+    const envelopes = await this.api.queryAll({ contentTopic: await this.preferencesTopic(), direction: "ascending", startTimeNs });
+    const actions = await Promise.all(
+      envelopes.map((envelope) =>
+        decryptPrivatePreferencesPayload(envelope.message, this.keys.identityPrivateKey, this.keys.identityPublicKey).catch(() => undefined),
+      ),
+    );
+    // An incremental load replays its overlap in order, ending in the same states; a full load starts over.
+    if (startTimeNs === undefined) this.states.clear();
+    for (const action of actions) if (action) this.apply(action);
+    this.lastLoadNs = startedNs;
+  }
+
+  reset(): void {
+    this.states.clear();
+    this.lastLoadNs = undefined;
+  }
+
+  async publish(addresses: string[], state: "allowed" | "denied"): Promise<void> {
+    if (addresses.length === 0) return;
+    const walletAddresses = addresses.map(keyOf);
+    const message = await encryptPrivatePreferencesAction(
+      { messageType: { case: state === "allowed" ? "allowAddress" : "denyAddress", value: { walletAddresses } } },
+      this.keys.identityPrivateKey,
+      this.keys.identityPublicKey,
+    );
+    await this.api.publish([{ contentTopic: await this.preferencesTopic(), timestampNs: BigInt(Date.now()) * 1_000_000n, message }]);
+    for (const address of walletAddresses) this.set(address, state);
+  }
+}

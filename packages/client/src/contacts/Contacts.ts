@@ -1,0 +1,50 @@
+import type { ConsentList, ConsentState } from "./Consent.js";
+import type { ContactBook } from "./ContactBook.js";
+
+/** `client.contacts`: the consent list (§11) with the public SDK's method names. */
+export class Contacts {
+  constructor(
+    private readonly consent: ConsentList,
+    private readonly book: ContactBook,
+    /** Peers this client instance has introduced itself to over v1 (the SDK's `contacts.addresses`). */
+    readonly addresses: Set<string>,
+  ) {}
+
+  /** Allows the addresses: publishes one entry to the private preferences topic. */
+  async allow(addresses: string[]): Promise<void> {
+    await this.consent.publish(addresses, "allowed");
+  }
+
+  async deny(addresses: string[]): Promise<void> {
+    await this.consent.publish(addresses, "denied");
+  }
+
+  isAllowed(address: string): boolean {
+    return this.consent.state(address) === "allowed";
+  }
+
+  isDenied(address: string): boolean {
+    return this.consent.state(address) === "denied";
+  }
+
+  consentState(address: string): ConsentState {
+    return this.consent.state(address);
+  }
+
+  /** Reads entries published since the last load (everything the first time). */
+  async loadConsentList(): Promise<{ address: string; state: "allowed" | "denied" }[]> {
+    await this.consent.load();
+    return this.consent.entries();
+  }
+
+  /** Forgets the local list and reads it again from the network. */
+  async refreshConsentList(): Promise<{ address: string; state: "allowed" | "denied" }[]> {
+    this.consent.reset();
+    return this.loadConsentList();
+  }
+
+  /** Drops a peer's cached contact bundle so the next lookup reads the network. */
+  forgetContact(address: string): void {
+    this.book.forget(address);
+  }
+}

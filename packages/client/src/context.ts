@@ -1,0 +1,22 @@
+import type { CryptoCaches, UserKeys } from "@xmtp-ts/crypto";
+import type { MessageApi, SubscribeOptions } from "./api/index.js";
+import type { CodecRegistry } from "./content/index.js";
+import type { ContactBook } from "./contacts/ContactBook.js";
+import type { ConsentList } from "./contacts/Consent.js";
+import type { InvitationPool } from "./workers/InvitationPool.js";
+
+/** What conversations need from their client; the Client provides it (kept separate to avoid import cycles). */
+export interface ClientContext {
+  readonly address: string;
+  readonly keys: UserKeys;
+  readonly api: MessageApi;
+  readonly codecs: CodecRegistry;
+  readonly caches: Required<CryptoCaches>;
+  readonly contactBook: ContactBook;
+  readonly consent: ConsentList;
+  /** Peers this client instance already sent a v1 intro to (the first v1 send publishes to both intro topics). */
+  readonly introducedPeers: Set<string>;
+  readonly subscribeOptions?: Omit<SubscribeOptions, "onConnectionLost" | "signal">;
+  /** Where big batches of invitations are opened (worker threads in Node.js); undefined: in this thread. */
+  readonly invitationPool?: Promise<InvitationPool>;
+}

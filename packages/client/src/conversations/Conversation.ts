@@ -1,0 +1,300 @@
+// A conversation with one peer, v1 (dm- topic, X3DH per message) or v2 (m- topic, shared key material from an
+// invitation). Both list, stream and send messages; every received message is checked before it is believed.
+import {
+  decryptMessageV1,
+  decryptMessageV2,
+  directMessageTopic,
+  encryptMessageV1,
+  encryptMessageV2,
+  ephemeralTopicOf,
+  introTopic,
+  messageId,
+} from "@xmtp-ts/crypto";
+import type { Envelope, QueryParams, SubscribeOptions } from "../api/index.js";
+import { decodeContent, encodeContentPayload, type ContentTypeIdShape } from "../content/index.js";
+import { legacyBundleOf } from "../contacts/ContactBook.js";
+import type { ConsentState } from "../contacts/Consent.js";
+import type { ClientContext } from "../context.js";
+import { DecodedMessage } from "./DecodedMessage.js";
+import { mapPages } from "./pages.js";
+import { EnvelopeStream, type MessageStream } from "./streams.js";
+
+/** `SortDirection` of the public SDK (numeric enum), accepted alongside "ascending" / "descending". */
+export const SortDirection = {
+  SORT_DIRECTION_UNSPECIFIED: 0,
+  SORT_DIRECTION_ASCENDING: 1,
+  SORT_DIRECTION_DESCENDING: 2,
+} as const;
+
+export interface ListMessagesOptions {
+  /** Stop after this many messages. */
+  limit?: number;
+  /** Inclusive bounds on the sent time. */
+  startTime?: Date;
+  endTime?: Date;
+  direction?: "ascending" | "descending" | (typeof SortDirection)[keyof typeof SortDirection];
+}
+
+export interface SendOptions {
+  contentType?: ContentTypeIdShape;
+  /** `Compression.DEFLATE` (0) or `Compression.GZIP` (1). */
+  compression?: number;
+  /** Overrides the codec's fallback text. */
+  contentFallback?: string;
+  /** Publish on the conversation's ephemeral topic (not stored by the node). */
+  ephemeral?: boolean;
+  /** Sent time; defaults to now. */
+  timestamp?: Date;
+}
+
+export interface ConversationContext {
+  conversationId: string;
+  metadata: Record<string, string>;
+}
+
+interface Sealed {
+  envelopes: Envelope[];
+  /** Called once the envelopes are published. */
+  published?: () => void;
+}
+
+interface OpenedMessage {
+  senderAddress: string;
+  recipientAddress?: string;
+  sentNs: bigint;
+  contentBytes: Uint8Array;
+}
+
+function toNs(date: Date): bigint {
+  const ms = date.getTime();
+  if (!Number.isFinite(ms)) throw new TypeError("invalid Date");
+  return BigInt(ms) * 1_000_000n;
+}
+
+function directionOf(direction: ListMessagesOptions["direction"]): "ascending" | "descending" {
+  if (direction === undefined || direction === "ascending" || direction === SortDirection.SORT_DIRECTION_ASCENDING) return "ascending";
+  if (direction === "descending" || direction === SortDirection.SORT_DIRECTION_DESCENDING) return "descending";
+  throw new TypeError(`unknown direction ${JSON.stringify(direction)}`);
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+abstract class BaseConversation {
+  abstract readonly conversationVersion: "v1" | "v2";
+  abstract readonly topic: string;
+  readonly peerAddress: string;
+  readonly createdAt: Date;
+
+  constructor(
+    protected readonly client: ClientContext,
+    peerAddress: string,
+    createdAt: Date,
+  ) {
+    this.peerAddress = peerAddress;
+    this.createdAt = createdAt;
+  }
+
+  get clientAddress(): string {
+    return this.client.address;
+  }
+
+  get ephemeralTopic(): string {
+    return ephemeralTopicOf(this.topic);
+  }
+
+  get consentState(): ConsentState {
+    return this.client.consent.state(this.peerAddress);
+  }
+
+  get isAllowed(): boolean {
+    return this.consentState === "allowed";
+  }
+
+  get isDenied(): boolean {
+    return this.consentState === "denied";
+  }
+
+  async allow(): Promise<void> {
+    await this.client.consent.publish([this.peerAddress], "allowed");
+  }
+
+  async deny(): Promise<void> {
+    await this.client.consent.publish([this.peerAddress], "denied");
+  }
+
+  protected abstract open(envelope: Envelope): Promise<OpenedMessage>;
+  protected abstract seal(payload: Uint8Array, shouldPush: boolean, sentNs: bigint, ephemeral: boolean): Promise<Sealed>;
+
+  /** Turns an envelope of this conversation into a message; failures give a message with `error`, never a throw. */
+  async decodeMessage(envelope: Envelope): Promise<DecodedMessage> {
+    const id = messageId(envelope.message);
+    let opened: OpenedMessage;
+    try {
+      opened = await this.open(envelope);
+    } catch (err) {
+      return new DecodedMessage({
+        id,
+        messageVersion: this.conversationVersion,
+        senderAddress: "",
+        sentNs: envelope.timestampNs,
+        content: undefined,
+        contentType: undefined,
+        error: asError(err),
+        conversation: this as unknown as Conversation,
+      });
+    }
+    const base = {
+      id,
+      messageVersion: this.conversationVersion,
+      senderAddress: opened.senderAddress,
+      recipientAddress: opened.recipientAddress,
+      sentNs: opened.sentNs,
+      conversation: this as unknown as Conversation,
+      contentBytes: opened.contentBytes,
+    };
+    try {
+      const decoded = await decodeContent(opened.contentBytes, this.client.codecs);
+      return new DecodedMessage({ ...base, ...decoded });
+    } catch (err) {
+      return new DecodedMessage({ ...base, content: undefined, contentType: undefined, error: asError(err) });
+    }
+  }
+
+  /** Messages in the conversation, oldest first unless `direction` says otherwise. */
+  async messages(options: ListMessagesOptions = {}): Promise<DecodedMessage[]> {
+    const params: QueryParams & { limit?: number } = {
+      contentTopic: this.topic,
+      direction: directionOf(options.direction),
+      startTimeNs: options.startTime ? toNs(options.startTime) : undefined,
+      endTimeNs: options.endTime ? toNs(options.endTime) : undefined,
+      limit: options.limit,
+    };
+    return mapPages(this.client.api, params, (envelopes) => Promise.all(envelopes.map((envelope) => this.decodeMessage(envelope))));
+  }
+
+  /** New messages as they arrive; resolves once the node has the subscription. End it with `return()`. */
+  async streamMessages(onConnectionLost?: (error: unknown) => void): Promise<MessageStream<DecodedMessage>> {
+    return this.streamTopic(this.topic, onConnectionLost);
+  }
+
+  /** Messages sent with `{ ephemeral: true }`. */
+  async streamEphemeral(onConnectionLost?: (error: unknown) => void): Promise<MessageStream<DecodedMessage>> {
+    return this.streamTopic(this.ephemeralTopic, onConnectionLost);
+  }
+
+  private async streamTopic(topic: string, onConnectionLost?: (error: unknown) => void): Promise<MessageStream<DecodedMessage>> {
+    const options: SubscribeOptions = { ...this.client.subscribeOptions, onConnectionLost };
+    const stream = new EnvelopeStream(this.client.api.subscribe([topic], options), async (envelope) => [await this.decodeMessage(envelope)]);
+    await stream.ready;
+    return stream;
+  }
+
+  /** Encodes, encrypts and publishes; allows the peer if its consent state is still unknown (as the SDK does). */
+  async send(content: unknown, options: SendOptions = {}): Promise<DecodedMessage> {
+    const { payload, shouldPush } = await encodeContentPayload(
+      content,
+      { contentType: options.contentType, compression: options.compression, fallback: options.contentFallback },
+      this.client.codecs,
+    );
+    const sentNs = toNs(options.timestamp ?? new Date());
+    const { envelopes, published } = await this.seal(payload, shouldPush, sentNs, options.ephemeral === true);
+    await this.client.api.publish(envelopes);
+    published?.();
+    await this.client.consent.ensureLoaded();
+    if (this.consentState === "unknown") await this.allow();
+    const decoded = await decodeContent(payload, this.client.codecs);
+    return new DecodedMessage({
+      id: messageId(envelopes[0].message),
+      messageVersion: this.conversationVersion,
+      senderAddress: this.client.address,
+      recipientAddress: this.conversationVersion === "v1" ? this.peerAddress : undefined,
+      sentNs,
+      ...decoded,
+      conversation: this as unknown as Conversation,
+      contentBytes: payload,
+    });
+  }
+}
+
+export class ConversationV2 extends BaseConversation {
+  readonly conversationVersion = "v2" as const;
+  readonly topic: string;
+  /** The invitation's context: conversationId and metadata. */
+  readonly context?: ConversationContext;
+
+  constructor(
+    client: ClientContext,
+    init: { topic: string; keyMaterial: Uint8Array; peerAddress: string; createdAt: Date; context?: ConversationContext },
+  ) {
+    super(client, init.peerAddress, init.createdAt);
+    this.topic = init.topic;
+    this.keyMaterial = init.keyMaterial;
+    this.context = init.context ? { conversationId: init.context.conversationId, metadata: { ...init.context.metadata } } : undefined;
+  }
+
+  private readonly keyMaterial: Uint8Array;
+
+  protected async open(envelope: Envelope): Promise<OpenedMessage> {
+    const opened = await decryptMessageV2(envelope.message, this.keyMaterial, this.topic, this.client.caches);
+    return { senderAddress: opened.senderAddress, sentNs: opened.header.createdNs, contentBytes: opened.content };
+  }
+
+  protected async seal(payload: Uint8Array, shouldPush: boolean, sentNs: bigint, ephemeral: boolean): Promise<Sealed> {
+    const { bytes } = await encryptMessageV2({
+      sender: this.client.keys,
+      keyMaterial: this.keyMaterial,
+      topic: this.topic,
+      content: payload,
+      createdNs: sentNs,
+      shouldPush,
+    });
+    return { envelopes: [{ contentTopic: ephemeral ? this.ephemeralTopic : this.topic, timestampNs: sentNs, message: bytes }] };
+  }
+}
+
+export class ConversationV1 extends BaseConversation {
+  readonly conversationVersion = "v1" as const;
+  readonly context = undefined;
+  readonly topic: string;
+
+  constructor(client: ClientContext, peerAddress: string, createdAt: Date) {
+    super(client, peerAddress, createdAt);
+    this.topic = directMessageTopic(peerAddress, client.address);
+  }
+
+  protected async open(envelope: Envelope): Promise<OpenedMessage> {
+    const opened = await decryptMessageV1(envelope.message, this.client.keys, this.client.caches);
+    if (directMessageTopic(opened.senderAddress, opened.recipientAddress) !== this.topic) {
+      throw new Error("message is not between this conversation's two parties");
+    }
+    return {
+      senderAddress: opened.senderAddress,
+      recipientAddress: opened.recipientAddress,
+      sentNs: opened.sentMs * 1_000_000n,
+      contentBytes: opened.content,
+    };
+  }
+
+  protected async seal(payload: Uint8Array, _shouldPush: boolean, sentNs: bigint, ephemeral: boolean): Promise<Sealed> {
+    const contact = await this.client.contactBook.get(this.peerAddress);
+    if (!contact) throw new Error(`${this.peerAddress} is not on the XMTP network`);
+    const sentMs = sentNs / 1_000_000n;
+    const { bytes } = await encryptMessageV1(
+      { sender: this.client.keys, recipient: legacyBundleOf(contact), content: payload, timestampMs: sentMs },
+      this.client.caches,
+    );
+    const timestampNs = sentMs * 1_000_000n;
+    const topic = ephemeral ? this.ephemeralTopic : this.topic;
+    // The first send to a peer by this client instance also goes to both intro topics, so both sides list it.
+    const introduce = !this.client.introducedPeers.has(this.peerAddress);
+    const topics = introduce ? [introTopic(this.peerAddress), introTopic(this.client.address), topic] : [topic];
+    return {
+      envelopes: topics.map((contentTopic) => ({ contentTopic, timestampNs, message: bytes })),
+      published: () => this.client.introducedPeers.add(this.peerAddress),
+    };
+  }
+}
+
+export type Conversation = ConversationV1 | ConversationV2;

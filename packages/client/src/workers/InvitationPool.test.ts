@@ -1,0 +1,56 @@
+// Runs the compiled worker (packages/client/dist, built by `npm run build` / `npx tsc -b packages/client`).
+import { afterAll, describe, expect, it } from "vitest";
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { promisify } from "node:util";
+import { Wallet, getBytes, type BaseWallet } from "ethers";
+import { createInvitation, generatePrivateKeyBundleV1, userKeysFromBundle } from "@xmtp-ts/crypto";
+import { InvitationPool, MIN_PARALLEL_JOBS } from "./InvitationPool.js";
+import { openInvitations } from "./openInvitations.js";
+
+const run = promisify(execFile);
+const workerUrl = new URL("../../dist/workers/invitationWorker.js", import.meta.url);
+const sign = (wallet: BaseWallet) => async (text: string) => getBytes(await wallet.signMessage(text));
+const pools: InvitationPool[] = [];
+afterAll(async () => {
+  await Promise.all(pools.map((p) => p.close()));
+});
+
+describe("InvitationPool", () => {
+  it("opens a big batch on worker threads with the same results as in this thread, failures included", async () => {
+    expect(existsSync(workerUrl), "build the client first: npx tsc -b packages/client").toBe(true);
+    const reader = userKeysFromBundle(await generatePrivateKeyBundleV1(sign(Wallet.createRandom())));
+    const jobs = [];
+    for (let i = 0; i < MIN_PARALLEL_JOBS + 2; i++) {
+      const peer = userKeysFromBundle(await generatePrivateKeyBundleV1(sign(Wallet.createRandom())));
+      const sealed = await createInvitation({ sender: peer, recipient: reader.signedBundle, context: { conversationId: `c${i}`, metadata: { n: String(i) } } });
+      jobs.push({ message: sealed.bytes, timestampNs: i === 3 ? sealed.createdNs + 1n : sealed.createdNs });
+    }
+    jobs.push({ message: new Uint8Array([1, 2, 3]), timestampNs: 1n });
+    const pool = await InvitationPool.create({ workerUrl, size: 2 });
+    pools.push(pool);
+    expect(pool.parallel).toBe(true);
+    const parallel = await pool.open(reader, jobs);
+    const local = await openInvitations(reader, jobs);
+    expect(parallel).toEqual(local);
+    expect(parallel.filter((r) => r.ok)).toHaveLength(jobs.length - 2);
+    expect(parallel[3]).toMatchObject({ ok: false, error: expect.stringMatching(/differs from the header's created_ns/) });
+    expect(parallel[5]).toMatchObject({ ok: true, context: { conversationId: "c5", metadata: { n: "5" } } });
+  });
+
+  it("does not keep the process alive once its work is done", async () => {
+    const poolModule = new URL("../../dist/workers/InvitationPool.js", import.meta.url).href;
+    const script = `const { InvitationPool } = await import(${JSON.stringify(poolModule)});
+      const pool = await InvitationPool.create({ size: 1 });
+      if (!pool.parallel) throw new Error("no workers");
+      await pool.warmUp();
+      console.log("done");`;
+    const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script], { timeout: 20_000 });
+    expect(stdout.trim()).toBe("done");
+  });
+
+  it("runs in this thread when the worker script is missing", async () => {
+    const pool = await InvitationPool.create({ workerUrl: new URL("./no-such-worker.js", import.meta.url) });
+    expect(pool.parallel).toBe(false);
+  });
+});

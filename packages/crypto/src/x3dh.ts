@@ -1,0 +1,139 @@
+// §8.1: XMTP's X3DH variant: three ECDH shared points (65 bytes each, uncompressed) concatenated into 195 bytes.
+import type { Ciphertext } from "@xmtp-ts/proto";
+import { decryptAead, decryptAeadWithAnyOf } from "./aead.js";
+import { getCryptoBackend } from "./backend/index.js";
+import { concatBytes, toHex } from "./bytes.js";
+
+export interface X3dhOwnKeys {
+  identityPrivateKey: Uint8Array;
+  preKeyPrivateKey: Uint8Array;
+}
+
+export interface X3dhPeerKeys {
+  /** 65-byte points. */
+  identityPublicKey: Uint8Array;
+  preKeyPublicKey: Uint8Array;
+}
+
+// The three (private, public) pairs in secret order; both roles produce the same 195 bytes.
+function pairs(me: X3dhOwnKeys, peer: X3dhPeerKeys, isRecipient: boolean): [Uint8Array, Uint8Array][] {
+  return isRecipient
+    ? [
+        [me.preKeyPrivateKey, peer.identityPublicKey],
+        [me.identityPrivateKey, peer.preKeyPublicKey],
+        [me.preKeyPrivateKey, peer.preKeyPublicKey],
+      ]
+    : [
+        [me.identityPrivateKey, peer.preKeyPublicKey],
+        [me.preKeyPrivateKey, peer.identityPublicKey],
+        [me.preKeyPrivateKey, peer.preKeyPublicKey],
+      ];
+}
+
+/** The 195-byte secret. `isRecipient` picks the role: the sender and the recipient compute the same bytes. */
+export async function x3dhSecret(me: X3dhOwnKeys, peer: X3dhPeerKeys, isRecipient: boolean): Promise<Uint8Array> {
+  const backend = await getCryptoBackend();
+  const points = await Promise.all(pairs(me, peer, isRecipient).map(([priv, pub]) => backend.ecdhPoint(priv, pub)));
+  return concatBytes(...points);
+}
+
+/**
+ * Every secret the three shared points could form when the back end knows each point only up to the sign of y
+ * (up to 8); a caller holding ciphertext tries them and keeps the one that authenticates.
+ * Cheaper than `x3dhSecret` on node:crypto, where resolving y costs a second ECDH per point.
+ */
+export async function x3dhSecretCandidates(me: X3dhOwnKeys, peer: X3dhPeerKeys, isRecipient: boolean): Promise<Uint8Array[]> {
+  const backend = await getCryptoBackend();
+  const options = await Promise.all(pairs(me, peer, isRecipient).map(([priv, pub]) => backend.ecdhPointCandidates(priv, pub)));
+  const out: Uint8Array[] = [];
+  for (const a of options[0]) for (const b of options[1]) for (const c of options[2]) out.push(concatBytes(a, b, c));
+  return out;
+}
+
+/**
+ * Remembers X3DH secrets per (my pre-key, peer bundle, role): a conversation's messages and invitations with the
+ * same peer then cost no ECDH after the first. Computations in flight are shared too, so a batch opened all at once
+ * does each exchange once. Bounded; oldest entries go first.
+ */
+export class X3dhSecretCache {
+  // Keyed by the identity of my pre-key's scalar array (UserKeys keeps one instance), so no key bytes are copied.
+  private readonly byPreKey = new WeakMap<Uint8Array, Map<string, CacheEntry>>();
+  constructor(private readonly limit = 10_000) {}
+
+  private static peerKey(peer: X3dhPeerKeys, isRecipient: boolean): string {
+    return `${isRecipient ? "r" : "s"}${toHex(peer.identityPublicKey)}${toHex(peer.preKeyPublicKey)}`;
+  }
+
+  /** The entry for this exchange, created empty if absent. */
+  entry(me: X3dhOwnKeys, peer: X3dhPeerKeys, isRecipient: boolean): CacheEntry {
+    let entries = this.byPreKey.get(me.preKeyPrivateKey);
+    if (!entries) this.byPreKey.set(me.preKeyPrivateKey, (entries = new Map()));
+    const key = X3dhSecretCache.peerKey(peer, isRecipient);
+    let entry = entries.get(key);
+    if (!entry) {
+      if (entries.size >= this.limit) entries.delete(entries.keys().next().value!);
+      entries.set(key, (entry = {}));
+    }
+    return entry;
+  }
+
+  /** The exact secret, once known. */
+  get(me: X3dhOwnKeys, peer: X3dhPeerKeys, isRecipient: boolean): Uint8Array | undefined {
+    return this.byPreKey.get(me.preKeyPrivateKey)?.get(X3dhSecretCache.peerKey(peer, isRecipient))?.exact;
+  }
+}
+
+interface CacheEntry {
+  exact?: Uint8Array;
+  /** The exact secret being computed. */
+  computing?: Promise<Uint8Array>;
+  /** The candidate secrets being computed (when only candidates are needed). */
+  candidates?: Promise<Uint8Array[]>;
+}
+
+/** The exact secret, from the cache when present. */
+export async function x3dhSecretCached(
+  me: X3dhOwnKeys,
+  peer: X3dhPeerKeys,
+  isRecipient: boolean,
+  cache?: X3dhSecretCache,
+): Promise<Uint8Array> {
+  if (!cache) return x3dhSecret(me, peer, isRecipient);
+  const entry = cache.entry(me, peer, isRecipient);
+  if (entry.exact) return entry.exact;
+  entry.computing ??= x3dhSecret(me, peer, isRecipient).then(
+    (secret) => (entry.exact = secret),
+    (err) => {
+      entry.computing = undefined;
+      throw err;
+    },
+  );
+  return entry.computing;
+}
+
+/** Decrypts an AEAD ciphertext keyed by an X3DH secret, computing the secret the cheapest way the back end allows. */
+export async function decryptWithX3dh(
+  ciphertext: Ciphertext | undefined,
+  aad: Uint8Array,
+  me: X3dhOwnKeys,
+  peer: X3dhPeerKeys,
+  isRecipient: boolean,
+  cache?: X3dhSecretCache,
+): Promise<Uint8Array> {
+  const entry = cache?.entry(me, peer, isRecipient);
+  if (entry?.exact) return decryptAead(ciphertext, entry.exact, aad);
+  let candidates: Promise<Uint8Array[]>;
+  if (entry) {
+    entry.candidates ??= x3dhSecretCandidates(me, peer, isRecipient);
+    candidates = entry.candidates;
+    candidates.catch(() => (entry.candidates = undefined));
+  } else {
+    candidates = x3dhSecretCandidates(me, peer, isRecipient);
+  }
+  const secrets = await candidates;
+  // Another ciphertext of the same exchange may have found the secret meanwhile.
+  if (entry?.exact) return decryptAead(ciphertext, entry.exact, aad);
+  const { plaintext, secretIndex } = await decryptAeadWithAnyOf(ciphertext, secrets, aad);
+  if (entry) entry.exact = secrets[secretIndex];
+  return plaintext;
+}

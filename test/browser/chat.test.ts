@@ -1,0 +1,306 @@
+// End to end in headless Chromium: the built chat app (apps/chat), a real node, two development wallets in two
+// browser contexts, a public-SDK client in Node, and a browser wallet (EIP-1193) backed by ethers.
+import { copyFileSync, mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type * as XmtpSdk from "@xmtp/xmtp-js";
+import { Wallet, getBytes, type HDNodeWallet } from "ethers";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startNode, type RunningNode } from "../support/runningNode.js";
+import { serveChatApp, type ServedChatApp } from "./support/chatApp.js";
+import { launchChromium } from "./support/chromium.js";
+
+const require = createRequire(import.meta.url);
+// The public SDK as a peer in Node; its ES-module build fails on Node 20, so load the CJS one.
+const sdk = require("@xmtp/xmtp-js") as typeof XmtpSdk;
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const screenshotDir = join(repoRoot, "test-results/screenshots");
+/** The README's screenshot is only rewritten on request, so test runs leave the committed file alone. */
+const updateReadmeScreenshot = process.env.XMTP_UPDATE_README_SCREENSHOT === "1";
+
+let node: RunningNode;
+let app: ServedChatApp;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+const pageErrors: string[] = [];
+
+interface ChatUser {
+  page: Page;
+  address: string;
+  name: string;
+}
+
+async function screenshot(user: ChatUser, name: string): Promise<string> {
+  const path = join(screenshotDir, `${name}.png`);
+  await user.page.screenshot({ path });
+  return path;
+}
+
+async function newPage(name: string): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1200, height: 720 }, deviceScaleFactor: 1 });
+  contexts.push(context);
+  const page = await context.newPage();
+  page.on("pageerror", (error) => pageErrors.push(`${name}: ${error.message}`));
+  return page;
+}
+
+async function openApp(page: Page, apiUrl = node.url): Promise<void> {
+  await page.goto(`${app.url}?apiUrl=${encodeURIComponent(apiUrl)}`);
+}
+
+async function connected(page: Page, name: string): Promise<ChatUser> {
+  const me = page.getByTestId("my-address");
+  await me.waitFor();
+  const address = await me.getAttribute("data-address");
+  expect(address).toMatch(/^0x[0-9a-fA-F]{40}$/);
+  return { page, address: address!, name };
+}
+
+/** A fresh browser profile that creates a development wallet and connects it. */
+async function developmentWalletUser(name: string, apiUrl = node.url): Promise<ChatUser> {
+  const page = await newPage(name);
+  await openApp(page, apiUrl);
+  await page.getByTestId("connect-dev-wallet").click();
+  return connected(page, name);
+}
+
+async function startConversation(user: ChatUser, peerAddress: string): Promise<void> {
+  await user.page.getByTestId("new-conversation-address").fill(peerAddress);
+  await user.page.getByTestId("new-conversation-start").click();
+  await user.page.getByTestId("thread-peer").filter({ hasText: peerAddress }).waitFor();
+}
+
+async function send(user: ChatUser, text: string): Promise<void> {
+  await user.page.getByTestId("composer-input").fill(text);
+  await user.page.getByTestId("composer-input").press("Enter");
+  await messageBubble(user, user.address, text).waitFor();
+  // The bubble can come from the live stream before send() returns; the box empties once the send is confirmed.
+  await user.page.waitForFunction(
+    () => (document.querySelector('[data-testid="composer-input"]') as HTMLTextAreaElement).value === "",
+  );
+}
+
+function messageBubble(user: ChatUser, sender: string, text: string) {
+  return user.page.locator(`[data-testid="message"][data-sender="${sender}"]`, { hasText: text });
+}
+
+function conversationItem(user: ChatUser, peerAddress: string) {
+  return user.page.locator(`[data-testid="conversation-item"][data-peer="${peerAddress}"]`);
+}
+
+async function threadTexts(user: ChatUser): Promise<string[]> {
+  return user.page.locator('[data-testid="message"] .bubble').allTextContents();
+}
+
+async function errorBannerText(user: ChatUser): Promise<string> {
+  const banner = user.page.getByTestId("error-banner");
+  await banner.waitFor();
+  return (await banner.textContent()) ?? "";
+}
+
+function createSdkClient(wallet: HDNodeWallet, apiUrl = node.url): Promise<XmtpSdk.Client> {
+  return sdk.Client.create(wallet, {
+    apiUrl,
+    env: "local",
+    persistConversations: false,
+    basePersistence: sdk.InMemoryPersistence.create(),
+  });
+}
+
+/** Polls the SDK until a conversation with `peer` holds `text` (the SDK side has no UI to wait on). */
+async function sdkReceives(client: XmtpSdk.Client, peer: string, text: string): Promise<XmtpSdk.DecodedMessage> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    for (const conversation of await client.conversations.list()) {
+      if (conversation.peerAddress !== peer) continue;
+      const found = (await conversation.messages()).find((m) => m.content === text);
+      if (found) return found;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`the SDK client never received "${text}" from ${peer}`);
+}
+
+beforeAll(async () => {
+  mkdirSync(screenshotDir, { recursive: true });
+  [node, app, browser] = await Promise.all([startNode(), serveChatApp(), launchChromium()]);
+}, 120_000);
+
+afterAll(async () => {
+  for (const context of contexts) await context.close().catch(() => {});
+  await browser?.close();
+  await app?.close();
+  await node?.dispose();
+});
+
+describe("chat app in Chromium", () => {
+  it("two development wallets chat live, then with a public-SDK user, and errors are shown plainly", async () => {
+    const alice = await developmentWalletUser("alice");
+    const bob = await developmentWalletUser("bob");
+    expect(alice.address).not.toBe(bob.address);
+    await screenshot(alice, "01-alice-connected");
+
+    // Alice starts a conversation by address and writes first.
+    await startConversation(alice, bob.address);
+    await send(alice, "Hi Bob! This is Alice, writing from Chromium.");
+
+    // Bob's list gains the conversation live, with the latest message, marked unread.
+    const fromAlice = conversationItem(bob, alice.address);
+    await fromAlice.filter({ hasText: "This is Alice" }).waitFor();
+    expect(await fromAlice.getAttribute("class")).toContain("unread");
+    await screenshot(bob, "02-bob-new-conversation");
+
+    // Bob opens it, reads, and replies; Alice sees the reply arrive in her open thread.
+    await fromAlice.click();
+    await messageBubble(bob, alice.address, "This is Alice").waitFor();
+    await send(bob, "Hey Alice, got it. Bob here 👋");
+    await messageBubble(alice, bob.address, "Bob here 👋").waitFor();
+    expect(await threadTexts(alice)).toEqual([
+      "Hi Bob! This is Alice, writing from Chromium.",
+      "Hey Alice, got it. Bob here 👋",
+    ]);
+    await screenshot(bob, "03-bob-replied");
+
+    // A public-SDK user in Node writes to Alice: a new conversation appears live in her list.
+    const sdkWallet = Wallet.createRandom();
+    const sdkClient = await createSdkClient(sdkWallet);
+    try {
+      const sdkConversation = await sdkClient.conversations.newConversation(alice.address);
+      await sdkConversation.send("Hello Alice, from a public-SDK client in Node.js");
+      const fromSdk = conversationItem(alice, sdkWallet.address);
+      await fromSdk.filter({ hasText: "from a public-SDK client" }).waitFor();
+      expect(await fromSdk.locator(".badge").textContent()).toBe("1");
+
+      await fromSdk.click();
+      await messageBubble(alice, sdkWallet.address, "from a public-SDK client").waitFor();
+      await send(alice, "Welcome! Your SDK message arrived in the browser.");
+      const reply = await sdkReceives(sdkClient, alice.address, "Welcome! Your SDK message arrived in the browser.");
+      expect(reply.senderAddress).toBe(alice.address);
+
+      // Bob starts a conversation with the SDK user, who finds it with the SDK.
+      await startConversation(bob, sdkWallet.address);
+      await send(bob, "Bob to the SDK user: hello!");
+      const toSdk = await sdkReceives(sdkClient, bob.address, "Bob to the SDK user: hello!");
+      expect(toSdk.senderAddress).toBe(bob.address);
+
+      // Back to Bob's conversation; Alice's list shows both peers with their latest messages.
+      await conversationItem(alice, bob.address).click();
+      await send(alice, "Both conversations work. See you on XMTP!");
+      // Bob has the SDK conversation open: Alice's message shows in his list, and in the thread once he opens it.
+      await conversationItem(bob, alice.address).filter({ hasText: "See you on XMTP!" }).waitFor();
+      await conversationItem(bob, alice.address).click();
+      await messageBubble(bob, alice.address, "See you on XMTP!").waitFor();
+      const previews = await alice.page.getByTestId("conversation-preview").allTextContents();
+      expect(previews).toEqual([
+        "You: Both conversations work. See you on XMTP!",
+        "You: Welcome! Your SDK message arrived in the browser.",
+      ]);
+      const readme = await screenshot(alice, "04-alice-two-conversations");
+      await screenshot(bob, "05-bob-two-conversations");
+      if (updateReadmeScreenshot) {
+        mkdirSync(join(repoRoot, "docs"), { recursive: true });
+        copyFileSync(readme, join(repoRoot, "docs/chat.png"));
+      }
+    } finally {
+      await sdkClient.close();
+    }
+
+    // Errors, in plain words: not an address, and an address nobody registered.
+    await alice.page.getByTestId("new-conversation-address").fill("0x1234");
+    await alice.page.getByTestId("new-conversation-start").click();
+    expect(await errorBannerText(alice)).toContain('"0x1234" is not an Ethereum address');
+    const stranger = Wallet.createRandom().address;
+    await alice.page.getByTestId("new-conversation-address").fill(stranger);
+    await alice.page.getByTestId("new-conversation-start").click();
+    await alice.page.getByTestId("error-banner").filter({ hasText: "is not on the XMTP network" }).waitFor();
+    expect(await errorBannerText(alice)).toContain(stranger);
+    await screenshot(alice, "06-alice-error");
+
+    // Reloading restores the same development wallet and its conversations from the network.
+    await alice.page.reload();
+    await alice.page.getByTestId("connect-dev-wallet").filter({ hasText: "Continue as development wallet" }).click();
+    const again = await connected(alice.page, "alice");
+    expect(again.address).toBe(alice.address);
+    await conversationItem(alice, bob.address).filter({ hasText: "See you on XMTP!" }).waitFor();
+    await conversationItem(alice, sdkWallet.address).waitFor();
+
+    expect(pageErrors).toEqual([]);
+  }, 240_000);
+
+  it("connects a browser wallet through EIP-1193 (window.ethereum) and chats with it", async () => {
+    const wallet = Wallet.createRandom();
+    const page = await newPage("browser-wallet");
+    const signatureRequests: string[] = [];
+    // The page's window.ethereum forwards to this wallet in Node, as an extension forwards to its key store.
+    await page.exposeFunction("__walletRequest", async (method: string, params: unknown[]) => {
+      if (method === "eth_requestAccounts" || method === "eth_accounts") return [wallet.address.toLowerCase()];
+      if (method === "personal_sign") {
+        const [messageHex, account] = params as [string, string];
+        if (account.toLowerCase() !== wallet.address.toLowerCase()) throw new Error(`unknown account ${account}`);
+        signatureRequests.push(new TextDecoder().decode(getBytes(messageHex)));
+        return wallet.signMessage(getBytes(messageHex));
+      }
+      throw new Error(`unsupported method ${method}`);
+    });
+    await page.addInitScript(() => {
+      const call = (window as unknown as { __walletRequest: (m: string, p: unknown[]) => Promise<unknown> }).__walletRequest;
+      (window as unknown as { ethereum: unknown }).ethereum = {
+        request: ({ method, params }: { method: string; params?: unknown[] }) => call(method, params ?? []),
+        on() {},
+        removeListener() {},
+      };
+    });
+    await openApp(page);
+    await page.getByTestId("connect-browser-wallet").click();
+    const user = await connected(page, "browser-wallet");
+    expect(user.address).toBe(wallet.address);
+    // A new identity: the wallet signed XMTP's Create Identity and Enable Identity texts, nothing else.
+    expect(signatureRequests.map((text) => text.split("\n")[0])).toEqual([
+      "XMTP : Create Identity",
+      "XMTP : Enable Identity",
+    ]);
+
+    const peer = await developmentWalletUser("peer-of-browser-wallet");
+    await startConversation(user, peer.address);
+    await send(user, "Signed in with a browser wallet.");
+    await conversationItem(peer, user.address).click();
+    await messageBubble(peer, user.address, "Signed in with a browser wallet.").waitFor();
+    await screenshot(user, "07-browser-wallet");
+    expect(pageErrors).toEqual([]);
+  }, 120_000);
+
+  it("says so when the node goes away, and resumes live updates when it is back", async () => {
+    // Its own node, since this test stops it.
+    const ownNode = await startNode();
+    const port = Number(new URL(ownNode.url).port);
+    let restarted: RunningNode | undefined;
+    const sdkClient = await createSdkClient(Wallet.createRandom(), ownNode.url);
+    try {
+      const carol = await developmentWalletUser("carol", ownNode.url);
+      const conversation = await sdkClient.conversations.newConversation(carol.address);
+      await conversation.send("before the node restarts");
+      await conversationItem(carol, sdkClient.address).filter({ hasText: "before the node restarts" }).click();
+      await messageBubble(carol, sdkClient.address, "before the node restarts").waitFor();
+
+      await ownNode.stop();
+      const notice = carol.page.getByTestId("connection-notice");
+      await notice.waitFor();
+      expect(await notice.textContent()).toContain(`Lost the connection to the node at ${ownNode.url}`);
+      await screenshot(carol, "08-node-down");
+
+      restarted = await startNode({ dataDir: ownNode.dataDir, port });
+      // The notice goes once the node answers again, before anything new arrives.
+      await notice.waitFor({ state: "detached" });
+      await conversation.send("after the node restarted");
+      await messageBubble(carol, sdkClient.address, "after the node restarted").waitFor();
+      expect(await threadTexts(carol)).toEqual(["before the node restarts", "after the node restarted"]);
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await sdkClient.close();
+      await restarted?.stop();
+      await ownNode.dispose();
+    }
+  }, 120_000);
+});
