@@ -174,6 +174,17 @@ describe("chatting with a public-SDK client", () => {
       );
       expect(newer).toMatchObject({ senderAddress: second.address });
 
+      // Adopting the new conversation re-queried the old topics; whatever that replayed would come before this.
+      await existing.send("live after the new conversation");
+      await stdout.waitFor((line) => line.includes("live after the new conversation"), "the message after adoption");
+      // The stream prints only messages sent while streaming (plus a new conversation's own messages).
+      const printed = stdout.lines.map((line) => JSON.parse(line).content);
+      expect(printed).toEqual([
+        "live in an existing conversation",
+        "live in a brand-new conversation",
+        "live after the new conversation",
+      ]);
+
       child.kill("SIGINT");
       const [code] = await exited;
       expect(code).toBe(0);

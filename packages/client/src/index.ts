@@ -8,6 +8,7 @@ export {
   type Conversation,
   type ConversationContext,
   type ListMessagesOptions,
+  type ListMessagesPaginatedOptions,
   type SendOptions,
 } from "./conversations/Conversation.js";
 export { DecodedMessage } from "./conversations/DecodedMessage.js";

@@ -54,6 +54,12 @@ describe("wire format", () => {
     });
   });
 
+  it("sends no direction at all for \"unspecified\", leaving the order to the node", async () => {
+    fake.handle = (_request, response) => sendJson(response, 200, { envelopes: [] });
+    await api().query({ contentTopic: TOPIC, pageSize: 7, direction: "unspecified" });
+    expect(fake.requests[0].json).toEqual({ contentTopics: [TOPIC], pagingInfo: { limit: 7 } });
+  });
+
   it("maps every query parameter (§2.3) and reads envelopes and the cursor back", async () => {
     const digest = new Uint8Array(32).fill(7);
     fake.handle = (_request, response) =>
@@ -151,7 +157,7 @@ describe("bad input is refused before anything is sent", () => {
     [() => api().query({ contentTopic: TOPIC, pageSize: 101 }), /query.pageSize must be an integer from 1 to 100, got the number 101/],
     [
       () => api().query({ contentTopic: TOPIC, direction: "up" as "ascending" }),
-      /query.direction must be "ascending" or "descending", got "up"/,
+      /query.direction must be "ascending", "descending" or "unspecified", got "up"/,
     ],
     [() => api().queryAll({ contentTopic: TOPIC, limit: 0 }), /limit must be a positive integer, got 0/],
     [() => api().batchQuery([{ contentTopic: TOPIC }, { contentTopic: "" }]), /queries\[1\]\.contentTopic must be a non-empty/],

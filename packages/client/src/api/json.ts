@@ -24,7 +24,7 @@ export interface QueryRequestJson {
   endTimeNs?: string;
   pagingInfo: {
     limit: number;
-    direction: string;
+    direction?: string;
     cursor?: { index: { digest: string; senderTimeNs: string } };
   };
 }
@@ -80,9 +80,12 @@ export function queryToJson(params: QueryParams, name: string): QueryRequestJson
   if (params.startTimeNs !== undefined) request.startTimeNs = checkUint64(params.startTimeNs, `${name}.startTimeNs`);
   if (params.endTimeNs !== undefined) request.endTimeNs = checkUint64(params.endTimeNs, `${name}.endTimeNs`);
   if (params.pageSize !== undefined) request.pagingInfo.limit = checkPageSize(params.pageSize, `${name}.pageSize`);
-  if (params.direction !== undefined) {
+  if (params.direction === "unspecified") delete request.pagingInfo.direction;
+  else if (params.direction !== undefined) {
     if (typeof params.direction !== "string" || !Object.hasOwn(DIRECTION_NAMES, params.direction)) {
-      throw new TypeError(`${name}.direction must be "ascending" or "descending", got ${describe(params.direction)}`);
+      throw new TypeError(
+        `${name}.direction must be "ascending", "descending" or "unspecified", got ${describe(params.direction)}`,
+      );
     }
     request.pagingInfo.direction = DIRECTION_NAMES[params.direction];
   }

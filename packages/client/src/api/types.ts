@@ -19,8 +19,11 @@ export interface QueryParams {
   endTimeNs?: bigint;
   /** Page size sent to the node (1..100); defaults to 100. */
   pageSize?: number;
-  /** Defaults to "ascending". */
-  direction?: SortDirection;
+  /**
+   * Defaults to "ascending". "unspecified" sends no direction, so the node picks (ours and the reference node read
+   * that as descending); it is what the public SDK sends when its caller gives none.
+   */
+  direction?: SortDirection | "unspecified";
   cursor?: Cursor;
 }
 
@@ -43,6 +46,8 @@ export interface SubscribeOptions {
 /**
  * A live subscription: an async iterator of envelopes that never misses one and never yields one twice.
  * On a dropped connection it reconnects, queries the gap since the last delivered envelope, then goes on.
+ * Without `startTimeNs` it yields only envelopes that reach the node after the subscription (or, for a topic added
+ * by `updateTopics`, that call) began: what the node already held is never yielded, not even by a gap query.
  * `updateTopics` changes the topic set in place (reconnecting as needed) without losing envelopes.
  * `return()` (or `close()`) ends it.
  */

@@ -4,11 +4,14 @@ import {
   encryptPrivatePreferencesAction,
   isAddress,
   privatePreferencesTopic,
+  sha256,
   toChecksumAddress,
+  toHex,
   type UserKeys,
 } from "@xmtp-ts/crypto";
 import type { PrivatePreferencesAction } from "@xmtp-ts/proto";
-import type { MessageApi } from "../api/index.js";
+import type { Envelope, MessageApi, SubscribeOptions } from "../api/index.js";
+import { EnvelopeStream, type MessageStream } from "../conversations/streams.js";
 
 export type ConsentState = "allowed" | "denied" | "unknown";
 
@@ -19,11 +22,19 @@ function keyOf(address: string): string {
   return isAddress(address) ? toChecksumAddress(address) : address;
 }
 
+const MAX_REMEMBERED_OWN_ENTRIES = 1_000;
+
+function digestOf(message: Uint8Array): string {
+  return toHex(sha256(message));
+}
+
 export class ConsentList {
   private readonly states = new Map<string, "allowed" | "denied">();
   private topic: Promise<string> | undefined;
   private lastLoadNs: bigint | undefined;
   private loading: Promise<void> | undefined;
+  /** Digests of the recent entries this instance published: already applied, so a stream must not apply them late. */
+  private readonly published = new Set<string>();
 
   constructor(
     private readonly api: MessageApi,
@@ -95,7 +106,28 @@ export class ConsentList {
       this.keys.identityPrivateKey,
       this.keys.identityPublicKey,
     );
+    this.published.add(digestOf(message));
+    if (this.published.size > MAX_REMEMBERED_OWN_ENTRIES) this.published.delete(this.published.values().next().value!);
     await this.api.publish([{ contentTopic: await this.preferencesTopic(), timestampNs: BigInt(Date.now()) * 1_000_000n, message }]);
     for (const address of walletAddresses) this.set(address, state);
+  }
+
+  /**
+   * Entries as they are published from now on, by this or any other installation of the wallet, each applied to
+   * the list before it is yielded. Entries that do not open with our keys are skipped. Resolves once subscribed.
+   */
+  async stream(options: SubscribeOptions = {}): Promise<MessageStream<PrivatePreferencesAction>> {
+    const subscription = this.api.subscribe([await this.preferencesTopic()], options);
+    const stream = new EnvelopeStream<PrivatePreferencesAction>(subscription, async (envelope: Envelope) => {
+      const action = await decryptPrivatePreferencesPayload(envelope.message, this.keys.identityPrivateKey, this.keys.identityPublicKey).catch(
+        () => undefined,
+      );
+      if (!action) return [];
+      // Our own entry arrives after later local changes may have been made: applying it now would undo them.
+      if (!this.published.has(digestOf(envelope.message))) this.apply(action);
+      return [action];
+    });
+    await stream.ready;
+    return stream;
   }
 }

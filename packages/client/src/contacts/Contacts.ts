@@ -1,3 +1,5 @@
+import type { PrivatePreferencesAction } from "@xmtp-ts/proto";
+import type { MessageStream } from "../conversations/streams.js";
 import type { ConsentList, ConsentState } from "./Consent.js";
 import type { ContactBook } from "./ContactBook.js";
 
@@ -35,6 +37,14 @@ export class Contacts {
   async loadConsentList(): Promise<{ address: string; state: "allowed" | "denied" }[]> {
     await this.consent.load();
     return this.consent.entries();
+  }
+
+  /**
+   * Consent entries (`PrivatePreferencesAction`s) as they are published from now on, by this or another
+   * installation of the wallet (e.g. the public SDK), applied to the list as they arrive. End it with `return()`.
+   */
+  streamConsentList(onConnectionLost?: (error: unknown) => void): Promise<MessageStream<PrivatePreferencesAction>> {
+    return this.consent.stream({ onConnectionLost });
   }
 
   /** Forgets the local list and reads it again from the network. */

@@ -10,13 +10,13 @@ import {
   introTopic,
   messageId,
 } from "@xmtp-ts/crypto";
-import type { Envelope, QueryParams, SubscribeOptions } from "../api/index.js";
+import { MAX_PAGE_SIZE, type Envelope, type QueryParams, type SubscribeOptions } from "../api/index.js";
 import { decodeContent, encodeContentPayload, type ContentTypeIdShape } from "../content/index.js";
 import { legacyBundleOf } from "../contacts/ContactBook.js";
 import type { ConsentState } from "../contacts/Consent.js";
 import type { ClientContext } from "../context.js";
 import { DecodedMessage } from "./DecodedMessage.js";
-import { mapPages } from "./pages.js";
+import { iteratePages, mapPages } from "./pages.js";
 import { EnvelopeStream, type MessageStream } from "./streams.js";
 
 /** `SortDirection` of the public SDK (numeric enum), accepted alongside "ascending" / "descending". */
@@ -33,6 +33,16 @@ export interface ListMessagesOptions {
   startTime?: Date;
   endTime?: Date;
   direction?: "ascending" | "descending" | (typeof SortDirection)[keyof typeof SortDirection];
+}
+
+export interface ListMessagesPaginatedOptions {
+  /** Inclusive bounds on the sent time. */
+  startTime?: Date;
+  endTime?: Date;
+  /** Messages per page, 1 to 100; default 100 (as in the public SDK). */
+  pageSize?: number;
+  /** Absent (or `SORT_DIRECTION_UNSPECIFIED`): the node's default order, newest first on ours and the reference node. */
+  direction?: ListMessagesOptions["direction"];
 }
 
 export interface SendOptions {
@@ -75,6 +85,11 @@ function directionOf(direction: ListMessagesOptions["direction"]): "ascending" |
   if (direction === undefined || direction === "ascending" || direction === SortDirection.SORT_DIRECTION_ASCENDING) return "ascending";
   if (direction === "descending" || direction === SortDirection.SORT_DIRECTION_DESCENDING) return "descending";
   throw new TypeError(`unknown direction ${JSON.stringify(direction)}`);
+}
+
+function pageDirectionOf(direction: ListMessagesPaginatedOptions["direction"]): QueryParams["direction"] {
+  if (direction === undefined || direction === SortDirection.SORT_DIRECTION_UNSPECIFIED) return "unspecified";
+  return directionOf(direction);
 }
 
 function asError(err: unknown): Error {
@@ -172,6 +187,25 @@ abstract class BaseConversation {
       limit: options.limit,
     };
     return mapPages(this.client.api, params, (envelopes) => Promise.all(envelopes.map((envelope) => this.decodeMessage(envelope))));
+  }
+
+  /**
+   * The messages a page at a time, as the public SDK's `messagesPaginated`: each page is one query, the next one
+   * asked for (with the node's cursor) while this one is decoded. Stop early with `break` or `return()`.
+   */
+  messagesPaginated(options: ListMessagesPaginatedOptions = {}): AsyncGenerator<DecodedMessage[], void, undefined> {
+    const pageSize = options.pageSize ?? MAX_PAGE_SIZE;
+    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
+      throw new RangeError(`pageSize must be an integer from 1 to ${MAX_PAGE_SIZE}, got ${String(options.pageSize)}`);
+    }
+    const params: QueryParams = {
+      contentTopic: this.topic,
+      pageSize,
+      direction: pageDirectionOf(options.direction),
+      startTimeNs: options.startTime ? toNs(options.startTime) : undefined,
+      endTimeNs: options.endTime ? toNs(options.endTime) : undefined,
+    };
+    return iteratePages(this.client.api, params, (envelopes) => Promise.all(envelopes.map((envelope) => this.decodeMessage(envelope))));
   }
 
   /** New messages as they arrive; resolves once the node has the subscription. End it with `return()`. */

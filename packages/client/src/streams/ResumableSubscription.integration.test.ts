@@ -168,6 +168,8 @@ describe("resumable subscription on a real node", () => {
     await subscription.ready;
 
     const published: Record<string, string[]> = { [a]: [], [b]: [], [c]: [] };
+    // Publishes started; one in flight may already be stored when updateTopics starts, yet be counted later.
+    let started = 0;
     const base = nowNs();
     let running = true;
     const pump = (async () => {
@@ -177,6 +179,7 @@ describe("resumable subscription on a real node", () => {
           timestampNs: base + BigInt(i), // strictly increasing per topic
           message: new TextEncoder().encode(`${topic.slice(8, 9)}${i}`),
         }));
+        started++;
         await pub.publish(batch);
         for (const envelope of batch) published[envelope.contentTopic].push(label(envelope));
       }
@@ -191,11 +194,13 @@ describe("resumable subscription on a real node", () => {
     })();
 
     await new Promise((resolve) => setTimeout(resolve, 100));
+    const bBefore = published[b].length;
     await subscription.updateTopics([a, b]);
-    const bLiveFrom = published[b].length;
+    const bLiveFrom = started;
     await new Promise((resolve) => setTimeout(resolve, 100));
+    const cBefore = published[c].length;
     await subscription.updateTopics([a, b, c]);
-    const cLiveFrom = published[c].length;
+    const cLiveFrom = started;
     await new Promise((resolve) => setTimeout(resolve, 100));
     running = false;
     await pump;
@@ -204,15 +209,17 @@ describe("resumable subscription on a real node", () => {
 
     const on = (topic: string) => received.filter((e) => e.contentTopic === topic).map(label);
     expect(on(a)).toEqual([...published[a], "done"]);
-    // New topics: everything from the moment updateTopics resolved, in order, nothing twice.
-    for (const [topic, from] of [
-      [b, bLiveFrom],
-      [c, cLiveFrom],
+    // New topics: everything published once updateTopics resolved, in order, nothing twice, and nothing the node
+    // had before updateTopics was called (a gap query reaching back for clock skew must not bring those back).
+    for (const [topic, before, from] of [
+      [b, bBefore, bLiveFrom],
+      [c, cBefore, cLiveFrom],
     ] as const) {
       const got = on(topic);
       expect(new Set(got).size).toBe(got.length);
       expect(got).toEqual(published[topic].slice(published[topic].length - got.length));
       expect(got.length).toBeGreaterThanOrEqual(published[topic].length - from);
+      expect(got.length).toBeLessThanOrEqual(published[topic].length - before);
     }
   });
 });

@@ -175,6 +175,62 @@ describe("dropped connections", () => {
   });
 });
 
+describe("what the node held before the start", () => {
+  const secondsAgo = (s: number) => BigInt(Date.now() - s * 1000) * 1_000_000n;
+
+  it("is not replayed after a drop, even within the clock-skew allowance or dated ahead", async () => {
+    node.publish(A, secondsAgo(3), msg(1), false);
+    node.publish(A, secondsAgo(-60), msg(9), false); // its sender's clock runs a minute ahead
+    const { subscription } = subscribe([A]);
+    await subscription.ready;
+    node.openStreams()[0].response.end();
+    node.publish(A, secondsAgo(0), msg(2), false);
+    expect(ids(await take(subscription, 1))).toEqual(["a2"]);
+    // Had the gap query replayed the envelope dated ahead, it would come before this one.
+    node.publish(A, secondsAgo(0) + 1n, msg(3));
+    expect(ids(await take(subscription, 1))).toEqual(["a3"]);
+  });
+
+  it("is not replayed by updateTopics, on the new topics nor on the old ones", async () => {
+    node.publish(A, secondsAgo(3), msg(1), false);
+    node.publish(B, secondsAgo(2), msg(2), false);
+    const { subscription } = subscribe([A]);
+    await subscription.ready;
+    node.publish(A, secondsAgo(0), msg(3));
+    expect(ids(await take(subscription, 1))).toEqual(["a3"]);
+    await subscription.updateTopics([A, B]);
+    node.publish(B, secondsAgo(0), msg(4));
+    expect(ids(await take(subscription, 1))).toEqual(["b4"]);
+  });
+
+  it("what arrives while the first stream is being opened is delivered, once", async () => {
+    node.onSubscribe = (stream) => {
+      node.onSubscribe = undefined;
+      node.publish(A, secondsAgo(0), msg(1), false); // stored before the node has registered the stream
+      stream.response.writeHead(200);
+      stream.response.flushHeaders();
+      return true;
+    };
+    const { subscription } = subscribe([A]);
+    await subscription.ready;
+    node.publish(A, secondsAgo(0) + 1n, msg(2));
+    expect(ids(await take(subscription, 2))).toEqual(["a1", "a2"]);
+    node.openStreams()[0].response.end();
+    node.publish(A, secondsAgo(0) + 2n, msg(3), false);
+    expect(ids(await take(subscription, 1))).toEqual(["a3"]);
+  });
+
+  it("a sender whose clock runs ahead does not make the next gap query skip what comes after", async () => {
+    const { subscription } = subscribe([A]);
+    await subscription.ready;
+    node.publish(A, secondsAgo(-3600), msg(1)); // dated an hour ahead
+    expect(ids(await take(subscription, 1))).toEqual(["a1"]);
+    node.openStreams()[0].response.end();
+    node.publish(A, secondsAgo(0), msg(2), false);
+    expect(ids(await take(subscription, 1))).toEqual(["a2"]);
+  });
+});
+
 describe("resuming and topics", () => {
   it("with startTimeNs, fills the gap from there even on the first connection and filters older envelopes", async () => {
     node.publish(A, 100n, msg(1), false);

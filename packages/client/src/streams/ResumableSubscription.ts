@@ -5,6 +5,11 @@
 // hold back what it delivers, query each topic from where delivery stopped, deliver what was not delivered yet,
 // then release what the stream held back. Everything is deduplicated by sha256(topic ‖ message). A topic change is
 // the same move, made before the old stream is closed, so neither old nor new topics lose anything.
+//
+// A gap query reaches back a clock-skew allowance, so it also finds envelopes the node held before the topic was
+// subscribed, which must never be delivered. Before a topic's first stream opens, its recent window is queried and
+// those envelopes are remembered as "known before start"; gap queries never go back past that window and skip what
+// it held. Whatever arrives after that query is delivered: by the first gap fill or by the stream.
 import { concatBytes, sha256, toHex, utf8ToBytes } from "@xmtp-ts/crypto";
 import { backoffDelay, delay } from "../api/delay.js";
 import { ApiError } from "../api/errors.js";
@@ -25,7 +30,8 @@ export interface SubscriptionTuning {
   reconnectMaxDelayMs?: number;
   /**
    * Envelope timestamps come from the senders' clocks, so a gap query starts this much before the newest delivered
-   * timestamp to catch senders whose clocks lag (repeats are dropped). Default 10 s, the SDK's own allowance.
+   * timestamp to catch senders whose clocks lag (repeats are dropped), but never before the topic's start window,
+   * whose earlier contents are never delivered. Default 10 s, the SDK's own allowance.
    */
   clockSkewAllowanceMs?: number;
   /** How many recent digests are kept to drop repeats; default 10,000. */
@@ -68,6 +74,10 @@ interface Connection {
 
 const nowNs = (): bigint => BigInt(Date.now()) * 1_000_000n;
 
+/** What dedupe compares: the same bytes on another topic are another envelope. */
+const digestOf = (envelope: Envelope): string =>
+  toHex(sha256(concatBytes(utf8ToBytes(envelope.contentTopic), envelope.message)));
+
 function isRetryable(error: unknown): boolean {
   return error instanceof StreamDroppedError || (error instanceof ApiError && error.transient);
 }
@@ -96,9 +106,13 @@ export class ResumableSubscription implements Subscription {
   private generation = 0;
   private liveGeneration = -1;
   private topicsChanged = deferred<void>();
-  /** Where a gap query starts for a topic nothing has been delivered on yet. */
+  /** Per topic, the earliest time a gap query reaches back to: the start of the window queried before it opened. */
   private readonly topicStart = new Map<string, bigint>();
-  /** Newest timestamp delivered per topic. */
+  /** Topics whose start has not been recorded yet (done before their first stream opens). */
+  private readonly unstarted = new Set<string>();
+  /** Per topic, digest → timestamp of the envelopes the node held when the topic's start was recorded. */
+  private readonly knownBeforeStart = new Map<string, Map<string, bigint>>();
+  /** Newest timestamp delivered per topic, never later than when it was delivered (senders' clocks run ahead too). */
   private readonly lastDelivered = new Map<string, bigint>();
   private readonly seen = new Set<string>();
 
@@ -130,8 +144,11 @@ export class ResumableSubscription implements Subscription {
     this.startTimeNs = options.startTimeNs;
     this.onConnectionLost = options.onConnectionLost;
 
-    const start = this.startTimeNs ?? nowNs() - this.skewNs;
-    for (const topic of this.topics) this.topicStart.set(topic, start);
+    // With a start time the caller asks for everything since then; without, only for what arrives from now on.
+    for (const topic of this.topics) {
+      if (this.startTimeNs !== undefined) this.topicStart.set(topic, this.startTimeNs);
+      else this.unstarted.add(topic);
+    }
 
     this.ready = this.readyDeferred.promise;
     this.ready.catch(() => undefined); // nobody has to watch `ready`
@@ -183,11 +200,12 @@ export class ResumableSubscription implements Subscription {
     if (this.closed) return Promise.reject(new SubscriptionClosedError("updateTopics on a closed subscription"));
     const same = next.size === this.topics.size && [...next].every((topic) => this.topics.has(topic));
     if (!same) {
-      const start = this.maxWithStart(nowNs() - this.skewNs);
-      for (const topic of next) if (!this.topics.has(topic)) this.topicStart.set(topic, start);
+      for (const topic of next) if (!this.topics.has(topic)) this.unstarted.add(topic);
       for (const topic of this.topics) {
         if (next.has(topic)) continue;
         this.topicStart.delete(topic);
+        this.unstarted.delete(topic);
+        this.knownBeforeStart.delete(topic);
         this.lastDelivered.delete(topic);
       }
       this.topics = next;
@@ -205,8 +223,6 @@ export class ResumableSubscription implements Subscription {
   }
 
   private async run(): Promise<void> {
-    // With a start time the caller resumes from a known point, so even the first stream fills the gap.
-    let fillGap = this.startTimeNs !== undefined;
     let failures = 0;
     while (!this.closed) {
       const generation = this.generation;
@@ -215,13 +231,15 @@ export class ResumableSubscription implements Subscription {
       let connection: Connection | undefined;
       let retryAfterMs = 0;
       try {
+        await this.recordStart(topics.filter((topic) => this.unstarted.has(topic)));
+        if (this.closed) break;
         connection = await this.connect(topics);
-        if (fillGap || this.current) await this.fillGap(topics);
+        // Even the first stream fills the gap: what arrived while it was being opened belongs to it.
+        await this.fillGap(topics);
         if (this.closed) break;
         if (connection.endedWith !== undefined) throw connection.endedWith;
         this.goLive(connection);
         this.markLive(generation);
-        fillGap = true;
         failures = 0;
         const outcome = await Promise.race([
           connection.ended.then((reason) => ({ dropped: reason })),
@@ -239,7 +257,6 @@ export class ResumableSubscription implements Subscription {
           this.fail(error);
           break;
         }
-        fillGap = true;
         if (error instanceof ApiError && error.retryAfterMs !== undefined) retryAfterMs = error.retryAfterMs;
         this.connectionLost(error);
       }
@@ -318,15 +335,41 @@ export class ResumableSubscription implements Subscription {
     }
   }
 
+  /**
+   * Records where `topics` start: the window a gap query could reach back to, and what the node already holds in
+   * it, which no gap query will deliver. Runs before their stream opens, so nothing that arrives later is in it.
+   */
+  private async recordStart(topics: string[]): Promise<void> {
+    if (topics.length === 0) return;
+    const start = this.maxWithStart(nowNs() - this.skewNs);
+    const held = await this.queryFrom(topics.map((topic) => ({ topic, start })));
+    topics.forEach((topic, i) => {
+      // updateTopics may have dropped the topic while it was being queried.
+      if (!this.topics.has(topic) || !this.unstarted.has(topic)) return;
+      const known = new Map<string, bigint>();
+      for (const envelope of held[i]) known.set(digestOf(envelope), envelope.timestampNs);
+      if (known.size > 0) this.knownBeforeStart.set(topic, known);
+      this.topicStart.set(topic, start);
+      this.unstarted.delete(topic);
+    });
+  }
+
   /** Queries every topic from where its delivery stopped and delivers, in order, what was not delivered yet. */
   private async fillGap(topics: string[]): Promise<void> {
-    const queries: QueryParams[] = topics.map((topic) => {
+    const ranges = topics.map((topic) => ({ topic, start: this.gapStart(topic) }));
+    for (const { topic, start } of ranges) this.forgetKnownBefore(topic, start);
+    const results = await this.queryFrom(ranges);
+    for (const envelopes of results) for (const envelope of envelopes) this.deliver(envelope);
+  }
+
+  /** Every envelope of each topic from its start time on, oldest first, one array per topic. */
+  private async queryFrom(ranges: { topic: string; start: bigint }[]): Promise<Envelope[][]> {
+    const queries: QueryParams[] = ranges.map(({ topic, start }) => {
       const query: QueryParams = { contentTopic: topic, direction: "ascending", pageSize: MAX_PAGE_SIZE };
-      const start = this.gapStart(topic);
       if (start > 0n) query.startTimeNs = start;
       return query;
     });
-    if (queries.length === 0) return;
+    if (queries.length === 0) return [];
     const firstPages = await this.transport.batchQueryPages(queries);
     const results = await Promise.all(
       firstPages.map(async (page, i) => {
@@ -348,13 +391,22 @@ export class ResumableSubscription implements Subscription {
         return envelopes;
       }),
     );
-    for (const envelopes of results) for (const envelope of envelopes) this.deliver(envelope);
+    return results;
   }
 
+  /** Never before the topic's start: what the node held before that was there before the subscription. */
   private gapStart(topic: string): bigint {
+    const floor = this.topicStart.get(topic) ?? this.maxWithStart(nowNs() - this.skewNs);
     const last = this.lastDelivered.get(topic);
-    const start = last !== undefined ? this.maxWithStart(last - this.skewNs) : this.topicStart.get(topic);
-    return start ?? this.maxWithStart(nowNs() - this.skewNs);
+    return last !== undefined && last - this.skewNs > floor ? last - this.skewNs : floor;
+  }
+
+  /** Gap queries only move forward, so what the start window held before `start` can never come back. */
+  private forgetKnownBefore(topic: string, start: bigint): void {
+    const known = this.knownBeforeStart.get(topic);
+    if (!known) return;
+    for (const [digest, timestampNs] of known) if (timestampNs < start) known.delete(digest);
+    if (known.size === 0) this.knownBeforeStart.delete(topic);
   }
 
   private maxWithStart(time: bigint): bigint {
@@ -374,14 +426,15 @@ export class ResumableSubscription implements Subscription {
   private deliver(envelope: Envelope): void {
     if (this.closed || !this.topics.has(envelope.contentTopic)) return;
     if (this.startTimeNs !== undefined && envelope.timestampNs < this.startTimeNs) return;
-    const key = toHex(sha256(concatBytes(utf8ToBytes(envelope.contentTopic), envelope.message)));
-    if (this.seen.has(key)) return;
+    const key = digestOf(envelope);
+    if (this.seen.has(key) || this.knownBeforeStart.get(envelope.contentTopic)?.has(key)) return;
     this.seen.add(key);
     if (this.seen.size > this.dedupeWindow) this.seen.delete(this.seen.values().next().value!);
+    // A sender whose clock runs ahead must not push the next gap query past envelopes that arrive after this one.
+    const now = nowNs();
+    const deliveredAt = envelope.timestampNs < now ? envelope.timestampNs : now;
     const last = this.lastDelivered.get(envelope.contentTopic);
-    if (last === undefined || envelope.timestampNs > last) {
-      this.lastDelivered.set(envelope.contentTopic, envelope.timestampNs);
-    }
+    if (last === undefined || deliveredAt > last) this.lastDelivered.set(envelope.contentTopic, deliveredAt);
     const reader = this.readers.shift();
     if (reader) reader.resolve({ value: envelope, done: false });
     else this.queue.push(envelope);
