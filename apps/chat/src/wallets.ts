@@ -1,26 +1,18 @@
 // The two ways to get a wallet in the chat app: the browser's own wallet (EIP-1193) or a throwaway development
 // wallet whose key lives in this browser's localStorage.
 import {
-  compactToWalletSignature,
-  concatBytes,
   fromHex,
   generatePrivateKey,
-  getPublicKey,
-  hashPersonalMessage,
-  keccak256,
-  publicKeyToAddress,
-  signDigest,
+  privateKeySigner,
   toChecksumAddress,
   toHex,
-  utf8ToBytes,
   isAddress,
+  utf8ToBytes,
+  type PersonalSigner,
 } from "@xmtp-ts/crypto";
 
 /** What the XMTP client asks of a wallet: its address and EIP-191 personal_sign. */
-export interface WalletSigner {
-  getAddress(): Promise<string>;
-  signMessage(message: string | Uint8Array): Promise<string>;
-}
+export type WalletSigner = PersonalSigner;
 
 export interface ConnectedWallet {
   kind: "browser" | "development";
@@ -30,25 +22,9 @@ export interface ConnectedWallet {
 
 const DEV_WALLET_KEY = "xmtp-chat:development-wallet-key";
 
-function personalMessageDigest(message: string | Uint8Array): Uint8Array {
-  if (typeof message === "string") return hashPersonalMessage(message);
-  return keccak256(concatBytes(utf8ToBytes(`\x19Ethereum Signed Message:\n${message.length}`), message));
-}
-
 function privateKeyWallet(privateKey: Uint8Array): ConnectedWallet {
-  const address = publicKeyToAddress(getPublicKey(privateKey));
-  return {
-    kind: "development",
-    address,
-    signer: {
-      async getAddress() {
-        return address;
-      },
-      async signMessage(message) {
-        return "0x" + toHex(compactToWalletSignature(signDigest(personalMessageDigest(message), privateKey)));
-      },
-    },
-  };
+  const signer = privateKeySigner(privateKey);
+  return { kind: "development", address: signer.address, signer };
 }
 
 /** The development wallet saved in this browser, if any (a corrupt entry counts as none). */

@@ -1,7 +1,7 @@
 import { publicKeyToAddress } from "./address.js";
 import { concatBytes, toHex, utf8ToBytes } from "./bytes.js";
 import { keccak256 } from "./hashes.js";
-import { InvalidSignatureError, recoverPublicKey, type CompactSignature } from "./secp256k1.js";
+import { getPublicKey, InvalidSignatureError, recoverPublicKey, signDigest, type CompactSignature } from "./secp256k1.js";
 
 const SIGNATURES_INFO = "\n\nFor more info: https://xmtp.org/signatures/";
 
@@ -15,9 +15,9 @@ export function enableIdentityText(walletPreKey: Uint8Array): string {
   return "XMTP : Enable Identity\n" + toHex(walletPreKey) + SIGNATURES_INFO;
 }
 
-/** EIP-191 personal_sign digest of a text. */
-export function hashPersonalMessage(text: string): Uint8Array {
-  const body = utf8ToBytes(text);
+/** EIP-191 personal_sign digest of a text (UTF-8) or of raw bytes. */
+export function hashPersonalMessage(message: string | Uint8Array): Uint8Array {
+  const body = typeof message === "string" ? utf8ToBytes(message) : message;
   return keccak256(concatBytes(utf8ToBytes(`\x19Ethereum Signed Message:\n${body.length}`), body));
 }
 
@@ -40,4 +40,24 @@ export function compactToWalletSignature(signature: CompactSignature): Uint8Arra
 /** The EIP-55 address of the wallet that personal_signed `text`. */
 export function recoverWalletAddress(text: string, signature: CompactSignature): string {
   return publicKeyToAddress(recoverPublicKey(hashPersonalMessage(text), signature));
+}
+
+/** What XMTP asks of a wallet: its address and EIP-191 personal_sign returning 0x-hex r||s||v. */
+export interface PersonalSigner {
+  getAddress(): Promise<string>;
+  signMessage(message: string | Uint8Array): Promise<string>;
+}
+
+/** A wallet over a raw secp256k1 private key, signing exactly as ethers and viem do (v = 27/28, low-S). */
+export function privateKeySigner(privateKey: Uint8Array): PersonalSigner & { address: string } {
+  const address = publicKeyToAddress(getPublicKey(privateKey));
+  return {
+    address,
+    async getAddress() {
+      return address;
+    },
+    async signMessage(message) {
+      return "0x" + toHex(compactToWalletSignature(signDigest(hashPersonalMessage(message), privateKey)));
+    },
+  };
 }
