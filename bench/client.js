@@ -91,10 +91,16 @@ async function seedMessages(reader, { peer, sealed }, count) {
   }
 }
 
+/**
+ * Wall time, and the CPU time of this process (every thread) meanwhile: on a shared machine that schedules each
+ * session fairly, wall time depends on who else runs, CPU time far less.
+ */
 async function timed(fn) {
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
   const result = await fn();
-  return { ms: performance.now() - started, result };
+  const cpu = process.cpuUsage(cpuBefore);
+  return { ms: performance.now() - started, cpuMs: (cpu.user + cpu.system) / 1000, result };
 }
 
 async function main() {
@@ -119,32 +125,39 @@ async function main() {
         kind === "sdk"
           ? await sdk.Client.create(walletToUse, { apiUrl, env: "local", skipContactPublishing: true })
           : await Client.create(walletToUse, { apiUrl, skipContactPublishing: true });
-      const { ms, result } = await timed(() => client.conversations.list());
+      const { ms, cpuMs, result } = await timed(() => client.conversations.list());
       if (result.length !== settings.conversations) throw new Error(`${kind} listed ${result.length} conversations`);
-      return ms;
+      return { ms, cpuMs };
     };
 
     const results = { list: { sdk: [], ours: [] }, sharedList: { sdk: [], ours: [] }, messages: { sdk: [], ours: [] } };
+    const cpu = { list: { sdk: [], ours: [] }, sharedList: { sdk: [], ours: [] }, messages: { sdk: [], ours: [] } };
+    const record = (name, kind, { ms, cpuMs }) => {
+      results[name][kind].push(ms);
+      cpu[name][kind].push(cpuMs);
+    };
     for (let round = 0; round < settings.rounds; round++) {
       // Every measure uses a new client instance (keys loaded from the network, nothing cached), SDK and ours in turn.
-      results.list.sdk.push(await listOnce("sdk", wallet));
-      results.list.ours.push(await listOnce("ours", wallet));
-      results.sharedList.sdk.push(await listOnce("sdk", sharingWallet));
-      results.sharedList.ours.push(await listOnce("ours", sharingWallet));
+      record("list", "sdk", await listOnce("sdk", wallet));
+      record("list", "ours", await listOnce("ours", wallet));
+      record("sharedList", "sdk", await listOnce("sdk", sharingWallet));
+      record("sharedList", "ours", await listOnce("ours", sharingWallet));
       {
         const client = await sdk.Client.create(wallet, { apiUrl, env: "local", skipContactPublishing: true });
         const conversation = (await client.conversations.list()).find((c) => c.topic === busy.sealed.topic);
-        const { ms, result } = await timed(() => conversation.messages());
-        if (result.length !== settings.messages) throw new Error(`SDK read ${result.length} messages`);
-        results.messages.sdk.push(ms);
+        const measured = await timed(() => conversation.messages());
+        if (measured.result.length !== settings.messages) throw new Error(`SDK read ${measured.result.length} messages`);
+        record("messages", "sdk", measured);
       }
       {
         const client = await Client.create(wallet, { apiUrl, skipContactPublishing: true });
         const conversation = (await client.conversations.list()).find((c) => c.topic === busy.sealed.topic);
-        const { ms, result } = await timed(() => conversation.messages());
-        const failed = result.filter((m) => m.error);
-        if (result.length !== settings.messages || failed.length) throw new Error(`we read ${result.length} messages, ${failed.length} with errors`);
-        results.messages.ours.push(ms);
+        const measured = await timed(() => conversation.messages());
+        const failed = measured.result.filter((m) => m.error);
+        if (measured.result.length !== settings.messages || failed.length) {
+          throw new Error(`we read ${measured.result.length} messages, ${failed.length} with errors`);
+        }
+        record("messages", "ours", measured);
       }
     }
 
@@ -165,8 +178,17 @@ async function main() {
     const rounds = (values) => values.map((v) => v.toFixed(0)).join(", ");
     console.log("\nrounds (ms):");
     for (const name of Object.keys(results)) console.log(`  ${name}: SDK [${rounds(results[name].sdk)}] ours [${rounds(results[name].ours)}]`);
+    console.log("CPU time of the process (all threads), ms:");
+    const cpuRatios = {};
+    for (const name of Object.keys(cpu)) {
+      cpuRatios[name] = median(cpu[name].sdk) / median(cpu[name].ours);
+      console.log(`  ${name}: SDK [${rounds(cpu[name].sdk)}] ours [${rounds(cpu[name].ours)}] ratio of medians ${cpuRatios[name].toFixed(2)}x`);
+    }
     console.log(
       `client list ratio: ${ratios.list.toFixed(2)}x (3 per peer: ${ratios.sharedList.toFixed(2)}x); client messages ratio: ${ratios.messages.toFixed(2)}x`,
+    );
+    console.log(
+      `client CPU ratios: list ${cpuRatios.list.toFixed(2)}x (3 per peer: ${cpuRatios.sharedList.toFixed(2)}x); messages ${cpuRatios.messages.toFixed(2)}x`,
     );
   } finally {
     await node.stop();

@@ -15,7 +15,9 @@ import { toHex } from "./bytes.js";
 import { InvalidKeyBundleError } from "./errors.js";
 import { compactOf, publicKeyPoint, unsignedPublicKeyBytes } from "./identityKey.js";
 import { signedPublicKeyPoint } from "./signedKeys.js";
-import { createIdentityText, recoverWalletAddress } from "./walletSignature.js";
+import { publicKeyToAddress } from "./address.js";
+import { recoverPublicKeyFast } from "./secp256k1.js";
+import { createIdentityText, hashPersonalMessage } from "./walletSignature.js";
 
 function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -34,9 +36,9 @@ async function checkPreKeySignature(signedBytes: Uint8Array, signature: Paramete
   }
 }
 
-function recoverIdentityWallet(keyBytes: Uint8Array, signature: Parameters<typeof compactOf>[0]): string {
+async function recoverIdentityWallet(keyBytes: Uint8Array, signature: Parameters<typeof compactOf>[0]): Promise<string> {
   try {
-    return recoverWalletAddress(createIdentityText(keyBytes), compactOf(signature));
+    return publicKeyToAddress(await recoverPublicKeyFast(hashPersonalMessage(createIdentityText(keyBytes)), compactOf(signature)));
   } catch (err) {
     throw new InvalidKeyBundleError(`identity key has no valid wallet signature: ${describe(err)}`);
   }

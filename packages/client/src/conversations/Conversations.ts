@@ -14,6 +14,7 @@ import type { Envelope, SubscribeOptions } from "../api/index.js";
 import { normalizeAddress, signedBundleOf } from "../contacts/ContactBook.js";
 import type { ClientContext } from "../context.js";
 import { openInvitations } from "../workers/openInvitations.js";
+import type { InvitationJobResult } from "../workers/protocol.js";
 import { ConversationV1, ConversationV2, type Conversation } from "./Conversation.js";
 import type { DecodedMessage } from "./DecodedMessage.js";
 import { mapPages } from "./pages.js";
@@ -22,6 +23,8 @@ import { EnvelopeStream, type MessageStream } from "./streams.js";
 /** Refreshes look back this far before the previous run, for senders whose clocks lag (§16). */
 const CLOCK_SKEW_NS = 10_000_000_000n;
 const nowNs = () => BigInt(Date.now()) * 1_000_000n;
+
+type OpenedEnvelopes = InvitationJobResult[];
 
 export interface InvitationContextInput {
   conversationId: string;
@@ -77,15 +80,26 @@ export class Conversations {
 
   private async refreshV2Now(): Promise<void> {
     const startedNs = nowNs();
-    await mapPages(
-      this.client.api,
-      {
-        contentTopic: inviteTopic(this.client.address),
-        direction: "ascending",
-        startTimeNs: this.lastV2RunNs === undefined ? undefined : this.lastV2RunNs - CLOCK_SKEW_NS,
-      },
-      (envelopes) => this.addInvitations(envelopes),
-    );
+    // Each page starts opening as soon as it arrives, without waiting for the previous page's invitations: the
+    // threads stay busy across pages. Conversations are added afterwards, in envelope order.
+    const pages: Promise<OpenedEnvelopes>[] = [];
+    try {
+      await mapPages(
+        this.client.api,
+        {
+          contentTopic: inviteTopic(this.client.address),
+          direction: "ascending",
+          startTimeNs: this.lastV2RunNs === undefined ? undefined : this.lastV2RunNs - CLOCK_SKEW_NS,
+        },
+        async (envelopes) => {
+          pages.push(this.openInvitationEnvelopes(envelopes));
+          return [];
+        },
+      );
+    } finally {
+      // Pages read before a failure count (their envelopes are marked seen, so they must not be lost).
+      for (const page of pages) this.addOpenedInvitations(await page);
+    }
     this.lastV2RunNs = startedNs;
   }
 
@@ -100,8 +114,8 @@ export class Conversations {
     this.lastV1RunNs = startedNs;
   }
 
-  /** Opens new invitation envelopes (all at once) and returns the conversations they created, in envelope order. */
-  private async addInvitations(envelopes: Envelope[]): Promise<ConversationV2[]> {
+  /** Opens the invitation envelopes not processed before (all at once). */
+  private async openInvitationEnvelopes(envelopes: Envelope[]): Promise<OpenedEnvelopes> {
     const fresh = envelopes.filter((envelope) => {
       const digest = digestOf(envelope);
       if (this.seenInvites.has(digest)) return false;
@@ -110,13 +124,12 @@ export class Conversations {
     });
     const jobs = fresh.map((envelope) => ({ message: envelope.message, timestampNs: envelope.timestampNs }));
     const pool = await this.client.invitationPool;
-    const opened = pool ? await pool.open(this.client.keys, jobs, this.client.caches) : await openInvitations(this.client.keys, jobs, this.client.caches);
-    const added: ConversationV2[] = [];
-    for (const invitation of opened) {
-      const conversation = invitation.ok ? this.addInvitation(invitation) : undefined;
-      if (conversation) added.push(conversation);
-    }
-    return added;
+    return pool ? pool.open(this.client.keys, jobs, this.client.caches) : openInvitations(this.client.keys, jobs, this.client.caches);
+  }
+
+  /** Adds the conversations of opened invitations, in envelope order. */
+  private addOpenedInvitations(opened: OpenedEnvelopes): void {
+    for (const invitation of opened) if (invitation.ok) this.addInvitation(invitation);
   }
 
   /** The first invitation seen for a topic wins; later ones for the same topic are ignored. */

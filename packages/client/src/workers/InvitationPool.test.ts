@@ -38,6 +38,23 @@ describe("InvitationPool", () => {
     expect(parallel[5]).toMatchObject({ ok: true, context: { conversationId: "c5", metadata: { n: "5" } } });
   });
 
+  it("opens batches arriving while another is in flight (pages of a listing) with the right results each", async () => {
+    const reader = userKeysFromBundle(await generatePrivateKeyBundleV1(sign(Wallet.createRandom())));
+    const batches: { message: Uint8Array; timestampNs: bigint }[][] = [[], []];
+    const topics: string[][] = [[], []];
+    for (let i = 0; i < 2 * MIN_PARALLEL_JOBS; i++) {
+      const peer = userKeysFromBundle(await generatePrivateKeyBundleV1(sign(Wallet.createRandom())));
+      const sealed = await createInvitation({ sender: peer, recipient: reader.signedBundle });
+      batches[i % 2].push({ message: sealed.bytes, timestampNs: sealed.createdNs });
+      topics[i % 2].push(sealed.topic);
+    }
+    const pool = await InvitationPool.create({ workerUrl, size: 1 });
+    pools.push(pool);
+    const [first, second] = await Promise.all(batches.map((jobs) => pool.open(reader, jobs)));
+    expect(first.map((r) => (r.ok ? r.topic : r.error))).toEqual(topics[0]);
+    expect(second.map((r) => (r.ok ? r.topic : r.error))).toEqual(topics[1]);
+  });
+
   it("does not keep the process alive once its work is done", async () => {
     const poolModule = new URL("../../dist/workers/InvitationPool.js", import.meta.url).href;
     const script = `const { InvitationPool } = await import(${JSON.stringify(poolModule)});

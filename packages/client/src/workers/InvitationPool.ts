@@ -11,6 +11,8 @@ export const MIN_PARALLEL_JOBS = 24;
 const MAX_WORKERS = 3;
 /** Chunks per thread in a batch: enough to even out threads that get less CPU, few enough to keep overhead low. */
 const CHUNKS_PER_THREAD = 4;
+/** Chunks sent to a worker at once: one running, one queued on its port while this thread is busy. */
+const IN_FLIGHT_PER_WORKER = 2;
 
 interface NodeWorker {
   postMessage(value: unknown): void;
@@ -19,6 +21,14 @@ interface NodeWorker {
   ref(): void;
   unref(): void;
   terminate(): Promise<number>;
+}
+
+interface QueuedChunk {
+  keys: UserKeys;
+  jobs: InvitationJob[];
+  caches?: CryptoCaches;
+  resolve(results: InvitationJobResult[]): void;
+  reject(error: Error): void;
 }
 
 interface PooledWorker {
@@ -119,6 +129,13 @@ export class InvitationPool {
     });
   }
 
+  /**
+   * Chunks waiting for a thread, from every batch in flight: a batch arriving while another is being opened (the
+   * next page of a listing) shares the threads instead of waiting for the first batch's slowest chunk.
+   */
+  private readonly queue: QueuedChunk[] = [];
+  private localRunning = false;
+
   /** Opens every invitation; one result per job, in order. */
   async open(keys: UserKeys, jobs: InvitationJob[], caches?: CryptoCaches): Promise<InvitationJobResult[]> {
     const workers = jobs.length >= MIN_PARALLEL_JOBS ? await this.ensureWorkers() : undefined;
@@ -132,20 +149,14 @@ export class InvitationPool {
     // Small chunks handed out as threads free up: a thread the OS runs less often takes fewer of them.
     const threads = workers.length + 1;
     const size = Math.max(4, Math.ceil(sorted.length / (threads * CHUNKS_PER_THREAD)));
-    const chunks: InvitationJob[][] = [];
-    for (let i = 0; i < sorted.length; i += size) chunks.push(sorted.slice(i, i + size));
-    const done: InvitationJobResult[][] = new Array(chunks.length);
-    let next = 0;
-    const worker = async (pooled: PooledWorker) => {
-      for (let i = next++; i < chunks.length; i = next++) done[i] = await this.run(pooled, keys, chunks[i]);
-    };
-    const local = async () => {
-      for (let i = next++; i < chunks.length; i = next++) done[i] = await openInvitations(keys, chunks[i], caches);
-    };
+    const chunks: Promise<InvitationJobResult[]>[] = [];
+    for (let i = 0; i < sorted.length; i += size) {
+      const chunkJobs = sorted.slice(i, i + size);
+      chunks.push(new Promise((resolve, reject) => this.queue.push({ keys, jobs: chunkJobs, caches, resolve, reject })));
+    }
+    this.pump(workers);
     try {
-      // Two loops per worker keep a chunk queued on each, so none waits while this thread is busy with its own.
-      await Promise.all([...workers.flatMap((w) => [worker(w), worker(w)]), local()]);
-      const results = done.flat();
+      const results = (await Promise.all(chunks)).flat();
       const inOrder = new Array<InvitationJobResult>(jobs.length);
       order.forEach(({ index }, i) => (inOrder[index] = results[i]));
       return inOrder;
@@ -155,11 +166,62 @@ export class InvitationPool {
     }
   }
 
+  /** Hands queued chunks to idle workers (two in flight each, so none waits for this thread) and to this thread. */
+  private pump(workers: PooledWorker[]): void {
+    for (const pooled of workers) {
+      while (!pooled.broken && pooled.pending.size < IN_FLIGHT_PER_WORKER && this.queue.length > 0) {
+        const chunk = this.queue.shift()!;
+        this.run(pooled, chunk.keys, chunk.jobs).then(
+          (results) => {
+            chunk.resolve(results);
+            this.pump(workers);
+          },
+          (error: Error) => {
+            chunk.reject(error);
+            this.pump(workers);
+          },
+        );
+      }
+    }
+    if (!this.localRunning && this.queue.length > 0) {
+      this.localRunning = true;
+      // After the current turn, so the workers' postMessage calls go out before this thread gets busy.
+      void yieldToEventLoop().then(() => this.runLocally(workers));
+    }
+  }
+
+  /**
+   * This thread's share: one invitation at a time, yielding to the event loop in between. Opening one is a
+   * synchronous run of about 5 ms; a whole chunk at once would hold back the workers' results, and with them
+   * their next chunks, for as long as the chunk takes.
+   */
+  private async runLocally(workers: PooledWorker[]): Promise<void> {
+    try {
+      for (let chunk = this.queue.shift(); chunk; chunk = this.queue.shift()) {
+        const results: InvitationJobResult[] = [];
+        for (const job of chunk.jobs) {
+          results.push(...(await openInvitations(chunk.keys, [job], chunk.caches)));
+          await yieldToEventLoop();
+        }
+        chunk.resolve(results);
+        this.pump(workers);
+      }
+    } finally {
+      this.localRunning = false;
+    }
+  }
+
   async close(): Promise<void> {
     const workers = this.workers ? await this.workers : [];
     this.workers = undefined;
     await Promise.all(workers.map((w) => w.worker.terminate()));
   }
+}
+
+/** Lets pending worker messages through; setImmediate, since a zero timeout waits a whole millisecond in Node. */
+function yieldToEventLoop(): Promise<void> {
+  const immediate = (globalThis as { setImmediate?: (callback: () => void) => unknown }).setImmediate;
+  return new Promise((resolve) => (immediate ? immediate(resolve) : setTimeout(resolve, 0)));
 }
 
 /** The two identity keys an invitation is between (cheap: no crypto), or "" when it does not parse. */

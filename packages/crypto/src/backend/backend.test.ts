@@ -97,3 +97,96 @@ describe.each(backends)("crypto back end $name", (backend) => {
     expect(await backend.verifySha256(message, sig.subarray(0, 63), pub)).toBe(false);
   });
 });
+
+describe.each(backends)("public key recovery on back end $name", (backend) => {
+  const recoverOrError = async (digest: Uint8Array, signature: Uint8Array, recovery: number) => {
+    try {
+      return toHex(await backend.recoverPublicKey(digest, signature, recovery));
+    } catch {
+      return "error";
+    }
+  };
+  const nobleOrError = (digest: Uint8Array, signature: Uint8Array, recovery: number) => {
+    try {
+      return toHex(secp256k1.Signature.fromBytes(signature, "compact").addRecoveryBit(recovery).recoverPublicKey(digest).toBytes(false));
+    } catch {
+      return "error";
+    }
+  };
+  const scalarBytes = (n: bigint) => fromHex(n.toString(16).padStart(64, "0"));
+
+  it("recovers the signer of 2000 random signatures, as noble does, and a flipped bit or recovery bit recovers another key", async () => {
+    let flippedDiffer = 0;
+    for (let i = 0; i < 2000; i++) {
+      const key = secp256k1.utils.randomSecretKey();
+      const digest = sha256(Uint8Array.of(i & 0xff, i >> 8, 7));
+      const signed = secp256k1.sign(digest, key, { prehash: false, format: "recovered", lowS: true });
+      const signature = signed.subarray(1);
+      expect(toHex(await backend.recoverPublicKey(digest, signature, signed[0]))).toBe(toHex(secp256k1.getPublicKey(key, false)));
+      if (i % 20 === 0) {
+        const otherBit = await recoverOrError(digest, signature, 1 - signed[0]);
+        expect(otherBit).toBe(nobleOrError(digest, signature, 1 - signed[0]));
+        const tampered = digest.slice();
+        tampered[i % 32] ^= 1 << i % 8;
+        const fromTampered = await recoverOrError(tampered, signature, signed[0]);
+        expect(fromTampered).toBe(nobleOrError(tampered, signature, signed[0]));
+        if (fromTampered !== toHex(secp256k1.getPublicKey(key, false))) flippedDiffer++;
+      }
+    }
+    expect(flippedDiffer).toBe(100);
+  });
+
+  it("agrees with noble on high-S signatures and on signatures whose r is no x coordinate", async () => {
+    let notOnCurve = 0;
+    for (let i = 0; i < 200; i++) {
+      const key = secp256k1.utils.randomSecretKey();
+      const digest = sha256(Uint8Array.of(i, 9));
+      const signed = secp256k1.sign(digest, key, { prehash: false, format: "recovered", lowS: true });
+      const highS = signed.slice(1);
+      highS.set(scalarBytes(CURVE_ORDER - BigInt("0x" + toHex(signed.subarray(33)))), 32);
+      // s → n − s recovers the same key with the other recovery bit.
+      expect(await recoverOrError(digest, highS, 1 - signed[0])).toBe(toHex(secp256k1.getPublicKey(key, false)));
+      const forgedR = signed.slice(1);
+      forgedR[31] ^= 0x5a;
+      const expected = nobleOrError(digest, forgedR, signed[0]);
+      if (expected === "error") notOnCurve++;
+      expect(await recoverOrError(digest, forgedR, signed[0])).toBe(expected);
+    }
+    // About half of all r values are not the x coordinate of a curve point.
+    expect(notOnCurve).toBeGreaterThan(50);
+  });
+
+  it("rejects out-of-range r and s, wrong sizes and recovery bits like noble, and handles a digest ≡ 0 (mod n)", async () => {
+    const key = secp256k1.utils.randomSecretKey();
+    const digest = sha256(Uint8Array.of(1));
+    const signed = secp256k1.sign(digest, key, { prehash: false, format: "recovered", lowS: true });
+    const r = signed.subarray(1, 33);
+    const s = signed.subarray(33);
+    const join = (a: Uint8Array, b: Uint8Array) => Uint8Array.from([...a, ...b]);
+    for (const bad of [
+      join(new Uint8Array(32), s),
+      join(r, new Uint8Array(32)),
+      join(scalarBytes(CURVE_ORDER), s),
+      join(r, scalarBytes(CURVE_ORDER)),
+    ]) {
+      expect(await recoverOrError(digest, bad, signed[0])).toBe("error");
+    }
+    await expect(backend.recoverPublicKey(digest, signed.subarray(1, 64), signed[0])).rejects.toThrow();
+    await expect(backend.recoverPublicKey(digest, signed.subarray(1), 2)).rejects.toThrow();
+    // e = n: u1 = 0, so the key is u2·R alone.
+    for (const zeroDigest of [scalarBytes(CURVE_ORDER), new Uint8Array(32)]) {
+      expect(await recoverOrError(zeroDigest, signed.subarray(1), signed[0])).toBe(nobleOrError(zeroDigest, signed.subarray(1), signed[0]));
+    }
+  });
+});
+
+describe.each(backends)("ECDH input checks on back end $name", (backend) => {
+  it("refuses a peer point off the curve (invalid-curve attack) instead of multiplying it", async () => {
+    const key = secp256k1.utils.randomSecretKey();
+    const offCurve = secp256k1.getPublicKey(secp256k1.utils.randomSecretKey(), false);
+    offCurve[64] ^= 1;
+    await expect(backend.ecdhPoint(key, offCurve)).rejects.toThrow();
+    await expect(backend.ecdhPointCandidates(key, offCurve)).rejects.toThrow();
+    await expect(backend.ecdhPoint(key, offCurve.subarray(0, 64))).rejects.toThrow();
+  });
+});

@@ -20,4 +20,9 @@ export interface CryptoBackend {
   ecdhPointCandidates(privateKey: Uint8Array, publicKey: Uint8Array): Promise<Uint8Array[]>;
   /** ECDSA verify over sha256(message) with a 64-byte r‖s signature; high-S signatures are rejected. */
   verifySha256(message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): Promise<boolean>;
+  /**
+   * The uncompressed public key that made the 64-byte r‖s signature with recovery bit `recovery` (0 or 1) over a
+   * 32-byte digest; throws when the signature recovers no key. Same results as @noble/curves' recoverPublicKey.
+   */
+  recoverPublicKey(digest: Uint8Array, signature: Uint8Array, recovery: number): Promise<Uint8Array>;
 }

@@ -20,6 +20,11 @@ async function aesKey(key: Uint8Array, usage: KeyUsage): Promise<CryptoKey> {
   return subtle().importKey("raw", plain(key), { name: "AES-GCM" }, false, [usage]);
 }
 
+/** Through the Signature object the recovered point stays affine: no compress-then-decompress square root. */
+export function recoverWithNoble(digest: Uint8Array, signature: Uint8Array, recovery: number): Uint8Array {
+  return secp256k1.Signature.fromBytes(signature, "compact").addRecoveryBit(recovery).recoverPublicKey(digest).toBytes(false);
+}
+
 export const webBackend: CryptoBackend = {
   name: "web",
   async hmacSha256(key, message) {
@@ -43,6 +48,9 @@ export const webBackend: CryptoBackend = {
   },
   async ecdhPointCandidates(privateKey, publicKey) {
     return [secp256k1.getSharedSecret(privateKey, publicKey, false)];
+  },
+  async recoverPublicKey(digest, signature, recovery) {
+    return recoverWithNoble(digest, signature, recovery);
   },
   async verifySha256(message, signature, publicKey) {
     if (signature.length !== 64) return false;
