@@ -1,6 +1,26 @@
 // Plumbing for the benchmark: child-process servers, a keep-alive HTTP load generator and small statistics.
 import http from "node:http";
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+
+/** Linux's USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s on every mainstream kernel. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/**
+ * CPU seconds (user + system) a process has used so far, from /proc; undefined where /proc is missing. On a shared
+ * machine a server's CPU time per request is far steadier than its throughput, which depends on who else runs.
+ */
+export function cpuSecondsOf(pid) {
+  let stat;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return undefined;
+  }
+  // The command name (field 2) may contain spaces; the fields after its closing parenthesis are fixed.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+}
 
 /**
  * Starts a server script as a child process and resolves once it prints its `"msg":"listening"` JSON line.
@@ -82,11 +102,13 @@ export function post(agent, url, path, body, headers = {}) {
 /**
  * Closed-loop load: `connections` workers each send one request at a time until `durationMs` is over.
  * Any non-2xx answer is an error of the benchmark itself (bad token, bad request), so it aborts the run.
+ * With `serverPid`, also the server's CPU time per completed request (NaN without /proc).
  */
-export async function closedLoop({ url, path, makeBody, headers, connections, durationMs }) {
+export async function closedLoop({ url, path, makeBody, headers, connections, durationMs, serverPid }) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
   const deadline = performance.now() + durationMs;
   let completed = 0;
+  const cpuBefore = serverPid === undefined ? undefined : cpuSecondsOf(serverPid);
   const started = performance.now();
   const worker = async () => {
     while (performance.now() < deadline) {
@@ -103,7 +125,10 @@ export async function closedLoop({ url, path, makeBody, headers, connections, du
     agent.destroy();
   }
   const seconds = (performance.now() - started) / 1000;
-  return { requests: completed, perSecond: completed / seconds };
+  const cpuAfter = serverPid === undefined ? undefined : cpuSecondsOf(serverPid);
+  const cpuMicrosPerRequest =
+    cpuBefore === undefined || cpuAfter === undefined ? NaN : ((cpuAfter - cpuBefore) * 1e6) / completed;
+  return { requests: completed, perSecond: completed / seconds, cpuMicrosPerRequest };
 }
 
 export function percentile(sortedValues, fraction) {

@@ -1,5 +1,8 @@
 // The one path every envelope takes into the node, whether published here or relayed from a peer:
 // store (unless ephemeral) → fan out to live subscribers → hand local ones to the relays.
+//
+// Fan-out happens as soon as the store has committed the envelopes, when the store can say so (SQLite: before the
+// WAL flush that the publisher's acknowledgement waits for), so subscribers do not wait for the disk.
 import type { Envelope, EnvelopeStore, StoredEnvelope } from "./store/EnvelopeStore.js";
 import { withDigest } from "./store/digest.js";
 import type { SubscriptionHub } from "./hub.js";
@@ -43,30 +46,44 @@ export class EnvelopeIngest {
 
   /**
    * Takes already validated (and, for local ones, authorized) envelopes. Resolves once the storable ones are
-   * committed. Duplicates are not stored or streamed again; local duplicates are still relayed, as the
-   * reference node does, so a peer that missed the first copy gets it.
+   * durably committed; subscribers and relays get them at the commit already when the store reports it.
+   * Duplicates are not stored or streamed again; local duplicates are still relayed, as the reference node does,
+   * so a peer that missed the first copy gets it.
    */
   async ingest(envelopes: readonly Envelope[], origin: EnvelopeOrigin): Promise<IngestResult> {
     const withDigests = envelopes.map(withDigest);
     const storable = withDigests.filter((e) => !isEphemeralTopic(e.contentTopic));
-    const added = storable.length > 0 ? await this.store.append(storable) : [];
-    let delivered = withDigests;
-    if (added.length !== storable.length) {
-      // Match by digest: a store may hand back copies rather than the objects it was given.
-      const addedDigests = new Set(added.map((e) => digestKey(e.digest)));
-      delivered = withDigests.filter((e) => isEphemeralTopic(e.contentTopic) || addedDigests.delete(digestKey(e.digest)));
-    }
+    let delivered: StoredEnvelope[] | undefined;
+    const fanOut = (added: StoredEnvelope[]) => {
+      delivered = newEnvelopes(withDigests, storable, added);
+      this.publish(delivered, withDigests, origin);
+    };
+    if (storable.length === 0) fanOut([]);
+    const added = storable.length > 0 ? await this.store.append(storable, fanOut) : [];
+    // A store that cannot report the commit early: fan out now that the append is durable.
+    if (!delivered) fanOut(added);
+    return { delivered: delivered!, duplicates: storable.length - added.length };
+  }
+
+  /** Streams the new envelopes; relays every local one, duplicates included. */
+  private publish(delivered: StoredEnvelope[], all: StoredEnvelope[], origin: EnvelopeOrigin): void {
     this.hub.publish(delivered);
-    if (origin === "local") {
-      for (const relay of this.relays) {
-        try {
-          const pending = relay.broadcast(withDigests);
-          if (pending) pending.catch((error) => this.logger.warn("relay broadcast failed", { error }));
-        } catch (error) {
-          this.logger.warn("relay broadcast failed", { error });
-        }
+    if (origin !== "local") return;
+    for (const relay of this.relays) {
+      try {
+        const pending = relay.broadcast(all);
+        if (pending) pending.catch((error) => this.logger.warn("relay broadcast failed", { error }));
+      } catch (error) {
+        this.logger.warn("relay broadcast failed", { error });
       }
     }
-    return { delivered, duplicates: storable.length - added.length };
   }
+}
+
+/** The envelopes this node had not seen: the stored ones (`added`) and every ephemeral one, in input order. */
+function newEnvelopes(all: StoredEnvelope[], storable: StoredEnvelope[], added: StoredEnvelope[]): StoredEnvelope[] {
+  if (added.length === storable.length) return all;
+  // Match by digest: a store may hand back copies rather than the objects it was given.
+  const addedDigests = new Set(added.map((e) => digestKey(e.digest)));
+  return all.filter((e) => isEphemeralTopic(e.contentTopic) || addedDigests.delete(digestKey(e.digest)));
 }

@@ -46,6 +46,8 @@ export const API_PATHS = {
 } as const;
 
 const KNOWN_PATHS: ReadonlySet<string> = new Set(Object.values(API_PATHS));
+const EMPTY_OBJECT_JSON = "{}";
+const CONNECTION_CLOSE = { connection: "close" } as const;
 
 /**
  * Extension points for layers that sit on the request path (access control, rate limits, metrics, extra routes).
@@ -92,20 +94,40 @@ export function normalizePath(url: string | undefined): string {
   return path;
 }
 
+/** One request's state, passed along instead of kept in per-response maps. */
+interface Exchange {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly path: string;
+  readonly requestId: string;
+  readonly startedMs: number;
+  /** The gRPC code the request was refused with, if it was. */
+  refusedCode: number | undefined;
+  /** A stream route that got as far as opening its stream. */
+  streaming: boolean;
+}
+
 export class MessageApi {
   private readonly streams = new Set<EnvelopeStream>();
   private inFlight = 0;
   private idleWaiters: Array<() => void> = [];
   private closing = false;
-  private readonly streamResponses = new WeakSet<ServerResponse>();
-  private readonly refusedWith = new WeakMap<ServerResponse, number>();
-  private readonly requestIds = new WeakMap<ServerResponse, string>();
 
   constructor(private readonly deps: ApiDependencies) {}
 
   /** The node:http request listener. */
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
     this.inFlight++;
+    const offered = req.headers["x-request-id"];
+    const exchange: Exchange = {
+      req,
+      res,
+      path: normalizePath(req.url),
+      requestId: typeof offered === "string" && REQUEST_ID_RE.test(offered) ? offered : randomUUID(),
+      startedMs: performance.now(),
+      refusedCode: undefined,
+      streaming: false,
+    };
     let settled = false;
     const done = () => {
       if (settled) return;
@@ -113,24 +135,13 @@ export class MessageApi {
       if (--this.inFlight === 0) for (const wake of this.idleWaiters.splice(0)) wake();
     };
     res.once("close", done);
-    const offered = req.headers["x-request-id"];
-    const requestId = typeof offered === "string" && REQUEST_ID_RE.test(offered) ? offered : randomUUID();
-    this.requestIds.set(res, requestId);
-    res.setHeader("x-request-id", requestId);
-    const onResponse = this.deps.hooks?.onResponse;
-    const started = performance.now();
-    res.once("finish", () => {
-      const path = normalizePath(req.url);
-      const durationMs = performance.now() - started;
-      this.deps.logger.debug("request", { requestId, method: req.method, path, status: res.statusCode, durationMs });
-      onResponse?.({ path, status: res.statusCode, code: this.refusedWith.get(res), durationMs, req });
-    });
-    this.route(req, res).then(
+    res.once("finish", () => this.answered(exchange));
+    this.route(exchange).then(
       () => {
         // A stream counts as in flight only until it is set up; shutdown ends streams separately.
-        if (this.streamResponses.has(res)) done();
+        if (exchange.streaming) done();
       },
-      (error) => this.fail(res, error),
+      (error) => this.fail(exchange, error),
     );
   };
 
@@ -145,16 +156,34 @@ export class MessageApi {
     if (this.inFlight > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
+  private answered({ req, res, path, requestId, startedMs, refusedCode }: Exchange): void {
+    const durationMs = performance.now() - startedMs;
+    this.deps.logger.debug("request", { requestId, method: req.method, path, status: res.statusCode, durationMs });
+    this.deps.hooks?.onResponse?.({ path, status: res.statusCode, code: refusedCode, durationMs, req });
+  }
 
-  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = normalizePath(req.url);
+  // Every answer of the message API sets its headers in one writeHead(status, object): a header set beforehand
+  // with setHeader() would send Node down its slow path, re-validating and copying every header one by one.
+  private async route(exchange: Exchange): Promise<void> {
+    const { req, res, path } = exchange;
     if (req.method === "OPTIONS") {
-      res.writeHead(204, { ...CORS_PREFLIGHT_HEADERS, ...(this.closing ? { connection: "close" } : {}) });
+      res.writeHead(204, {
+        ...CORS_PREFLIGHT_HEADERS,
+        "x-request-id": exchange.requestId,
+        ...(this.closing ? CONNECTION_CLOSE : undefined),
+      });
       res.end();
       return;
     }
-    if (!KNOWN_PATHS.has(path) && this.deps.hooks?.handleOther && (await this.deps.hooks.handleOther(req, res, path))) return;
-    if (!KNOWN_PATHS.has(path)) throw new ApiError(GrpcCode.NOT_FOUND, `unknown path ${JSON.stringify(path)}`);
+    if (!KNOWN_PATHS.has(path)) {
+      const handleOther = this.deps.hooks?.handleOther;
+      if (handleOther) {
+        // Other routes write their own headers; this one is added to whatever they send.
+        res.setHeader("x-request-id", exchange.requestId);
+        if (await handleOther(req, res, path)) return;
+      }
+      throw new ApiError(GrpcCode.NOT_FOUND, `unknown path ${JSON.stringify(path)}`);
+    }
     if (req.method !== "POST") {
       res.setHeader("allow", "POST, OPTIONS");
       throw new ApiError(GrpcCode.UNIMPLEMENTED, `method ${req.method} is not allowed on ${path}; use POST`, 405);
@@ -164,61 +193,60 @@ export class MessageApi {
     const body = parseJsonBody(await readBody(req, this.deps.maxBodyBytes));
     switch (path) {
       case API_PATHS.publish:
-        return this.publish(req, res, body);
+        return this.publish(exchange, body);
       case API_PATHS.query: {
         const query = decodeQueryRequest(body);
-        await this.deps.hooks?.beforeRead?.([query], req);
-        return this.sendJson(req, res, 200, await this.runQuery(query));
+        const checked = this.deps.hooks?.beforeRead?.([query], req);
+        if (checked) await checked;
+        return this.sendJson(exchange, await this.runQuery(query));
       }
       case API_PATHS.batchQuery: {
         const queries = decodeBatchQueryRequest(body);
-        await this.deps.hooks?.beforeRead?.(queries, req);
+        const checked = this.deps.hooks?.beforeRead?.(queries, req);
+        if (checked) await checked;
         const responses = await Promise.all(queries.map((q) => this.runQuery(q)));
-        return this.sendJson(req, res, 200, encodeBatchQueryResponse(responses));
+        return this.sendJson(exchange, encodeBatchQueryResponse(responses));
       }
       case API_PATHS.subscribe:
-        return this.subscribe(req, res, decodeSubscribeRequest(body));
+        return this.subscribe(exchange, decodeSubscribeRequest(body));
       case API_PATHS.subscribeAll:
-        return this.subscribe(req, res, "all");
+        return this.subscribe(exchange, "all");
     }
   }
 
-  private async publish(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
+  private async publish(exchange: Exchange, body: unknown): Promise<void> {
+    const { req } = exchange;
     const envelopes = decodePublishRequest(body);
     this.deps.hooks?.validatePublish?.(envelopes, req);
     const caller = this.deps.authenticator.authenticate(req.headers.authorization);
     // The whole request is refused if any envelope is refused: nothing is stored before every check passed.
     for (const envelope of envelopes) authorizeTopic(envelope.contentTopic, caller.walletAddress);
-    await this.deps.hooks?.authorizePublish?.(caller, envelopes, req);
+    const authorized = this.deps.hooks?.authorizePublish?.(caller, envelopes, req);
+    if (authorized) await authorized;
     await this.deps.ingest.ingest(envelopes, "local");
-    this.sendJson(req, res, 200, "{}");
+    return this.sendJson(exchange, EMPTY_OBJECT_JSON);
   }
 
   private async runQuery(query: ParsedQuery): Promise<string> {
-    const page = await this.deps.store.query({
-      topic: query.topic,
-      startTimeNs: query.startTimeNs,
-      endTimeNs: query.endTimeNs,
-      limit: query.limit,
-      direction: query.direction,
-      cursor: query.cursor,
-    });
-    return encodeQueryResponse(page, query);
+    // A ParsedQuery is an EnvelopeQuery already (same fields, validated).
+    return encodeQueryResponse(await this.deps.store.query(query), query);
   }
 
-  private async subscribe(req: IncomingMessage, res: ServerResponse, topics: string[] | "all"): Promise<void> {
-    // No await without a hook: the subscription is registered in the same tick the body was parsed.
-    const hook = this.deps.hooks?.beforeSubscribe;
-    const release = (hook ? await hook(topics, req) : undefined) ?? undefined;
+  private async subscribe(exchange: Exchange, topics: string[] | "all"): Promise<void> {
+    const { req, res, requestId } = exchange;
+    // No await unless the hook returns a promise: the subscription is registered in the same tick the body was parsed.
+    const checked = this.deps.hooks?.beforeSubscribe?.(topics, req);
+    const release = (checked instanceof Promise ? await checked : checked) ?? undefined;
     if (res.destroyed || res.writableEnded) {
       release?.();
       return; // the client left while we read its request
     }
-    this.streamResponses.add(res);
+    exchange.streaming = true;
     let unsubscribe = () => {};
     const stream = new EnvelopeStream(res, {
       keepAliveMs: this.deps.streamKeepAliveMs,
       maxBufferBytes: this.deps.maxStreamBufferBytes,
+      requestId,
       onClose: () => {
         unsubscribe();
         this.streams.delete(stream);
@@ -226,7 +254,7 @@ export class MessageApi {
       },
       onCutOff: (pendingBytes) => {
         unsubscribe();
-        this.deps.logger.warn("slow subscriber cut off", { pendingBytes, requestId: this.requestIds.get(res) });
+        this.deps.logger.warn("slow subscriber cut off", { pendingBytes, requestId });
         this.deps.hooks?.onStreamCutOff?.();
       },
     });
@@ -235,26 +263,39 @@ export class MessageApi {
     unsubscribe = topics === "all" ? this.deps.hub.subscribeAll(listener) : this.deps.hub.subscribe(topics, listener);
   }
 
-  private async sendJson(req: IncomingMessage, res: ServerResponse, status: number, body: string): Promise<void> {
-    const headers: Record<string, string | number> = {
+  /** Answers 200 with a JSON body: gzipped when large and accepted. */
+  private sendJson({ req, res, requestId }: Exchange, body: string): void | Promise<void> {
+    if (body.length >= GZIP_MIN_BYTES && /\bgzip\b/.test(String(req.headers["accept-encoding"] ?? ""))) {
+      return this.sendGzippedJson(res, requestId, body);
+    }
+    res.writeHead(200, {
       "content-type": "application/json",
       "access-control-allow-origin": "*",
-    };
-    if (this.closing) headers.connection = "close";
-    let payload: string | Buffer = body;
-    if (body.length >= GZIP_MIN_BYTES && /\bgzip\b/.test(String(req.headers["accept-encoding"] ?? ""))) {
-      payload = await gzip(body, { level: zlibConstants.Z_BEST_SPEED });
-      headers["content-encoding"] = "gzip";
-      headers.vary = "accept-encoding";
-    }
-    headers["content-length"] = typeof payload === "string" ? Buffer.byteLength(payload) : payload.length;
-    res.writeHead(status, headers);
+      "x-request-id": requestId,
+      "content-length": Buffer.byteLength(body),
+      ...(this.closing ? CONNECTION_CLOSE : undefined),
+    });
+    // A string body goes out in the same write as the headers (Node joins them); measured cheaper than a Buffer.
+    res.end(body);
+  }
+
+  private async sendGzippedJson(res: ServerResponse, requestId: string, body: string): Promise<void> {
+    const payload = await gzip(body, { level: zlibConstants.Z_BEST_SPEED });
+    res.writeHead(200, {
+      "content-type": "application/json",
+      "access-control-allow-origin": "*",
+      "x-request-id": requestId,
+      "content-encoding": "gzip",
+      vary: "accept-encoding",
+      "content-length": payload.length,
+      ...(this.closing ? CONNECTION_CLOSE : undefined),
+    });
     res.end(payload);
   }
 
-  private fail(res: ServerResponse, error: unknown): void {
+  private fail(exchange: Exchange, error: unknown): void {
+    const { res, requestId } = exchange;
     let apiError: ApiError;
-    const requestId = this.requestIds.get(res);
     if (error instanceof ApiError) {
       apiError = error;
       this.deps.logger.debug("request refused", { requestId, code: error.code, error: error.message });
@@ -266,11 +307,12 @@ export class MessageApi {
       res.destroy();
       return;
     }
-    this.refusedWith.set(res, apiError.code);
+    exchange.refusedCode = apiError.code;
     const body = encodeError(apiError.code, apiError.message, apiError.details);
     const headers: Record<string, string | number> = {
       "content-type": "application/json",
       "access-control-allow-origin": "*",
+      "x-request-id": requestId,
       "content-length": Buffer.byteLength(body),
     };
     // An oversized body is left unread; closing the connection stops the client from sending the rest.

@@ -1,11 +1,14 @@
 import { describe, expect, it } from "vitest";
+import { fromBase64, toBase64 } from "@xmtp-ts/crypto";
 import { ApiError, GrpcCode } from "../errors.js";
 import {
   decodeBatchQueryRequest,
   decodePublishRequest,
   decodeQueryRequest,
   decodeSubscribeRequest,
+  encodeEnvelope,
   encodeQueryResponse,
+  formatEnvelope,
   MAX_MESSAGE_BYTES,
   parseJsonBody,
 } from "./codec.js";
@@ -166,5 +169,27 @@ describe("query response encoding", () => {
     const json = JSON.parse(encodeQueryResponse({ envelopes: [odd] }, { ...query, direction: "descending", limit: 5 }));
     expect(json.envelopes[0].contentTopic).toBe(odd.contentTopic);
     expect(json.pagingInfo).toEqual({ limit: 5, cursor: null, direction: "SORT_DIRECTION_DESCENDING" });
+  });
+});
+
+describe("envelope encoding", () => {
+  it("writes the same base64 as @xmtp-ts/crypto for every length and for views into larger buffers", () => {
+    const backing = new Uint8Array(300).map((_, i) => (i * 151 + 7) & 0xff);
+    for (let length = 0; length <= 40; length++) {
+      for (const offset of [0, 1, 2, 255]) {
+        const message = backing.subarray(offset, offset + length);
+        const json = JSON.parse(formatEnvelope({ contentTopic: TOPIC, timestampNs: 1n, message }));
+        expect(json.message, `length ${length} at offset ${offset}`).toBe(toBase64(message));
+        expect(fromBase64(json.message)).toEqual(message);
+      }
+    }
+  });
+
+  it("gives an envelope the same JSON on every encoding, and equal envelopes equal JSON", () => {
+    const envelope = { contentTopic: TOPIC, timestampNs: 5n, message: new Uint8Array([1, 2, 3]) };
+    const first = encodeEnvelope(envelope);
+    expect(encodeEnvelope(envelope)).toBe(first);
+    expect(encodeEnvelope({ ...envelope })).toBe(first);
+    expect(JSON.parse(first)).toEqual({ contentTopic: TOPIC, timestampNs: "5", message: "AQID" });
   });
 });

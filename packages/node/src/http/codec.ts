@@ -2,7 +2,7 @@
 // the offending field, and response encoding. bytes are strict standard base64; uint64 are decimal strings
 // (JSON numbers accepted on input only when they are safe integers); enums by name or number; field names in
 // lowerCamelCase or proto snake_case.
-import { fromBase64, toBase64 } from "@xmtp-ts/crypto";
+import { fromBase64 } from "@xmtp-ts/crypto";
 import type { Envelope, EnvelopePage, IndexCursor, SortDirection } from "../store/EnvelopeStore.js";
 import { invalidArgument } from "../errors.js";
 
@@ -212,11 +212,33 @@ export function decodeSubscribeRequest(body: unknown): string[] {
   return topics.map((t, i) => parseTopic(t, `contentTopics[${i}]`));
 }
 
+/**
+ * Each envelope's JSON, kept as long as the envelope object lives. Envelope objects are never modified once decoded
+ * or read, and a store may hand out the same objects again for a hot page (SqliteEnvelopeStore's cache), so a page
+ * read again costs no base64 or number formatting.
+ */
+const envelopeJson = new WeakMap<Envelope, string>();
+
 export function encodeEnvelope(envelope: Envelope): string {
+  let json = envelopeJson.get(envelope);
+  if (json === undefined) {
+    json = formatEnvelope(envelope);
+    envelopeJson.set(envelope, json);
+  }
+  return json;
+}
+
+/** The envelope's JSON, made afresh (for callers that keep their own encoding, like the stream lines). */
+export function formatEnvelope(envelope: Envelope): string {
   return (
     `{"contentTopic":${JSON.stringify(envelope.contentTopic)},"timestampNs":"${envelope.timestampNs}",` +
-    `"message":"${toBase64(envelope.message)}"}`
+    `"message":"${base64Of(envelope.message)}"}`
   );
+}
+
+/** Standard padded base64 by Node's native encoder (same output as @xmtp-ts/crypto's portable toBase64). */
+function base64Of(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
 }
 
 const DIRECTION_NAME: Record<SortDirection, string> = {
@@ -231,7 +253,7 @@ export function encodeQueryResponse(page: EnvelopePage, query: ParsedQuery): str
     out += encodeEnvelope(page.envelopes[i]);
   }
   const cursor = page.cursor
-    ? `{"index":{"digest":"${toBase64(page.cursor.digest)}","senderTimeNs":"${page.cursor.senderTimeNs}"}}`
+    ? `{"index":{"digest":"${base64Of(page.cursor.digest)}","senderTimeNs":"${page.cursor.senderTimeNs}"}}`
     : "null";
   return `${out}],"pagingInfo":{"limit":${query.limit},"cursor":${cursor},"direction":"${DIRECTION_NAME[query.direction]}"}}`;
 }

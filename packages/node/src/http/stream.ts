@@ -3,7 +3,7 @@
 // Node's fetch from dropping an idle stream after 300 s).
 import type { ServerResponse } from "node:http";
 import type { Envelope } from "../store/EnvelopeStore.js";
-import { encodeEnvelope } from "./codec.js";
+import { formatEnvelope } from "./codec.js";
 import { GrpcCode } from "../errors.js";
 
 const KEEP_ALIVE_LINE = Buffer.from('{"result":{}}\n');
@@ -15,7 +15,7 @@ const lineCache = new WeakMap<Envelope, Buffer>();
 function lineOf(envelope: Envelope): Buffer {
   let line = lineCache.get(envelope);
   if (!line) {
-    line = Buffer.from(`{"result":${encodeEnvelope(envelope)}}\n`);
+    line = Buffer.from(`{"result":${formatEnvelope(envelope)}}\n`);
     lineCache.set(envelope, line);
   }
   return line;
@@ -24,6 +24,8 @@ function lineOf(envelope: Envelope): Buffer {
 export interface EnvelopeStreamOptions {
   keepAliveMs: number;
   maxBufferBytes: number;
+  /** Sent as X-Request-Id. */
+  requestId: string;
   /** Called once when the response closes, for whatever reason. */
   onClose: () => void;
   /** Called when the stream is cut because the reader is too slow. */
@@ -43,9 +45,14 @@ export class EnvelopeStream {
       "cache-control": "no-cache",
       "access-control-allow-origin": "*",
       "grpc-metadata-subscribed": "true",
+      "x-request-id": options.requestId,
     });
     res.flushHeaders();
-    this.keepAlive = setInterval(() => this.write(KEEP_ALIVE_LINE), options.keepAliveMs);
+    // Only an idle stream needs a keep-alive: with bytes still unsent the line would add nothing, and it must never
+    // be what pushes a slow reader over its buffer limit (only envelopes that do not fit are refused).
+    this.keepAlive = setInterval(() => {
+      if (res.writableLength === 0) this.write(KEEP_ALIVE_LINE);
+    }, options.keepAliveMs);
     this.keepAlive.unref();
     // The response's close (not the request's) is the moment the client is gone (wire doc §3, §16.9).
     res.once("close", () => {

@@ -20,6 +20,10 @@ export const METRIC_ENDPOINTS = [
 
 export type MetricEndpoint = (typeof METRIC_ENDPOINTS)[number] | "other";
 
+const MESSAGE_API_ENDPOINTS = new Map<string, MetricEndpoint>(
+  (["publish", "query", "batch-query", "subscribe", "subscribe-all"] as const).map((name) => [`/message/v1/${name}`, name]),
+);
+
 export class NodeMetrics {
   readonly registry = new MetricsRegistry();
   readonly requests: Counter;
@@ -80,6 +84,9 @@ export class NodeMetrics {
   }
 
   static endpointOf(path: string): MetricEndpoint {
+    // The message API's own paths, on every request: a map lookup instead of the regular expressions below.
+    const known = MESSAGE_API_ENDPOINTS.get(path);
+    if (known) return known;
     const name = path.replace(/^\/+/, "/").replace(/^\/message\/v1\//, "");
     if ((METRIC_ENDPOINTS as readonly string[]).includes(name)) return name as MetricEndpoint;
     if (path.startsWith("/admin/")) return "admin";
@@ -101,22 +108,33 @@ const TIMED_STORE_OPERATIONS: Record<string, string> = { append: "append", query
  * implementation offers still works.
  */
 export function instrumentStore<S extends EnvelopeStore>(store: S, metrics: NodeMetrics): S {
+  // One wrapper per method, made on first use: the store is called on every request.
+  type Method = (...args: unknown[]) => unknown;
+  const wrappers = new Map<PropertyKey, { method: Method; wrapper: Method }>();
+  const timed = (method: Method, operation: string): Method => {
+    const labels = { operation };
+    return async (...args: unknown[]) => {
+      const startedMs = performance.now();
+      try {
+        const result = await method.apply(store, args);
+        if (operation === "append" && Array.isArray(result)) metrics.envelopesStored.inc(undefined, result.length);
+        return result;
+      } finally {
+        metrics.storageLatency.observe((performance.now() - startedMs) / 1000, labels);
+      }
+    };
+  };
   return new Proxy(store, {
     get(target, property, receiver) {
-      const value = Reflect.get(target, property, receiver);
+      const value: unknown = Reflect.get(target, property, receiver);
       if (typeof value !== "function") return value;
+      const method = value as Method;
+      const cached = wrappers.get(property);
+      if (cached?.method === method) return cached.wrapper;
       const operation = typeof property === "string" ? TIMED_STORE_OPERATIONS[property] : undefined;
-      if (!operation) return value.bind(target);
-      return async (...args: unknown[]) => {
-        const stop = metrics.storageLatency.startTimer({ operation });
-        try {
-          const result = await value.apply(target, args);
-          if (property === "append" && Array.isArray(result)) metrics.envelopesStored.inc(undefined, result.length);
-          return result;
-        } finally {
-          stop();
-        }
-      };
+      const wrapper = operation ? timed(method, operation) : method.bind(target);
+      wrappers.set(property, { method, wrapper });
+      return wrapper;
     },
   });
 }

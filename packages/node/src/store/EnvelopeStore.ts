@@ -46,9 +46,11 @@ export interface ReplicationPage {
 export interface EnvelopeStore {
   /**
    * Stores envelopes atomically; resolves only after they are durably committed. An envelope whose digest is
-   * already stored is skipped. Resolves to the envelopes that were new, in input order.
+   * already stored is skipped. Resolves to the envelopes that were new, in input order. A store that can may call
+   * `onCommitted` with those envelopes as soon as they are committed (visible to queries), before the durability
+   * flush the returned promise waits for; the node streams them to subscribers at that moment.
    */
-  append(envelopes: StoredEnvelope[]): Promise<StoredEnvelope[]>;
+  append(envelopes: StoredEnvelope[], onCommitted?: (added: StoredEnvelope[]) => void): Promise<StoredEnvelope[]>;
 
   /** One page of a topic, ordered by timestampNs then arrival order (both reversed for descending). */
   query(query: EnvelopeQuery): Promise<EnvelopePage>;

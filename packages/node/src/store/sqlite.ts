@@ -6,14 +6,31 @@
 // The flush runs on libuv's thread pool instead of inside SQLite's commit (PRAGMA synchronous=FULL would block
 // the event loop on every commit), and one flush covers every commit made before it started (group commit).
 // Appends that arrive in the same event-loop turn also share one transaction.
+//
+// Checkpoints (copying the WAL into the database file, with an fsync of each) run on a worker thread with its own
+// connection instead of inside whichever commit crosses SQLite's auto-checkpoint threshold, so they never stall the
+// event loop. SQLite starts the WAL over only when a write begins with every frame copied; commits made while a
+// background checkpoint copies would prevent that forever (the WAL would grow without bound), so each checkpoint
+// ends with a short second pass during which new appends wait (reads go on): the bulk is copied with writes
+// flowing, the pause covers only what came in meanwhile.
+//
+// Queries: a page is first read as row numbers only, from the covering (topic, timestamp_ns) index; rows already
+// in the in-memory cache of recently read envelopes are not read again (a hot page costs no blob copies and no
+// BigInt conversions, and the HTTP layer's per-envelope JSON, keyed by the envelope object, stays valid). Rows are
+// immutable once stored, so the cache never goes stale. LIMIT is written into the SQL, one cached statement per
+// page size: SQLite (built with STAT4) re-prepares a statement on every execution when its LIMIT is a bound
+// parameter, which cost more than the rest of the query.
 import Database from "better-sqlite3";
 import { closeSync, fdatasync, mkdirSync, openSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname } from "node:path";
+import { Worker } from "node:worker_threads";
 import type {
   EnvelopePage,
   EnvelopeQuery,
   EnvelopeStore,
   ReplicationPage,
+  SortDirection,
   StoredEnvelope,
 } from "./EnvelopeStore.js";
 
@@ -28,6 +45,19 @@ const MAX_COLUMN = toColumn((1n << 64n) - 1n);
 const BEFORE_ALL_SEQ = -1n;
 const AFTER_ALL_SEQ = 1n << 62n;
 const MAX_CONCURRENT_WAL_SYNCS = 3;
+/** Checkpoint once the WAL has grown by about this many pages since the last one (SQLite's own default). */
+const CHECKPOINT_AFTER_PAGES = 1000;
+const PAGE_BYTES = 4096;
+/** Pages a stored envelope dirties besides its bytes: the table leaf and a leaf of each of the two indexes. */
+const PAGES_PER_ENVELOPE = 3;
+/** Page sizes up to this get their own prepared statements (the API's maximum page is 100). */
+const MAX_LITERAL_LIMIT = 1000;
+/** Default memory budget of the envelope cache: message and topic bytes of the envelopes kept. */
+export const DEFAULT_ENVELOPE_CACHE_BYTES = 8 * 1024 * 1024;
+/** What a cached envelope costs beyond its message and topic bytes (objects, digest, map entry), roughly. */
+const CACHE_ENTRY_OVERHEAD_BYTES = 200;
+/** Cache keys are plain numbers; rows numbered beyond this (never in practice) are not cached. */
+const MAX_CACHED_SEQ = BigInt(Number.MAX_SAFE_INTEGER);
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS envelopes (
@@ -43,6 +73,11 @@ CREATE INDEX IF NOT EXISTS envelopes_by_topic_time ON envelopes (topic, timestam
 
 export interface SqliteStoreOptions {
   synchronous?: "full" | "normal";
+  /**
+   * Memory budget for envelopes kept after queries read them (message and topic bytes), default 8 MiB; 0 turns the
+   * cache off. Envelopes handed out by query() may be shared between calls: callers must not modify them.
+   */
+  cacheBytes?: number;
 }
 
 interface Row {
@@ -53,8 +88,19 @@ interface Row {
   message: Buffer;
 }
 
+interface PageStatements {
+  /** Row numbers of the page, in page order. */
+  seqs: Database.Statement;
+  /** The page's rows. */
+  rows: Database.Statement;
+}
+
+/** Called with the envelopes an append stored, right after their COMMIT and before the WAL flush. */
+export type CommittedListener = (added: StoredEnvelope[]) => void;
+
 interface PendingAppend {
   envelopes: StoredEnvelope[];
+  onCommitted: CommittedListener | undefined;
   resolve: (added: StoredEnvelope[]) => void;
   reject: (error: unknown) => void;
 }
@@ -63,9 +109,9 @@ export class SqliteEnvelopeStore implements EnvelopeStore {
   private readonly db: Database.Database;
   private readonly insert: Database.Statement;
   private readonly cursorSeq: Database.Statement;
-  private readonly pageAscending: Database.Statement;
-  private readonly pageDescending: Database.Statement;
-  private readonly since: Database.Statement;
+  private readonly pageStatements = { ascending: new Map<number, PageStatements>(), descending: new Map<number, PageStatements>() };
+  private readonly sinceStatements = new Map<number, Database.Statement>();
+  private readonly cache: EnvelopeCache;
   private readonly insertAll: (batch: PendingAppend[]) => StoredEnvelope[][];
   private readonly flushWal: boolean;
   private walFd: number | undefined;
@@ -77,6 +123,13 @@ export class SqliteEnvelopeStore implements EnvelopeStore {
   private pending: PendingAppend[] = [];
   private flushScheduled = false;
   private closed = false;
+  private readonly checkpointer: BackgroundCheckpointer | undefined;
+  /** Estimated WAL pages written since the last checkpoint was started. */
+  private walPagesSinceCheckpoint = 0;
+  /** The checkpoint in progress (both passes). */
+  private checkpointing: Promise<void> | undefined;
+  /** Appends wait (stay pending) while the last pass of a checkpoint runs. */
+  private writesHeld = false;
 
   constructor(readonly path: string, options: SqliteStoreOptions = {}) {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
@@ -86,8 +139,20 @@ export class SqliteEnvelopeStore implements EnvelopeStore {
     // by our own fdatasync of the WAL below when flushWal is set.
     this.db.pragma("synchronous = NORMAL");
     this.flushWal = options.synchronous !== "normal" && path !== ":memory:";
+    const cacheBytes = options.cacheBytes ?? DEFAULT_ENVELOPE_CACHE_BYTES;
+    if (!Number.isSafeInteger(cacheBytes) || cacheBytes < 0) {
+      throw new TypeError(`cacheBytes must be a non-negative integer, got ${cacheBytes}`);
+    }
+    this.cache = new EnvelopeCache(cacheBytes);
     this.db.pragma("busy_timeout = 5000");
     this.db.exec(SCHEMA);
+    if (path !== ":memory:") {
+      this.db.pragma("wal_autocheckpoint = 0");
+      // If the worker cannot run, SQLite checkpoints inside commits again, as it does by default.
+      this.checkpointer = new BackgroundCheckpointer(path, () => {
+        if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${CHECKPOINT_AFTER_PAGES}`);
+      });
+    }
 
     this.insert = this.db.prepare(
       "INSERT OR IGNORE INTO envelopes (digest, topic, timestamp_ns, message) VALUES (?, ?, ?, ?)",
@@ -95,22 +160,6 @@ export class SqliteEnvelopeStore implements EnvelopeStore {
     this.cursorSeq = this.db
       .prepare("SELECT seq FROM envelopes WHERE digest = ? AND timestamp_ns = ?")
       .pluck()
-      .safeIntegers(true);
-    const columns = "SELECT seq, digest, timestamp_ns, message FROM envelopes";
-    this.pageAscending = this.db
-      .prepare(
-        `${columns} WHERE topic = ? AND timestamp_ns >= ? AND timestamp_ns <= ? AND (timestamp_ns > ? OR seq > ?)
-         ORDER BY timestamp_ns ASC, seq ASC LIMIT ?`,
-      )
-      .safeIntegers(true);
-    this.pageDescending = this.db
-      .prepare(
-        `${columns} WHERE topic = ? AND timestamp_ns >= ? AND timestamp_ns <= ? AND (timestamp_ns < ? OR seq < ?)
-         ORDER BY timestamp_ns DESC, seq DESC LIMIT ?`,
-      )
-      .safeIntegers(true);
-    this.since = this.db
-      .prepare("SELECT seq, digest, topic, timestamp_ns, message FROM envelopes WHERE seq > ? ORDER BY seq LIMIT ?")
       .safeIntegers(true);
     this.insertAll = this.db.transaction((batch: PendingAppend[]) =>
       batch.map(({ envelopes }) =>
@@ -121,11 +170,16 @@ export class SqliteEnvelopeStore implements EnvelopeStore {
     );
   }
 
-  append(envelopes: StoredEnvelope[]): Promise<StoredEnvelope[]> {
+  /**
+   * EnvelopeStore.append. `onCommitted`, when given, learns the new envelopes as soon as they are committed (visible
+   * to queries), before the WAL flush that the returned promise waits for: live subscribers need not wait for the
+   * disk. If that flush then fails, the promise rejects although the listener already ran.
+   */
+  append(envelopes: StoredEnvelope[], onCommitted?: CommittedListener): Promise<StoredEnvelope[]> {
     if (this.closed) return Promise.reject(new Error("envelope store is closed"));
     if (envelopes.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
-      this.pending.push({ envelopes, resolve, reject });
+      this.pending.push({ envelopes, onCommitted, resolve, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => this.flush());
@@ -135,6 +189,7 @@ export class SqliteEnvelopeStore implements EnvelopeStore {
 
   private flush(): void {
     this.flushScheduled = false;
+    if (this.writesHeld) return; // flushed when the checkpoint releases the writes
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return;
@@ -145,10 +200,57 @@ export class SqliteEnvelopeStore implements EnvelopeStore {
       for (const p of batch) p.reject(error);
       return;
     }
+    this.countWalPages(results);
+    for (let i = 0; i < batch.length; i++) {
+      const listener = batch[i].onCommitted;
+      if (!listener) continue;
+      try {
+        listener(results[i]);
+      } catch {
+        // A listener's failure is its caller's business; it must not keep the batch's other appends waiting.
+      }
+    }
     const acknowledge = () => batch.forEach((p, i) => p.resolve(results[i]));
     if (!this.flushWal) return acknowledge();
     this.awaitingSync.push({ acknowledge, fail: (error) => batch.forEach((p) => p.reject(error)) });
-    this.syncWal();
+    // Next tick, not now: what the commit listeners wrote to subscriber sockets goes out at the next tick (Node
+    // uncorks them there, in order), so it reaches the kernel before this dispatch, which can stall on the thread
+    // pool's lock when the machine is busy.
+    process.nextTick(() => this.syncWal());
+  }
+
+  private countWalPages(committed: StoredEnvelope[][]): void {
+    if (!this.checkpointer) return;
+    for (const envelopes of committed) {
+      for (const e of envelopes) this.walPagesSinceCheckpoint += PAGES_PER_ENVELOPE + e.message.byteLength / PAGE_BYTES;
+    }
+    if (this.walPagesSinceCheckpoint >= CHECKPOINT_AFTER_PAGES && !this.checkpointing) {
+      this.walPagesSinceCheckpoint = 0;
+      void this.checkpointInBackground();
+    }
+  }
+
+  /**
+   * Copies the committed WAL into the database file on the checkpoint worker, so that the next commit starts the
+   * WAL over; resolves when done. Runs by itself as the WAL grows; exposed for tests and maintenance.
+   */
+  checkpointInBackground(): Promise<void> {
+    const checkpointer = this.checkpointer;
+    if (!checkpointer || this.closed) return Promise.resolve();
+    return (this.checkpointing ??= (async () => {
+      try {
+        await checkpointer.run();
+        this.writesHeld = true;
+        await checkpointer.run();
+      } finally {
+        this.writesHeld = false;
+        this.checkpointing = undefined;
+        if (this.pending.length > 0 && !this.flushScheduled && !this.closed) {
+          this.flushScheduled = true;
+          setImmediate(() => this.flush());
+        }
+      }
+    })());
   }
 
   /** fdatasync the WAL, then acknowledge every commit made before the flush started. */
@@ -192,9 +294,17 @@ export class SqliteEnvelopeStore implements EnvelopeStore {
       // An unknown cursor envelope (e.g. from another node) still means "strictly after its timestamp".
       cursorSeq = seq ?? (ascending ? AFTER_ALL_SEQ : BEFORE_ALL_SEQ);
     }
-    const statement = ascending ? this.pageAscending : this.pageDescending;
-    const rows = statement.all(query.topic, low, high, cursorTime, cursorSeq, query.limit) as Row[];
-    const envelopes = rows.map((row) => toEnvelope(row, query.topic));
+    const statements = this.pageStatementsFor(query.direction, query.limit);
+    const args = [query.topic, low, high, cursorTime, cursorSeq] as const;
+    let envelopes = this.cache.enabled ? this.cachedPage(statements.seqs.all(...args) as number[]) : undefined;
+    if (!envelopes) {
+      const rows = statements.rows.all(...args) as Row[];
+      envelopes = new Array<StoredEnvelope>(rows.length);
+      for (let i = 0; i < rows.length; i++) {
+        envelopes[i] = toEnvelope(rows[i], query.topic);
+        this.cache.add(rows[i].seq, envelopes[i]);
+      }
+    }
     const last = envelopes[envelopes.length - 1];
     return {
       envelopes,
@@ -203,9 +313,49 @@ export class SqliteEnvelopeStore implements EnvelopeStore {
     };
   }
 
+  /** The page's envelopes when every one of them is cached; undefined otherwise. */
+  private cachedPage(seqs: number[]): StoredEnvelope[] | undefined {
+    const envelopes = new Array<StoredEnvelope>(seqs.length);
+    for (let i = 0; i < seqs.length; i++) {
+      const envelope = this.cache.get(seqs[i]);
+      if (!envelope) return undefined;
+      envelopes[i] = envelope;
+    }
+    return envelopes;
+  }
+
+  private pageStatementsFor(direction: SortDirection, limit: number): PageStatements {
+    if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`query limit must be a positive integer, got ${limit}`);
+    const ascending = direction === "ascending";
+    const byLimit = ascending ? this.pageStatements.ascending : this.pageStatements.descending;
+    let statements = byLimit.get(limit);
+    if (statements) return statements;
+    const page =
+      `FROM envelopes WHERE topic = ? AND timestamp_ns >= ? AND timestamp_ns <= ? ` +
+      (ascending
+        ? `AND (timestamp_ns > ? OR seq > ?) ORDER BY timestamp_ns ASC, seq ASC`
+        : `AND (timestamp_ns < ? OR seq < ?) ORDER BY timestamp_ns DESC, seq DESC`) +
+      ` LIMIT ${limit}`;
+    statements = {
+      // Row numbers as plain numbers: exact up to 2^53, far beyond any row count; larger ones are never cached.
+      seqs: this.db.prepare(`SELECT seq ${page}`).pluck(),
+      rows: this.db.prepare(`SELECT seq, digest, timestamp_ns, message ${page}`).safeIntegers(true),
+    };
+    if (limit <= MAX_LITERAL_LIMIT) byLimit.set(limit, statements);
+    return statements;
+  }
+
   async readSince(afterSequence: bigint, limit: number): Promise<ReplicationPage> {
     if (this.closed) throw new Error("envelope store is closed");
-    const rows = this.since.all(afterSequence, limit) as Row[];
+    if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`readSince limit must be a positive integer, got ${limit}`);
+    let statement = this.sinceStatements.get(limit);
+    if (!statement) {
+      statement = this.db
+        .prepare(`SELECT seq, digest, topic, timestamp_ns, message FROM envelopes WHERE seq > ? ORDER BY seq LIMIT ${limit}`)
+        .safeIntegers(true);
+      if (limit <= MAX_LITERAL_LIMIT) this.sinceStatements.set(limit, statement);
+    }
+    const rows = statement.all(afterSequence) as Row[];
     return {
       envelopes: rows.map((row) => toEnvelope(row, row.topic!)),
       nextSequence: rows.length > 0 ? rows[rows.length - 1].seq : afterSequence,
@@ -214,13 +364,16 @@ export class SqliteEnvelopeStore implements EnvelopeStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    if (this.pending.length > 0) this.flush();
     this.closed = true;
+    // A checkpoint may be holding appends back: let it finish, then commit them.
+    await this.checkpointing;
+    if (this.pending.length > 0) this.flush();
     while (this.syncsRunning > 0 || this.awaitingSync.length > 0) {
       this.syncWal();
       await Promise.all(this.syncsDone);
     }
     if (this.walFd !== undefined) closeSync(this.walFd);
+    await this.checkpointer?.close();
     // Fold the WAL back into the main file so a cleanly stopped node leaves a single database file.
     this.db.pragma("wal_checkpoint(TRUNCATE)");
     this.db.close();
@@ -239,6 +392,142 @@ function toEnvelope(row: Row, topic: string): StoredEnvelope {
 // A view, not a copy: callers get plain Uint8Arrays whatever the driver hands out.
 function asUint8Array(buffer: Buffer): Uint8Array {
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+}
+
+// The checkpoint worker: a second connection to the same file, in its own thread. PASSIVE never waits for (or
+// blocks) the node's writes and reads; with synchronous=NORMAL it fsyncs the WAL before copying and the database
+// file after, so acknowledged envelopes stay durable when the WAL is later reused. Plain CommonJS source (eval), so
+// it runs the same from the TypeScript sources under vitest and from dist.
+const CHECKPOINT_WORKER_SOURCE = `
+const { parentPort, workerData } = require("node:worker_threads");
+const Database = require(workerData.driverPath);
+const db = new Database(workerData.databasePath, { fileMustExist: true });
+db.pragma("busy_timeout = 5000");
+db.pragma("synchronous = NORMAL");
+parentPort.on("message", (message) => {
+  if (message === "close") {
+    db.close();
+    parentPort.close();
+    return;
+  }
+  try {
+    db.pragma("wal_checkpoint(PASSIVE)");
+    parentPort.postMessage({ ok: true });
+  } catch {
+    parentPort.postMessage({ ok: false });
+  }
+});
+`;
+
+/** Runs checkpoints on a worker thread, one at a time, starting the worker on first use. */
+class BackgroundCheckpointer {
+  private worker: Worker | undefined;
+  private current: { done: Promise<void>; finish: () => void } | undefined;
+  private failed = false;
+
+  constructor(
+    private readonly databasePath: string,
+    private readonly onUnavailable: () => void,
+  ) {}
+
+  run(): Promise<void> {
+    if (this.failed) return Promise.resolve();
+    if (this.current) return this.current.done;
+    let finish!: () => void;
+    const done = new Promise<void>((resolve) => (finish = resolve));
+    this.current = { done, finish };
+    const worker = (this.worker ??= this.start());
+    // Running, the checkpoint keeps the process alive (someone may await it); idle, the worker does not.
+    worker.ref();
+    worker.postMessage("checkpoint");
+    return done;
+  }
+
+  async close(): Promise<void> {
+    const worker = this.worker;
+    if (!worker) return;
+    await this.current?.done;
+    this.worker = undefined;
+    const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
+    worker.ref();
+    worker.postMessage("close");
+    await exited;
+  }
+
+  private start(): Worker {
+    const worker = new Worker(CHECKPOINT_WORKER_SOURCE, {
+      eval: true,
+      workerData: { driverPath: createRequire(import.meta.url).resolve("better-sqlite3"), databasePath: this.databasePath },
+    });
+    // A checkpoint that fails (an I/O error: PASSIVE does not fail for being busy) hands checkpoints back to SQLite.
+    worker.on("message", (result: { ok: boolean }) => (result.ok ? this.settle() : this.giveUp()));
+    worker.on("error", () => this.giveUp());
+    worker.on("exit", () => {
+      if (this.worker === worker) this.giveUp();
+    });
+    return worker;
+  }
+
+  private giveUp(): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.worker = undefined;
+    this.onUnavailable();
+    this.settle();
+  }
+
+  private settle(): void {
+    const current = this.current;
+    this.current = undefined;
+    this.worker?.unref();
+    current?.finish();
+  }
+}
+
+/**
+ * Recently read envelopes by row number, within a byte budget. Eviction is second-chance (CLOCK): a hit only sets
+ * a flag, so reading a hot page costs no map reordering; the oldest entry is evicted unless it was used since it
+ * last came up, in which case it goes to the back once.
+ */
+class EnvelopeCache {
+  private readonly entries = new Map<number, { envelope: StoredEnvelope; bytes: number; used: boolean }>();
+  private bytes = 0;
+
+  constructor(private readonly budgetBytes: number) {}
+
+  get enabled(): boolean {
+    return this.budgetBytes > 0;
+  }
+
+  get(seq: number): StoredEnvelope | undefined {
+    const entry = this.entries.get(seq);
+    if (!entry) return undefined;
+    entry.used = true;
+    return entry.envelope;
+  }
+
+  add(seq: bigint, envelope: StoredEnvelope): void {
+    const bytes = envelope.message.byteLength + envelope.contentTopic.length + CACHE_ENTRY_OVERHEAD_BYTES;
+    if (bytes > this.budgetBytes || seq > MAX_CACHED_SEQ) return;
+    const key = Number(seq);
+    if (this.entries.has(key)) return;
+    while (this.bytes + bytes > this.budgetBytes) this.evictOne();
+    this.entries.set(key, { envelope, bytes, used: false });
+    this.bytes += bytes;
+  }
+
+  private evictOne(): void {
+    for (const [key, entry] of this.entries) {
+      this.entries.delete(key);
+      if (entry.used) {
+        entry.used = false;
+        this.entries.set(key, entry);
+      } else {
+        this.bytes -= entry.bytes;
+        return;
+      }
+    }
+  }
 }
 
 export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Promise<EnvelopeStore> {
