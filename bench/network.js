@@ -11,11 +11,15 @@
 // Every node is a child process on 127.0.0.1 with its own temporary data dir and SQLite, rate limits off; this
 // process only generates load. Exit status is non-zero only if the benchmark itself fails.
 // The machine is shared, so throughput rounds alternate between the baseline and the relay (BENCH_ROUNDS each) and
-// the best round of each is compared; every round's figure is printed too.
+// the best round of each is compared; every round's figure is printed too. Each round also reports every node's CPU
+// time per envelope (from /proc), which depends far less on the other processes of the machine than throughput.
+// Options: --only throughput,latency,catchup (default all); --cpu-prof (profile every node with V8's sampling
+// profiler and print where each one spent its time; the .cpuprofile files are kept and their directory printed).
 // Environment: BENCH_CONNECTIONS (16), BENCH_ROUND_MS (3000), BENCH_ROUNDS (3), BENCH_LATENCY_MESSAGES (500),
-// BENCH_LATENCY_RATE (100/s), BENCH_CATCHUP_ENVELOPES (20000).
+// BENCH_LATENCY_RATE (100/s), BENCH_CATCHUP_ENVELOPES (20000), BENCH_NODE_MAIN (another build of the node's
+// main.js), BENCH_NODE_ARGS (extra xmtp-node flags for every node, e.g. "--sqlite-sync normal").
 import http from "node:http";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -31,10 +35,23 @@ import {
   unsignedPublicKeyBytes,
   walletSignatureToCompact,
 } from "@xmtp-ts/crypto";
-import { closedLoop, formatRate, percentile, post, printTable, sleep, startServer } from "./support.js";
+import { closedLoop, cpuSecondsOf, formatRate, percentile, post, printTable, sleep, startServer } from "./support.js";
+import { summarizeProfile } from "./profileSummary.js";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const nodeMain = join(repoRoot, "packages/node/dist/main.js");
+const nodeMain = process.env.BENCH_NODE_MAIN
+  ? resolve(process.env.BENCH_NODE_MAIN)
+  : join(repoRoot, "packages/node/dist/main.js");
+const extraNodeArgs = (process.env.BENCH_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
+
+const argv = process.argv.slice(2);
+const profiling = argv.includes("--cpu-prof");
+const onlyIndex = argv.indexOf("--only");
+const PARTS = ["throughput", "latency", "catchup"];
+const selected = new Set(onlyIndex >= 0 ? (argv[onlyIndex + 1] ?? "").split(",") : PARTS);
+for (const part of selected) {
+  if (!PARTS.includes(part)) throw new Error(`--only takes a comma-separated list of ${PARTS.join(", ")}; got ${JSON.stringify(part)}`);
+}
 
 const settings = {
   connections: intFromEnv("BENCH_CONNECTIONS", 16),
@@ -143,17 +160,33 @@ function relayInfo(server) {
   return { peerId: record.peerId, multiaddr: record.multiaddrs.find((a) => a.startsWith("/ip4/127.0.0.1/")) };
 }
 
-const nodeArgs = (dataDir, extra = []) => ["--host", "127.0.0.1", "--port", "0", "--data-dir", dataDir, "--rate-limits", "off", ...extra];
+const nodeArgs = (dataDir, extra = []) => [
+  "--host", "127.0.0.1", "--port", "0", "--data-dir", dataDir, "--rate-limits", "off", ...extra, ...extraNodeArgs,
+];
 const relayArgs = (peers, port = 0) => ["--p2p-host", "127.0.0.1", "--p2p-port", String(port), ...peers.flatMap((p) => ["--peer", p])];
 
 async function main() {
   const dataDir = mkdtempSync(join(tmpdir(), "relay-bench-"));
+  // Outside dataDir, which is deleted at the end: the profiles are kept for a closer look.
+  const profileRoot = profiling ? mkdtempSync(join(tmpdir(), "relay-bench-profiles-")) : undefined;
   const servers = [];
   const start = async (name, args) => {
-    const server = await startServer(name, nodeMain, args);
+    let nodeFlags = [];
+    if (profileRoot) {
+      const profileDir = join(profileRoot, name.replace(/[^A-Za-z0-9]+/g, "-"));
+      mkdirSync(profileDir, { recursive: true });
+      nodeFlags = ["--cpu-prof", `--cpu-prof-dir=${profileDir}`];
+    }
+    const server = await startServer(name, nodeMain, args, { nodeFlags });
     servers.push(server);
     return server;
   };
+  const onSignal = () => {
+    for (const server of servers) server.kill();
+    process.exit(130);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
   const rows = [];
   const summary = {};
   try {
@@ -173,13 +206,14 @@ async function main() {
 
     // The baseline (one node, relay off) and the line A - B - C run side by side; rounds alternate between them so
     // both see the same background load, and the best round of each is compared.
-    const single = await start("single node", nodeArgs(join(dataDir, "single")));
+    const single = selected.has("throughput") ? await start("single node", nodeArgs(join(dataDir, "single"))) : undefined;
     const a = await start("A", nodeArgs(join(dataDir, "a"), relayArgs([])));
     const aInfo = relayInfo(a);
     const b = await start("B", nodeArgs(join(dataDir, "b"), relayArgs([aInfo.multiaddr])));
     const bInfo = relayInfo(b);
     const cArgs = nodeArgs(join(dataDir, "c"), relayArgs([bInfo.multiaddr]));
     let c = await start("C", cArgs);
+    console.log(`nodes: ${nodeMain}${extraNodeArgs.length ? ` ${extraNodeArgs.join(" ")}` : ""}; load average ${loadavg()[0].toFixed(2)}`);
 
     // Wait for the gossip mesh: an envelope published at A must reach C's stream through B.
     const probeTopic = conversationTopic();
@@ -193,11 +227,23 @@ async function main() {
     }, "the relay A - B - C to form", 30_000);
     probe.close();
     await sleep(1_500); // a few gossipsub heartbeats, so the mesh is complete, not just one path
-    // Warm-up of both paths (JIT, SQLite file growth).
-    await publishLoop(single.url, conversationTopic());
-    await relayRound();
 
     // 1. Relay throughput.
+    /** CPU time each node spends per envelope over a round, in µs (NaN without /proc). */
+    const cpuMeter = (nodes) => {
+      const before = nodes.map((node) => cpuSecondsOf(node.pid));
+      return (envelopes) =>
+        nodes.map((node, i) => {
+          const after = cpuSecondsOf(node.pid);
+          return before[i] === undefined || after === undefined ? NaN : ((after - before[i]) * 1e6) / envelopes;
+        });
+    };
+    async function baselineRound() {
+      const cpu = cpuMeter([single]);
+      const published = await publishLoop(single.url, conversationTopic());
+      const [singleCpu] = cpu(published.requests);
+      return { perSecond: published.perSecond, cpu: singleCpu };
+    }
     async function relayRound() {
       const throughputTopic = conversationTopic();
       let arrivedAtC = 0;
@@ -206,123 +252,166 @@ async function main() {
         arrivedAtC++;
         lastArrival = at;
       });
+      const cpu = cpuMeter([a, b, c]);
       const loopStart = performance.now();
       const published = await publishLoop(a.url, throughputTopic);
       await until(() => arrivedAtC >= published.requests, `${published.requests} envelopes at C`, 60_000);
+      const [cpuA, cpuB, cpuC] = cpu(published.requests);
       stream.close();
-      return { publishPerSecond: published.perSecond, relayPerSecond: published.requests / ((lastArrival - loopStart) / 1000) };
+      return {
+        publishPerSecond: published.perSecond,
+        relayPerSecond: published.requests / ((lastArrival - loopStart) / 1000),
+        cpu: { a: cpuA, b: cpuB, c: cpuC },
+      };
     }
-    const baselineRounds = [];
-    const relayRounds = [];
-    for (let round = 0; round < settings.rounds; round++) {
-      baselineRounds.push((await publishLoop(single.url, conversationTopic())).perSecond);
-      relayRounds.push(await relayRound());
+    if (selected.has("throughput")) {
+      // Warm-up of both paths (JIT, SQLite file growth).
+      await publishLoop(single.url, conversationTopic());
+      await relayRound();
+      const baselineRounds = [];
+      const relayRounds = [];
+      for (let round = 1; round <= settings.rounds; round++) {
+        const baselineResult = await baselineRound();
+        const relayResult = await relayRound();
+        baselineRounds.push(baselineResult);
+        relayRounds.push(relayResult);
+        const { a: cpuA, b: cpuB, c: cpuC } = relayResult.cpu;
+        console.log(
+          `  round ${round}: single ${formatRate(baselineResult.perSecond)} (${micros(baselineResult.cpu)}/env); ` +
+            `relay ${Math.round(relayResult.relayPerSecond)} env/s ` +
+            `(A ${micros(cpuA)}, B ${micros(cpuB)}, C ${micros(cpuC)} per envelope); load average ${loadavg()[0].toFixed(2)}`,
+        );
+      }
+      await single.stop();
+      const baseline = Math.max(...baselineRounds.map((r) => r.perSecond));
+      const best = relayRounds.reduce((x, y) => (y.relayPerSecond > x.relayPerSecond ? y : x));
+      const relayRatio = best.relayPerSecond / baseline;
+      summary.relayRatio = relayRatio;
+      const lowest = (values) => Math.min(...values.filter(Number.isFinite));
+      summary.cpuMicrosPerEnvelope = {
+        single: lowest(baselineRounds.map((r) => r.cpu)),
+        a: lowest(relayRounds.map((r) => r.cpu.a)),
+        b: lowest(relayRounds.map((r) => r.cpu.b)),
+        c: lowest(relayRounds.map((r) => r.cpu.c)),
+      };
+      const roundsNote = (values) => `rounds: ${values.map((v) => Math.round(v)).join(", ")}`;
+      const cpu = summary.cpuMicrosPerEnvelope;
+      rows.push([
+        "publish at a single node (baseline)",
+        formatRate(baseline),
+        "1.00x",
+        `${roundsNote(baselineRounds.map((r) => r.perSecond))}; CPU ${micros(cpu.single)}/env`,
+      ]);
+      rows.push([
+        "publish at A (relay on, B and C running)",
+        formatRate(best.publishPerSecond),
+        `${(best.publishPerSecond / baseline).toFixed(2)}x`,
+        roundsNote(relayRounds.map((r) => r.publishPerSecond)),
+      ]);
+      rows.push([
+        "relay throughput A → B → C (stored + streamed at C)",
+        `${Math.round(best.relayPerSecond).toLocaleString("en-US")} env/s`,
+        `${relayRatio.toFixed(2)}x`,
+        `target ≥ ${targets.relayRatio}x ${relayRatio >= targets.relayRatio ? "met" : "MISSED"}; ${roundsNote(relayRounds.map((r) => r.relayPerSecond))}`,
+      ]);
+      rows.push([
+        "CPU per envelope, lowest round (A / B / C)",
+        `${micros(cpu.a)} / ${micros(cpu.b)} / ${micros(cpu.c)}`,
+        `${(cpu.a / cpu.single).toFixed(2)}x / ${(cpu.b / cpu.single).toFixed(2)}x / ${(cpu.c / cpu.single).toFixed(2)}x`,
+        "vs the single node's CPU per publish",
+      ]);
     }
-    await single.stop();
-    const baseline = Math.max(...baselineRounds);
-    const best = relayRounds.reduce((x, y) => (y.relayPerSecond > x.relayPerSecond ? y : x));
-    const relayRatio = best.relayPerSecond / baseline;
-    summary.relayRatio = relayRatio;
-    const roundsNote = (values) => `rounds: ${values.map((v) => Math.round(v)).join(", ")}`;
-    rows.push(["publish at a single node (baseline)", formatRate(baseline), "1.00x", roundsNote(baselineRounds)]);
-    rows.push([
-      "publish at A (relay on, B and C running)",
-      formatRate(best.publishPerSecond),
-      `${(best.publishPerSecond / baseline).toFixed(2)}x`,
-      roundsNote(relayRounds.map((r) => r.publishPerSecond)),
-    ]);
-    rows.push([
-      "relay throughput A → B → C (stored + streamed at C)",
-      `${Math.round(best.relayPerSecond).toLocaleString("en-US")} env/s`,
-      `${relayRatio.toFixed(2)}x`,
-      `target ≥ ${targets.relayRatio}x ${relayRatio >= targets.relayRatio ? "met" : "MISSED"}; ${roundsNote(relayRounds.map((r) => r.relayPerSecond))}`,
-    ]);
 
     // 2. Propagation latency at a steady rate.
-    const latencyTopic = conversationTopic();
-    const sentAt = new Map();
-    const latencies = [];
-    const latencyStream = await subscribe(c.url, [latencyTopic], (envelope, at) => {
-      const sent = sentAt.get(indexOf(envelope.message));
-      if (sent !== undefined) latencies.push(at - sent);
-    });
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
-    const makeLatency = envelopeMaker(latencyTopic);
-    const intervalMs = 1000 / settings.latencyRate;
-    const latencyStart = performance.now();
-    const inFlight = [];
-    for (let i = 0; i < settings.latencyMessages; i++) {
-      const due = latencyStart + i * intervalMs;
-      const wait = due - performance.now();
-      if (wait > 0) await sleep(wait);
-      const { index, envelope } = makeLatency();
-      sentAt.set(index, performance.now());
-      inFlight.push(
-        post(agent, a.url, "/message/v1/publish", JSON.stringify({ envelopes: [envelope] }), headers).then(({ status, body }) => {
-          if (status !== 200) throw new Error(`publish at A answered HTTP ${status}: ${body.slice(0, 200)}`);
-        }),
-      );
+    if (selected.has("latency")) {
+      const latencyTopic = conversationTopic();
+      const sentAt = new Map();
+      const latencies = [];
+      const latencyStream = await subscribe(c.url, [latencyTopic], (envelope, at) => {
+        const sent = sentAt.get(indexOf(envelope.message));
+        if (sent !== undefined) latencies.push(at - sent);
+      });
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
+      const makeLatency = envelopeMaker(latencyTopic);
+      const intervalMs = 1000 / settings.latencyRate;
+      const latencyStart = performance.now();
+      const inFlight = [];
+      for (let i = 0; i < settings.latencyMessages; i++) {
+        const due = latencyStart + i * intervalMs;
+        const wait = due - performance.now();
+        if (wait > 0) await sleep(wait);
+        const { index, envelope } = makeLatency();
+        sentAt.set(index, performance.now());
+        inFlight.push(
+          post(agent, a.url, "/message/v1/publish", JSON.stringify({ envelopes: [envelope] }), headers).then(({ status, body }) => {
+            if (status !== 200) throw new Error(`publish at A answered HTTP ${status}: ${body.slice(0, 200)}`);
+          }),
+        );
+      }
+      await Promise.all(inFlight);
+      await until(() => latencies.length >= settings.latencyMessages, "every latency probe at C", 30_000);
+      latencyStream.close();
+      agent.destroy();
+      latencies.sort((x, y) => x - y);
+      const p50 = percentile(latencies, 0.5);
+      const p99 = percentile(latencies, 0.99);
+      summary.latencyP99Ms = p99;
+      rows.push([
+        `propagation A → C at ${settings.latencyRate}/s (${latencies.length} envelopes)`,
+        `p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${latencies[latencies.length - 1].toFixed(1)} ms`,
+        "",
+        `p99 ≤ ${targets.latencyP99Ms} ms ${p99 <= targets.latencyP99Ms ? "met" : "MISSED"}`,
+      ]);
     }
-    await Promise.all(inFlight);
-    await until(() => latencies.length >= settings.latencyMessages, "every latency probe at C", 30_000);
-    latencyStream.close();
-    agent.destroy();
-    latencies.sort((x, y) => x - y);
-    const p50 = percentile(latencies, 0.5);
-    const p99 = percentile(latencies, 0.99);
-    summary.latencyP99Ms = p99;
-    rows.push([
-      `propagation A → C at ${settings.latencyRate}/s (${latencies.length} envelopes)`,
-      `p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${latencies[latencies.length - 1].toFixed(1)} ms`,
-      "",
-      `p99 ≤ ${targets.latencyP99Ms} ms ${p99 <= targets.latencyP99Ms ? "met" : "MISSED"}`,
-    ]);
 
     // 3. Catch-up after downtime.
-    await c.stop();
-    servers.splice(servers.indexOf(c), 1);
-    const storedAtBBefore = await envelopesStored(b.url);
-    const catchUpMaker = envelopeMaker(conversationTopic());
-    const batchAgent = new http.Agent({ keepAlive: true, maxSockets: 8 });
-    let sent = 0;
-    await Promise.all(
-      Array.from({ length: 8 }, async () => {
-        while (sent < settings.catchUpEnvelopes) {
-          const count = Math.min(settings.catchUpBatch, settings.catchUpEnvelopes - sent);
-          sent += count;
-          const envelopes = Array.from({ length: count }, () => catchUpMaker().envelope);
-          const { status, body } = await post(batchAgent, a.url, "/message/v1/publish", JSON.stringify({ envelopes }), headers);
-          if (status !== 200) throw new Error(`publish at A answered HTTP ${status}: ${body.slice(0, 200)}`);
-        }
-      }),
-    );
-    batchAgent.destroy();
-    await until(async () => (await envelopesStored(b.url)) - storedAtBBefore >= settings.catchUpEnvelopes, "B to store the backlog", 60_000);
-    const restartedAt = performance.now();
-    c = await start("C (restarted)", cArgs);
-    await until(async () => (await envelopesStored(c.url)) >= settings.catchUpEnvelopes, "C to catch up", 120_000);
-    const endToEndSeconds = (performance.now() - restartedAt) / 1000;
-    await until(() => c.logs.some((l) => l.includes('"msg":"caught up from peer"')), "C's catch-up log line", 30_000);
-    const pulls = c.logs.filter((l) => l.includes('"msg":"caught up from peer"')).map((l) => JSON.parse(l));
-    const pulled = pulls.reduce(
-      (total, record) => ({ received: total.received + record.received, skipped: total.skipped + record.skipped, ms: total.ms + record.durationMs }),
-      { received: 0, skipped: 0, ms: 0 },
-    );
-    const endToEndRate = settings.catchUpEnvelopes / endToEndSeconds;
-    const pullRate = pulled.received / (pulled.ms / 1000);
-    summary.catchUpPerSecond = endToEndRate;
-    summary.catchUpPullPerSecond = pullRate;
-    rows.push([
-      `catch-up of ${settings.catchUpEnvelopes.toLocaleString("en-US")} new envelopes (C restarts, pulls from B)`,
-      `${Math.round(endToEndRate).toLocaleString("en-US")} env/s from restart to complete (incl. ~1 s process start)`,
-      "",
-      `the pull moved ${pulled.received.toLocaleString("en-US")} envelopes in ${pulled.ms} ms = ` +
-        `${Math.round(pullRate).toLocaleString("en-US")} env/s (incl. those gossip had delivered since C's last pass)`,
-    ]);
+    if (selected.has("catchup")) {
+      await c.stop();
+      servers.splice(servers.indexOf(c), 1);
+      const storedAtBBefore = await envelopesStored(b.url);
+      const catchUpMaker = envelopeMaker(conversationTopic());
+      const batchAgent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+      let sent = 0;
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          while (sent < settings.catchUpEnvelopes) {
+            const count = Math.min(settings.catchUpBatch, settings.catchUpEnvelopes - sent);
+            sent += count;
+            const envelopes = Array.from({ length: count }, () => catchUpMaker().envelope);
+            const { status, body } = await post(batchAgent, a.url, "/message/v1/publish", JSON.stringify({ envelopes }), headers);
+            if (status !== 200) throw new Error(`publish at A answered HTTP ${status}: ${body.slice(0, 200)}`);
+          }
+        }),
+      );
+      batchAgent.destroy();
+      await until(async () => (await envelopesStored(b.url)) - storedAtBBefore >= settings.catchUpEnvelopes, "B to store the backlog", 60_000);
+      const restartedAt = performance.now();
+      c = await start("C (restarted)", cArgs);
+      await until(async () => (await envelopesStored(c.url)) >= settings.catchUpEnvelopes, "C to catch up", 120_000);
+      const endToEndSeconds = (performance.now() - restartedAt) / 1000;
+      await until(() => c.logs.some((l) => l.includes('"msg":"caught up from peer"')), "C's catch-up log line", 30_000);
+      const pulls = c.logs.filter((l) => l.includes('"msg":"caught up from peer"')).map((l) => JSON.parse(l));
+      const pulled = pulls.reduce(
+        (total, record) => ({ received: total.received + record.received, skipped: total.skipped + record.skipped, ms: total.ms + record.durationMs }),
+        { received: 0, skipped: 0, ms: 0 },
+      );
+      const endToEndRate = settings.catchUpEnvelopes / endToEndSeconds;
+      const pullRate = pulled.received / (pulled.ms / 1000);
+      summary.catchUpPerSecond = endToEndRate;
+      summary.catchUpPullPerSecond = pullRate;
+      rows.push([
+        `catch-up of ${settings.catchUpEnvelopes.toLocaleString("en-US")} new envelopes (C restarts, pulls from B)`,
+        `${Math.round(endToEndRate).toLocaleString("en-US")} env/s from restart to complete (incl. ~1 s process start)`,
+        "",
+        `the pull moved ${pulled.received.toLocaleString("en-US")} envelopes in ${pulled.ms} ms = ` +
+          `${Math.round(pullRate).toLocaleString("en-US")} env/s (incl. those gossip had delivered since C's last pass)`,
+      ]);
+    }
   } finally {
     await Promise.all(servers.map((server) => server.stop()));
     rmSync(dataDir, { recursive: true, force: true });
   }
+  if (profileRoot) printProfiles(profileRoot);
 
   console.log(
     `\nxmtp-ts relay benchmark — ${settings.connections} connections, ${settings.roundMs} ms rounds, ` +
@@ -330,6 +419,20 @@ async function main() {
   );
   printTable(["measure", "figure", "vs single node", "target / notes"], rows);
   console.log("\n" + JSON.stringify({ networkBenchmark: summary }));
+}
+
+function micros(value) {
+  return Number.isFinite(value) ? `${value.toFixed(0)} µs` : "n/a";
+}
+
+/** One summary per node: each node wrote its .cpuprofile into its own directory when it stopped. */
+function printProfiles(profileRoot) {
+  for (const name of readdirSync(profileRoot).sort()) {
+    for (const file of readdirSync(join(profileRoot, name)).filter((f) => f.endsWith(".cpuprofile"))) {
+      console.log(`\n=== CPU profile of ${name}: ${join(profileRoot, name, file)}`);
+      summarizeProfile(join(profileRoot, name, file), { repoRoot, top: 30 });
+    }
+  }
 }
 
 main().catch((error) => {

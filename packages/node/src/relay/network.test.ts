@@ -99,6 +99,9 @@ describe("relay between two in-process peers", () => {
     expect(b.store.rows.map((r) => r.envelope.contentTopic)).toEqual([stored.contentTopic]);
     expect(b.store.rows[0].envelope.timestampNs).toBe(stored.timestampNs);
     expect(b.store.rows[0].envelope.digest).toEqual(digestOf(stored));
+    // The relay hands the digest it computed while validating to the ingest (checked there), which then need not
+    // hash the envelope again.
+    expect(b.ingest.carriedDigests).toBe(1);
     expect(b.network.relay.stats.received).toBe(2);
   });
 
@@ -196,6 +199,8 @@ describe("catch-up sync between two in-process peers", () => {
     await b.network.catchUp.idle();
     // Only the ten new envelopes crossed the wire: the pull started at the saved sequence.
     expect(b.network.catchUp.stats.envelopesReceived).toBe(10);
+    // Each with the digest catch-up checked it against.
+    expect(b.ingest.carriedDigests).toBe(10);
     expect(b.store.rows).toHaveLength(initial.length + missed.length);
   });
 

@@ -21,6 +21,8 @@ import { listenAddress, parsePeerAddress } from "./peerAddress.js";
 import { StaticPeers, DEFAULT_DIAL_BACKOFF, type BackoffOptions } from "./staticPeers.js";
 import { MAX_RELAYED_MESSAGE_BYTES } from "./validation.js";
 import { WakuRelay, type PeerEnvelopeSink } from "./wakuRelay.js";
+import { withCoalescedFrames, withCoalescedWrites } from "./coalescedWrites.js";
+import { relayMessageId, relayMessageIdKey } from "./messageId.js";
 
 
 export interface NetworkOptions {
@@ -34,6 +36,11 @@ export interface NetworkOptions {
   store: Pick<EnvelopeStore, "readSince">;
   /** Receives envelopes from peers (relay and catch-up) with origin "peer". */
   ingest: PeerEnvelopeSink;
+  /**
+   * Resolves once everything the store committed before the call is on disk; needed when the ingest commits
+   * envelopes from peers without waiting for the disk (catch-up positions are saved only behind it).
+   */
+  durabilityBarrier?: () => Promise<void>;
   logger: NetworkLogger;
   /** Anti-entropy period in ms; 0 disables it (catch-up still runs on every connection). */
   syncIntervalMs?: number;
@@ -57,15 +64,15 @@ export async function startNetwork(options: NetworkOptions): Promise<Network> {
   const staticPeerAddresses = options.peers.map(parsePeerAddress);
   const listen = listenAddress(options.listenHost, options.listenPort);
   const { privateKey, created } = await loadOrCreateNodeKey(options.dataDir);
-  const state = await SyncState.load(options.dataDir, options.logger);
+  const state = await SyncState.load(options.dataDir, options.logger, { durabilityBarrier: options.durabilityBarrier });
 
   const libp2p = await createLibp2p({
     privateKey,
     start: false,
     addresses: { listen: [listen] },
-    transports: [tcp()],
+    transports: [withCoalescedWrites(tcp())],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    streamMuxers: [withCoalescedFrames(yamux())],
     services: {
       identify: identify(),
       pubsub: gossipsub({
@@ -73,6 +80,8 @@ export async function startNetwork(options: NetworkOptions): Promise<Network> {
         fallbackToFloodsub: false,
         allowPublishToZeroTopicPeers: true,
         ignoreDuplicatePublishError: true,
+        msgIdFn: relayMessageId,
+        msgIdToStrFn: relayMessageIdKey,
         // Room for one 1 MiB envelope plus the WakuMessage and RPC framing.
         maxInboundDataLength: 2 * MAX_RELAYED_MESSAGE_BYTES,
       }),

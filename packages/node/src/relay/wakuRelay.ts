@@ -4,7 +4,8 @@
 import "./promiseWithResolvers.js";
 import { TopicValidatorResult, type GossipSub, type Message } from "@libp2p/gossipsub";
 import type { PeerId } from "@libp2p/interface";
-import type { Envelope } from "../store/EnvelopeStore.js";
+import type { Envelope, StoredEnvelope } from "../store/EnvelopeStore.js";
+import { envelopeDigest } from "../store/digest.js";
 import { decodeWakuMessage, encodeWakuMessage } from "./wakuMessage.js";
 import { relayEnvelopeProblem } from "./validation.js";
 import { isEphemeralTopic } from "../ingest.js";
@@ -53,9 +54,10 @@ export interface WakuRelayStats {
 
 export class WakuRelay {
   readonly stats: WakuRelayStats = { broadcast: 0, received: 0, dropped: 0 };
-  private readonly decoded = new WeakMap<Message, Envelope>();
+  /** What the validator decoded, with the envelope's digest, for the delivery that follows a successful validation. */
+  private readonly decoded = new WeakMap<Message, StoredEnvelope>();
   private readonly dropWarning: ThrottledWarning;
-  private pending: Envelope[] = [];
+  private pending: StoredEnvelope[] = [];
   private flushing: Promise<void> | undefined;
   private started = false;
 
@@ -107,27 +109,33 @@ export class WakuRelay {
     if (!this.started) return;
     // The node's ingest broadcasts local publishes after committing them.
     this.options.recent?.addEnvelopes(envelopes.filter((envelope) => !isEphemeralTopic(envelope.contentTopic)));
-    await Promise.all(
-      envelopes.map(async (envelope) => {
-        const problem = relayEnvelopeProblem(envelope);
-        if (problem) {
-          this.logger.warn("not relaying envelope", { reason: problem, topic: envelope.contentTopic.slice(0, 100) });
-          return;
-        }
-        try {
-          await this.pubsub.publish(WAKU_PUBSUB_TOPIC, envelopeToWakuMessageBytes(envelope));
-          this.stats.broadcast++;
-        } catch (error) {
-          this.logger.warn("relay publish failed", { error: String(error) });
-        }
-      }),
-    );
+    const publishes: Promise<unknown>[] = [];
+    for (const envelope of envelopes) {
+      const problem = relayEnvelopeProblem(envelope);
+      if (problem) {
+        this.logger.warn("not relaying envelope", { reason: problem, topic: envelope.contentTopic.slice(0, 100) });
+        continue;
+      }
+      // All of them go out before any is awaited, so a commit's worth leaves together (see coalescedWrites.ts).
+      publishes.push(this.pubsub.publish(WAKU_PUBSUB_TOPIC, envelopeToWakuMessageBytes(envelope)).then(this.published, this.publishFailed));
+    }
+    await Promise.all(publishes);
   }
+
+  private readonly published = () => {
+    this.stats.broadcast++;
+  };
+
+  private readonly publishFailed = (error: unknown) => {
+    this.logger.warn("relay publish failed", { error: String(error) });
+  };
 
   private readonly validate = (peer: PeerId, message: Message) => {
     try {
       if (message.type !== "unsigned") throw new Error("relay message is signed; the Waku relay uses StrictNoSign");
-      this.decoded.set(message, wakuMessageBytesToEnvelope(message.data));
+      const envelope = wakuMessageBytesToEnvelope(message.data);
+      // Computed once here; storage, dedupe and the catch-up bookkeeping all use this digest.
+      this.decoded.set(message, { ...envelope, digest: envelopeDigest(envelope.contentTopic, envelope.message) });
       return TopicValidatorResult.Accept;
     } catch (error) {
       this.stats.dropped++;
@@ -142,7 +150,8 @@ export class WakuRelay {
     let envelope = this.decoded.get(message);
     if (!envelope) {
       try {
-        envelope = wakuMessageBytesToEnvelope(message.data);
+        const decoded = wakuMessageBytesToEnvelope(message.data);
+        envelope = { ...decoded, digest: envelopeDigest(decoded.contentTopic, decoded.message) };
       } catch {
         return;
       }

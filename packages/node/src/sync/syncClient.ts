@@ -3,7 +3,7 @@
 // the wire, so the periodic pass costs 32 bytes per envelope that gossip already delivered.
 import type { Stream } from "@libp2p/interface";
 import { equalBytes } from "@xmtp-ts/crypto";
-import type { Envelope } from "../store/EnvelopeStore.js";
+import type { StoredEnvelope } from "../store/EnvelopeStore.js";
 import { envelopeDigest } from "../store/digest.js";
 import { MAX_RELAYED_MESSAGE_BYTES, relayEnvelopeProblem } from "../relay/validation.js";
 import { FramedStream } from "./framedStream.js";
@@ -21,8 +21,8 @@ export class SyncProtocolError extends Error {
 }
 
 export interface SyncPage {
-  /** Envelopes received that passed validation, in the peer's arrival order. */
-  envelopes: Envelope[];
+  /** Envelopes received that passed validation, in the peer's arrival order, with the digests they were checked against. */
+  envelopes: StoredEnvelope[];
   /** How many the peer sent that failed validation and were dropped. */
   rejected: number;
   /** How many the peer offered that this node already had, so were not transferred. */
@@ -82,11 +82,12 @@ export async function pullFromPeer(stream: Stream, options: PullOptions): Promis
         const frame = await readFrame(framed, deadline);
         if (frame.kind !== "envelope") throw new SyncProtocolError(`expected envelope ${i} of the offer, got ${frame.kind}`);
         const envelope = frame.envelope;
-        if (!equalBytes(envelopeDigest(envelope.contentTopic, envelope.message), offer.digests[i])) {
+        const digest = envelopeDigest(envelope.contentTopic, envelope.message);
+        if (!equalBytes(digest, offer.digests[i])) {
           throw new SyncProtocolError(`envelope ${i} does not match the digest the peer offered`);
         }
         if (relayEnvelopeProblem(envelope)) page.rejected++;
-        else page.envelopes.push(envelope);
+        else page.envelopes.push({ ...envelope, digest });
       }
       const end = await readFrame(framed, deadline);
       if (end.kind !== "pageEnd") throw new SyncProtocolError(`expected the page end, got ${end.kind}`);

@@ -37,4 +37,33 @@ describe("SyncState", () => {
     expect(warnings).toContain("sync state unreadable; catching up from the start");
     expect(readdirSync(dir).some((name) => name.startsWith(`${SYNC_STATE_FILE}.corrupt-`))).toBe(true);
   });
+
+  it("writes positions only after the store's durability barrier, and only those recorded before it", async () => {
+    const dir = tempDir();
+    const events: string[] = [];
+    let releaseBarrier = () => {};
+    const state = await SyncState.load(dir, logger, {
+      durabilityBarrier: () => {
+        events.push("barrier");
+        return new Promise<void>((resolve) => (releaseBarrier = resolve));
+      },
+    });
+    state.set("peerA", 5n);
+    const saved = state.save();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(events).toEqual(["barrier"]);
+    // Nothing on disk while the store has not confirmed the flush.
+    expect(readdirSync(dir)).not.toContain(SYNC_STATE_FILE);
+    // A position recorded after the barrier started waits for the next save (and its own barrier).
+    state.set("peerA", 9n);
+    releaseBarrier();
+    await saved;
+    expect(JSON.parse(readFileSync(join(dir, SYNC_STATE_FILE), "utf8")).peers.peerA).toBe("5");
+    const again = state.save();
+    await new Promise((resolve) => setImmediate(resolve));
+    releaseBarrier();
+    await again;
+    expect(events).toEqual(["barrier", "barrier"]);
+    expect((await SyncState.load(dir, logger)).get("peerA")).toBe(9n);
+  });
 });

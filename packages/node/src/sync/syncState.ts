@@ -18,6 +18,15 @@ interface SyncStateFile {
  */
 const SAVE_INTERVAL_MS = 1_000;
 
+export interface SyncStateOptions {
+  /**
+   * Resolves once everything the store committed before the call is on disk. Envelopes from peers are committed
+   * without waiting for the disk (see ingest.ts), so a position is only written to the file after this barrier:
+   * after a power loss the file never claims envelopes that the store lost.
+   */
+  durabilityBarrier?: () => Promise<void>;
+}
+
 export class SyncState {
   private writing: Promise<void> = Promise.resolve();
   private writeCount = 0;
@@ -27,9 +36,10 @@ export class SyncState {
   private constructor(
     private readonly path: string,
     private readonly sequences: Map<string, bigint>,
+    private readonly options: SyncStateOptions,
   ) {}
 
-  static async load(dataDir: string, logger: NetworkLogger): Promise<SyncState> {
+  static async load(dataDir: string, logger: NetworkLogger, options: SyncStateOptions = {}): Promise<SyncState> {
     const path = join(dataDir, SYNC_STATE_FILE);
     const sequences = new Map<string, bigint>();
     let text: string | undefined;
@@ -59,7 +69,7 @@ export class SyncState {
       }
     }
     await mkdir(dataDir, { recursive: true });
-    return new SyncState(path, sequences);
+    return new SyncState(path, sequences, options);
   }
 
   get(peerId: string): bigint {
@@ -94,6 +104,8 @@ export class SyncState {
   private async persist(): Promise<void> {
     const file: SyncStateFile = { version: 1, peers: {} };
     for (const [peer, sequence] of this.sequences) file.peers[peer] = sequence.toString();
+    // The positions were recorded after their envelopes were committed, so they are covered by the barrier.
+    await this.options.durabilityBarrier?.();
     const temporary = `${this.path}.${process.pid}.${this.writeCount++}.tmp`;
     await writeFile(temporary, JSON.stringify(file, null, 2) + "\n");
     await rename(temporary, this.path);

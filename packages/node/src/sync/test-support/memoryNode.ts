@@ -39,15 +39,28 @@ export class MemoryStore implements EnvelopeStore {
   async close(): Promise<void> {}
 }
 
-/** Mirrors the node's ingest: store what is not ephemeral (once), and report what was new to listeners. */
+/**
+ * Mirrors the node's ingest: store what is not ephemeral (once), and report what was new to listeners. Like the node's
+ * ingest it takes the digest an envelope already carries (relay and catch-up compute it when they validate), but
+ * checks it, so a wrong one fails the ingest instead of being stored.
+ */
 export class MemoryIngest {
   readonly delivered: Envelope[] = [];
+  /** Envelopes that arrived carrying their digest. */
+  carriedDigests = 0;
   private waiters: (() => void)[] = [];
 
   constructor(readonly store: MemoryStore) {}
 
-  async ingest(envelopes: readonly Envelope[], _origin: "local" | "peer"): Promise<StoredEnvelope[]> {
-    const stored = envelopes.filter((e) => !isEphemeralTopic(e.contentTopic)).map((e) => ({ ...e, digest: digestOf(e) }));
+  async ingest(envelopes: readonly (Envelope | StoredEnvelope)[], _origin: "local" | "peer"): Promise<StoredEnvelope[]> {
+    const stored = envelopes.filter((e) => !isEphemeralTopic(e.contentTopic)).map((e) => {
+      const digest = digestOf(e);
+      if ("digest" in e) {
+        if (toHex(e.digest) !== toHex(digest)) throw new Error(`envelope carries a wrong digest ${toHex(e.digest)}`);
+        this.carriedDigests++;
+      }
+      return { ...e, digest };
+    });
     const added = await this.store.append(stored);
     this.delivered.push(...added, ...envelopes.filter((e) => isEphemeralTopic(e.contentTopic)));
     for (const wake of this.waiters.splice(0)) wake();
