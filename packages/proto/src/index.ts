@@ -14,3 +14,4 @@ export * from "./gen/xmtp/message_contents/message_pb.js";
 export * from "./gen/xmtp/message_contents/content_pb.js";
 export * from "./gen/xmtp/message_contents/invitation_pb.js";
 export * from "./gen/xmtp/message_contents/private_preferences_pb.js";
+export { GrpcCode } from "./grpcCode.js";
