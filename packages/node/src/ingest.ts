@@ -50,8 +50,9 @@ export class EnvelopeIngest {
    * Duplicates are not stored or streamed again; local duplicates are still relayed, as the reference node does,
    * so a peer that missed the first copy gets it.
    */
-  async ingest(envelopes: readonly Envelope[], origin: EnvelopeOrigin): Promise<IngestResult> {
-    const withDigests = envelopes.map(withDigest);
+  async ingest(envelopes: readonly (Envelope | StoredEnvelope)[], origin: EnvelopeOrigin): Promise<IngestResult> {
+    // The relay and catch-up compute each envelope's digest when they validate it; it is not computed twice.
+    const withDigests = envelopes.map((e) => ("digest" in e && e.digest instanceof Uint8Array ? e : withDigest(e)));
     const storable = withDigests.filter((e) => !isEphemeralTopic(e.contentTopic));
     let delivered: StoredEnvelope[] | undefined;
     const fanOut = (added: StoredEnvelope[]) => {
@@ -59,7 +60,11 @@ export class EnvelopeIngest {
       this.publish(delivered, withDigests, origin);
     };
     if (storable.length === 0) fanOut([]);
-    const added = storable.length > 0 ? await this.store.append(storable, fanOut) : [];
+    // Envelopes from peers are committed without waiting for the disk: no client waits for them, and should power
+    // fail before the next WAL flush, the lost tail is fetched again from the peers by catch-up (whose saved
+    // positions only advance behind a flush; see sync/syncState.ts). A crash of the process loses nothing: the
+    // commit is in the operating system's cache. Local publishes are acknowledged only once on disk.
+    const added = storable.length > 0 ? await this.store.append(storable, fanOut, { durable: origin === "local" }) : [];
     // A store that cannot report the commit early: fan out now that the append is durable.
     if (!delivered) fanOut(added);
     return { delivered: delivered!, duplicates: storable.length - added.length };

@@ -43,6 +43,15 @@ export interface ReplicationPage {
   nextSequence: bigint;
 }
 
+export interface AppendOptions {
+  /**
+   * false: the returned promise may resolve once the envelopes are committed, before the durability flush (for
+   * envelopes that can be fetched again from peers; see docs/network.md). Stores without such a flush ignore it.
+   * Default true.
+   */
+  durable?: boolean;
+}
+
 export interface EnvelopeStore {
   /**
    * Stores envelopes atomically; resolves only after they are durably committed. An envelope whose digest is
@@ -50,7 +59,11 @@ export interface EnvelopeStore {
    * `onCommitted` with those envelopes as soon as they are committed (visible to queries), before the durability
    * flush the returned promise waits for; the node streams them to subscribers at that moment.
    */
-  append(envelopes: StoredEnvelope[], onCommitted?: (added: StoredEnvelope[]) => void): Promise<StoredEnvelope[]>;
+  append(
+    envelopes: StoredEnvelope[],
+    onCommitted?: (added: StoredEnvelope[]) => void,
+    options?: AppendOptions,
+  ): Promise<StoredEnvelope[]>;
 
   /** One page of a topic, ordered by timestampNs then arrival order (both reversed for descending). */
   query(query: EnvelopeQuery): Promise<EnvelopePage>;

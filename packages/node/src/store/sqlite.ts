@@ -26,6 +26,7 @@ import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import { Worker } from "node:worker_threads";
 import type {
+  AppendOptions,
   EnvelopePage,
   EnvelopeQuery,
   EnvelopeStore,
@@ -101,6 +102,7 @@ export type CommittedListener = (added: StoredEnvelope[]) => void;
 interface PendingAppend {
   envelopes: StoredEnvelope[];
   onCommitted: CommittedListener | undefined;
+  durable: boolean;
   resolve: (added: StoredEnvelope[]) => void;
   reject: (error: unknown) => void;
 }
@@ -123,6 +125,8 @@ export class SqliteEnvelopeStore implements EnvelopeStore {
   private pending: PendingAppend[] = [];
   private flushScheduled = false;
   private closed = false;
+  /** A commit has happened since the store was opened (so the WAL file exists). */
+  private committedSinceOpen = false;
   private readonly checkpointer: BackgroundCheckpointer | undefined;
   /** Estimated WAL pages written since the last checkpoint was started. */
   private walPagesSinceCheckpoint = 0;
@@ -175,11 +179,12 @@ export class SqliteEnvelopeStore implements EnvelopeStore {
    * to queries), before the WAL flush that the returned promise waits for: live subscribers need not wait for the
    * disk. If that flush then fails, the promise rejects although the listener already ran.
    */
-  append(envelopes: StoredEnvelope[], onCommitted?: CommittedListener): Promise<StoredEnvelope[]> {
+  append(envelopes: StoredEnvelope[], onCommitted?: CommittedListener, options: AppendOptions = {}): Promise<StoredEnvelope[]> {
     if (this.closed) return Promise.reject(new Error("envelope store is closed"));
     if (envelopes.length === 0) return Promise.resolve([]);
+    const durable = options.durable ?? true;
     return new Promise((resolve, reject) => {
-      this.pending.push({ envelopes, onCommitted, resolve, reject });
+      this.pending.push({ envelopes, onCommitted, durable, resolve, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => this.flush());
@@ -210,9 +215,19 @@ export class SqliteEnvelopeStore implements EnvelopeStore {
         // A listener's failure is its caller's business; it must not keep the batch's other appends waiting.
       }
     }
-    const acknowledge = () => batch.forEach((p, i) => p.resolve(results[i]));
-    if (!this.flushWal) return acknowledge();
-    this.awaitingSync.push({ acknowledge, fail: (error) => batch.forEach((p) => p.reject(error)) });
+    if (!this.flushWal) return batch.forEach((p, i) => p.resolve(results[i]));
+    this.committedSinceOpen = true;
+    // Appends that need not wait for the disk are done at the commit; the others wait for the WAL flush.
+    const durable: number[] = [];
+    for (let i = 0; i < batch.length; i++) {
+      if (batch[i].durable) durable.push(i);
+      else batch[i].resolve(results[i]);
+    }
+    if (durable.length === 0) return;
+    this.awaitingSync.push({
+      acknowledge: () => durable.forEach((i) => batch[i].resolve(results[i])),
+      fail: (error) => durable.forEach((i) => batch[i].reject(error)),
+    });
     // Next tick, not now: what the commit listeners wrote to subscriber sockets goes out at the next tick (Node
     // uncorks them there, in order), so it reaches the kernel before this dispatch, which can stall on the thread
     // pool's lock when the machine is busy.
@@ -251,6 +266,20 @@ export class SqliteEnvelopeStore implements EnvelopeStore {
         }
       }
     })());
+  }
+
+  /**
+   * Resolves once every append committed before the call is on disk (a WAL flush, shared with any other waiting
+   * commits). A durability barrier for appends made with `durable: false`.
+   */
+  flushCommitted(): Promise<void> {
+    if (this.closed) return Promise.reject(new Error("envelope store is closed"));
+    // Nothing committed yet means nothing to flush (and, before the first commit, no WAL file to flush).
+    if (!this.flushWal || !this.committedSinceOpen) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.awaitingSync.push({ acknowledge: resolve, fail: reject });
+      this.syncWal();
+    });
   }
 
   /** fdatasync the WAL, then acknowledge every commit made before the flush started. */
