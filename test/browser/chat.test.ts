@@ -10,7 +10,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startNode, type RunningNode } from "../support/runningNode.js";
 import { serveChatApp, type ServedChatApp } from "./support/chatApp.js";
-import { launchChromium } from "./support/chromium.js";
+import { BROWSER_TESTS_RUN, launchChromium } from "./support/chromium.js";
 
 const require = createRequire(import.meta.url);
 // The public SDK as a peer in Node; its ES-module build fails on Node 20, so load the CJS one.
@@ -124,6 +124,7 @@ async function sdkReceives(client: XmtpSdk.Client, peer: string, text: string): 
 }
 
 beforeAll(async () => {
+  if (!BROWSER_TESTS_RUN) return;
   mkdirSync(screenshotDir, { recursive: true });
   [node, app, browser] = await Promise.all([startNode(), serveChatApp(), launchChromium()]);
 }, 120_000);
@@ -135,7 +136,7 @@ afterAll(async () => {
   await node?.dispose();
 });
 
-describe("chat app in Chromium", () => {
+describe.skipIf(!BROWSER_TESTS_RUN)("chat app in Chromium (install it with `bash .ci/chromium.sh`)", () => {
   it("two development wallets chat live, then with a public-SDK user, and errors are shown plainly", async () => {
     const alice = await developmentWalletUser("alice");
     const bob = await developmentWalletUser("bob");
