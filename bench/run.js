@@ -20,18 +20,18 @@ import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { randomBytes } from "node:crypto";
-import { Wallet } from "ethers";
-import { create, PublicKeySchema } from "@xmtp-ts/proto";
 import {
-  createAuthToken,
-  createIdentityText,
-  fromHex,
-  generatePrivateKey,
-  getPublicKey,
-  unsignedPublicKeyBytes,
-  walletSignatureToCompact,
-} from "@xmtp-ts/crypto";
-import { closedLoop, cpuSecondsOf, formatRate, percentile, post, printTable, sleep, startServer } from "./support.js";
+  closedLoop,
+  cpuSecondsOf,
+  formatRate,
+  intFromEnv,
+  makeToken,
+  percentile,
+  post,
+  printTable,
+  sleep,
+  startServer,
+} from "./support.js";
 import { summarizeProfile } from "./profileSummary.js";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -71,37 +71,6 @@ const argv = process.argv.slice(2);
 const profiling = argv.includes("--cpu-prof");
 const onlyIndex = argv.indexOf("--only");
 const selected = new Set(onlyIndex >= 0 ? argv[onlyIndex + 1].split(",") : ["publish", "query", "fanout"]);
-
-function intFromEnv(name, fallback) {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
-  return value;
-}
-
-/** A valid publish token for a fresh wallet, made the way the SDK makes one (wire doc §4). */
-async function makeToken() {
-  const wallet = Wallet.createRandom();
-  const identityPrivateKey = generatePrivateKey();
-  const point = getPublicKey(identityPrivateKey);
-  const unsigned = create(PublicKeySchema, {
-    timestamp: BigInt(Date.now()),
-    union: { case: "secp256k1Uncompressed", value: { bytes: point } },
-  });
-  const walletSignature = await wallet.signMessage(createIdentityText(unsignedPublicKeyBytes(unsigned)));
-  const identityKey = create(PublicKeySchema, {
-    timestamp: unsigned.timestamp,
-    union: { case: "secp256k1Uncompressed", value: { bytes: point } },
-    signature: { union: { case: "ecdsaCompact", value: walletSignatureToCompact(fromHex(walletSignature)) } },
-  });
-  return createAuthToken({
-    identityKey,
-    identityPrivateKey,
-    walletAddress: wallet.address,
-    createdNs: BigInt(Date.now()) * 1_000_000n,
-  });
-}
 
 function conversationTopic() {
   return `/xmtp/0/m-${randomBytes(32).toString("hex")}/proto`;

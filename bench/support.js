@@ -2,6 +2,17 @@
 import http from "node:http";
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { Wallet } from "ethers";
+import { create, PublicKeySchema } from "@xmtp-ts/proto";
+import {
+  createAuthToken,
+  createIdentityText,
+  fromHex,
+  generatePrivateKey,
+  getPublicKey,
+  unsignedPublicKeyBytes,
+  walletSignatureToCompact,
+} from "@xmtp-ts/crypto";
 
 /** Linux's USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s on every mainstream kernel. */
 const CLOCK_TICKS_PER_SECOND = 100;
@@ -151,4 +162,31 @@ export function printTable(headers, rows) {
   console.log(line(headers));
   console.log("|" + widths.map((w) => "-".repeat(w + 2)).join("|") + "|");
   for (const row of rows) console.log(line(row));
+}
+
+/** A positive integer setting from the environment, or the fallback when unset. */
+export function intFromEnv(name, fallback) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+/** A valid publish token for a fresh wallet, made the way the SDK makes one (wire doc §4). */
+export async function makeToken() {
+  const wallet = Wallet.createRandom();
+  const identityPrivateKey = generatePrivateKey();
+  const point = getPublicKey(identityPrivateKey);
+  const unsigned = create(PublicKeySchema, {
+    timestamp: BigInt(Date.now()),
+    union: { case: "secp256k1Uncompressed", value: { bytes: point } },
+  });
+  const walletSignature = await wallet.signMessage(createIdentityText(unsignedPublicKeyBytes(unsigned)));
+  const identityKey = create(PublicKeySchema, {
+    timestamp: unsigned.timestamp,
+    union: { case: "secp256k1Uncompressed", value: { bytes: point } },
+    signature: { union: { case: "ecdsaCompact", value: walletSignatureToCompact(fromHex(walletSignature)) } },
+  });
+  return createAuthToken({ identityKey, identityPrivateKey, walletAddress: wallet.address, createdNs: BigInt(Date.now()) * 1_000_000n });
 }
