@@ -3,15 +3,12 @@ import http from "node:http";
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { Wallet } from "ethers";
-import { create, PublicKeySchema } from "@xmtp-ts/proto";
 import {
   createAuthToken,
-  createIdentityText,
+  createWalletSignedIdentityKey,
   fromHex,
-  generatePrivateKey,
-  getPublicKey,
-  unsignedPublicKeyBytes,
-  walletSignatureToCompact,
+  legacyPrivateKeyScalar,
+  legacyPublicKeyOf,
 } from "@xmtp-ts/crypto";
 
 /** Linux's USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s on every mainstream kernel. */
@@ -176,17 +173,11 @@ export function intFromEnv(name, fallback) {
 /** A valid publish token for a fresh wallet, made the way the SDK makes one (wire doc §4). */
 export async function makeToken() {
   const wallet = Wallet.createRandom();
-  const identityPrivateKey = generatePrivateKey();
-  const point = getPublicKey(identityPrivateKey);
-  const unsigned = create(PublicKeySchema, {
-    timestamp: BigInt(Date.now()),
-    union: { case: "secp256k1Uncompressed", value: { bytes: point } },
+  const identity = await createWalletSignedIdentityKey(async (text) => fromHex(await wallet.signMessage(text)));
+  return createAuthToken({
+    identityKey: legacyPublicKeyOf(identity),
+    identityPrivateKey: legacyPrivateKeyScalar(identity),
+    walletAddress: wallet.address,
+    createdNs: BigInt(Date.now()) * 1_000_000n,
   });
-  const walletSignature = await wallet.signMessage(createIdentityText(unsignedPublicKeyBytes(unsigned)));
-  const identityKey = create(PublicKeySchema, {
-    timestamp: unsigned.timestamp,
-    union: { case: "secp256k1Uncompressed", value: { bytes: point } },
-    signature: { union: { case: "ecdsaCompact", value: walletSignatureToCompact(fromHex(walletSignature)) } },
-  });
-  return createAuthToken({ identityKey, identityPrivateKey, walletAddress: wallet.address, createdNs: BigInt(Date.now()) * 1_000_000n });
 }

@@ -54,6 +54,19 @@ export function signLegacyPublicKey(key: PublicKey, signerScalar: Uint8Array): P
   });
 }
 
+/** A new legacy identity key whose public key carries the wallet's signature of the Create-Identity text. */
+export async function createWalletSignedIdentityKey(signText: SignText, timestampMs: bigint = BigInt(Date.now())): Promise<PrivateKey> {
+  const identity = createLegacyPrivateKey(timestampMs);
+  const identityPublic = legacyPublicKeyOf(identity);
+  const walletSignature = walletSignatureToCompact(await signText(createIdentityText(unsignedPublicKeyBytes(identityPublic))));
+  identity.publicKey = create(PublicKeySchema, {
+    timestamp: identityPublic.timestamp,
+    union: identityPublic.union,
+    signature: { union: { case: "ecdsaCompact", value: walletSignature } },
+  });
+  return identity;
+}
+
 export interface GenerateKeyBundleOptions {
   /** The wallet expected to sign; a signature recovering to another address is refused. */
   walletAddress?: string;
@@ -66,16 +79,9 @@ export interface GenerateKeyBundleOptions {
  */
 export async function generatePrivateKeyBundleV1(signText: SignText, options: GenerateKeyBundleOptions = {}): Promise<PrivateKeyBundleV1> {
   const timestampMs = options.timestampMs ?? BigInt(Date.now());
-  const identity = createLegacyPrivateKey(timestampMs);
-  const identityPublic = legacyPublicKeyOf(identity);
-  const walletSignature = walletSignatureToCompact(await signText(createIdentityText(unsignedPublicKeyBytes(identityPublic))));
-  identity.publicKey = create(PublicKeySchema, {
-    timestamp: identityPublic.timestamp,
-    union: identityPublic.union,
-    signature: { union: { case: "ecdsaCompact", value: walletSignature } },
-  });
+  const identity = await createWalletSignedIdentityKey(signText, timestampMs);
   if (options.walletAddress !== undefined) {
-    const signer = walletAddressOfIdentityKey(identity.publicKey);
+    const signer = walletAddressOfIdentityKey(legacyPublicKeyOf(identity));
     if (signer.toLowerCase() !== options.walletAddress.toLowerCase()) {
       throw new XmtpCryptoError("invalid_signature", `the Create-Identity signature is from ${signer}, not from ${options.walletAddress}`);
     }

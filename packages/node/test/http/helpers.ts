@@ -4,16 +4,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Wallet } from "ethers";
-import { create, PublicKeySchema, type PublicKey } from "@xmtp-ts/proto";
+import type { PublicKey } from "@xmtp-ts/proto";
 import {
   createAuthToken,
-  createIdentityText,
+  createWalletSignedIdentityKey,
   fromHex,
-  generatePrivateKey,
-  getPublicKey,
+  legacyPrivateKeyScalar,
+  legacyPublicKeyOf,
   toBase64,
-  unsignedPublicKeyBytes,
-  walletSignatureToCompact,
 } from "@xmtp-ts/crypto";
 import { defaultConfig, silentLogger, startNode, type NodeComponents, type NodeConfig, type RunningNode } from "../../src/index.js";
 
@@ -52,19 +50,9 @@ export const nowNs = () => BigInt(Date.now()) * 1_000_000n;
 
 /** A wallet with a legacy identity key signed by it, as the SDK makes them (wire doc §4, §6). */
 export async function createIdentity(wallet: Wallet = Wallet.createRandom() as unknown as Wallet): Promise<Identity> {
-  const identityPrivateKey = generatePrivateKey();
-  const point = getPublicKey(identityPrivateKey);
-  const timestamp = BigInt(Date.now());
-  const unsigned = create(PublicKeySchema, {
-    timestamp,
-    union: { case: "secp256k1Uncompressed", value: { bytes: point } },
-  });
-  const walletSignature = await wallet.signMessage(createIdentityText(unsignedPublicKeyBytes(unsigned)));
-  const identityKey = create(PublicKeySchema, {
-    timestamp,
-    union: { case: "secp256k1Uncompressed", value: { bytes: point } },
-    signature: { union: { case: "ecdsaCompact", value: walletSignatureToCompact(fromHex(walletSignature)) } },
-  });
+  const identity = await createWalletSignedIdentityKey(async (text) => fromHex(await wallet.signMessage(text)));
+  const identityKey = legacyPublicKeyOf(identity);
+  const identityPrivateKey = legacyPrivateKeyScalar(identity);
   return {
     wallet,
     address: wallet.address,

@@ -1,15 +1,12 @@
 // Real publish tokens for integration tests: a fresh wallet, a legacy identity key it signs, and tokens the node
-// verifies (built the way packages/crypto/src/authToken.test.ts does).
+// verifies.
 import { Wallet } from "ethers";
-import { create, PublicKeySchema } from "@xmtp-ts/proto";
 import {
   createAuthToken,
-  createIdentityText,
+  createWalletSignedIdentityKey,
   fromHex,
-  generatePrivateKey,
-  getPublicKey,
-  unsignedPublicKeyBytes,
-  walletSignatureToCompact,
+  legacyPrivateKeyScalar,
+  legacyPublicKeyOf,
 } from "@xmtp-ts/crypto";
 import type { AuthTokenProvider } from "../types.js";
 
@@ -22,18 +19,9 @@ export interface TestIdentity {
 
 export async function testIdentity(): Promise<TestIdentity> {
   const wallet = Wallet.createRandom();
-  const identityPrivateKey = generatePrivateKey();
-  const point = getPublicKey(identityPrivateKey);
-  const timestamp = BigInt(Date.now());
-  const unsigned = create(PublicKeySchema, { timestamp, union: { case: "secp256k1Uncompressed", value: { bytes: point } } });
-  const signature = walletSignatureToCompact(
-    fromHex(await wallet.signMessage(createIdentityText(unsignedPublicKeyBytes(unsigned)))),
-  );
-  const identityKey = create(PublicKeySchema, {
-    timestamp,
-    union: { case: "secp256k1Uncompressed", value: { bytes: point } },
-    signature: { union: { case: "ecdsaCompact", value: signature } },
-  });
+  const identity = await createWalletSignedIdentityKey(async (text) => fromHex(await wallet.signMessage(text)));
+  const identityKey = legacyPublicKeyOf(identity);
+  const identityPrivateKey = legacyPrivateKeyScalar(identity);
   const token = (ageMs = 0) =>
     createAuthToken({
       identityKey,
