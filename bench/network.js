@@ -17,7 +17,11 @@
 // profiler and print where each one spent its time; the .cpuprofile files are kept and their directory printed).
 // Environment: BENCH_CONNECTIONS (16), BENCH_ROUND_MS (3000), BENCH_ROUNDS (3), BENCH_LATENCY_MESSAGES (500),
 // BENCH_LATENCY_RATE (100/s), BENCH_CATCHUP_ENVELOPES (20000), BENCH_NODE_MAIN (another build of the node's
-// main.js), BENCH_NODE_ARGS (extra xmtp-node flags for every node, e.g. "--sqlite-sync normal").
+// main.js), BENCH_NODE_ARGS (extra xmtp-node flags for every node, e.g. "--sqlite-sync normal"), BENCH_NODE_FLAGS
+// (extra Node.js flags for every node), BENCH_SYSCALLS=1 (print each node's read/write system calls per envelope,
+// from /proc), BENCH_PRINT_LOGS=TEXT (print the nodes' log lines containing TEXT at the end).
+// Publishing uses a bare-socket HTTP client (RawHttpConnection): the nodes share the machine's cores with this
+// process, and Node's http client would take as much CPU per request as a relay hop.
 import http from "node:http";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
@@ -35,6 +39,7 @@ import {
   printTable,
   sleep,
   startServer,
+  syscallsOf,
 } from "./support.js";
 import { summarizeProfile } from "./profileSummary.js";
 
@@ -145,11 +150,11 @@ async function main() {
   const profileRoot = profiling ? mkdtempSync(join(tmpdir(), "relay-bench-profiles-")) : undefined;
   const servers = [];
   const start = async (name, args) => {
-    let nodeFlags = [];
+    let nodeFlags = (process.env.BENCH_NODE_FLAGS ?? "").split(/\s+/).filter(Boolean);
     if (profileRoot) {
       const profileDir = join(profileRoot, name.replace(/[^A-Za-z0-9]+/g, "-"));
       mkdirSync(profileDir, { recursive: true });
-      nodeFlags = ["--cpu-prof", `--cpu-prof-dir=${profileDir}`];
+      nodeFlags = [...nodeFlags, "--cpu-prof", `--cpu-prof-dir=${profileDir}`];
     }
     const server = await startServer(name, nodeMain, args, { nodeFlags });
     servers.push(server);
@@ -175,6 +180,7 @@ async function main() {
         headers,
         connections: settings.connections,
         durationMs: settings.roundMs,
+        client: "raw",
       });
     };
 
@@ -206,17 +212,30 @@ async function main() {
     /** CPU time each node spends per envelope over a round, in µs (NaN without /proc). */
     const cpuMeter = (nodes) => {
       const before = nodes.map((node) => cpuSecondsOf(node.pid));
-      return (envelopes) =>
-        nodes.map((node, i) => {
+      const syscallsBefore = nodes.map((node) => syscallsOf(node.pid));
+      const benchBefore = process.cpuUsage();
+      return (envelopes) => {
+        const perNode = nodes.map((node, i) => {
           const after = cpuSecondsOf(node.pid);
           return before[i] === undefined || after === undefined ? NaN : ((after - before[i]) * 1e6) / envelopes;
         });
+        const syscalls = nodes.map((node, i) => {
+          const after = syscallsOf(node.pid);
+          const earlier = syscallsBefore[i];
+          if (!after || !earlier) return "n/a";
+          const per = (n) => (n / envelopes).toFixed(2);
+          return `${per(after.reads - earlier.reads)}r/${per(after.writes - earlier.writes)}w`;
+        });
+        if (process.env.BENCH_SYSCALLS) console.log(`    syscalls per envelope: ${syscalls.join(", ")}`);
+        const bench = process.cpuUsage(benchBefore);
+        return { perNode, loadGenerator: (bench.user + bench.system) / envelopes };
+      };
     };
     async function baselineRound() {
       const cpu = cpuMeter([single]);
       const published = await publishLoop(single.url, conversationTopic());
-      const [singleCpu] = cpu(published.requests);
-      return { perSecond: published.perSecond, cpu: singleCpu };
+      const { perNode: [singleCpu], loadGenerator } = cpu(published.requests);
+      return { perSecond: published.perSecond, cpu: singleCpu, loadGenerator };
     }
     async function relayRound() {
       const throughputTopic = conversationTopic();
@@ -230,12 +249,13 @@ async function main() {
       const loopStart = performance.now();
       const published = await publishLoop(a.url, throughputTopic);
       await until(() => arrivedAtC >= published.requests, `${published.requests} envelopes at C`, 60_000);
-      const [cpuA, cpuB, cpuC] = cpu(published.requests);
+      const { perNode: [cpuA, cpuB, cpuC], loadGenerator } = cpu(published.requests);
       stream.close();
       return {
         publishPerSecond: published.perSecond,
         relayPerSecond: published.requests / ((lastArrival - loopStart) / 1000),
         cpu: { a: cpuA, b: cpuB, c: cpuC },
+        loadGenerator,
       };
     }
     if (selected.has("throughput")) {
@@ -251,9 +271,10 @@ async function main() {
         relayRounds.push(relayResult);
         const { a: cpuA, b: cpuB, c: cpuC } = relayResult.cpu;
         console.log(
-          `  round ${round}: single ${formatRate(baselineResult.perSecond)} (${micros(baselineResult.cpu)}/env); ` +
-            `relay ${Math.round(relayResult.relayPerSecond)} env/s ` +
-            `(A ${micros(cpuA)}, B ${micros(cpuB)}, C ${micros(cpuC)} per envelope); load average ${loadavg()[0].toFixed(2)}`,
+          `  round ${round}: single ${formatRate(baselineResult.perSecond)} (${micros(baselineResult.cpu)}/env, ` +
+            `load generator ${micros(baselineResult.loadGenerator)}); relay ${Math.round(relayResult.relayPerSecond)} env/s ` +
+            `(A ${micros(cpuA)}, B ${micros(cpuB)}, C ${micros(cpuC)}, load generator ${micros(relayResult.loadGenerator)} ` +
+            `per envelope); load average ${loadavg()[0].toFixed(2)}`,
         );
       }
       await single.stop();
@@ -308,6 +329,7 @@ async function main() {
       const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
       const makeLatency = envelopeMaker(latencyTopic);
       const intervalMs = 1000 / settings.latencyRate;
+      const latencyCpu = cpuMeter([a, b, c]);
       const latencyStart = performance.now();
       const inFlight = [];
       for (let i = 0; i < settings.latencyMessages; i++) {
@@ -324,6 +346,9 @@ async function main() {
       }
       await Promise.all(inFlight);
       await until(() => latencies.length >= settings.latencyMessages, "every latency probe at C", 30_000);
+      const {
+        perNode: [steadyA, steadyB, steadyC],
+      } = latencyCpu(settings.latencyMessages);
       latencyStream.close();
       agent.destroy();
       latencies.sort((x, y) => x - y);
@@ -335,6 +360,13 @@ async function main() {
         `p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${latencies[latencies.length - 1].toFixed(1)} ms`,
         "",
         `p99 ≤ ${targets.latencyP99Ms} ms ${p99 <= targets.latencyP99Ms ? "met" : "MISSED"}`,
+      ]);
+      summary.steadyCpuMicrosPerEnvelope = { a: steadyA, b: steadyB, c: steadyC };
+      rows.push([
+        `CPU per envelope at that rate (A / B / C)`,
+        `${micros(steadyA)} / ${micros(steadyB)} / ${micros(steadyC)}`,
+        "",
+        "A includes the HTTP publish; B relays; C stores and streams",
       ]);
     }
 
@@ -382,6 +414,11 @@ async function main() {
       ]);
     }
   } finally {
+    if (process.env.BENCH_PRINT_LOGS) {
+      for (const server of servers) {
+        for (const line of server.logs.filter((l) => l.includes(process.env.BENCH_PRINT_LOGS))) console.log(`${server.name}: ${line}`);
+      }
+    }
     await Promise.all(servers.map((server) => server.stop()));
     rmSync(dataDir, { recursive: true, force: true });
   }

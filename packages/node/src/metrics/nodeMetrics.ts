@@ -100,10 +100,16 @@ export class NodeMetrics {
   }
 }
 
-const TIMED_STORE_OPERATIONS: Record<string, string> = { append: "append", query: "query", readSince: "read_since" };
+const TIMED_STORE_OPERATIONS: Record<string, string> = {
+  append: "append",
+  query: "query",
+  readSince: "read_since",
+  readDigestsSince: "read_digests_since",
+  readBySequence: "read_by_sequence",
+};
 
 /**
- * The same store with the latency of append, query and readSince recorded in xmtp_storage_latency_seconds and the
+ * The same store with the latency of appends and reads (TIMED_STORE_OPERATIONS) recorded in xmtp_storage_latency_seconds and the
  * envelopes append reports as new counted in xmtp_envelopes_stored_total. A proxy, so any other method an
  * implementation offers still works.
  */

@@ -22,6 +22,7 @@ import { StaticPeers, DEFAULT_DIAL_BACKOFF, type BackoffOptions } from "./static
 import { MAX_RELAYED_MESSAGE_BYTES } from "./validation.js";
 import { WakuRelay, type PeerEnvelopeSink } from "./wakuRelay.js";
 import { withCoalescedFrames, withCoalescedWrites } from "./coalescedWrites.js";
+import { batchGossipRpcs } from "./rpcBatching.js";
 import { relayMessageId, relayMessageIdKey } from "./messageId.js";
 
 
@@ -33,7 +34,7 @@ export interface NetworkOptions {
   listenPort: number;
   /** --peer values: multiaddrs with or without /p2p/<id>. */
   peers: string[];
-  store: Pick<EnvelopeStore, "readSince">;
+  store: Pick<EnvelopeStore, "readDigestsSince" | "readBySequence">;
   /** Receives envelopes from peers (relay and catch-up) with origin "peer". */
   ingest: PeerEnvelopeSink;
   /**
@@ -88,6 +89,8 @@ export async function startNetwork(options: NetworkOptions): Promise<Network> {
     },
   });
   WakuRelay.useWakuProtocol(libp2p.services.pubsub);
+  // Before anything is sent: every RPC gossipsub sends goes through the batching.
+  const sendHeldRpcs = batchGossipRpcs(libp2p.services.pubsub);
 
   const recent = new RecentDigests();
   const relay = new WakuRelay(libp2p.services.pubsub, options.ingest, options.logger, { recent });
@@ -132,6 +135,7 @@ export async function startNetwork(options: NetworkOptions): Promise<Network> {
         // Stopping libp2p aborts the streams of pulls still running, so they end quickly; wait for them after.
         const pullsFinished = catchUp.stop();
         await relay.stop();
+        sendHeldRpcs();
         syncServer.abortAll();
         await libp2p.stop();
         await pullsFinished;

@@ -43,6 +43,17 @@ export interface ReplicationPage {
   nextSequence: bigint;
 }
 
+/** What catch-up offers a peer before sending anything: the digests of a stretch of the store, in arrival order. */
+export interface DigestPage {
+  /** The local sequence number of each envelope, ascending; readBySequence takes them. */
+  sequences: bigint[];
+  digests: Uint8Array[];
+  /** The size of each envelope's message in bytes, so a reader can bound what it will send. */
+  messageBytes: number[];
+  /** Pass as `afterSequence` to continue; equals the input when there was nothing new. */
+  nextSequence: bigint;
+}
+
 export interface AppendOptions {
   /**
    * false: the returned promise may resolve once the envelopes are committed, before the durability flush (for
@@ -70,6 +81,15 @@ export interface EnvelopeStore {
 
   /** Envelopes in local arrival order after a sequence number, for peers catching up. */
   readSince(afterSequence: bigint, limit: number): Promise<ReplicationPage>;
+
+  /**
+   * The same stretch as readSince, digests only: a peer is offered digests first and sent only the envelopes it
+   * lacks, usually none, so reading topics and messages for the offer would be wasted.
+   */
+  readDigestsSince(afterSequence: bigint, limit: number): Promise<DigestPage>;
+
+  /** The envelopes with these sequence numbers (as readDigestsSince gave them), in the order asked; unknown ones are left out. */
+  readBySequence(sequences: readonly bigint[]): Promise<StoredEnvelope[]>;
 
   close(): Promise<void>;
 }

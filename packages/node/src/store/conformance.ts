@@ -206,5 +206,32 @@ export function describeEnvelopeStoreConformance(name: string, openStore: () => 
       await store.append([envelope(40n, "r3")]);
       expect((await store.readSince(second.nextSequence, 10)).envelopes.map(text)).toEqual(["r3"]);
     });
+
+    it("lists digests in arrival order and reads the envelopes back by sequence, as readSince does", async () => {
+      const store = await open();
+      await store.append([envelope(30n, "d0"), envelope(10n, "d1", OTHER_TOPIC)]);
+      await store.append([envelope(20n, "d2"), envelope(30n, "d0")]);
+      const full = await store.readSince(0n, 10);
+      const first = await store.readDigestsSince(0n, 2);
+      expect(first.digests).toEqual(full.envelopes.slice(0, 2).map((e) => e.digest));
+      expect(first.sequences).toHaveLength(2);
+      expect(first.sequences[0] < first.sequences[1]).toBe(true);
+      expect(first.nextSequence).toBe(first.sequences[1]);
+      const second = await store.readDigestsSince(first.nextSequence, 2);
+      expect(second.digests).toEqual([full.envelopes[2].digest]);
+      expect(second.nextSequence).toBe(full.nextSequence);
+      const done = await store.readDigestsSince(second.nextSequence, 2);
+      expect(first.messageBytes).toEqual(full.envelopes.slice(0, 2).map((e) => e.message.byteLength));
+      expect(done).toEqual({ sequences: [], digests: [], messageBytes: [], nextSequence: second.nextSequence });
+
+      // In the order asked, whole envelopes; a sequence nothing has is left out.
+      const asked = [second.sequences[0], first.sequences[0], second.sequences[0] + 1000n, first.sequences[1]];
+      const envelopes = await store.readBySequence(asked);
+      expect(envelopes.map(text)).toEqual(["d2", "d0", "d1"]);
+      expect(envelopes[2].contentTopic).toBe(OTHER_TOPIC);
+      expect(envelopes[2].timestampNs).toBe(10n);
+      expect(envelopes[0].digest).toEqual(full.envelopes[2].digest);
+      expect(await store.readBySequence([])).toEqual([]);
+    });
   });
 }

@@ -11,6 +11,7 @@
 import { createHash } from "node:crypto";
 import pg from "pg";
 import type {
+  DigestPage,
   EnvelopePage,
   EnvelopeQuery,
   EnvelopeStore,
@@ -88,6 +89,17 @@ const PAGE_DESCENDING = {
 const SINCE = {
   name: "xmtp_envelopes_since",
   text: "SELECT seq, digest, topic, timestamp_ns, message FROM envelopes WHERE seq > $1 ORDER BY seq LIMIT $2",
+};
+
+const DIGESTS_SINCE = {
+  name: "xmtp_digests_since",
+  // octet_length() of a bytea is read from its header; the message itself is not fetched (or de-TOASTed).
+  text: "SELECT seq, digest, octet_length(message) AS message_bytes FROM envelopes WHERE seq > $1 ORDER BY seq LIMIT $2",
+};
+
+const BY_SEQUENCE = {
+  name: "xmtp_envelopes_by_seq",
+  text: "SELECT seq, digest, topic, timestamp_ns, message FROM envelopes WHERE seq = ANY($1::bigint[])",
 };
 
 interface Row {
@@ -253,6 +265,36 @@ export class PostgresEnvelopeStore implements EnvelopeStore {
       envelopes: rows.map((row) => toEnvelope(row, row.topic!)),
       nextSequence: rows.length > 0 ? BigInt(rows[rows.length - 1].seq) : afterSequence,
     };
+  }
+
+  async readDigestsSince(afterSequence: bigint, limit: number): Promise<DigestPage> {
+    if (this.closed) throw new Error("envelope store is closed");
+    const result = await this.pool.query<{ seq: string; digest: Buffer; message_bytes: number }>({
+      ...DIGESTS_SINCE,
+      values: [afterSequence.toString(), limit],
+    });
+    const sequences = result.rows.map((row) => BigInt(row.seq));
+    const digests = result.rows.map((row) => asUint8Array(row.digest));
+    const messageBytes = result.rows.map((row) => Number(row.message_bytes));
+    return {
+      sequences,
+      digests,
+      messageBytes,
+      nextSequence: sequences.length > 0 ? sequences[sequences.length - 1] : afterSequence,
+    };
+  }
+
+  async readBySequence(sequences: readonly bigint[]): Promise<StoredEnvelope[]> {
+    if (this.closed) throw new Error("envelope store is closed");
+    if (sequences.length === 0) return [];
+    const result = await this.pool.query<Row>({ ...BY_SEQUENCE, values: [sequences.map(String)] });
+    const bySequence = new Map(result.rows.map((row) => [row.seq, row]));
+    const envelopes: StoredEnvelope[] = [];
+    for (const sequence of sequences) {
+      const row = bySequence.get(sequence.toString());
+      if (row) envelopes.push(toEnvelope(row, row.topic!));
+    }
+    return envelopes;
   }
 
   async close(): Promise<void> {

@@ -27,6 +27,7 @@ import { dirname } from "node:path";
 import { Worker } from "node:worker_threads";
 import type {
   AppendOptions,
+  DigestPage,
   EnvelopePage,
   EnvelopeQuery,
   EnvelopeStore,
@@ -113,6 +114,8 @@ export class SqliteEnvelopeStore implements EnvelopeStore {
   private readonly cursorSeq: Database.Statement;
   private readonly pageStatements = { ascending: new Map<number, PageStatements>(), descending: new Map<number, PageStatements>() };
   private readonly sinceStatements = new Map<number, Database.Statement>();
+  private readonly digestsSinceStatements = new Map<number, Database.Statement>();
+  private readonly bySequence: Database.Statement;
   private readonly cache: EnvelopeCache;
   private readonly insertAll: (batch: PendingAppend[]) => StoredEnvelope[][];
   private readonly flushWal: boolean;
@@ -161,6 +164,9 @@ export class SqliteEnvelopeStore implements EnvelopeStore {
     this.insert = this.db.prepare(
       "INSERT OR IGNORE INTO envelopes (digest, topic, timestamp_ns, message) VALUES (?, ?, ?, ?)",
     );
+    this.bySequence = this.db
+      .prepare("SELECT seq, digest, topic, timestamp_ns, message FROM envelopes WHERE seq = ?")
+      .safeIntegers(true);
     this.cursorSeq = this.db
       .prepare("SELECT seq FROM envelopes WHERE digest = ? AND timestamp_ns = ?")
       .pluck()
@@ -389,6 +395,40 @@ export class SqliteEnvelopeStore implements EnvelopeStore {
       envelopes: rows.map((row) => toEnvelope(row, row.topic!)),
       nextSequence: rows.length > 0 ? rows[rows.length - 1].seq : afterSequence,
     };
+  }
+
+  async readDigestsSince(afterSequence: bigint, limit: number): Promise<DigestPage> {
+    if (this.closed) throw new Error("envelope store is closed");
+    if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`readDigestsSince limit must be a positive integer, got ${limit}`);
+    let statement = this.digestsSinceStatements.get(limit);
+    if (!statement) {
+      statement = this.db
+        // length() of a blob reads its size from the record header, not the message itself.
+        .prepare(`SELECT seq, digest, length(message) FROM envelopes WHERE seq > ? ORDER BY seq LIMIT ${limit}`)
+        .raw()
+        .safeIntegers(true);
+      if (limit <= MAX_LITERAL_LIMIT) this.digestsSinceStatements.set(limit, statement);
+    }
+    const rows = statement.all(afterSequence) as [bigint, Buffer, bigint][];
+    const sequences = new Array<bigint>(rows.length);
+    const digests = new Array<Uint8Array>(rows.length);
+    const messageBytes = new Array<number>(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      sequences[i] = rows[i][0];
+      digests[i] = asUint8Array(rows[i][1]);
+      messageBytes[i] = Number(rows[i][2]);
+    }
+    return { sequences, digests, messageBytes, nextSequence: rows.length > 0 ? sequences[rows.length - 1] : afterSequence };
+  }
+
+  async readBySequence(sequences: readonly bigint[]): Promise<StoredEnvelope[]> {
+    if (this.closed) throw new Error("envelope store is closed");
+    const envelopes: StoredEnvelope[] = [];
+    for (const sequence of sequences) {
+      const row = this.bySequence.get(sequence) as Row | undefined;
+      if (row) envelopes.push(toEnvelope(row, row.topic!));
+    }
+    return envelopes;
   }
 
   async close(): Promise<void> {

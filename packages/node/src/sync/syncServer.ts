@@ -1,7 +1,7 @@
 // Serving side of /xmtp-ts/sync/1.0.0. For each request: read a page of the store in arrival order after the
 // requested sequence, offer it by digest, then send the envelopes the client wants and a page end.
 import type { Stream } from "@libp2p/interface";
-import type { EnvelopeStore, StoredEnvelope } from "../store/EnvelopeStore.js";
+import type { DigestPage, EnvelopeStore } from "../store/EnvelopeStore.js";
 import { ThrottledWarning, type NetworkLogger } from "../relay/logger.js";
 import { FramedStream } from "./framedStream.js";
 import { decodeClientFrame, encodeServerFrame, isWanted, type ClientFrame } from "./syncMessages.js";
@@ -10,13 +10,17 @@ import { decodeClientFrame, encodeServerFrame, isWanted, type ClientFrame } from
 export const MAX_SYNC_PAGE_SIZE = 1000;
 export const DEFAULT_SYNC_PAGE_SIZE = 1000;
 /**
- * A page is read from the store in chunks of this many envelopes and ends early once its messages reach
- * PAGE_BYTE_BUDGET, so serving a page of large envelopes holds at most one chunk in memory beyond the budget.
+ * Wanted envelopes are read from the store this many at a time, so a page of large envelopes (up to 1 MiB each)
+ * holds at most one such chunk in memory while it is sent.
  */
-const STORE_READ_CHUNK = 100;
+const ENVELOPE_READ_CHUNK = 16;
+/**
+ * A page ends early, with the envelope whose message reaches this many bytes, so that a page of large envelopes
+ * stays small for the client too, which holds a page's envelopes until its end before storing them.
+ */
+const PAGE_BYTE_BUDGET = 4 * 1024 * 1024;
 /** Store reads are synchronous (SQLite): between chunks the server lets the relay and the API run. */
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
-const PAGE_BYTE_BUDGET = 4 * 1024 * 1024;
 /** A request is tiny; a want bitmap has one bit per envelope of a page. */
 const MAX_CLIENT_FRAME_BYTES = 64 + MAX_SYNC_PAGE_SIZE / 8;
 /** A client that sends nothing for this long has its stream closed. */
@@ -27,7 +31,7 @@ export class SyncServer {
   private readonly active = new Set<Stream>();
 
   constructor(
-    private readonly store: Pick<EnvelopeStore, "readSince">,
+    private readonly store: Pick<EnvelopeStore, "readDigestsSince" | "readBySequence">,
     logger: NetworkLogger,
   ) {
     this.failureWarning = new ThrottledWarning(logger, "sync request failed");
@@ -77,57 +81,50 @@ export class SyncServer {
   }
 
   private async servePage(framed: FramedStream, afterSequence: bigint, limit: number): Promise<void> {
-    const page = await this.readPage(afterSequence, limit);
-    await framed.write(
-      encodeServerFrame({
-        kind: "offer",
-        digests: page.envelopes.map((envelope) => envelope.digest),
-        nextSequence: page.nextSequence,
-        caughtUp: page.caughtUp,
-      }),
-    );
-    if (page.envelopes.length > 0) {
+    // Digests only: the client usually has every envelope already (gossip delivered it), so the offer is all that
+    // most pages cost, and reading just (seq, digest) rows makes the periodic pass cheap for the serving node.
+    const page = withinByteBudget(await this.store.readDigestsSince(afterSequence, limit));
+    const caughtUp = !page.cut && page.digests.length < limit;
+    await framed.write(encodeServerFrame({ kind: "offer", digests: page.digests, nextSequence: page.nextSequence, caughtUp }));
+    if (page.digests.length > 0) {
       const want = await this.readClientFrame(framed);
       if (!want) throw new SyncRequestError("stream ended before the want for an offered page");
       if (want.kind !== "want") throw new SyncRequestError("expected a want for the offered page, got a request");
-      const expectedBytes = Math.ceil(page.envelopes.length / 8);
+      const expectedBytes = Math.ceil(page.digests.length / 8);
       if (want.bitmap.length !== expectedBytes) {
-        throw new SyncRequestError(`want bitmap has ${want.bitmap.length} bytes; the offer of ${page.envelopes.length} needs ${expectedBytes}`);
+        throw new SyncRequestError(`want bitmap has ${want.bitmap.length} bytes; the offer of ${page.digests.length} needs ${expectedBytes}`);
       }
-      for (let i = 0; i < page.envelopes.length; i++) {
-        if (isWanted(want.bitmap, i)) await framed.queue(encodeServerFrame({ kind: "envelope", envelope: page.envelopes[i] }));
+      const wanted = page.sequences.filter((_, i) => isWanted(want.bitmap, i));
+      for (let start = 0; start < wanted.length; start += ENVELOPE_READ_CHUNK) {
+        if (start > 0) await yieldToEventLoop();
+        // Envelopes are never deleted, so every offered one is still there; the client checks each against its digest.
+        for (const envelope of await this.store.readBySequence(wanted.slice(start, start + ENVELOPE_READ_CHUNK))) {
+          await framed.queue(encodeServerFrame({ kind: "envelope", envelope }));
+        }
       }
     }
     await framed.queue(encodeServerFrame({ kind: "pageEnd" }));
     await framed.flush();
   }
+}
 
-  private async readPage(
-    afterSequence: bigint,
-    limit: number,
-  ): Promise<{ envelopes: StoredEnvelope[]; nextSequence: bigint; caughtUp: boolean }> {
-    const envelopes: StoredEnvelope[] = [];
-    let position = afterSequence;
-    let bytes = 0;
-    let caughtUp = false;
-    while (envelopes.length < limit && bytes < PAGE_BYTE_BUDGET) {
-      // A periodic pass after a burst reads thousands of envelopes; read in one go, they held up relaying and
-      // streaming on this node for as long (visible in the benchmark's propagation p99 right after its burst).
-      if (envelopes.length > 0) await yieldToEventLoop();
-      const chunkSize = Math.min(STORE_READ_CHUNK, limit - envelopes.length);
-      const chunk = await this.store.readSince(position, chunkSize);
-      for (const envelope of chunk.envelopes) {
-        envelopes.push(envelope);
-        bytes += envelope.message.length;
-      }
-      position = chunk.nextSequence;
-      if (chunk.envelopes.length < chunkSize) {
-        caughtUp = true;
-        break;
-      }
+/** The page up to the envelope whose message reaches PAGE_BYTE_BUDGET; `cut` when that left some out. */
+function withinByteBudget(page: DigestPage): DigestPage & { cut: boolean } {
+  let bytes = 0;
+  for (let i = 0; i < page.messageBytes.length - 1; i++) {
+    bytes += page.messageBytes[i];
+    if (bytes >= PAGE_BYTE_BUDGET) {
+      const end = i + 1;
+      return {
+        sequences: page.sequences.slice(0, end),
+        digests: page.digests.slice(0, end),
+        messageBytes: page.messageBytes.slice(0, end),
+        nextSequence: page.sequences[i],
+        cut: true,
+      };
     }
-    return { envelopes, nextSequence: position, caughtUp };
   }
+  return { ...page, cut: false };
 }
 
 /** The client broke the protocol; answered with an error frame. */

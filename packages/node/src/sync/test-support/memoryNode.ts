@@ -1,6 +1,6 @@
 // An in-memory stand-in for the node's store and ingest, for unit tests of the relay and sync modules.
 import { toHex } from "@xmtp-ts/crypto";
-import type { Envelope, EnvelopeStore, ReplicationPage, StoredEnvelope } from "../../store/EnvelopeStore.js";
+import type { DigestPage, Envelope, EnvelopeStore, ReplicationPage, StoredEnvelope } from "../../store/EnvelopeStore.js";
 import { envelopeDigest } from "../../store/digest.js";
 import { isEphemeralTopic } from "../../ingest.js";
 
@@ -34,6 +34,20 @@ export class MemoryStore implements EnvelopeStore {
       envelopes: rows.map((row) => row.envelope),
       nextSequence: rows.length > 0 ? rows[rows.length - 1].sequence : afterSequence,
     };
+  }
+
+  async readDigestsSince(afterSequence: bigint, limit: number): Promise<DigestPage> {
+    const rows = this.rows.filter((row) => row.sequence > afterSequence).slice(0, limit);
+    return {
+      sequences: rows.map((row) => row.sequence),
+      digests: rows.map((row) => row.envelope.digest),
+      messageBytes: rows.map((row) => row.envelope.message.byteLength),
+      nextSequence: rows.length > 0 ? rows[rows.length - 1].sequence : afterSequence,
+    };
+  }
+
+  async readBySequence(sequences: readonly bigint[]): Promise<StoredEnvelope[]> {
+    return sequences.flatMap((sequence) => this.rows.filter((row) => row.sequence === sequence).map((row) => row.envelope));
   }
 
   async close(): Promise<void> {}
