@@ -3,7 +3,13 @@ import { tcp } from "@libp2p/tcp";
 import type { ComponentLogger, Connection, Logger, MessageStream, MultiaddrConnection, Upgrader } from "@libp2p/interface";
 import { multiaddr } from "@multiformats/multiaddr";
 import { Socket } from "node:net";
-import { MAX_COALESCED_BYTES, coalesceSends, coalesceSocketWrites, withCoalescedWrites } from "./coalescedWrites.js";
+import {
+  MAX_COALESCED_BYTES,
+  MIN_FLUSH_INTERVAL_MS,
+  coalesceSends,
+  coalesceSocketWrites,
+  withCoalescedWrites,
+} from "./coalescedWrites.js";
 
 const cleanup: (() => unknown)[] = [];
 afterEach(async () => {
@@ -128,7 +134,7 @@ function fakeConnection() {
 describe("coalesced frames", () => {
   it("passes what is sent during one turn on as one buffer, in order, at the end of the turn", async () => {
     const { sent, stream } = fakeConnection();
-    coalesceSends(stream);
+    coalesceSends(stream, { minFlushIntervalMs: 0 });
     expect(stream.send(Uint8Array.of(1, 2))).toBe(true);
     // A Uint8ArrayList (as yamux sends a header and its data) is iterable over its chunks.
     stream.send([Uint8Array.of(3), Uint8Array.of(4, 5)] as unknown as Uint8Array);
@@ -140,6 +146,40 @@ describe("coalesced frames", () => {
     stream.send(Uint8Array.of(7));
     await nextTurn();
     expect(sent).toEqual([[1, 2, 3, 4, 5, 6], [7]]);
+  });
+
+  it("under load, flushes no sooner than the interval after the previous flush; after a quiet interval, at once", async () => {
+    const { sent, stream } = fakeConnection();
+    coalesceSends(stream, { minFlushIntervalMs: 200 });
+    stream.send(Uint8Array.of(1));
+    await nextTurn();
+    expect(sent).toEqual([[1]]);
+    const flushedAt = performance.now();
+    stream.send(Uint8Array.of(2));
+    await nextTurn();
+    stream.send(Uint8Array.of(3));
+    expect(sent).toEqual([[1]]);
+    while (sent.length < 2) await new Promise((resolve) => setTimeout(resolve, 2));
+    // Timers may fire a millisecond early.
+    expect(performance.now() - flushedAt).toBeGreaterThanOrEqual(199);
+    expect(sent).toEqual([[1], [2, 3]]);
+    await new Promise((resolve) => setTimeout(resolve, 205));
+    stream.send(Uint8Array.of(4));
+    await nextTurn();
+    expect(sent).toEqual([[1], [2, 3], [4]]);
+  });
+
+  it("holds frames for MIN_FLUSH_INTERVAL_MS by default", async () => {
+    expect(MIN_FLUSH_INTERVAL_MS).toBeGreaterThan(0);
+    const { sent, stream } = fakeConnection();
+    coalesceSends(stream);
+    stream.send(Uint8Array.of(1));
+    await nextTurn();
+    stream.send(Uint8Array.of(2));
+    await nextTurn();
+    expect(sent).toEqual([[1]]);
+    await new Promise((resolve) => setTimeout(resolve, MIN_FLUSH_INTERVAL_MS + 5));
+    expect(sent).toEqual([[1], [2]]);
   });
 
   it("reports the backpressure of the connection below", async () => {
@@ -180,7 +220,7 @@ describe("coalesced frames", () => {
 
   it("drops what was waiting when the connection fails before the end of the turn, without an uncaught error", async () => {
     const { connection, sent, stream } = fakeConnection();
-    coalesceSends(stream);
+    coalesceSends(stream, { minFlushIntervalMs: 0 });
     stream.send(Uint8Array.of(1));
     connection.failSends = true;
     await nextTurn();
