@@ -58,6 +58,10 @@ export class ProtobufWriter {
     }
     let v = BigInt(value);
     if (v < 0n) throw new RangeError(`varint must not be negative: ${v}`);
+    if (v < 1n << 64n) {
+      // Two 32-bit halves as numbers: one BigInt split instead of a BigInt operation per 7 bits.
+      return this.varint64(Number(v >> 32n), Number(v & 0xffffffffn));
+    }
     this.ensure(varintLength(v));
     while (v >= 0x80n) {
       this.current[this.position++] = Number(v & 0x7fn) | 0x80;
@@ -67,8 +71,21 @@ export class ProtobufWriter {
     return this;
   }
 
+  /** The varint of hi * 2^32 + lo, both unsigned 32-bit numbers. */
+  private varint64(hi: number, lo: number): this {
+    this.ensure(10);
+    while (hi > 0 || lo >= 0x80) {
+      this.current[this.position++] = (lo & 0x7f) | 0x80;
+      // Shift the 64-bit value right by 7: the low 7 bits of hi move into the top of lo.
+      lo = ((lo >>> 7) | ((hi & 0x7f) << 25)) >>> 0;
+      hi = hi >>> 7;
+    }
+    this.current[this.position++] = lo;
+    return this;
+  }
+
   tag(field: number, wireType: number): this {
-    return this.varint((field << 3) | wireType);
+    return this.varint(field * 8 + wireType);
   }
 
   uint64Field(field: number, value: bigint | number): this {
@@ -121,19 +138,36 @@ export class ProtobufReader {
   }
 
   varint(): bigint {
-    let result = 0n;
-    let shift = 0n;
+    // Accumulated as two numbers (bits 0-27 and 28-63), made a BigInt once: far cheaper than BigInt per byte.
+    let low = 0;
+    let high = 0;
     for (let i = 0; i < 10; i++) {
       if (this.position >= this.buffer.length) throw new ProtobufDecodeError("truncated varint");
       const byte = this.buffer[this.position++];
-      result |= BigInt(byte & 0x7f) << shift;
+      if (i < 4) low += (byte & 0x7f) * 2 ** (7 * i);
+      else high += (byte & 0x7f) * 2 ** (7 * (i - 4));
       if ((byte & 0x80) === 0) {
-        if (result >= 1n << 64n) throw new ProtobufDecodeError("varint exceeds 64 bits");
-        return result;
+        // high holds bits 28 and up; at most 36 of them fit in 64 bits.
+        if (high >= 2 ** 36) throw new ProtobufDecodeError("varint exceeds 64 bits");
+        return high === 0 ? BigInt(low) : (BigInt(high) << 28n) + BigInt(low);
       }
-      shift += 7n;
     }
     throw new ProtobufDecodeError("varint longer than 10 bytes");
+  }
+
+  /** A varint that must fit in a JavaScript number exactly (field keys, lengths). */
+  private smallVarint(): number {
+    let result = 0;
+    for (let i = 0; i < 8; i++) {
+      if (this.position >= this.buffer.length) throw new ProtobufDecodeError("truncated varint");
+      const byte = this.buffer[this.position++];
+      result += (byte & 0x7f) * 2 ** (7 * i);
+      if ((byte & 0x80) === 0) return result;
+    }
+    // Longer than 8 bytes (past 2^56): too large for a key or a length; decoded fully for a precise error.
+    this.position -= 8;
+    const value = this.varint();
+    throw new ProtobufDecodeError(`varint ${value} is too large here`);
   }
 
   private take(length: number): Uint8Array {
@@ -147,9 +181,9 @@ export class ProtobufReader {
 
   /** Reads the next field; unknown wire types are an error, known ones are returned (or skipped by the caller). */
   next(): ProtobufField {
-    const key = this.varint();
-    const field = Number(key >> 3n);
-    const wireType = Number(key & 7n);
+    const key = this.smallVarint();
+    const field = Math.floor(key / 8);
+    const wireType = key % 8;
     if (field === 0) throw new ProtobufDecodeError("field number 0 is not allowed");
     switch (wireType) {
       case WIRE_VARINT:
@@ -158,11 +192,16 @@ export class ProtobufReader {
         this.take(8);
         return { field, wireType };
       case WIRE_LENGTH_DELIMITED: {
-        const length = this.varint();
-        if (length > BigInt(this.buffer.length)) {
-          throw new ProtobufDecodeError(`field length ${length} runs past the end of the message`);
+        const start = this.position;
+        let length: number;
+        try {
+          length = this.smallVarint();
+        } catch (error) {
+          if (!(error instanceof ProtobufDecodeError) || /truncated/.test(error.message)) throw error;
+          this.position = start;
+          throw new ProtobufDecodeError(`field length ${this.varint()} runs past the end of the message`);
         }
-        return { field, wireType, bytes: this.take(Number(length)) };
+        return { field, wireType, bytes: this.take(length) };
       }
       case WIRE_FIXED32:
         this.take(4);

@@ -34,7 +34,10 @@ const SINT64_MIN = -(1n << 63n);
 const SINT64_MAX = (1n << 63n) - 1n;
 
 export function encodeWakuMessage(message: WakuMessage): Uint8Array {
-  const writer = new ProtobufWriter();
+  // Room for every field up front (a topic's UTF-8 is at most 3 bytes per UTF-16 unit), so the buffer never grows.
+  const writer = new ProtobufWriter(
+    message.payload.length + message.contentTopic.length * 3 + (message.meta?.length ?? 0) + 48,
+  );
   if (message.payload.length > 0) writer.bytesField(FIELD_PAYLOAD, message.payload);
   if (message.contentTopic.length > 0) writer.stringField(FIELD_CONTENT_TOPIC, message.contentTopic);
   if (message.version !== undefined) writer.uint64Field(FIELD_VERSION, message.version);

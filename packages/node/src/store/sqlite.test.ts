@@ -96,9 +96,9 @@ describe("SqliteEnvelopeStore", () => {
 
   it("starts a checkpoint by itself once the WAL has grown", async () => {
     const path = join(dir, "auto-checkpoint.sqlite3");
-    const store = new SqliteEnvelopeStore(path, { synchronous: "normal" });
+    const store = new SqliteEnvelopeStore(path, { synchronous: "normal", checkpointAfterPages: 1000 });
     const before = statSync(path).size;
-    // About 4 MB of envelopes, in separate commits: past the 1000-page threshold.
+    // About 4 MB of envelopes, in separate commits: past a 1000-page threshold.
     for (let i = 0; i < 40; i++) {
       await store.append(
         Array.from({ length: 25 }, (_, j) =>
@@ -112,7 +112,7 @@ describe("SqliteEnvelopeStore", () => {
 
   it("starts the WAL over after its checkpoints, so steady appends do not grow it without bound", async () => {
     const path = join(dir, "wal-restart.sqlite3");
-    const store = new SqliteEnvelopeStore(path, { synchronous: "normal" });
+    const store = new SqliteEnvelopeStore(path, { synchronous: "normal", checkpointAfterPages: 1000 });
     // The worker starts with the first checkpoint; started here, its start-up time does not count.
     await store.checkpointInBackground();
     let largestWal = 0;
