@@ -61,6 +61,8 @@ export interface Network {
   stop(): Promise<void>;
 }
 
+const SEEN_TTL_MS = 30_000;
+
 export async function startNetwork(options: NetworkOptions): Promise<Network> {
   const staticPeerAddresses = options.peers.map(parsePeerAddress);
   const listen = listenAddress(options.listenHost, options.listenPort);
@@ -82,6 +84,11 @@ export async function startNetwork(options: NetworkOptions): Promise<Network> {
         allowPublishToZeroTopicPeers: true,
         ignoreDuplicatePublishError: true,
         msgIdFn: relayMessageId,
+        // Message ids are remembered (seen cache, and our own publishes) for 30 s instead of gossipsub's 2 min: at
+        // thousands of envelopes per second the two caches hold hundreds of thousands of ids, which old-generation
+        // GC keeps walking. Gossip asks for a message only within a few heartbeats, so a duplicate arriving later
+        // than 30 s is rare, and costs one forward and a dedupe in the store, not a loop.
+        seenTTL: SEEN_TTL_MS,
         msgIdToStrFn: relayMessageIdKey,
         // Room for one 1 MiB envelope plus the WakuMessage and RPC framing.
         maxInboundDataLength: 2 * MAX_RELAYED_MESSAGE_BYTES,
