@@ -382,7 +382,7 @@ async function main() {
         `CPU per envelope at that rate (A / B / C)`,
         `${micros(steadyA)} / ${micros(steadyB)} / ${micros(steadyC)}`,
         "",
-        "A includes the HTTP publish; B relays; C stores and streams",
+        "A includes the HTTP publish; B relays; C stores and streams; fixed background work (heartbeats, anti-entropy) dominates at low rates",
       ]);
     }
 

@@ -23,6 +23,7 @@ import { MAX_RELAYED_MESSAGE_BYTES } from "./validation.js";
 import { WakuRelay, type PeerEnvelopeSink } from "./wakuRelay.js";
 import { withCoalescedFrames, withCoalescedWrites } from "./coalescedWrites.js";
 import { batchGossipRpcs } from "./rpcBatching.js";
+import { skipGossipWithoutCandidates } from "./gossipEmission.js";
 import { relayMessageId, relayMessageIdKey } from "./messageId.js";
 
 
@@ -98,6 +99,7 @@ export async function startNetwork(options: NetworkOptions): Promise<Network> {
   WakuRelay.useWakuProtocol(libp2p.services.pubsub);
   // Before anything is sent: every RPC gossipsub sends goes through the batching.
   const sendHeldRpcs = batchGossipRpcs(libp2p.services.pubsub);
+  skipGossipWithoutCandidates(libp2p.services.pubsub);
 
   const recent = new RecentDigests();
   const relay = new WakuRelay(libp2p.services.pubsub, options.ingest, options.logger, { recent });
