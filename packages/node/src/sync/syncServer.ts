@@ -10,10 +10,12 @@ import { decodeClientFrame, encodeServerFrame, isWanted, type ClientFrame } from
 export const MAX_SYNC_PAGE_SIZE = 1000;
 export const DEFAULT_SYNC_PAGE_SIZE = 1000;
 /**
- * Wanted envelopes are read from the store this many at a time, so a page of large envelopes (up to 1 MiB each)
- * holds at most one such chunk in memory while it is sent.
+ * Wanted envelopes are read from the store in chunks of at most this many envelopes and, past the first envelope,
+ * this many message bytes: small envelopes go in large reads, and a page of large ones (up to 1 MiB each) holds
+ * about one chunk in memory while it is sent.
  */
-const ENVELOPE_READ_CHUNK = 16;
+const ENVELOPE_READ_CHUNK = 200;
+const ENVELOPE_READ_CHUNK_BYTES = 1024 * 1024;
 /**
  * A page ends early, with the envelope whose message reaches this many bytes, so that a page of large envelopes
  * stays small for the client too, which holds a page's envelopes until its end before storing them.
@@ -94,14 +96,26 @@ export class SyncServer {
       if (want.bitmap.length !== expectedBytes) {
         throw new SyncRequestError(`want bitmap has ${want.bitmap.length} bytes; the offer of ${page.digests.length} needs ${expectedBytes}`);
       }
-      const wanted = page.sequences.filter((_, i) => isWanted(want.bitmap, i));
-      for (let start = 0; start < wanted.length; start += ENVELOPE_READ_CHUNK) {
-        if (start > 0) await yieldToEventLoop();
+      let chunk: bigint[] = [];
+      let chunkBytes = 0;
+      const sendChunk = async () => {
         // Envelopes are never deleted, so every offered one is still there; the client checks each against its digest.
-        for (const envelope of await this.store.readBySequence(wanted.slice(start, start + ENVELOPE_READ_CHUNK))) {
+        for (const envelope of await this.store.readBySequence(chunk)) {
           await framed.queue(encodeServerFrame({ kind: "envelope", envelope }));
         }
+        chunk = [];
+        chunkBytes = 0;
+        await yieldToEventLoop();
+      };
+      for (let i = 0; i < page.sequences.length; i++) {
+        if (!isWanted(want.bitmap, i)) continue;
+        if (chunk.length >= ENVELOPE_READ_CHUNK || (chunk.length > 0 && chunkBytes + page.messageBytes[i] > ENVELOPE_READ_CHUNK_BYTES)) {
+          await sendChunk();
+        }
+        chunk.push(page.sequences[i]);
+        chunkBytes += page.messageBytes[i];
       }
+      if (chunk.length > 0) await sendChunk();
     }
     await framed.queue(encodeServerFrame({ kind: "pageEnd" }));
     await framed.flush();
