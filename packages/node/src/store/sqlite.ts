@@ -49,7 +49,7 @@ const AFTER_ALL_SEQ = 1n << 62n;
 const MAX_CONCURRENT_WAL_SYNCS = 3;
 /**
  * Checkpoint once the WAL has grown by about this many pages (as estimated by PAGES_PER_ENVELOPE) since the last one;
- * the WAL file then peaks at ~25 MB. Ten times SQLite's default: every envelope dirties a random leaf of the digest
+ * the WAL file then peaks at ~30 MB. Ten times SQLite's default: every envelope dirties a random leaf of the digest
  * index, and a checkpoint copies each dirtied page once however often the WAL rewrote it, so longer intervals copy
  * far fewer pages per envelope. Appending batches of 40 to a 140 000-envelope store took 28.7 us of CPU per envelope
  * with checkpoints every 1 000 pages and 19.8 us with 10 000; queries measured the same.
