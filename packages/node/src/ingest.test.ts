@@ -6,7 +6,7 @@ import { SubscriptionHub } from "./hub.js";
 import { EnvelopeIngest, isEphemeralTopic } from "./ingest.js";
 import { SqliteEnvelopeStore } from "./store/sqlite.js";
 import { envelopeDigest } from "./store/digest.js";
-import type { Envelope, EnvelopePage, EnvelopeStore, ReplicationPage, StoredEnvelope } from "./store/EnvelopeStore.js";
+import type { DigestPage, Envelope, EnvelopePage, EnvelopeStore, ReplicationPage, StoredEnvelope } from "./store/EnvelopeStore.js";
 
 const env = (contentTopic: string, text: string, t = 1n): Envelope => ({ contentTopic, timestampNs: t, message: new TextEncoder().encode(text) });
 const text = (e: Envelope) => new TextDecoder().decode(e.message);
@@ -96,6 +96,8 @@ describe("EnvelopeIngest", () => {
         }),
       query: (query) => store.query(query),
       readSince: (after, limit) => store.readSince(after, limit),
+      readDigestsSince: (after, limit) => store.readDigestsSince(after, limit),
+      readBySequence: (sequences) => store.readBySequence(sequences),
       close: () => store.close(),
     };
     const early = new EnvelopeIngest(observed, hub);
@@ -136,6 +138,12 @@ class ControlledStore implements EnvelopeStore {
   }
   async readSince(afterSequence: bigint): Promise<ReplicationPage> {
     return { envelopes: [], nextSequence: afterSequence };
+  }
+  async readDigestsSince(afterSequence: bigint): Promise<DigestPage> {
+    return { sequences: [], digests: [], messageBytes: [], nextSequence: afterSequence };
+  }
+  async readBySequence(): Promise<StoredEnvelope[]> {
+    return [];
   }
   async close(): Promise<void> {}
 }

@@ -1,5 +1,6 @@
 // Interop test helpers: a real node per test file, public-SDK clients, and our clients, all on loopback.
 import { createRequire } from "node:module";
+import { setTimeout as delay } from "node:timers/promises";
 import { Wallet, type BaseWallet } from "ethers";
 import { startNode, type RunningNode } from "../../../../test/support/runningNode.js";
 import { Client, type ClientOptions } from "../../src/index.js";
@@ -51,7 +52,7 @@ export async function sdkReceives<T>(iterator: AsyncIterator<T>, send: (attempt:
   const next = iterator.next();
   for (let attempt = 0; attempt < attempts; attempt++) {
     await send(attempt);
-    const result = await Promise.race([next, new Promise<undefined>((resolve) => setTimeout(resolve, 2000).unref?.())]);
+    const result = await Promise.race([next, delay(2000, undefined, { ref: false })]);
     if (result) {
       if (result.done) throw new Error("the SDK stream ended");
       return result.value;

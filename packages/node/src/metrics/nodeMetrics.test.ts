@@ -9,6 +9,8 @@ function fakeStore(overrides: Partial<EnvelopeStore> = {}): EnvelopeStore & { ex
     append: async (envelopes) => envelopes,
     query: async () => ({ envelopes: [] }),
     readSince: async (after) => ({ envelopes: [], nextSequence: after }),
+    readDigestsSince: async (after) => ({ sequences: [], digests: [], messageBytes: [], nextSequence: after }),
+    readBySequence: async () => [],
     close: async () => undefined,
     extra: () => "still reachable",
     ...overrides,

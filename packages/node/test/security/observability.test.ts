@@ -23,6 +23,8 @@ describe("health and readiness", () => {
       append: (e) => real.append(e),
       query: (q) => (broken ? Promise.reject(new Error("disk I/O error")) : real.query(q)),
       readSince: (s, l) => real.readSince(s, l),
+      readDigestsSince: (s, l) => real.readDigestsSince(s, l),
+      readBySequence: (sequences) => real.readBySequence(sequences),
       close: () => real.close(),
     };
     const node = await startSecureNode({}, { store });
