@@ -135,6 +135,14 @@ async function envelopesStored(url) {
   return Number(match[1]);
 }
 
+async function meanAppendLatencyMs(url) {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const sum = /^xmtp_storage_latency_seconds_sum\{operation="append"\} (\S+)/m.exec(text);
+  const count = /^xmtp_storage_latency_seconds_count\{operation="append"\} (\d+)/m.exec(text);
+  if (!sum || !count) throw new Error(`no append latency in ${url}/metrics`);
+  return (Number(sum[1]) / Number(count[1])) * 1000;
+}
+
 async function until(check, what, timeoutMs) {
   const deadline = performance.now() + timeoutMs;
   while (!(await check())) {
@@ -293,6 +301,10 @@ async function main() {
             `per envelope); load average ${loadavg()[0].toFixed(2)}`,
         );
       }
+      // The nodes' own append latency (commit + WAL flush): a publisher's closed loop follows it, and three nodes on
+      // one disk slow each other's flushes.
+      const appendLatency = {};
+      for (const [name, node] of [["single", single], ["A", a]]) appendLatency[name] = await meanAppendLatencyMs(node.url);
       await single.stop();
       const baseline = Math.max(...baselineRounds.map((r) => r.perSecond));
       const best = relayRounds.reduce((x, y) => (y.relayPerSecond > x.relayPerSecond ? y : x));
@@ -324,6 +336,13 @@ async function main() {
         `${Math.round(best.relayPerSecond).toLocaleString("en-US")} env/s`,
         `${relayRatio.toFixed(2)}x`,
         `target ≥ ${targets.relayRatio}x ${relayRatio >= targets.relayRatio ? "met" : "MISSED"}; ${roundsNote(relayRounds.map((r) => r.relayPerSecond))}`,
+      ]);
+      summary.appendLatencyMs = appendLatency;
+      rows.push([
+        "store append latency, mean over the run (single / A)",
+        `${appendLatency.single.toFixed(2)} ms / ${appendLatency.A.toFixed(2)} ms`,
+        "",
+        "commit + WAL fdatasync, from each node's xmtp_storage_latency_seconds",
       ]);
       rows.push([
         "CPU per envelope, lowest round (A / B / C)",
