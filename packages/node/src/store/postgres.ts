@@ -18,6 +18,7 @@ import type {
   ReplicationPage,
   StoredEnvelope,
 } from "./EnvelopeStore.js";
+import { asUint8Array } from "./driverBytes.js";
 
 // Postgres bigint is signed 64-bit; timestamps are uint64. Shifting by 2^63 keeps the order (as the SQLite store
 // does), so ranges and ORDER BY work on the column directly.
@@ -394,9 +395,6 @@ function toEnvelope(row: Row, topic: string): StoredEnvelope {
   };
 }
 
-function asUint8Array(buffer: Buffer): Uint8Array {
-  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-}
 
 /** The URL without its password, for messages and logs. */
 export function redactUrl(url: string): string {

@@ -35,6 +35,7 @@ import type {
   SortDirection,
   StoredEnvelope,
 } from "./EnvelopeStore.js";
+import { asUint8Array } from "./driverBytes.js";
 
 // SQLite integers are signed 64-bit; timestamps are uint64. Shifting by 2^63 maps [0, 2^64) onto the signed range
 // and keeps the order, so ranges and ORDER BY work on the column directly.
@@ -471,10 +472,6 @@ function toEnvelope(row: Row, topic: string): StoredEnvelope {
   };
 }
 
-// A view, not a copy: callers get plain Uint8Arrays whatever the driver hands out.
-function asUint8Array(buffer: Buffer): Uint8Array {
-  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-}
 
 // The checkpoint worker: a second connection to the same file, in its own thread. PASSIVE never waits for (or
 // blocks) the node's writes and reads; with synchronous=NORMAL it fsyncs the WAL before copying and the database
