@@ -155,8 +155,11 @@ export class ProtobufReader {
     throw new ProtobufDecodeError("varint longer than 10 bytes");
   }
 
-  /** A varint that must fit in a JavaScript number exactly (field keys, lengths). */
-  private smallVarint(): number {
+  /**
+   * A varint that must fit in a JavaScript number exactly (field keys, lengths). One longer than 8 bytes (past 2^56)
+   * is too large for either: `tooLarge` says why, given the exact value.
+   */
+  private smallVarint(tooLarge: (value: bigint) => string): number {
     let result = 0;
     for (let i = 0; i < 8; i++) {
       if (this.position >= this.buffer.length) throw new ProtobufDecodeError("truncated varint");
@@ -164,10 +167,9 @@ export class ProtobufReader {
       result += (byte & 0x7f) * 2 ** (7 * i);
       if ((byte & 0x80) === 0) return result;
     }
-    // Longer than 8 bytes (past 2^56): too large for a key or a length; decoded fully for a precise error.
+    // Decoded again in full, as a BigInt, for an exact figure in the error.
     this.position -= 8;
-    const value = this.varint();
-    throw new ProtobufDecodeError(`varint ${value} is too large here`);
+    throw new ProtobufDecodeError(tooLarge(this.varint()));
   }
 
   private take(length: number): Uint8Array {
@@ -181,7 +183,7 @@ export class ProtobufReader {
 
   /** Reads the next field; unknown wire types are an error, known ones are returned (or skipped by the caller). */
   next(): ProtobufField {
-    const key = this.smallVarint();
+    const key = this.smallVarint((value) => `field key ${value} is too large`);
     const field = Math.floor(key / 8);
     const wireType = key % 8;
     if (field === 0) throw new ProtobufDecodeError("field number 0 is not allowed");
@@ -192,15 +194,7 @@ export class ProtobufReader {
         this.take(8);
         return { field, wireType };
       case WIRE_LENGTH_DELIMITED: {
-        const start = this.position;
-        let length: number;
-        try {
-          length = this.smallVarint();
-        } catch (error) {
-          if (!(error instanceof ProtobufDecodeError) || /truncated/.test(error.message)) throw error;
-          this.position = start;
-          throw new ProtobufDecodeError(`field length ${this.varint()} runs past the end of the message`);
-        }
+        const length = this.smallVarint((value) => `field length ${value} runs past the end of the message`);
         return { field, wireType, bytes: this.take(length) };
       }
       case WIRE_FIXED32:
