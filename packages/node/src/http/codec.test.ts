@@ -115,6 +115,19 @@ describe("query request decoding", () => {
     expect(decodeQueryRequest({ contentTopics: [TOPIC], pagingInfo: { direction: 2, cursor: null } }).cursor).toBeUndefined();
   });
 
+  it("allows pages of up to 500 rows for a private-preferences topic only, as the reference node does", () => {
+    const preferences = "/xmtp/0/userpreferences-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_abcde/proto";
+    expect(decodeQueryRequest({ contentTopics: [preferences], pagingInfo: { limit: 500 } }).limit).toBe(500);
+    expect(invalid(() => decodeQueryRequest({ contentTopics: [preferences], pagingInfo: { limit: 501 } }))).toMatch(
+      /^cannot exceed 500 rows per query$/,
+    );
+    // The larger page is for that topic family alone: a name merely containing the prefix gets the usual cap.
+    const lookalike = "/xmtp/0/m-userpreferences-x/proto";
+    expect(invalid(() => decodeQueryRequest({ contentTopics: [lookalike], pagingInfo: { limit: 101 } }))).toMatch(
+      /^cannot exceed 100 rows per query$/,
+    );
+  });
+
   it.each([
     [{}, /contentTopics must name a content topic/],
     [{ contentTopics: [] }, /contentTopics must name a content topic/],

@@ -11,6 +11,9 @@ export const MAX_TOPIC_BYTES = 300;
 export const MAX_MESSAGE_BYTES = 1_048_214;
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 100;
+/** A query of one private-preferences (consent) topic may ask for this many rows, as the reference node allows (§2.3). */
+export const MAX_PREFERENCES_PAGE_SIZE = 500;
+const PREFERENCES_TOPIC_PREFIX = "/xmtp/0/userpreferences-";
 export const MAX_BATCH_QUERIES = 50;
 const MAX_UINT64 = (1n << 64n) - 1n;
 
@@ -184,7 +187,8 @@ export function decodeQueryRequest(body: unknown, path = ""): ParsedQuery {
   const limitValue = field(paging, pagingPath, "limit");
   let limit = limitValue === undefined ? 0 : parseUint32(limitValue, join(pagingPath, "limit"));
   if (limit === 0) limit = DEFAULT_PAGE_SIZE;
-  if (limit > MAX_PAGE_SIZE) throw invalidArgument(`cannot exceed ${MAX_PAGE_SIZE} rows per query`);
+  const maxLimit = topic.startsWith(PREFERENCES_TOPIC_PREFIX) ? MAX_PREFERENCES_PAGE_SIZE : MAX_PAGE_SIZE;
+  if (limit > maxLimit) throw invalidArgument(`cannot exceed ${maxLimit} rows per query`);
   return {
     topic,
     // 0 means "no bound" in the wire format.

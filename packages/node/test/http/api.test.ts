@@ -93,6 +93,28 @@ describe("publish and query", () => {
     expect(first.body.pagingInfo.cursor.index.digest).toMatch(/^[A-Za-z0-9+/]{43}=$/);
   });
 
+  it("serves pages of up to 500 rows for a private-preferences topic, and no more", async () => {
+    const topic = `/xmtp/0/userpreferences-${"p".repeat(35)}${String(counter++).padStart(8, "0")}/proto`;
+    // Stored directly: publishing to a preferences topic takes its owner's keys, which this test is not about.
+    const envelopes = Array.from({ length: 600 }, (_, i) => ({ contentTopic: topic, timestampNs: BigInt(i + 1), message: bytesOf(`c${i}`) }));
+    await node.ingest.ingest(envelopes, "local");
+    const query = (limit: number, cursor?: unknown) =>
+      post(node.url, "/message/v1/query", {
+        contentTopics: [topic],
+        pagingInfo: { limit, direction: "SORT_DIRECTION_ASCENDING", ...(cursor ? { cursor } : {}) },
+      });
+    const first = await query(500);
+    expect(first.status).toBe(200);
+    expect(first.body.envelopes).toHaveLength(500);
+    expect(first.body.pagingInfo.cursor.index.senderTimeNs).toBe("500");
+    const rest = await query(500, first.body.pagingInfo.cursor);
+    expect(rest.body.envelopes.map((e: any) => e.timestampNs)).toEqual(Array.from({ length: 100 }, (_, i) => String(501 + i)));
+    expect(rest.body.pagingInfo.cursor).toBeNull();
+    const tooMany = await query(501);
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body).toMatchObject({ code: 3, message: "cannot exceed 500 rows per query" });
+  });
+
   it("orders timestamp ties by arrival, newest first when descending (wire doc §6.4)", async () => {
     const topic = freshTopic();
     await publish(node, [envelopeJson(topic, 100n, bytesOf("v1-bundle"))], token);
