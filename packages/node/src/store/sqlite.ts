@@ -60,7 +60,10 @@ export const DEFAULT_CHECKPOINT_AFTER_PAGES = 10_000;
 const PAGE_BYTES = 4096;
 /** Pages a stored envelope dirties besides its bytes: the table leaf and a leaf of each of the two indexes. */
 const PAGES_PER_ENVELOPE = 3;
-/** Page sizes up to this get their own prepared statements (the API's maximum page is 100). */
+/**
+ * Page sizes up to this get their own cached prepared statements (the API's largest page is 500; sync pages 1,000);
+ * a larger one is prepared for its call only.
+ */
 const MAX_LITERAL_LIMIT = 1000;
 /** Default memory budget of the envelope cache: message and topic bytes of the envelopes kept. */
 export const DEFAULT_ENVELOPE_CACHE_BYTES = 8 * 1024 * 1024;
@@ -375,36 +378,30 @@ export class SqliteEnvelopeStore implements EnvelopeStore {
   }
 
   private pageStatementsFor(direction: SortDirection, limit: number): PageStatements {
-    if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`query limit must be a positive integer, got ${limit}`);
     const ascending = direction === "ascending";
     const byLimit = ascending ? this.pageStatements.ascending : this.pageStatements.descending;
-    let statements = byLimit.get(limit);
-    if (statements) return statements;
-    const page =
-      `FROM envelopes WHERE topic = ? AND timestamp_ns >= ? AND timestamp_ns <= ? ` +
-      (ascending
-        ? `AND (timestamp_ns > ? OR seq > ?) ORDER BY timestamp_ns ASC, seq ASC`
-        : `AND (timestamp_ns < ? OR seq < ?) ORDER BY timestamp_ns DESC, seq DESC`) +
-      ` LIMIT ${limit}`;
-    statements = {
-      // Row numbers as plain numbers: exact up to 2^53, far beyond any row count; larger ones are never cached.
-      seqs: this.db.prepare(`SELECT seq ${page}`).pluck(),
-      rows: this.db.prepare(`SELECT seq, digest, timestamp_ns, message ${page}`).safeIntegers(true),
-    };
-    if (limit <= MAX_LITERAL_LIMIT) byLimit.set(limit, statements);
-    return statements;
+    return statementForLimit(byLimit, limit, "query", () => {
+      const page =
+        `FROM envelopes WHERE topic = ? AND timestamp_ns >= ? AND timestamp_ns <= ? ` +
+        (ascending
+          ? `AND (timestamp_ns > ? OR seq > ?) ORDER BY timestamp_ns ASC, seq ASC`
+          : `AND (timestamp_ns < ? OR seq < ?) ORDER BY timestamp_ns DESC, seq DESC`) +
+        ` LIMIT ${limit}`;
+      return {
+        // Row numbers as plain numbers: exact up to 2^53, far beyond any row count; larger ones are never cached.
+        seqs: this.db.prepare(`SELECT seq ${page}`).pluck(),
+        rows: this.db.prepare(`SELECT seq, digest, timestamp_ns, message ${page}`).safeIntegers(true),
+      };
+    });
   }
 
   async readSince(afterSequence: bigint, limit: number): Promise<ReplicationPage> {
     if (this.closed) throw new Error("envelope store is closed");
-    if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`readSince limit must be a positive integer, got ${limit}`);
-    let statement = this.sinceStatements.get(limit);
-    if (!statement) {
-      statement = this.db
+    const statement = statementForLimit(this.sinceStatements, limit, "readSince", () =>
+      this.db
         .prepare(`SELECT seq, digest, topic, timestamp_ns, message FROM envelopes WHERE seq > ? ORDER BY seq LIMIT ${limit}`)
-        .safeIntegers(true);
-      if (limit <= MAX_LITERAL_LIMIT) this.sinceStatements.set(limit, statement);
-    }
+        .safeIntegers(true),
+    );
     const rows = statement.all(afterSequence) as Row[];
     return {
       envelopes: rows.map((row) => toEnvelope(row, row.topic!)),
@@ -414,16 +411,13 @@ export class SqliteEnvelopeStore implements EnvelopeStore {
 
   async readDigestsSince(afterSequence: bigint, limit: number): Promise<DigestPage> {
     if (this.closed) throw new Error("envelope store is closed");
-    if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`readDigestsSince limit must be a positive integer, got ${limit}`);
-    let statement = this.digestsSinceStatements.get(limit);
-    if (!statement) {
-      statement = this.db
+    const statement = statementForLimit(this.digestsSinceStatements, limit, "readDigestsSince", () =>
+      this.db
         // length() of a blob reads its size from the record header, not the message itself.
         .prepare(`SELECT seq, digest, length(message) FROM envelopes WHERE seq > ? ORDER BY seq LIMIT ${limit}`)
         .raw()
-        .safeIntegers(true);
-      if (limit <= MAX_LITERAL_LIMIT) this.digestsSinceStatements.set(limit, statement);
-    }
+        .safeIntegers(true),
+    );
     const rows = statement.all(afterSequence) as [bigint, Buffer, bigint][];
     const sequences = new Array<bigint>(rows.length);
     const digests = new Array<Uint8Array>(rows.length);
@@ -462,6 +456,20 @@ export class SqliteEnvelopeStore implements EnvelopeStore {
     this.db.pragma("wal_checkpoint(TRUNCATE)");
     this.db.close();
   }
+}
+
+/**
+ * The statement(s) for a LIMIT, which is written into the SQL text: taken from `cache`, or prepared on first use.
+ * Limits past MAX_LITERAL_LIMIT are prepared for the call only, so unusual sizes cannot grow the cache.
+ */
+function statementForLimit<T>(cache: Map<number, T>, limit: number, caller: string, prepare: () => T): T {
+  if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`${caller} limit must be a positive integer, got ${limit}`);
+  let statement = cache.get(limit);
+  if (!statement) {
+    statement = prepare();
+    if (limit <= MAX_LITERAL_LIMIT) cache.set(limit, statement);
+  }
+  return statement;
 }
 
 function toEnvelope(row: Row, topic: string): StoredEnvelope {
