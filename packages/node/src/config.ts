@@ -36,6 +36,29 @@ export interface NodeConfig {
     maxBodyBytes: number;
     /** After SIGTERM, in-flight requests get this long before their connections are cut. */
     shutdownGraceMs: number;
+    /** A request whose headers are not complete this long after its first byte is answered 408 and closed. */
+    headerTimeoutMs: number;
+    /** A request whose body is not complete this long after its headers is answered 408 and closed. */
+    bodyTimeoutMs: number;
+    /** A connection that has not sent a byte of a request this long after it opened is closed. */
+    idleConnectionTimeoutMs: number;
+    /** Open connections from one client address (IPv6 per /64); more are answered 429 and closed. 0 = no cap. */
+    maxConnectionsPerIp: number;
+    /** Request-body bytes held in memory (declared or received, not yet handled) for one client address. */
+    maxBodyBufferBytesPerIp: number;
+    /** Request-body bytes held in memory for all clients together. */
+    maxBodyBufferBytes: number;
+    /** Message bytes in one query page: a page stops at the envelope that reaches this and carries a cursor. */
+    maxPageBytes: number;
+    /** Message bytes in one batch-query answer, all its pages together. */
+    maxBatchBytes: number;
+  };
+  /** Database connection limits (PostgreSQL; SQLite is in-process and needs none). */
+  database: {
+    /** Connecting to the database (a new pool connection) fails after this long. */
+    connectTimeoutMs: number;
+    /** A statement that has not answered after this long fails (server-side statement_timeout and a client-side timeout). */
+    queryTimeoutMs: number;
   };
   /** Access control, rate limits and abuse limits (src/security). */
   security: SecurityConfig;
@@ -55,6 +78,16 @@ export const DEFAULTS = {
   maxStreamBufferBytes: 4 * 1024 * 1024,
   maxBodyBytes: 8 * 1024 * 1024,
   shutdownGraceMs: 10_000,
+  headerTimeoutMs: 10_000,
+  bodyTimeoutMs: 30_000,
+  idleConnectionTimeoutMs: 10_000,
+  maxConnectionsPerIp: 500,
+  maxBodyBufferBytesPerIp: 32 * 1024 * 1024,
+  maxBodyBufferBytes: 128 * 1024 * 1024,
+  maxPageBytes: 4 * 1024 * 1024,
+  maxBatchBytes: 16 * 1024 * 1024,
+  dbConnectTimeoutMs: 5_000,
+  dbQueryTimeoutMs: 10_000,
 } as const;
 
 export class ConfigError extends Error {
@@ -84,6 +117,21 @@ Options (each also settable by the environment variable shown; flags win):
   --max-stream-buffer-bytes N  unsent bytes before a slow stream is cut
                                                                  (XMTP_MAX_STREAM_BUFFER_BYTES, default ${DEFAULTS.maxStreamBufferBytes})
   --max-body-bytes N     largest accepted request body           (XMTP_MAX_BODY_BYTES, default ${DEFAULTS.maxBodyBytes})
+  --header-timeout-ms N  time to send a request's headers, else 408
+                                                                 (XMTP_HEADER_TIMEOUT_MS, default ${DEFAULTS.headerTimeoutMs})
+  --body-timeout-ms N    time to send a request's body, else 408 (XMTP_BODY_TIMEOUT_MS, default ${DEFAULTS.bodyTimeoutMs})
+  --idle-connection-timeout-ms N  a new connection that sends nothing is closed after this
+                                                                 (XMTP_IDLE_CONNECTION_TIMEOUT_MS, default ${DEFAULTS.idleConnectionTimeoutMs})
+  --max-connections-per-ip N  open connections per client address, 0 = no cap
+                                                                 (XMTP_MAX_CONNECTIONS_PER_IP, default ${DEFAULTS.maxConnectionsPerIp})
+  --max-body-buffer-bytes-per-ip N  request-body bytes held for one client address
+                                                                 (XMTP_MAX_BODY_BUFFER_BYTES_PER_IP, default ${DEFAULTS.maxBodyBufferBytesPerIp})
+  --max-body-buffer-bytes N  request-body bytes held for all clients
+                                                                 (XMTP_MAX_BODY_BUFFER_BYTES, default ${DEFAULTS.maxBodyBufferBytes})
+  --max-page-bytes N     message bytes in one query page         (XMTP_MAX_PAGE_BYTES, default ${DEFAULTS.maxPageBytes})
+  --max-batch-bytes N    message bytes in one batch-query answer (XMTP_MAX_BATCH_BYTES, default ${DEFAULTS.maxBatchBytes})
+  --db-connect-timeout-ms N  PostgreSQL connect timeout          (XMTP_DB_CONNECT_TIMEOUT_MS, default ${DEFAULTS.dbConnectTimeoutMs})
+  --db-query-timeout-ms N  PostgreSQL statement timeout          (XMTP_DB_QUERY_TIMEOUT_MS, default ${DEFAULTS.dbQueryTimeoutMs})
   -h, --help             print this help and exit
 ${SECURITY_USAGE}
 Subcommand:
@@ -105,6 +153,16 @@ type FlagName =
   | "stream-keepalive-ms"
   | "max-stream-buffer-bytes"
   | "max-body-bytes"
+  | "header-timeout-ms"
+  | "body-timeout-ms"
+  | "idle-connection-timeout-ms"
+  | "max-connections-per-ip"
+  | "max-body-buffer-bytes-per-ip"
+  | "max-body-buffer-bytes"
+  | "max-page-bytes"
+  | "max-batch-bytes"
+  | "db-connect-timeout-ms"
+  | "db-query-timeout-ms"
   | SecurityFlagName;
 
 const FLAG_ENV: Record<FlagName, string> = {
@@ -122,6 +180,16 @@ const FLAG_ENV: Record<FlagName, string> = {
   "stream-keepalive-ms": "XMTP_STREAM_KEEPALIVE_MS",
   "max-stream-buffer-bytes": "XMTP_MAX_STREAM_BUFFER_BYTES",
   "max-body-bytes": "XMTP_MAX_BODY_BYTES",
+  "header-timeout-ms": "XMTP_HEADER_TIMEOUT_MS",
+  "body-timeout-ms": "XMTP_BODY_TIMEOUT_MS",
+  "idle-connection-timeout-ms": "XMTP_IDLE_CONNECTION_TIMEOUT_MS",
+  "max-connections-per-ip": "XMTP_MAX_CONNECTIONS_PER_IP",
+  "max-body-buffer-bytes-per-ip": "XMTP_MAX_BODY_BUFFER_BYTES_PER_IP",
+  "max-body-buffer-bytes": "XMTP_MAX_BODY_BUFFER_BYTES",
+  "max-page-bytes": "XMTP_MAX_PAGE_BYTES",
+  "max-batch-bytes": "XMTP_MAX_BATCH_BYTES",
+  "db-connect-timeout-ms": "XMTP_DB_CONNECT_TIMEOUT_MS",
+  "db-query-timeout-ms": "XMTP_DB_QUERY_TIMEOUT_MS",
 };
 
 const REPEATABLE: ReadonlySet<FlagName> = new Set(["peer"]);
@@ -216,6 +284,18 @@ export function parseCommandLine(
       maxStreamBufferBytes: integerOf("max-stream-buffer-bytes", 1024, 2 ** 31) ?? DEFAULTS.maxStreamBufferBytes,
       maxBodyBytes: integerOf("max-body-bytes", 1024, 2 ** 31) ?? DEFAULTS.maxBodyBytes,
       shutdownGraceMs: DEFAULTS.shutdownGraceMs,
+      headerTimeoutMs: integerOf("header-timeout-ms", 100, 3_600_000) ?? DEFAULTS.headerTimeoutMs,
+      bodyTimeoutMs: integerOf("body-timeout-ms", 100, 3_600_000) ?? DEFAULTS.bodyTimeoutMs,
+      idleConnectionTimeoutMs: integerOf("idle-connection-timeout-ms", 100, 3_600_000) ?? DEFAULTS.idleConnectionTimeoutMs,
+      maxConnectionsPerIp: integerOf("max-connections-per-ip", 0, 1_000_000) ?? DEFAULTS.maxConnectionsPerIp,
+      maxBodyBufferBytesPerIp: integerOf("max-body-buffer-bytes-per-ip", 1024, 2 ** 40) ?? DEFAULTS.maxBodyBufferBytesPerIp,
+      maxBodyBufferBytes: integerOf("max-body-buffer-bytes", 1024, 2 ** 40) ?? DEFAULTS.maxBodyBufferBytes,
+      maxPageBytes: integerOf("max-page-bytes", 1024, 2 ** 31) ?? DEFAULTS.maxPageBytes,
+      maxBatchBytes: integerOf("max-batch-bytes", 1024, 2 ** 31) ?? DEFAULTS.maxBatchBytes,
+    },
+    database: {
+      connectTimeoutMs: integerOf("db-connect-timeout-ms", 100, 3_600_000) ?? DEFAULTS.dbConnectTimeoutMs,
+      queryTimeoutMs: integerOf("db-query-timeout-ms", 100, 3_600_000) ?? DEFAULTS.dbQueryTimeoutMs,
     },
     security: parseSecurityFlags(lookup, (message) => new ConfigError(message)),
   };
@@ -254,8 +334,14 @@ export function describeStorage(storage: StorageConfig): string {
   return url.toString();
 }
 
+/** What a test or an embedder may override in defaultConfig(): any part, and any single field of `http` or `database`. */
+export type NodeConfigOverrides = Partial<Omit<NodeConfig, "dataDir" | "http" | "database">> & {
+  http?: Partial<NodeConfig["http"]>;
+  database?: Partial<NodeConfig["database"]>;
+};
+
 /** A configuration for tests and embedding: loopback, any free port, the given data dir. */
-export function defaultConfig(overrides: { dataDir: string } & Partial<Omit<NodeConfig, "dataDir">>): NodeConfig {
+export function defaultConfig(overrides: { dataDir: string } & NodeConfigOverrides): NodeConfig {
   const { config } = parseCommandLine([], {}) as { help: false; config: NodeConfig };
   const dataDir = resolve(overrides.dataDir);
   return {
@@ -266,6 +352,7 @@ export function defaultConfig(overrides: { dataDir: string } & Partial<Omit<Node
     ...overrides,
     dataDir,
     http: { ...config.http, ...overrides.http },
+    database: { ...config.database, ...overrides.database },
     p2p: { ...config.p2p, ...overrides.p2p },
   };
 }

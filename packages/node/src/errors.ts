@@ -54,3 +54,17 @@ export function httpStatusOfCode(code: GrpcCode): number {
       return 500;
   }
 }
+
+/**
+ * A refusal the client should retry later (HTTP 503, code UNAVAILABLE, with Retry-After): the store cannot write or
+ * read right now, as opposed to a bug (500 / INTERNAL).
+ */
+export class UnavailableError extends ApiError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number = 1,
+  ) {
+    super(GrpcCode.UNAVAILABLE, message);
+    this.name = "UnavailableError";
+  }
+}

@@ -7,12 +7,14 @@ export {
   ConfigError,
   USAGE,
   type NodeConfig,
+  type NodeConfigOverrides,
   type StorageConfig,
 } from "./config.js";
 export { EnvelopeIngest, isEphemeralTopic, type EnvelopeOrigin, type Relay, type IngestResult } from "./ingest.js";
 export { SubscriptionHub, SUBSCRIBE_ALL_PREFIX, type EnvelopeListener, type Unsubscribe } from "./hub.js";
 export { Authenticator, authorizeTopic, topicOwner, systemClock, type Clock, type AuthenticatedCaller } from "./auth.js";
-export { ApiError, GrpcCode, httpStatusOfCode, invalidArgument } from "./errors.js";
+export { ApiError, GrpcCode, UnavailableError, httpStatusOfCode, invalidArgument } from "./errors.js";
+export { StoreUnavailableError, isStoreUnavailable, type StoreOperation } from "./store/storeErrors.js";
 export { createJsonLogger, silentLogger, type Logger, type LogLevel, type LogFields } from "./log.js";
 export { SqliteEnvelopeStore, openSqliteStore } from "./store/sqlite.js";
 export { envelopeDigest, withDigest } from "./store/digest.js";

@@ -65,7 +65,10 @@ export async function openConfiguredStore(config: NodeConfig): Promise<EnvelopeS
   }
   // Loaded on demand so a SQLite node never loads the PostgreSQL driver.
   const { openPostgresStore } = await import("./store/postgres.js");
-  return openPostgresStore(config.storage.url);
+  return openPostgresStore(config.storage.url, {
+    connectTimeoutMs: config.database.connectTimeoutMs,
+    queryTimeoutMs: config.database.queryTimeoutMs,
+  });
 }
 
 export async function startNode(config: NodeConfig, components: Partial<NodeComponents> = {}): Promise<RunningNode> {

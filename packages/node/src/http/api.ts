@@ -3,7 +3,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { randomUUID } from "node:crypto";
 import { gzip as gzipCallback, constants as zlibConstants } from "node:zlib";
 import { promisify } from "node:util";
-import { ApiError, GrpcCode } from "../errors.js";
+import { ApiError, GrpcCode, UnavailableError } from "../errors.js";
+import { isStoreUnavailable } from "../store/storeErrors.js";
 import type { Logger } from "../log.js";
 import type { EnvelopeStore } from "../store/EnvelopeStore.js";
 import type { SubscriptionHub } from "../hub.js";
@@ -299,6 +300,10 @@ export class MessageApi {
     if (error instanceof ApiError) {
       apiError = error;
       this.deps.logger.debug("request refused", { requestId, code: error.code, error: error.message });
+    } else if (isStoreUnavailable(error)) {
+      // A database or disk fault, not a bug: the client should retry later (possibly at another instance).
+      this.deps.logger.warn("storage unavailable", { requestId, operation: error.operation, error: error.message });
+      apiError = new UnavailableError(`storage unavailable, retry later: ${error.message}`);
     } else {
       this.deps.logger.error("request failed", { requestId, error });
       apiError = new ApiError(GrpcCode.INTERNAL, "internal error");

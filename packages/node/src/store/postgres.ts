@@ -125,6 +125,10 @@ export interface PostgresStoreOptions {
    * parameter `?schema=name`. Default: the database's default search path (normally `public`).
    */
   schema?: string;
+  /** Connecting (a new pool connection) fails after this long (default 5000 ms). */
+  connectTimeoutMs?: number;
+  /** A statement that has not answered after this long fails (default 10000 ms). */
+  queryTimeoutMs?: number;
 }
 
 export class PostgresEnvelopeStore implements EnvelopeStore {

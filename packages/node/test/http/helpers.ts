@@ -13,7 +13,7 @@ import {
   legacyPublicKeyOf,
   toBase64,
 } from "@xmtp-ts/crypto";
-import { defaultConfig, silentLogger, startNode, type NodeComponents, type NodeConfig, type RunningNode } from "../../src/index.js";
+import { defaultConfig, silentLogger, startNode, type NodeComponents, type NodeConfig, type NodeConfigOverrides, type RunningNode } from "../../src/index.js";
 
 export interface TestNode extends RunningNode {
   dataDir: string;
@@ -22,7 +22,7 @@ export interface TestNode extends RunningNode {
 }
 
 export async function startTestNode(
-  overrides: Partial<Omit<NodeConfig, "dataDir">> = {},
+  overrides: NodeConfigOverrides = {},
   components: Partial<NodeComponents> = {},
 ): Promise<TestNode> {
   const dataDir = mkdtempSync(join(tmpdir(), "xmtp-node-http-"));
