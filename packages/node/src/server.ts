@@ -8,6 +8,9 @@ import { SubscriptionHub } from "./hub.js";
 import { EnvelopeIngest } from "./ingest.js";
 import { createJsonLogger, type Logger } from "./log.js";
 import { MessageApi, type ApiHooks } from "./http/api.js";
+import { BodyBudget } from "./http/bodyBudget.js";
+import { CONNECTION_CHECK_INTERVAL_MS, ConnectionLimits } from "./http/connectionLimits.js";
+import { clientAddressOf, limitKeyOfAddress } from "./security/clientAddress.js";
 import type { EnvelopeStore } from "./store/EnvelopeStore.js";
 import { openSqliteStore } from "./store/sqlite.js";
 import type { Network } from "./relay/network.js";
@@ -94,6 +97,13 @@ export async function startNode(config: NodeConfig, components: Partial<NodeComp
     authenticator,
     logger,
     maxBodyBytes: config.http.maxBodyBytes,
+    bodyBudget: {
+      budget: new BodyBudget({
+        perClientBytes: config.http.maxBodyBufferBytesPerIp,
+        totalBytes: config.http.maxBodyBufferBytes,
+      }),
+      clientKeyOf: (req) => limitKeyOfAddress(clientAddressOf(req, config.security.trustProxy)),
+    },
     streamKeepAliveMs: config.http.streamKeepAliveMs,
     maxStreamBufferBytes: config.http.maxStreamBufferBytes,
     hooks: combineHooks(
@@ -109,15 +119,21 @@ export async function startNode(config: NodeConfig, components: Partial<NodeComp
   });
   metrics.activeStreams.collect(() => api.activeStreams);
 
-  const server = createServer({ keepAliveTimeout: 65_000 }, api.handle);
-  // Streams live indefinitely; only requests that never finish sending their headers are timed out.
-  server.requestTimeout = 0;
-  server.headersTimeout = 60_000;
-  server.on("clientError", (error, socket) => {
-    // Malformed HTTP never reaches the handler; answer it here instead of letting it bubble.
-    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");
-    logger.debug("malformed HTTP request", { error: (error as Error).message });
+  // Streams live indefinitely once their request is in; only receiving a request is under deadlines.
+  const connectionLimits = new ConnectionLimits({
+    maxConnectionsPerIp: config.http.maxConnectionsPerIp,
+    idleConnectionTimeoutMs: config.http.idleConnectionTimeoutMs,
+    headerTimeoutMs: config.http.headerTimeoutMs,
+    bodyTimeoutMs: config.http.bodyTimeoutMs,
+    trustProxy: config.security.trustProxy,
+    logger,
+    onRefused: (limit) => metrics.abuseLimitRejections.inc({ limit }),
   });
+  const server = createServer(
+    { keepAliveTimeout: 65_000, connectionsCheckingInterval: CONNECTION_CHECK_INTERVAL_MS },
+    connectionLimits.guard(api.handle),
+  );
+  connectionLimits.attach(server);
 
   try {
     await new Promise<void>((resolve, reject) => {

@@ -12,6 +12,7 @@ import type { EnvelopeIngest } from "../ingest.js";
 import { authorizeTopic, type AuthenticatedCaller, type Authenticator } from "../auth.js";
 import type { Envelope } from "../store/EnvelopeStore.js";
 import { readBody } from "./body.js";
+import { BodyBudgetExceededError, type BodyBudget } from "./bodyBudget.js";
 import {
   decodeBatchQueryRequest,
   decodePublishRequest,
@@ -81,6 +82,8 @@ export interface ApiDependencies {
   authenticator: Authenticator;
   logger: Logger;
   maxBodyBytes: number;
+  /** Bounds the request-body bytes held per client and in total; absent: only maxBodyBytes per request. */
+  bodyBudget?: { budget: BodyBudget; clientKeyOf: (req: IncomingMessage) => string };
   streamKeepAliveMs: number;
   maxStreamBufferBytes: number;
   hooks?: ApiHooks;
@@ -191,7 +194,9 @@ export class MessageApi {
     }
     if (this.closing) throw new ApiError(GrpcCode.UNAVAILABLE, "the node is shutting down");
 
-    const body = parseJsonBody(await readBody(req, this.deps.maxBodyBytes));
+    const bodyBudget = this.deps.bodyBudget;
+    const account = bodyBudget && { budget: bodyBudget.budget, clientKey: bodyBudget.clientKeyOf(req) };
+    const body = parseJsonBody(await readBody(req, this.deps.maxBodyBytes, account));
     switch (path) {
       case API_PATHS.publish:
         return this.publish(exchange, body);
@@ -321,7 +326,9 @@ export class MessageApi {
       "content-length": Buffer.byteLength(body),
     };
     // An oversized body is left unread; closing the connection stops the client from sending the rest.
-    if (apiError.httpStatus === 413 || this.closing) headers.connection = "close";
+    if (apiError.httpStatus === 413 || apiError instanceof BodyBudgetExceededError || this.closing) {
+      headers.connection = "close";
+    }
     // Rate-limit refusals carry their wait (security/limits.ts RateLimitedError).
     const retryAfterSeconds = (apiError as { retryAfterSeconds?: number }).retryAfterSeconds;
     if (retryAfterSeconds !== undefined) headers["retry-after"] = String(retryAfterSeconds);
