@@ -15,6 +15,7 @@ import type { EnvelopeStore } from "./store/EnvelopeStore.js";
 import { openSqliteStore } from "./store/sqlite.js";
 import type { Network } from "./relay/network.js";
 import { NodeMetrics, instrumentStore } from "./metrics/nodeMetrics.js";
+import { StoreHealth } from "./store/storeHealth.js";
 import { combineHooks, createSecurityHooks } from "./security/hooks.js";
 import { startSecurityLayer, type SecurityLayer } from "./security/layer.js";
 
@@ -78,10 +79,18 @@ export async function startNode(config: NodeConfig, components: Partial<NodeComp
   const logger = components.logger ?? createJsonLogger({ level: config.logLevel });
   const clock = components.clock ?? systemClock;
   const metrics = components.metrics ?? new NodeMetrics();
-  const store = instrumentStore(components.store ?? (await openConfiguredStore(config)), metrics);
+  const openedStore = components.store ?? (await openConfiguredStore(config));
+  const storeHealth = new StoreHealth(openedStore, { logger });
+  const store = instrumentStore(storeHealth.observe(openedStore), metrics);
   let security: SecurityLayer;
   try {
-    security = await startSecurityLayer({ config: config.security, storage: config.storage, metrics, logger });
+    security = await startSecurityLayer({
+      config: config.security,
+      storage: config.storage,
+      database: config.database,
+      metrics,
+      logger,
+    });
   } catch (error) {
     if (!components.store) await store.close();
     throw error;
@@ -98,14 +107,16 @@ export async function startNode(config: NodeConfig, components: Partial<NodeComp
     logger,
     maxBodyBytes: config.http.maxBodyBytes,
     bodyBudget: {
-      budget: new BodyBudget({
-        perClientBytes: config.http.maxBodyBufferBytesPerIp,
-        totalBytes: config.http.maxBodyBufferBytes,
-      }),
+      budget: new BodyBudget(
+        { perClientBytes: config.http.maxBodyBufferBytesPerIp, totalBytes: config.http.maxBodyBufferBytes },
+        (limit) => metrics.abuseLimitRejections.inc({ limit }),
+      ),
       clientKeyOf: (req) => limitKeyOfAddress(clientAddressOf(req, config.security.trustProxy)),
     },
     streamKeepAliveMs: config.http.streamKeepAliveMs,
     maxStreamBufferBytes: config.http.maxStreamBufferBytes,
+    maxPageBytes: config.http.maxPageBytes,
+    maxBatchBytes: config.http.maxBatchBytes,
     hooks: combineHooks(
       createSecurityHooks({
         guard: security.guard,
@@ -113,6 +124,7 @@ export async function startNode(config: NodeConfig, components: Partial<NodeComp
         metrics,
         store,
         isDraining: () => draining,
+        writeFault: () => storeHealth.writeFault,
       }),
       components.hooks,
     ),
@@ -199,10 +211,19 @@ export async function startNode(config: NodeConfig, components: Partial<NodeComp
           logger.error("close task failed", { error });
         }
       }
-      // After HTTP and before the store: nothing may ingest from peers into a closed store.
-      await network?.stop();
-      await security.close();
-      await store.close();
+      // After HTTP and before the store: nothing may ingest from peers into a closed store. Each step is tried even
+      // when an earlier one failed (a full disk, a lost database): shutdown does what it can and reports the rest.
+      storeHealth.stop();
+      const step = async (name: string, run: () => Promise<void> | undefined) => {
+        try {
+          await run();
+        } catch (error) {
+          logger.error(`shutdown: ${name} failed`, { error });
+        }
+      };
+      await step("stopping the relay", () => network?.stop());
+      await step("closing the security layer", () => security.close());
+      await step("closing the store", () => store.close());
     })());
 
   return {

@@ -1,12 +1,13 @@
 // The message API over plain node:http: routing, CORS, JSON bodies and errors, and the two stream routes.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { randomUUID } from "node:crypto";
-import { gzip as gzipCallback, constants as zlibConstants } from "node:zlib";
+import { createGzip, gzip as gzipCallback, constants as zlibConstants } from "node:zlib";
+import { pipeline, type Writable } from "node:stream";
 import { promisify } from "node:util";
 import { ApiError, GrpcCode, UnavailableError } from "../errors.js";
 import { isStoreUnavailable } from "../store/storeErrors.js";
 import type { Logger } from "../log.js";
-import type { EnvelopeStore } from "../store/EnvelopeStore.js";
+import type { EnvelopePage, EnvelopeStore } from "../store/EnvelopeStore.js";
 import type { SubscriptionHub } from "../hub.js";
 import type { EnvelopeIngest } from "../ingest.js";
 import { authorizeTopic, type AuthenticatedCaller, type Authenticator } from "../auth.js";
@@ -14,13 +15,18 @@ import type { Envelope } from "../store/EnvelopeStore.js";
 import { readBody } from "./body.js";
 import { BodyBudgetExceededError, type BodyBudget } from "./bodyBudget.js";
 import {
+  BATCH_RESPONSE_HEAD,
+  BATCH_RESPONSE_TAIL,
+  MAX_MESSAGE_BYTES,
+  QUERY_RESPONSE_HEAD,
   decodeBatchQueryRequest,
   decodePublishRequest,
   decodeQueryRequest,
   decodeSubscribeRequest,
-  encodeBatchQueryResponse,
+  encodeEnvelope,
   encodeError,
   encodeQueryResponse,
+  encodeQueryResponseTail,
   parseJsonBody,
   type ParsedQuery,
 } from "./codec.js";
@@ -29,6 +35,21 @@ import { EnvelopeStream } from "./stream.js";
 const gzip = promisify(gzipCallback);
 /** Smaller responses go out uncompressed: gzip costs more CPU than it saves on loopback-sized pages. */
 const GZIP_MIN_BYTES = 16 * 1024;
+/**
+ * Answers up to this much JSON are built whole and sent with a Content-Length (gzipped whole from GZIP_MIN_BYTES);
+ * larger ones are streamed (see JsonAnswer).
+ */
+const STREAM_MIN_BYTES = 256 * 1024;
+/** A query page with fewer message bytes than this is encoded in one string straight away (the common, fast path). */
+const WHOLE_PAGE_MAX_MESSAGE_BYTES = 128 * 1024;
+/** While streaming, JSON is handed to the socket (or gzip) in pieces of about this size, or one envelope if larger. */
+const STREAM_CHUNK_BYTES = 64 * 1024;
+/**
+ * A streamed answer whose reader takes none of it for this long is cut (its connection closed): a client that stops
+ * reading would otherwise keep its page in memory for as long as it keeps the connection. A slow but moving reader
+ * empties the socket buffer, and so lets the next piece go, far more often than this.
+ */
+export const DEFAULT_ANSWER_STALL_MS = 30_000;
 
 const CORS_PREFLIGHT_HEADERS = {
   "access-control-allow-origin": "*",
@@ -64,6 +85,11 @@ export interface ApiHooks {
   authorizePublish?(caller: AuthenticatedCaller, envelopes: readonly Envelope[], req: IncomingMessage): void | Promise<void>;
   /** query and batch-query, after decoding, before the store is read. */
   beforeRead?(queries: readonly ParsedQuery[], req: IncomingMessage): void | Promise<void>;
+  /**
+   * query and batch-query, once per request: the message bytes the store returned for it (what the answer carries,
+   * or began to carry when the client left mid-answer). Not called when nothing was read. Must not throw.
+   */
+  afterRead?(messageBytes: number, req: IncomingMessage): void;
   /** subscribe and subscribe-all, after decoding; may return a release function, called when the stream closes. */
   beforeSubscribe?(topics: readonly string[] | "all", req: IncomingMessage): void | (() => void) | Promise<void | (() => void)>;
   /** Every answered message-API request (not streams' later life): path, HTTP status, gRPC code when refused. */
@@ -86,6 +112,18 @@ export interface ApiDependencies {
   bodyBudget?: { budget: BodyBudget; clientKeyOf: (req: IncomingMessage) => string };
   streamKeepAliveMs: number;
   maxStreamBufferBytes: number;
+  /**
+   * Message bytes in one query page (EnvelopeQuery.maxBytes): a page ends with the envelope that reaches this and
+   * carries a cursor, so clients page on.
+   */
+  maxPageBytes: number;
+  /**
+   * Message bytes in one batch-query answer: each entry gets at most what is left of this (and at most maxPageBytes),
+   * but always at least one envelope when its topic has any.
+   */
+  maxBatchBytes: number;
+  /** A streamed answer whose reader takes nothing for this long is cut; default DEFAULT_ANSWER_STALL_MS. */
+  answerStallMs?: number;
   hooks?: ApiHooks;
 }
 
@@ -204,14 +242,13 @@ export class MessageApi {
         const query = decodeQueryRequest(body);
         const checked = this.deps.hooks?.beforeRead?.([query], req);
         if (checked) await checked;
-        return this.sendJson(exchange, await this.runQuery(query));
+        return this.answerQuery(exchange, query);
       }
       case API_PATHS.batchQuery: {
         const queries = decodeBatchQueryRequest(body);
         const checked = this.deps.hooks?.beforeRead?.(queries, req);
         if (checked) await checked;
-        const responses = await Promise.all(queries.map((q) => this.runQuery(q)));
-        return this.sendJson(exchange, encodeBatchQueryResponse(responses));
+        return this.answerBatchQuery(exchange, queries);
       }
       case API_PATHS.subscribe:
         return this.subscribe(exchange, decodeSubscribeRequest(body));
@@ -233,9 +270,70 @@ export class MessageApi {
     return this.sendJson(exchange, EMPTY_OBJECT_JSON);
   }
 
-  private async runQuery(query: ParsedQuery): Promise<string> {
-    // A ParsedQuery is an EnvelopeQuery already (same fields, validated).
-    return encodeQueryResponse(await this.deps.store.query(query), query);
+  private async answerQuery(exchange: Exchange, query: ParsedQuery): Promise<void> {
+    // A ParsedQuery is an EnvelopeQuery already (same fields, validated); the byte budget is the node's.
+    query.maxBytes = this.deps.maxPageBytes;
+    const page = await this.deps.store.query(query);
+    const bytes = messageBytesOf(page);
+    if (bytes > 0) this.deps.hooks?.afterRead?.(bytes, exchange.req);
+    if (bytes < WHOLE_PAGE_MAX_MESSAGE_BYTES) return this.sendJson(exchange, encodeQueryResponse(page, query));
+    const answer = this.jsonAnswer(exchange);
+    await answer.page(page, query);
+    return answer.end();
+  }
+
+  /**
+   * The entries in request order, within the batch's byte budget: entry i is read with a budget of what the entries
+   * before it left (at most maxPageBytes, at least 1 byte, i.e. one envelope). Pages are written out in order as
+   * they come, so the answer is never held whole. Reads run ahead of the writing only while the budget left is sure
+   * to give them a whole page budget even if every entry before them overshoots its own by a full message; each
+   * entry therefore gets exactly the budget it would get if the entries were read one after another.
+   */
+  private async answerBatchQuery(exchange: Exchange, queries: ParsedQuery[]): Promise<void> {
+    const { maxPageBytes, maxBatchBytes, store } = this.deps;
+    const answer = this.jsonAnswer(exchange);
+    const started: Array<{ page: Promise<EnvelopePage>; reserved: number } | undefined> = [];
+    let reserved = 0; // budgets, plus one message each, of the entries read or being read but not yet written
+    let spent = 0; // message bytes of the entries read and taken off `started`
+    try {
+      await answer.write(BATCH_RESPONSE_HEAD);
+      for (let i = 0; i < queries.length; i++) {
+        while (
+          started.length < queries.length &&
+          (started.length === i || maxBatchBytes - spent - reserved >= maxPageBytes + MAX_MESSAGE_BYTES)
+        ) {
+          const maxBytes = Math.max(1, Math.min(maxPageBytes, maxBatchBytes - spent - reserved));
+          const query = queries[started.length];
+          query.maxBytes = maxBytes;
+          const page = store.query(query);
+          // Awaited below, in order; if an earlier entry fails first, this one's failure must not go unhandled.
+          page.catch(() => {});
+          started.push({ page, reserved: maxBytes + MAX_MESSAGE_BYTES });
+          reserved += maxBytes + MAX_MESSAGE_BYTES;
+        }
+        const entry = started[i]!;
+        started[i] = undefined;
+        const page = await entry.page;
+        reserved -= entry.reserved;
+        spent += messageBytesOf(page);
+        if (answer.abandoned) return;
+        if (i > 0) await answer.write(",");
+        await answer.page(page, queries[i]);
+      }
+      await answer.write(BATCH_RESPONSE_TAIL);
+      await answer.end();
+    } finally {
+      if (spent > 0) this.deps.hooks?.afterRead?.(spent, exchange.req);
+    }
+  }
+
+  private jsonAnswer(exchange: Exchange): JsonAnswer {
+    return new JsonAnswer(exchange, {
+      sendWhole: (body) => this.sendJson(exchange, body),
+      closing: () => this.closing,
+      stallMs: this.deps.answerStallMs ?? DEFAULT_ANSWER_STALL_MS,
+      onStalled: () => this.deps.logger.debug("stalled answer cut", { requestId: exchange.requestId }),
+    });
   }
 
   private async subscribe(exchange: Exchange, topics: string[] | "all"): Promise<void> {
@@ -334,5 +432,118 @@ export class MessageApi {
     if (retryAfterSeconds !== undefined) headers["retry-after"] = String(retryAfterSeconds);
     res.writeHead(apiError.httpStatus, headers);
     res.end(body);
+  }
+}
+
+function messageBytesOf(page: EnvelopePage): number {
+  let bytes = 0;
+  for (const envelope of page.envelopes) bytes += envelope.message.byteLength;
+  return bytes;
+}
+
+const STREAMED_GZIP_HEADERS = { "content-encoding": "gzip", vary: "accept-encoding" } as const;
+
+/**
+ * A 200 JSON answer written piece by piece. Up to STREAM_MIN_BYTES it is only collected, then sent whole with a
+ * Content-Length (gzipped whole when large enough and accepted), exactly as answers always were. Past that it is
+ * streamed: headers without a length (chunked), gzip through a zlib stream when the client accepts it, and every
+ * write that fills the socket's (or gzip's) buffer waits for 'drain', so an answer holds about one envelope's JSON
+ * beyond the page the store returned, however slowly it is read. A client that leaves ends the wait at once
+ * (`abandoned`); the gzip stream is destroyed with the response.
+ */
+class JsonAnswer {
+  private pending = "";
+  private out: Writable | undefined;
+
+  constructor(
+    private readonly exchange: Exchange,
+    private readonly options: {
+      /** Sends an answer that stayed small, whole (the fast path of small answers). */
+      sendWhole: (body: string) => void | Promise<void>;
+      /** The node is shutting down (the answer asks the client to close the connection). */
+      closing: () => boolean;
+      stallMs: number;
+      onStalled: () => void;
+    },
+  ) {}
+
+  /** The client went away or the connection failed: stop producing. */
+  get abandoned(): boolean {
+    return this.exchange.res.destroyed || (this.out !== undefined && this.out.destroyed);
+  }
+
+  /** Adds JSON text; the promise, when there is one, resolves once more may be written. */
+  write(text: string): void | Promise<void> {
+    this.pending += text;
+    if (this.pending.length >= (this.out ? STREAM_CHUNK_BYTES : STREAM_MIN_BYTES)) return this.flush();
+  }
+
+  /** A QueryResponse: the same bytes as encodeQueryResponse(page, query). */
+  async page(page: EnvelopePage, query: ParsedQuery): Promise<void> {
+    const envelopes = page.envelopes;
+    for (let i = 0; i < envelopes.length; i++) {
+      if (this.abandoned) return;
+      const wait = this.write((i === 0 ? QUERY_RESPONSE_HEAD : ",") + encodeEnvelope(envelopes[i]));
+      if (wait) await wait;
+    }
+    const tail = encodeQueryResponseTail(page, query);
+    const wait = this.write(envelopes.length === 0 ? QUERY_RESPONSE_HEAD + tail : tail);
+    if (wait) await wait;
+  }
+
+  end(): void | Promise<void> {
+    const body = this.pending;
+    this.pending = "";
+    if (!this.out) return this.options.sendWhole(body);
+    if (!this.abandoned) this.out.end(body);
+  }
+
+  private flush(): void | Promise<void> {
+    const out = this.out ?? this.start();
+    const chunk = this.pending;
+    this.pending = "";
+    if (this.abandoned) return;
+    if (!out.write(chunk)) return this.drained(out);
+  }
+
+  private start(): Writable {
+    const { req, res, requestId } = this.exchange;
+    const gzipped = /\bgzip\b/.test(String(req.headers["accept-encoding"] ?? ""));
+    res.writeHead(200, {
+      "content-type": "application/json",
+      "access-control-allow-origin": "*",
+      "x-request-id": requestId,
+      ...(gzipped ? STREAMED_GZIP_HEADERS : undefined),
+      ...(this.options.closing() ? CONNECTION_CLOSE : undefined),
+    });
+    if (!gzipped) return (this.out = res);
+    const zipper = createGzip({ level: zlibConstants.Z_BEST_SPEED, chunkSize: 64 * 1024 });
+    // Ends the response after the last compressed bytes; a response closed early destroys the gzip stream with it.
+    pipeline(zipper, res, () => {});
+    return (this.out = zipper);
+  }
+
+  /**
+   * Resolves on 'drain', or as soon as the response or the gzip stream closes. A reader that lets nothing drain for
+   * stallMs has its response destroyed (which closes it, and resolves this).
+   */
+  private drained(out: Writable): Promise<void> {
+    const res = this.exchange.res;
+    return new Promise((resolve) => {
+      const stalled = setTimeout(() => {
+        this.options.onStalled();
+        res.destroy();
+      }, this.options.stallMs);
+      const done = () => {
+        clearTimeout(stalled);
+        out.off("drain", done);
+        out.off("close", done);
+        res.off("close", done);
+        resolve();
+      };
+      out.on("drain", done);
+      out.on("close", done);
+      if (out !== res) res.on("close", done);
+    });
   }
 }

@@ -24,7 +24,11 @@ export class BodyBudget {
   private readonly heldByClient = new Map<string, number>();
   private heldTotal = 0;
 
-  constructor(readonly limits: BodyBudgetLimits) {}
+  constructor(
+    readonly limits: BodyBudgetLimits,
+    /** A refusal, for metrics. */
+    private readonly onRefused?: (limit: "body_buffer_per_ip" | "body_buffer_total") => void,
+  ) {}
 
   /** Bytes held now, for one client key or in total. */
   held(clientKey?: string): number {
@@ -35,12 +39,14 @@ export class BodyBudget {
   reserve(clientKey: string, bytes: number): void {
     const client = this.heldByClient.get(clientKey) ?? 0;
     if (client + bytes > this.limits.perClientBytes) {
+      this.onRefused?.("body_buffer_per_ip");
       throw new BodyBudgetExceededError(
         `too much request data in flight from ${clientKey}: ${client} bytes held, ${bytes} more asked, at most ` +
           `${this.limits.perClientBytes} (--max-body-buffer-bytes-per-ip); retry when earlier requests are done`,
       );
     }
     if (this.heldTotal + bytes > this.limits.totalBytes) {
+      this.onRefused?.("body_buffer_total");
       throw new BodyBudgetExceededError(
         `the node holds too much request data in flight (${this.heldTotal} bytes, at most ${this.limits.totalBytes}, ` +
           `--max-body-buffer-bytes); retry shortly`,

@@ -24,6 +24,8 @@ export interface ParsedQuery {
   limit: number;
   direction: SortDirection;
   cursor?: IndexCursor;
+  /** The page's byte budget (EnvelopeQuery.maxBytes): never sent by clients, set by the HTTP layer before reading. */
+  maxBytes?: number;
 }
 
 type JsonObject = Record<string, unknown>;
@@ -219,15 +221,18 @@ export function decodeSubscribeRequest(body: unknown): string[] {
 /**
  * Each envelope's JSON, kept as long as the envelope object lives. Envelope objects are never modified once decoded
  * or read, and a store may hand out the same objects again for a hot page (SqliteEnvelopeStore's cache), so a page
- * read again costs no base64 or number formatting.
+ * read again costs no base64 or number formatting. Envelopes with messages over CACHED_JSON_MAX_MESSAGE_BYTES are
+ * formatted afresh every time: their JSON (4/3 of the message) would otherwise stay in memory next to the message for
+ * as long as anything holds the envelope, while a streamed answer needs it only until it is written.
  */
 const envelopeJson = new WeakMap<Envelope, string>();
+export const CACHED_JSON_MAX_MESSAGE_BYTES = 64 * 1024;
 
 export function encodeEnvelope(envelope: Envelope): string {
   let json = envelopeJson.get(envelope);
   if (json === undefined) {
     json = formatEnvelope(envelope);
-    envelopeJson.set(envelope, json);
+    if (envelope.message.byteLength <= CACHED_JSON_MAX_MESSAGE_BYTES) envelopeJson.set(envelope, json);
   }
   return json;
 }
@@ -250,20 +255,32 @@ const DIRECTION_NAME: Record<SortDirection, string> = {
   descending: "SORT_DIRECTION_DESCENDING",
 };
 
+// A QueryResponse is written as QUERY_RESPONSE_HEAD, the envelopes' JSON separated by commas, then
+// encodeQueryResponseTail(); a BatchQueryResponse as BATCH_RESPONSE_HEAD, the QueryResponses separated by commas, then
+// BATCH_RESPONSE_TAIL. The HTTP layer streams large answers piece by piece in exactly these bytes.
+export const QUERY_RESPONSE_HEAD = '{"envelopes":[';
+export const BATCH_RESPONSE_HEAD = '{"responses":[';
+export const BATCH_RESPONSE_TAIL = "]}";
+
+/** What follows a QueryResponse's last envelope: the end of the list and the paging info. */
+export function encodeQueryResponseTail(page: EnvelopePage, query: ParsedQuery): string {
+  const cursor = page.cursor
+    ? `{"index":{"digest":"${base64Of(page.cursor.digest)}","senderTimeNs":"${page.cursor.senderTimeNs}"}}`
+    : "null";
+  return `],"pagingInfo":{"limit":${query.limit},"cursor":${cursor},"direction":"${DIRECTION_NAME[query.direction]}"}}`;
+}
+
 export function encodeQueryResponse(page: EnvelopePage, query: ParsedQuery): string {
-  let out = '{"envelopes":[';
+  let out = QUERY_RESPONSE_HEAD;
   for (let i = 0; i < page.envelopes.length; i++) {
     if (i > 0) out += ",";
     out += encodeEnvelope(page.envelopes[i]);
   }
-  const cursor = page.cursor
-    ? `{"index":{"digest":"${base64Of(page.cursor.digest)}","senderTimeNs":"${page.cursor.senderTimeNs}"}}`
-    : "null";
-  return `${out}],"pagingInfo":{"limit":${query.limit},"cursor":${cursor},"direction":"${DIRECTION_NAME[query.direction]}"}}`;
+  return out + encodeQueryResponseTail(page, query);
 }
 
 export function encodeBatchQueryResponse(responses: string[]): string {
-  return `{"responses":[${responses.join(",")}]}`;
+  return `${BATCH_RESPONSE_HEAD}${responses.join(",")}${BATCH_RESPONSE_TAIL}`;
 }
 
 export function encodeError(code: number, message: string, details: unknown[] = []): string {

@@ -1,4 +1,5 @@
-// GET /metrics (Prometheus text), /healthz (the process answers) and /readyz (the store answers a query in time).
+// GET /metrics (Prometheus text), /healthz (the process answers) and /readyz (the store answers a query in time and
+// is not known to be failing writes).
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { EnvelopeStore } from "../store/EnvelopeStore.js";
 import type { NodeMetrics } from "./nodeMetrics.js";
@@ -16,12 +17,16 @@ export interface OpsRoutesOptions {
   readinessTimeoutMs?: number;
   /** True while shutting down, so load balancers stop sending new requests. */
   isDraining?: () => boolean;
+  /** Why the store cannot write now (a full disk, a lost database), if it cannot: the node is then not ready. */
+  writeFault?: () => string | undefined;
 }
 
 export type OpsResponse = { status: number; contentType: string; body: string };
 
 export async function checkReadiness(options: OpsRoutesOptions): Promise<{ ready: boolean; reason?: string }> {
   if (options.isDraining?.()) return { ready: false, reason: "node is shutting down" };
+  const writeFault = options.writeFault?.();
+  if (writeFault !== undefined) return { ready: false, reason: `store cannot write: ${writeFault}` };
   const timeoutMs = options.readinessTimeoutMs ?? 2000;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {

@@ -16,6 +16,8 @@ import { WAKU_PUBSUB_TOPIC, WAKU_RELAY_PROTOCOL, envelopeToWakuMessageBytes } fr
 import { encodeWakuMessage } from "./wakuMessage.js";
 import { MemoryIngest, MemoryStore, digestOf } from "../sync/test-support/memoryNode.js";
 import { SYNC_STATE_FILE } from "../sync/syncState.js";
+import { SYNC_PROTOCOL } from "../sync/syncMessages.js";
+import { MAX_INBOUND_SYNC_STREAMS } from "../sync/syncServer.js";
 import type { Envelope } from "../store/EnvelopeStore.js";
 
 interface TestPeer {
@@ -231,5 +233,35 @@ describe("catch-up sync between two in-process peers", () => {
     await a.ingest.ingest([quiet], "local");
     await b.ingest.until((d) => contains(d, quiet), "the unbroadcast envelope at B");
     expect(b.network.relay.stats.received).toBe(0);
+  });
+
+  it(`serves at most ${MAX_INBOUND_SYNC_STREAMS} sync streams of one connection at a time`, async () => {
+    const a = await startPeer();
+    const greedy = await createLibp2p({ transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()] });
+    cleanup.push(async () => await greedy.stop());
+    const connection = await greedy.dial(multiaddr(a.network.multiaddrs[0]));
+    // Streams that send no request: the server keeps each open (idle) while waiting for one.
+    const streams = [];
+    for (let i = 0; i < MAX_INBOUND_SYNC_STREAMS + 3; i++) {
+      streams.push(await connection.newStream(SYNC_PROTOCOL).catch((error: Error) => error));
+    }
+    // A refused stream is reset by the server: reading it ends at once, with or without an error.
+    const outcomes = await Promise.all(
+      streams.map(async (stream) => {
+        if (stream instanceof Error) return "refused";
+        const reading = (async () => {
+          try {
+            for await (const _ of stream) break;
+          } catch {
+            // reset
+          }
+          return "refused";
+        })();
+        const timer = new Promise((resolve) => setTimeout(() => resolve("open"), 1_500).unref());
+        return Promise.race([reading, timer]);
+      }),
+    );
+    expect(outcomes.filter((o) => o === "open")).toHaveLength(MAX_INBOUND_SYNC_STREAMS);
+    expect(outcomes.filter((o) => o === "refused")).toHaveLength(3);
   });
 });

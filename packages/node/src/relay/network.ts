@@ -11,7 +11,7 @@ import { gossipsub, StrictNoSign, type GossipSub } from "@libp2p/gossipsub";
 import type { Envelope, EnvelopeStore } from "../store/EnvelopeStore.js";
 import { DEFAULTS } from "../config.js";
 import { CatchUp } from "../sync/catchUp.js";
-import { SyncServer } from "../sync/syncServer.js";
+import { MAX_INBOUND_SYNC_STREAMS, SyncServer } from "../sync/syncServer.js";
 import { SYNC_PROTOCOL } from "../sync/syncMessages.js";
 import { SyncState } from "../sync/syncState.js";
 import { RecentDigests } from "../sync/recentDigests.js";
@@ -120,7 +120,7 @@ export async function startNetwork(options: NetworkOptions): Promise<Network> {
   });
   libp2p.addEventListener("peer:disconnect", (event) => catchUp.peerGone(event.detail));
 
-  await libp2p.handle(SYNC_PROTOCOL, syncServer.handle);
+  await libp2p.handle(SYNC_PROTOCOL, syncServer.handle, { maxInboundStreams: MAX_INBOUND_SYNC_STREAMS });
   await libp2p.start();
   relay.start();
   catchUp.start();

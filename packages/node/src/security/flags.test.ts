@@ -12,6 +12,8 @@ function parse(values: Partial<Record<SecurityFlagName, string>>) {
 describe("security flags", () => {
   it("gives the documented defaults when nothing is set", () => {
     expect(parse({})).toEqual(DEFAULT_SECURITY_CONFIG);
+    // Read bytes: 32 MiB per second after a burst of 512 MiB (see DEFAULT_SECURITY_CONFIG for why).
+    expect(DEFAULT_SECURITY_CONFIG.rateLimits.readBytes).toEqual({ refillPerSecond: 32 * 1024 * 1024, capacity: 512 * 1024 * 1024 });
   });
 
   it("reads every flag", () => {
@@ -27,6 +29,8 @@ describe("security flags", () => {
       "priority-publish-burst": "1000",
       "read-rate": "20",
       "read-burst": "40",
+      "read-bytes-rate": "1048576",
+      "read-bytes-burst": "8589934592",
       "subscribe-rate": "1",
       "subscribe-burst": "5",
       "auth-failure-rate": "0.1",
@@ -46,6 +50,7 @@ describe("security flags", () => {
         publish: { refillPerSecond: 0.5, capacity: 10 },
         publishPriority: { refillPerSecond: 100, capacity: 1000 },
         read: { refillPerSecond: 20, capacity: 40 },
+        readBytes: { refillPerSecond: 1048576, capacity: 8589934592 },
         subscribe: { refillPerSecond: 1, capacity: 5 },
         authFailures: { refillPerSecond: 0.1, capacity: 9 },
       },
@@ -63,6 +68,8 @@ describe("security flags", () => {
     [{ "max-topics-per-query": "51" }, /--max-topics-per-query must be an integer from 1 to 50/],
     [{ "max-streams-per-ip": "0" }, /--max-streams-per-ip must be an integer from 1/],
     [{ "authz-refresh-ms": "5" }, /--authz-refresh-ms must be an integer from 10/],
+    [{ "read-bytes-rate": "0" }, /--read-bytes-rate must be an integer from 1 to 1125899906842624/],
+    [{ "read-bytes-burst": "1.5" }, /--read-bytes-burst must be an integer from 1/],
   ] as [Partial<Record<SecurityFlagName, string>>, RegExp][])("refuses %j", (values, message) => {
     expect(() => parse(values)).toThrow(message);
   });

@@ -15,6 +15,8 @@ export const SECURITY_FLAG_ENV = {
   "priority-publish-burst": "XMTP_PRIORITY_PUBLISH_BURST",
   "read-rate": "XMTP_READ_RATE",
   "read-burst": "XMTP_READ_BURST",
+  "read-bytes-rate": "XMTP_READ_BYTES_RATE",
+  "read-bytes-burst": "XMTP_READ_BYTES_BURST",
   "subscribe-rate": "XMTP_SUBSCRIBE_RATE",
   "subscribe-burst": "XMTP_SUBSCRIBE_BURST",
   "auth-failure-rate": "XMTP_AUTH_FAILURE_RATE",
@@ -26,6 +28,9 @@ export const SECURITY_FLAG_ENV = {
 } as const;
 
 export type SecurityFlagName = keyof typeof SECURITY_FLAG_ENV;
+
+/** The largest value of a byte-count flag (1 PiB). */
+const MAX_BYTE_FLAG = 2 ** 50;
 
 /** The batch-query cap of the message API (wire doc §2.4); --max-topics-per-query may only lower it. */
 export const MAX_TOPICS_PER_QUERY_CEILING = 50;
@@ -47,6 +52,9 @@ Security (access control, rate limits, abuse limits):
                                                                  default ${d.rateLimits.publishPriority.refillPerSecond} / ${d.rateLimits.publishPriority.capacity})
   --read-rate N          topics read/s per client address        (XMTP_READ_RATE, default ${d.rateLimits.read.refillPerSecond})
   --read-burst N         topics read in a burst                  (XMTP_READ_BURST, default ${d.rateLimits.read.capacity})
+  --read-bytes-rate N    message bytes read/s per client address (XMTP_READ_BYTES_RATE, default ${d.rateLimits.readBytes.refillPerSecond} = 32 MiB)
+  --read-bytes-burst N   message bytes read in a burst; an address that has read past it is refused until the
+                         rate has paid it back                   (XMTP_READ_BYTES_BURST, default ${d.rateLimits.readBytes.capacity} = 512 MiB)
   --subscribe-rate N     subscribe requests/s per client address (XMTP_SUBSCRIBE_RATE, default ${d.rateLimits.subscribe.refillPerSecond})
   --subscribe-burst N    subscribe requests in a burst           (XMTP_SUBSCRIBE_BURST, default ${d.rateLimits.subscribe.capacity})
   --auth-failure-rate N  publishes refused for a bad token, per second per client address, once the burst
@@ -119,6 +127,10 @@ export function parseSecurityFlags(
         capacity: count("priority-publish-burst", rl.publishPriority.capacity),
       },
       read: { refillPerSecond: rate("read-rate", rl.read.refillPerSecond), capacity: count("read-burst", rl.read.capacity) },
+      readBytes: {
+        refillPerSecond: number("read-bytes-rate", rl.readBytes.refillPerSecond, { min: 1, max: MAX_BYTE_FLAG, integer: true }),
+        capacity: number("read-bytes-burst", rl.readBytes.capacity, { min: 1, max: MAX_BYTE_FLAG, integer: true }),
+      },
       subscribe: {
         refillPerSecond: rate("subscribe-rate", rl.subscribe.refillPerSecond),
         capacity: count("subscribe-burst", rl.subscribe.capacity),

@@ -88,6 +88,7 @@ describe("SecurityGuard rate limits", () => {
           publish: { capacity: 3, refillPerSecond: 1 },
           publishPriority: { capacity: 30, refillPerSecond: 10 },
           read: { capacity: 5, refillPerSecond: 5 },
+          readBytes: { capacity: 1000, refillPerSecond: 100 },
           subscribe: { capacity: 2, refillPerSecond: 0.5 },
           ...overrides,
         },
@@ -141,6 +142,46 @@ describe("SecurityGuard rate limits", () => {
     expect(metrics.rateLimited.get({ limit: "read" })).toBe(1);
   });
 
+  it("limits read bytes per client address: a read passes unless the address is in debt, then pays in full", () => {
+    const { guard, metrics, advance } = guardWithClock();
+    const client = "192.0.2.7";
+    // Within the burst of 1000: 600 + 300 leave 100.
+    guard.checkReadBytes(client);
+    guard.chargeReadBytes(client, 600);
+    guard.checkReadBytes(client);
+    guard.chargeReadBytes(client, 300);
+    // Not in debt yet, so the next read passes, and its 450 bytes are charged in full: 350 bytes of debt.
+    guard.checkReadBytes(client);
+    guard.chargeReadBytes(client, 450);
+    const err = caught(() => guard.checkReadBytes(client));
+    expect(err).toBeInstanceOf(RateLimitedError);
+    expect([err.code, err.httpStatus]).toEqual([GrpcCode.RESOURCE_EXHAUSTED, 429]);
+    // 350 bytes at 100 per second: 4 s (rounded up).
+    expect((err as RateLimitedError).retryAfterSeconds).toBe(4);
+    expect(err.message).toBe(
+      "rate limit exceeded: address 192.0.2.7 may read 100 message bytes per second (bursts of 1000) and has read more; retry in 4 s",
+    );
+    expect(metrics.rateLimited.get({ limit: "read_bytes" })).toBe(1);
+    // Checking takes nothing, another address has its own bucket, IPv4-mapped IPv6 is the same address.
+    expect(() => guard.checkReadBytes("::ffff:192.0.2.7")).toThrow(RateLimitedError);
+    guard.checkReadBytes("192.0.2.8");
+    // The debt is paid back at the refill rate: still refused after 3 s, let in after 3.5 s.
+    advance(3000);
+    expect(() => guard.checkReadBytes(client)).toThrow(/retry in 1 s/);
+    advance(500);
+    guard.checkReadBytes(client);
+  });
+
+  it("charges one read of more than the whole burst in full, so the address waits for all of it", () => {
+    const { guard, advance } = guardWithClock();
+    guard.chargeReadBytes("192.0.2.9", 5000); // 4000 bytes of debt at 100/s
+    expect((caught(() => guard.checkReadBytes("192.0.2.9")) as RateLimitedError).retryAfterSeconds).toBe(40);
+    advance(39_000);
+    expect(() => guard.checkReadBytes("192.0.2.9")).toThrow(RateLimitedError);
+    advance(1000);
+    guard.checkReadBytes("192.0.2.9");
+  });
+
   it("limits subscribe requests per client address", () => {
     const { guard, advance } = guardWithClock();
     guard.limitSubscribe("192.0.2.7");
@@ -173,23 +214,30 @@ describe("SecurityGuard rate limits", () => {
     for (let i = 0; i < 100; i++) {
       guard.limitPublish(wallet, 10);
       guard.limitRead("192.0.2.7", 10);
+      guard.chargeReadBytes("192.0.2.7", 1_000_000);
+      guard.checkReadBytes("192.0.2.7");
       guard.limitSubscribe("192.0.2.7");
       guard.recordAuthFailure("192.0.2.7");
       guard.checkAuthFailures("192.0.2.7");
     }
-    expect(guard.bucketCounts()).toEqual({ publish: 0, read: 0, subscribe: 0, authFailures: 0 });
+    expect(guard.bucketCounts()).toEqual({ publish: 0, read: 0, readBytes: 0, subscribe: 0, authFailures: 0 });
   });
 
   it("forgets the buckets of idle callers", () => {
     const { guard, advance } = guardWithClock();
     for (let i = 0; i < 500; i++) {
       guard.limitRead(`198.51.100.${i % 250}`, 1);
+      guard.chargeReadBytes(`198.51.100.${i % 100}`, 2000);
       guard.limitPublish(`0x${i.toString(16).padStart(40, "0")}`, 1);
     }
-    expect(guard.bucketCounts()).toEqual({ publish: 500, read: 250, subscribe: 0, authFailures: 0 });
+    expect(guard.bucketCounts()).toEqual({ publish: 500, read: 250, readBytes: 100, subscribe: 0, authFailures: 0 });
     advance(60_000);
     guard.sweepIdleBuckets();
-    expect(guard.bucketCounts()).toEqual({ publish: 0, read: 0, subscribe: 0, authFailures: 0 });
+    // A bucket in debt is kept until it has refilled: 100 addresses owe 9000 bytes each, 90 s at 100 bytes/s.
+    expect(guard.bucketCounts()).toEqual({ publish: 0, read: 0, readBytes: 100, subscribe: 0, authFailures: 0 });
+    advance(40_000);
+    guard.sweepIdleBuckets();
+    expect(guard.bucketCounts()).toEqual({ publish: 0, read: 0, readBytes: 0, subscribe: 0, authFailures: 0 });
   });
 });
 

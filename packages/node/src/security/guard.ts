@@ -6,7 +6,7 @@ import type { NodeMetrics } from "../metrics/nodeMetrics.js";
 import { AccessControl, accessActionOfTopics } from "./accessControl.js";
 import { limitKeyOfAddress } from "./clientAddress.js";
 import { RateLimitedError, tooMany, validateSecurityConfig, type SecurityConfig } from "./limits.js";
-import { RateLimiter } from "./rateLimiter.js";
+import { RateLimiter, type BucketPolicy, type RateDecision } from "./rateLimiter.js";
 
 export interface SecurityGuardOptions {
   config: SecurityConfig;
@@ -25,8 +25,12 @@ export class SecurityGuard {
   private readonly readLimiter: RateLimiter;
   private readonly subscribeLimiter: RateLimiter;
   private readonly authFailureLimiter: RateLimiter;
+  private readonly readBytesLimiter: ByteDebtLimiter;
   private readonly streamsByClient = new Map<string, number>();
   private sweepTimer: NodeJS.Timeout | undefined;
+  /** The last address's limit key: a read asks for it three times (bytes check, topic limit, bytes charge). */
+  private lastAddress: string | undefined;
+  private lastKey = "";
 
   constructor(options: SecurityGuardOptions) {
     validateSecurityConfig(options.config);
@@ -41,6 +45,7 @@ export class SecurityGuard {
     this.readLimiter = new RateLimiter(limiterOptions);
     this.subscribeLimiter = new RateLimiter(limiterOptions);
     this.authFailureLimiter = new RateLimiter(limiterOptions);
+    this.readBytesLimiter = new ByteDebtLimiter(limiterOptions.maxKeys, options.now ?? (() => performance.now()));
   }
 
   /** Starts the access-control refresh and the periodic forgetting of idle buckets. */
@@ -61,18 +66,31 @@ export class SecurityGuard {
 
   sweepIdleBuckets(): number {
     return (
-      this.publishLimiter.sweep() + this.readLimiter.sweep() + this.subscribeLimiter.sweep() + this.authFailureLimiter.sweep()
+      this.publishLimiter.sweep() +
+      this.readLimiter.sweep() +
+      this.readBytesLimiter.sweep(this.config.rateLimits.readBytes) +
+      this.subscribeLimiter.sweep() +
+      this.authFailureLimiter.sweep()
     );
   }
 
   /** How many buckets each limiter remembers (for tests and diagnostics). */
-  bucketCounts(): { publish: number; read: number; subscribe: number; authFailures: number } {
+  bucketCounts(): { publish: number; read: number; readBytes: number; subscribe: number; authFailures: number } {
     return {
       publish: this.publishLimiter.size,
       read: this.readLimiter.size,
+      readBytes: this.readBytesLimiter.size,
       subscribe: this.subscribeLimiter.size,
       authFailures: this.authFailureLimiter.size,
     };
+  }
+
+  private keyOf(clientAddress: string): string {
+    if (clientAddress !== this.lastAddress) {
+      this.lastKey = limitKeyOfAddress(clientAddress);
+      this.lastAddress = clientAddress;
+    }
+    return this.lastKey;
   }
 
   // --- validate ---------------------------------------------------------------------------------------------
@@ -107,7 +125,7 @@ export class SecurityGuard {
   checkAuthFailures(clientAddress: string): void {
     const settings = this.config.rateLimits;
     if (!settings.enabled) return;
-    const decision = this.authFailureLimiter.peek(limitKeyOfAddress(clientAddress), settings.authFailures);
+    const decision = this.authFailureLimiter.peek(this.keyOf(clientAddress), settings.authFailures);
     if (!decision.allowed) {
       this.metrics?.rateLimited.inc({ limit: "auth_failures" });
       throw new RateLimitedError(
@@ -122,7 +140,7 @@ export class SecurityGuard {
   /** Counts a publish refused for its token (401) against the client address. */
   recordAuthFailure(clientAddress: string): void {
     if (!this.config.rateLimits.enabled) return;
-    this.authFailureLimiter.take(limitKeyOfAddress(clientAddress), this.config.rateLimits.authFailures, 1);
+    this.authFailureLimiter.take(this.keyOf(clientAddress), this.config.rateLimits.authFailures, 1);
   }
 
   // --- access control (after authentication) ----------------------------------------------------------------
@@ -158,7 +176,7 @@ export class SecurityGuard {
   limitRead(clientAddress: string, cost: number): void {
     const settings = this.config.rateLimits;
     if (!settings.enabled) return;
-    const decision = this.readLimiter.take(limitKeyOfAddress(clientAddress), settings.read, cost);
+    const decision = this.readLimiter.take(this.keyOf(clientAddress), settings.read, cost);
     if (!decision.allowed) {
       this.metrics?.rateLimited.inc({ limit: "read" });
       throw new RateLimitedError(
@@ -169,10 +187,32 @@ export class SecurityGuard {
     }
   }
 
+  /** Refuses a read while the client address owes read bytes (its byte bucket is below zero). Takes nothing. */
+  checkReadBytes(clientAddress: string): void {
+    const settings = this.config.rateLimits;
+    if (!settings.enabled) return;
+    const decision = this.readBytesLimiter.check(this.keyOf(clientAddress), settings.readBytes);
+    if (!decision.allowed) {
+      this.metrics?.rateLimited.inc({ limit: "read_bytes" });
+      throw new RateLimitedError(
+        `rate limit exceeded: address ${clientAddress} may read ${settings.readBytes.refillPerSecond} message bytes ` +
+          `per second (bursts of ${settings.readBytes.capacity}) and has read more; retry in ${decision.retryAfterSeconds} s`,
+        decision.retryAfterSeconds,
+      );
+    }
+  }
+
+  /** Charges the message bytes a read returned to the client address; this may put its byte bucket in debt. */
+  chargeReadBytes(clientAddress: string, bytes: number): void {
+    const settings = this.config.rateLimits;
+    if (!settings.enabled || !(bytes > 0)) return;
+    this.readBytesLimiter.charge(this.keyOf(clientAddress), settings.readBytes, bytes);
+  }
+
   limitSubscribe(clientAddress: string): void {
     const settings = this.config.rateLimits;
     if (!settings.enabled) return;
-    const decision = this.subscribeLimiter.take(limitKeyOfAddress(clientAddress), settings.subscribe, 1);
+    const decision = this.subscribeLimiter.take(this.keyOf(clientAddress), settings.subscribe, 1);
     if (!decision.allowed) {
       this.metrics?.rateLimited.inc({ limit: "subscribe" });
       throw new RateLimitedError(
@@ -187,7 +227,7 @@ export class SecurityGuard {
 
   /** Counts a new stream for the client; call the returned function exactly once when it ends. */
   openStream(clientAddress: string): () => void {
-    const key = limitKeyOfAddress(clientAddress);
+    const key = this.keyOf(clientAddress);
     const open = this.streamsByClient.get(key) ?? 0;
     const max = this.config.limits.maxStreamsPerClient;
     if (open >= max) {
@@ -211,9 +251,75 @@ export class SecurityGuard {
   }
 
   openStreamCount(clientAddress?: string): number {
-    if (clientAddress !== undefined) return this.streamsByClient.get(limitKeyOfAddress(clientAddress)) ?? 0;
+    if (clientAddress !== undefined) return this.streamsByClient.get(this.keyOf(clientAddress)) ?? 0;
     let total = 0;
     for (const count of this.streamsByClient.values()) total += count;
     return total;
   }
+}
+
+/**
+ * Byte buckets that may go into debt, for limits whose cost is known only after the work is done (the bytes a query
+ * page returned). A request is let in while its key's bucket is not below zero, and charged afterwards in full, which
+ * may take the bucket below zero; the key is then refused until the refill has paid the debt back. So a client gets
+ * its burst, then the refill rate on average, and overshoots by at most what one request returns. Full buckets are
+ * indistinguishable from new ones and are swept; at most `maxKeys` are kept (least recently charged go first).
+ */
+export class ByteDebtLimiter {
+  private readonly buckets = new Map<string, { level: number; updatedAtMs: number }>();
+
+  constructor(
+    private readonly maxKeys: number,
+    private readonly now: () => number,
+  ) {}
+
+  get size(): number {
+    return this.buckets.size;
+  }
+
+  /** The level of the key's bucket now: its capacity when it has none. */
+  level(key: string, policy: BucketPolicy): number {
+    const bucket = this.buckets.get(key);
+    return bucket ? refilled(bucket, policy, this.now()) : policy.capacity;
+  }
+
+  check(key: string, policy: BucketPolicy): RateDecision {
+    const level = this.level(key, policy);
+    if (level >= 0) return { allowed: true };
+    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(-level / policy.refillPerSecond)) };
+  }
+
+  charge(key: string, policy: BucketPolicy, cost: number): void {
+    const now = this.now();
+    let bucket = this.buckets.get(key);
+    if (bucket) {
+      // Re-inserted below, which keeps the map in least-recently-charged order for eviction.
+      this.buckets.delete(key);
+      bucket.level = refilled(bucket, policy, now);
+    } else {
+      if (this.buckets.size >= this.maxKeys) this.buckets.delete(this.buckets.keys().next().value!);
+      bucket = { level: policy.capacity, updatedAtMs: now };
+    }
+    bucket.level -= cost;
+    bucket.updatedAtMs = now;
+    this.buckets.set(key, bucket);
+  }
+
+  /** Forgets every bucket that has refilled to capacity; returns how many were forgotten. */
+  sweep(policy: BucketPolicy): number {
+    const now = this.now();
+    let removed = 0;
+    for (const [key, bucket] of this.buckets) {
+      if (refilled(bucket, policy, now) >= policy.capacity) {
+        this.buckets.delete(key);
+        removed++;
+      }
+    }
+    return removed;
+  }
+}
+
+function refilled(bucket: { level: number; updatedAtMs: number }, policy: BucketPolicy, now: number): number {
+  const elapsedSeconds = Math.max(0, now - bucket.updatedAtMs) / 1000;
+  return Math.min(policy.capacity, bucket.level + elapsedSeconds * policy.refillPerSecond);
 }

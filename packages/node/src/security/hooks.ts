@@ -1,7 +1,8 @@
 // The security layer and metrics as ApiHooks on the message API's request path:
 //   publish: validate (abuse limits, failed-token limit) → authenticate → ownership → access control → rate limit
 //            → store
-//   query / batch-query: topic limit → read rate limit;   subscribe: topic limit → rate limit → streams per client
+//   query / batch-query: topic limit → read-bytes debt → read rate limit → store → charge the bytes returned
+//   subscribe: topic limit → rate limit → streams per client
 // plus the extra routes /metrics, /healthz, /readyz and /admin/v1/…, and per-request metrics.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ApiHooks } from "../http/api.js";
@@ -24,6 +25,8 @@ export interface SecurityHooksOptions {
   store: EnvelopeStore;
   /** True once the node is shutting down (readiness turns 503). */
   isDraining?: () => boolean;
+  /** Why the store cannot write now, if it cannot (readiness turns 503). */
+  writeFault?: () => string | undefined;
 }
 
 export function createSecurityHooks(options: SecurityHooksOptions): ApiHooks {
@@ -56,6 +59,7 @@ export function createSecurityHooks(options: SecurityHooksOptions): ApiHooks {
         metrics,
         store: options.store,
         isDraining: options.isDraining,
+        writeFault: options.writeFault,
       });
     },
 
@@ -75,7 +79,14 @@ export function createSecurityHooks(options: SecurityHooksOptions): ApiHooks {
 
     beforeRead(queries, req) {
       guard.checkQueryTopics(queries.length);
-      guard.limitRead(clientOf(req), queries.length);
+      const client = clientOf(req);
+      // An address in debt for bytes is refused before any topic token is taken.
+      guard.checkReadBytes(client);
+      guard.limitRead(client, queries.length);
+    },
+
+    afterRead(messageBytes, req) {
+      guard.chargeReadBytes(clientOf(req), messageBytes);
     },
 
     beforeSubscribe(topics, req) {
@@ -116,6 +127,10 @@ export function combineHooks(first: ApiHooks, second: ApiHooks | undefined): Api
     async beforeRead(queries, req) {
       await first.beforeRead?.(queries, req);
       await second.beforeRead?.(queries, req);
+    },
+    afterRead(messageBytes, req) {
+      first.afterRead?.(messageBytes, req);
+      second.afterRead?.(messageBytes, req);
     },
     async beforeSubscribe(topics, req) {
       const releaseFirst = (await first.beforeSubscribe?.(topics, req)) ?? undefined;

@@ -1,6 +1,6 @@
 // Builds the node's security layer from its configuration: the authz store in the node's own database (SQLite
 // file or PostgreSQL), the access control watching it, and the guard the HTTP layer consults.
-import type { StorageConfig } from "../config.js";
+import type { NodeConfig, StorageConfig } from "../config.js";
 import type { Logger } from "../log.js";
 import type { NodeMetrics } from "../metrics/nodeMetrics.js";
 import { AccessControl } from "./accessControl.js";
@@ -10,9 +10,16 @@ import type { SecurityConfig } from "./limits.js";
 import { openPostgresAuthzStore } from "./postgresAuthzStore.js";
 import { openSqliteAuthzStore } from "./sqliteAuthzStore.js";
 
-/** The allow/deny lists live next to the envelopes: same SQLite file (own tables) or same PostgreSQL database. */
-export async function openAuthzStore(storage: StorageConfig): Promise<AuthzStore> {
-  return storage.kind === "sqlite" ? openSqliteAuthzStore(storage.path) : openPostgresAuthzStore(storage.url);
+/**
+ * The allow/deny lists live next to the envelopes: same SQLite file (own tables) or same PostgreSQL database, with
+ * the node's database timeouts (`config.database`; the PostgreSQL defaults when absent).
+ */
+export async function openAuthzStore(storage: StorageConfig, database?: NodeConfig["database"]): Promise<AuthzStore> {
+  if (storage.kind === "sqlite") return openSqliteAuthzStore(storage.path);
+  return openPostgresAuthzStore(storage.url, {
+    connectTimeoutMs: database?.connectTimeoutMs,
+    queryTimeoutMs: database?.queryTimeoutMs,
+  });
 }
 
 export interface SecurityLayer {
@@ -24,6 +31,8 @@ export interface SecurityLayer {
 export interface SecurityLayerOptions {
   config: SecurityConfig;
   storage: StorageConfig;
+  /** Database timeouts for a PostgreSQL authz store (`config.database`); the store's defaults when absent. */
+  database?: NodeConfig["database"];
   metrics?: NodeMetrics;
   logger?: Logger;
   /** Injected lists (tests); by default opened from `storage`. Closed by close() either way. */
@@ -31,7 +40,7 @@ export interface SecurityLayerOptions {
 }
 
 export async function startSecurityLayer(options: SecurityLayerOptions): Promise<SecurityLayer> {
-  const store = options.authzStore ?? (await openAuthzStore(options.storage));
+  const store = options.authzStore ?? (await openAuthzStore(options.storage, options.database));
   try {
     const accessControl = new AccessControl(store, {
       mode: options.config.accessMode,

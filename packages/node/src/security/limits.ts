@@ -12,6 +12,11 @@ export interface RateLimitSettings {
   publishPriority: BucketPolicy;
   /** Per client address; one token per topic queried (a batch of 50 queries costs 50). */
   read: BucketPolicy;
+  /**
+   * Per client address, in message bytes returned by query and batch-query. A read is charged after it is answered
+   * with what it actually returned, which may put the bucket in debt; while in debt the address's reads are refused.
+   */
+  readBytes: BucketPolicy;
   /** Per client address; one token per subscribe request. */
   subscribe: BucketPolicy;
   /**
@@ -47,6 +52,10 @@ export interface SecurityConfig {
 // Generous enough that no SDK workflow (Client.create, listing hundreds of conversations, a bot sending steadily)
 // meets them, tight enough that one wallet or address cannot flood the node. The most envelopes per publish equals
 // the publish burst, so a full-size publish always fits a full bucket.
+// Read bytes: a burst of 512 MiB lets a client load about 500 messages of the largest size (1 MiB) at once, or a
+// history of ~100,000 ordinary messages of a few KiB, without slowing down; afterwards 32 MiB/s (256 Mbit/s, more
+// than most clients' links) is the sustained rate. Without it the topic limit alone (500 topics/s of 4 MiB pages)
+// would let one address make the node read and send 2 GiB/s.
 export const DEFAULT_SECURITY_CONFIG: SecurityConfig = {
   accessMode: "open",
   trustProxy: false,
@@ -56,6 +65,7 @@ export const DEFAULT_SECURITY_CONFIG: SecurityConfig = {
     publish: { capacity: 1000, refillPerSecond: 50 },
     publishPriority: { capacity: 10_000, refillPerSecond: 500 },
     read: { capacity: 5000, refillPerSecond: 500 },
+    readBytes: { capacity: 512 * 1024 * 1024, refillPerSecond: 32 * 1024 * 1024 },
     subscribe: { capacity: 200, refillPerSecond: 10 },
     authFailures: { capacity: 100, refillPerSecond: 2 },
     maxKeys: 100_000,
@@ -76,6 +86,7 @@ export function validateSecurityConfig(config: SecurityConfig): void {
   validateBucketPolicy(rl.publish, "publish rate limit");
   validateBucketPolicy(rl.publishPriority, "priority publish rate limit");
   validateBucketPolicy(rl.read, "read rate limit");
+  validateBucketPolicy(rl.readBytes, "read bytes rate limit");
   validateBucketPolicy(rl.subscribe, "subscribe rate limit");
   validateBucketPolicy(rl.authFailures, "failed authentication limit");
   for (const [name, value] of Object.entries(config.limits)) {

@@ -1,5 +1,8 @@
 // The allow/deny lists in PostgreSQL: two tables of their own in the node's database, next to the envelopes.
-import pg from "pg";
+// Its own small pool, set up like the envelope store's (store/postgresPool.ts): a lost, restarting or hung database
+// fails the call in flight with StoreUnavailableError, never the process, and the pool reconnects on demand.
+import type pg from "pg";
+import { createPostgresPool, inTransaction, poolQuery } from "../store/postgresPool.js";
 import {
   normalizeWalletAddress,
   validateAuthzChange,
@@ -37,49 +40,46 @@ export interface PostgresAuthzStoreOptions {
   now?: () => number;
   /** Pool size; the lists are small and rarely written, so a couple of connections suffice. Default 2. */
   maxConnections?: number;
+  /** Connecting (or waiting for a free pooled connection) fails after this long (default 5000 ms). */
+  connectTimeoutMs?: number;
+  /** A statement fails after this long (default 10000 ms; server-side statement_timeout and a client-side timer). */
+  queryTimeoutMs?: number;
 }
 
 export async function openPostgresAuthzStore(url: string, options: PostgresAuthzStoreOptions = {}): Promise<AuthzStore> {
   const now = options.now ?? Date.now;
-  const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 2 });
-  // An idle client losing its connection must not crash the node; the next query reconnects.
-  pool.on("error", () => undefined);
-
-  const inTransaction = async <T>(run: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
-    const client = await pool.connect();
-    try {
-      await client.query("BEGIN");
-      const result = await run(client);
-      await client.query("COMMIT");
-      return result;
-    } catch (err) {
-      await client.query("ROLLBACK").catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
-  };
+  const connections = createPostgresPool({
+    connectionString: url,
+    max: options.maxConnections ?? 2,
+    applicationName: "xmtp-ts-node-authz",
+    connectTimeoutMs: options.connectTimeoutMs,
+    queryTimeoutMs: options.queryTimeoutMs,
+  });
+  const pool = connections.pool;
+  const write = <T>(run: (client: pg.PoolClient) => Promise<T>) => inTransaction(pool, "write", run);
 
   try {
-    await inTransaction(async (client) => {
+    await write(async (client) => {
       await client.query("SELECT pg_advisory_xact_lock($1)", [SCHEMA_LOCK_ID.toString()]);
       await client.query(SCHEMA);
     });
   } catch (err) {
-    await pool.end();
+    await connections.end();
     throw err;
   }
 
   let closed = false;
   return {
     async version() {
-      const result = await pool.query<{ version: string }>("SELECT version FROM authz_version WHERE id = 1");
+      const result = await poolQuery<{ version: string }>(pool, "read", {
+        text: "SELECT version FROM authz_version WHERE id = 1",
+      });
       return Number(result.rows[0].version);
     },
     async list() {
-      const result = await pool.query<WalletRow>(
-        "SELECT address, permission, priority, updated_at_ms FROM authz_wallets ORDER BY address",
-      );
+      const result = await poolQuery<WalletRow>(pool, "read", {
+        text: "SELECT address, permission, priority, updated_at_ms FROM authz_wallets ORDER BY address",
+      });
       return result.rows.map((row) => ({
         address: row.address,
         permission: row.permission,
@@ -90,7 +90,7 @@ export async function openPostgresAuthzStore(url: string, options: PostgresAuthz
     async put(change: AuthzChange) {
       const valid = validateAuthzChange(change);
       const entry: AuthzEntry = { ...valid, updatedAtMs: now() };
-      await inTransaction(async (client) => {
+      await write(async (client) => {
         await client.query(
           `INSERT INTO authz_wallets (address, permission, priority, updated_at_ms) VALUES ($1, $2, $3, $4)
            ON CONFLICT (address) DO UPDATE SET permission = EXCLUDED.permission, priority = EXCLUDED.priority,
@@ -103,17 +103,18 @@ export async function openPostgresAuthzStore(url: string, options: PostgresAuthz
     },
     async remove(address: string) {
       const normalized = normalizeWalletAddress(address);
-      return inTransaction(async (client) => {
+      return write(async (client) => {
         const result = await client.query("DELETE FROM authz_wallets WHERE address = $1", [normalized]);
         const removed = (result.rowCount ?? 0) > 0;
         if (removed) await client.query("UPDATE authz_version SET version = version + 1 WHERE id = 1");
         return removed;
       });
     },
+    /** Bounded and never throws, even with the database gone or hung. */
     async close() {
       if (closed) return;
       closed = true;
-      await pool.end();
+      await connections.end();
     },
   };
 }

@@ -29,11 +29,20 @@ export interface EnvelopeQuery {
   direction: SortDirection;
   /** Return only envelopes strictly after this one in the requested direction. */
   cursor?: IndexCursor;
+  /**
+   * A budget of message bytes (≥ 1) for the page: the page ends with the envelope whose message brings the total to
+   * or past it, so it always holds at least one envelope when the topic has any, and exceeds the budget by less than
+   * one message. Absent: pages are bounded by `limit` only.
+   */
+  maxBytes?: number;
 }
 
 export interface EnvelopePage {
   envelopes: StoredEnvelope[];
-  /** The last envelope of a full page; absent on a short page. */
+  /**
+   * The last envelope of the page when the page is full (`limit` envelopes) or was ended by `maxBytes` (its messages
+   * add up to the budget or more); absent when the page ended because nothing further matched.
+   */
   cursor?: IndexCursor;
 }
 

@@ -13,7 +13,15 @@ function envelope(timestampNs: bigint, text: string, contentTopic = TOPIC): Stor
   return withDigest({ contentTopic, timestampNs, message: encoder.encode(text) });
 }
 
-const text = (e: { message: Uint8Array }) => new TextDecoder().decode(e.message);
+/** An envelope whose message is exactly `bytes` long and starts with `label` (padded with dots). */
+function sized(timestampNs: bigint, bytes: number, label: string): StoredEnvelope {
+  const message = new Uint8Array(bytes).fill(0x2e);
+  message.set(encoder.encode(label).subarray(0, bytes));
+  return withDigest({ contentTopic: TOPIC, timestampNs, message });
+}
+
+/** The message as text, without the padding of sized() envelopes. */
+const text = (e: { message: Uint8Array }) => new TextDecoder().decode(e.message).replace(/\.+$/, "");
 
 export function describeEnvelopeStoreConformance(name: string, openStore: () => Promise<EnvelopeStore>): void {
   describe(`EnvelopeStore conformance: ${name}`, () => {
@@ -27,12 +35,12 @@ export function describeEnvelopeStoreConformance(name: string, openStore: () => 
       await Promise.all(opened.splice(0).map((s) => s.close()));
     });
 
-    /** Every envelope of the topic, by paging with `limit` in `direction`. */
-    async function pageThrough(store: EnvelopeStore, direction: SortDirection, limit: number, topic = TOPIC) {
+    /** Every envelope of the topic, by paging with `limit` (and a byte budget, when given) in `direction`. */
+    async function pageThrough(store: EnvelopeStore, direction: SortDirection, limit: number, topic = TOPIC, maxBytes?: number) {
       const all: StoredEnvelope[] = [];
       let cursor;
       for (let pages = 0; pages < 1000; pages++) {
-        const page = await store.query({ topic, limit, direction, cursor });
+        const page = await store.query({ topic, limit, direction, cursor, maxBytes });
         all.push(...page.envelopes);
         if (!page.cursor || page.envelopes.length === 0) return all;
         cursor = page.cursor;
@@ -153,6 +161,99 @@ export function describeEnvelopeStoreConformance(name: string, openStore: () => 
       for (const limit of [1, 2, 3, 4, 5, 20, 21]) {
         expect((await pageThrough(store, "ascending", limit)).map(text)).toEqual(expectedAsc);
         expect((await pageThrough(store, "descending", limit)).map(text)).toEqual([...expectedAsc].reverse());
+      }
+    });
+
+    it("ends a page with the envelope whose message reaches the byte budget, and gives that page a cursor", async () => {
+      const store = await open();
+      // Messages of 100, 200, 300, 400 and 500 bytes at timestamps 1..5.
+      await store.append([1, 2, 3, 4, 5].map((i) => sized(BigInt(i), i * 100, `s${i}`)));
+      const sizes = (page: { envelopes: StoredEnvelope[] }) => page.envelopes.map((e) => e.message.byteLength);
+      const ask = (direction: SortDirection, maxBytes: number, limit = 100) => store.query({ topic: TOPIC, limit, direction, maxBytes });
+
+      const under = await ask("ascending", 250); // 100 < 250, then 100 + 200 reaches it
+      expect(sizes(under)).toEqual([100, 200]);
+      expect(under.cursor?.senderTimeNs).toBe(2n);
+      expect(Buffer.from(under.cursor!.digest).equals(Buffer.from(under.envelopes[1].digest))).toBe(true);
+      expect(sizes(await ask("ascending", 300))).toEqual([100, 200]); // exactly reached
+      expect(sizes(await ask("ascending", 301))).toEqual([100, 200, 300]);
+      // A budget smaller than the first message still returns that message, so paging always moves on.
+      const one = await ask("ascending", 1);
+      expect(sizes(one)).toEqual([100]);
+      expect(one.cursor?.senderTimeNs).toBe(1n);
+      const desc = await ask("descending", 600);
+      expect(sizes(desc)).toEqual([500, 400]);
+      expect(desc.cursor?.senderTimeNs).toBe(4n);
+      // The row limit still applies under a large budget, with its cursor.
+      const limited = await ask("descending", 1_000_000, 2);
+      expect(sizes(limited)).toEqual([500, 400]);
+      expect(limited.cursor).toBeDefined();
+      // A page ended by the topic running out carries no cursor, budget or not.
+      for (const direction of ["ascending", "descending"] as const) {
+        const whole = await ask(direction, 1_500_000);
+        expect(whole.envelopes).toHaveLength(5);
+        expect(whole.cursor).toBeUndefined();
+      }
+      // A budget-ended page that happens to hold the topic's last envelope has a cursor; the page after is empty.
+      const toEnd = await ask("ascending", 1500);
+      expect(sizes(toEnd)).toEqual([100, 200, 300, 400, 500]);
+      expect(toEnd.cursor).toBeDefined();
+      const after = await store.query({ topic: TOPIC, limit: 100, direction: "ascending", maxBytes: 1500, cursor: toEnd.cursor });
+      expect(after).toEqual({ envelopes: [], cursor: undefined });
+    });
+
+    it("pages by cursor across byte-budget pages, every envelope exactly once, in both directions", async () => {
+      const store = await open();
+      // 30 envelopes of 4..4,003 bytes (a fixed pseudo-random sequence), three or four to a timestamp, interleaved
+      // arrivals, so budget cuts fall inside timestamp ties and on both sides of large messages.
+      let seed = 7;
+      const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+      const batch = Array.from({ length: 30 }, (_, i) => sized(BigInt(100 + ((i * 7) % 9)), 4 + (next() % 4000), `r${i}`));
+      for (let i = 0; i < batch.length; i += 4) await store.append(batch.slice(i, i + 4));
+      const expectedAsc = (await store.query({ topic: TOPIC, limit: 100, direction: "ascending" })).envelopes.map(text);
+      expect(expectedAsc).toHaveLength(30);
+      for (const maxBytes of [1, 999, 4000, 5000, 12_345, 200_000]) {
+        for (const limit of [3, 100]) {
+          // Twice: a store with a cache serves the second pass from it.
+          for (let pass = 0; pass < 2; pass++) {
+            const asc = (await pageThrough(store, "ascending", limit, TOPIC, maxBytes)).map(text);
+            expect(asc, `ascending, maxBytes ${maxBytes}, limit ${limit}`).toEqual(expectedAsc);
+            const desc = (await pageThrough(store, "descending", limit, TOPIC, maxBytes)).map(text);
+            expect(desc, `descending, maxBytes ${maxBytes}, limit ${limit}`).toEqual([...expectedAsc].reverse());
+          }
+        }
+      }
+      // Every budget-ended page stays within the budget plus less than its last message.
+      let cursor;
+      for (;;) {
+        const page = await store.query({ topic: TOPIC, limit: 100, direction: "descending", maxBytes: 5000, cursor });
+        if (page.envelopes.length === 0) break;
+        const bytes = page.envelopes.reduce((sum, e) => sum + e.message.byteLength, 0);
+        const last = page.envelopes[page.envelopes.length - 1].message.byteLength;
+        expect(bytes - last).toBeLessThan(5000);
+        if (!page.cursor) break;
+        cursor = page.cursor;
+      }
+    });
+
+    it("applies a byte budget together with time bounds and a cursor", async () => {
+      const store = await open();
+      await store.append([10n, 20n, 30n, 40n, 50n, 60n].map((t) => sized(t, 1000, `t${t}`)));
+      const bounds = { topic: TOPIC, startTimeNs: 20n, endTimeNs: 50n, limit: 100, maxBytes: 1500 };
+      for (const [direction, expected] of [
+        ["ascending", ["t20", "t30", "t40", "t50"]],
+        ["descending", ["t50", "t40", "t30", "t20"]],
+      ] as const) {
+        const seen: string[] = [];
+        let cursor;
+        for (let pages = 0; pages < 10; pages++) {
+          const page = await store.query({ ...bounds, direction, cursor });
+          expect(page.envelopes.length).toBeLessThanOrEqual(2);
+          seen.push(...page.envelopes.map(text));
+          if (!page.cursor) break;
+          cursor = page.cursor;
+        }
+        expect(seen).toEqual(expected);
       }
     });
 

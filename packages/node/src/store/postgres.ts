@@ -8,8 +8,12 @@
 // one, with unnest() array inserts. Writers also take a transaction-scoped advisory lock, so sequence numbers are
 // committed in increasing order even when several node processes share the database: a replication reader
 // (readSince) that has seen sequence N can never later find a smaller sequence appear, which catch-up relies on.
+//
+// Database faults (connection lost, server killed or restarting, failover, a hung server, a full disk) fail the
+// request in flight with StoreUnavailableError (HTTP 503), never the process: see postgresPool.ts and
+// postgresFaults.ts. The pool makes new connections on demand, so the store recovers by itself when the server is back.
 import { createHash } from "node:crypto";
-import pg from "pg";
+import type pg from "pg";
 import type {
   DigestPage,
   EnvelopePage,
@@ -19,6 +23,7 @@ import type {
   StoredEnvelope,
 } from "./EnvelopeStore.js";
 import { asUint8Array } from "./driverBytes.js";
+import { createPostgresPool, inTransaction, poolQuery, type PostgresPool } from "./postgresPool.js";
 
 // Postgres bigint is signed 64-bit; timestamps are uint64. Shifting by 2^63 keeps the order (as the SQLite store
 // does), so ranges and ORDER BY work on the column directly.
@@ -71,22 +76,28 @@ const INSERT = {
 
 // The cursor's arrival sequence is looked up in the same statement; an unknown cursor envelope falls back to the
 // given bound, which makes the row comparison mean "strictly after (before) its timestamp".
-const PAGE_ASCENDING = {
-  name: "xmtp_envelopes_page_asc",
-  text: `SELECT seq, digest, timestamp_ns, message FROM envelopes
-          WHERE topic = $1 AND timestamp_ns >= $2 AND timestamp_ns <= $3
-            AND (timestamp_ns, seq) > ($4::bigint,
-                 COALESCE((SELECT seq FROM envelopes WHERE digest = $5 AND timestamp_ns = $4::bigint), $6::bigint))
-          ORDER BY timestamp_ns ASC, seq ASC LIMIT $7`,
-};
-const PAGE_DESCENDING = {
-  name: "xmtp_envelopes_page_desc",
-  text: `SELECT seq, digest, timestamp_ns, message FROM envelopes
-          WHERE topic = $1 AND timestamp_ns >= $2 AND timestamp_ns <= $3
-            AND (timestamp_ns, seq) < ($4::bigint,
-                 COALESCE((SELECT seq FROM envelopes WHERE digest = $5 AND timestamp_ns = $4::bigint), $6::bigint))
-          ORDER BY timestamp_ns DESC, seq DESC LIMIT $7`,
-};
+// $8 is the page's byte budget: the inner query numbers the bytes before each row with a running sum of
+// octet_length(message), which reads a stored value's length without fetching (de-TOASTing) it; the outer filter keeps
+// the rows that start below the budget, so the page ends with the row that reaches it, and only the messages of
+// kept rows are ever fetched (they are de-TOASTed when sent). ROWS framing lets the window stream in index order.
+const pageStatement = (name: string, comparison: "<" | ">", order: "ASC" | "DESC") => ({
+  name,
+  text: `SELECT seq, digest, timestamp_ns, message FROM (
+           SELECT seq, digest, timestamp_ns, message,
+                  sum(octet_length(message)) OVER (ORDER BY timestamp_ns ${order}, seq ${order} ROWS UNBOUNDED PRECEDING)
+                    - octet_length(message) AS bytes_before
+             FROM envelopes
+            WHERE topic = $1 AND timestamp_ns >= $2 AND timestamp_ns <= $3
+              AND (timestamp_ns, seq) ${comparison} ($4::bigint,
+                   COALESCE((SELECT seq FROM envelopes WHERE digest = $5 AND timestamp_ns = $4::bigint), $6::bigint))
+            ORDER BY timestamp_ns ${order}, seq ${order} LIMIT $7) AS page
+          WHERE bytes_before < $8::bigint
+          ORDER BY timestamp_ns ${order}, seq ${order}`,
+});
+const PAGE_ASCENDING = pageStatement("xmtp_envelopes_page_asc", ">", "ASC");
+const PAGE_DESCENDING = pageStatement("xmtp_envelopes_page_desc", "<", "DESC");
+/** The byte budget of a query without one: more than any page can hold. */
+const UNLIMITED_PAGE_BYTES = "9223372036854775807";
 const SINCE = {
   name: "xmtp_envelopes_since",
   text: "SELECT seq, digest, topic, timestamp_ns, message FROM envelopes WHERE seq > $1 ORDER BY seq LIMIT $2",
@@ -125,9 +136,12 @@ export interface PostgresStoreOptions {
    * parameter `?schema=name`. Default: the database's default search path (normally `public`).
    */
   schema?: string;
-  /** Connecting (a new pool connection) fails after this long (default 5000 ms). */
+  /** Connecting (a new pool connection, or waiting for a free one) fails after this long (default 5000 ms). */
   connectTimeoutMs?: number;
-  /** A statement that has not answered after this long fails (default 10000 ms). */
+  /**
+   * A statement that has not answered after this long fails (default 10000 ms): the server's statement_timeout,
+   * plus a client-side timer slightly later for a server that answers nothing.
+   */
   queryTimeoutMs?: number;
 }
 
@@ -136,32 +150,36 @@ export class PostgresEnvelopeStore implements EnvelopeStore {
   private writing: Promise<void> | undefined;
   private closed = false;
 
+  private readonly pool: pg.Pool;
+
   private constructor(
-    private readonly pool: pg.Pool,
+    private readonly connections: PostgresPool,
     private readonly lockKey: string,
-  ) {}
+  ) {
+    this.pool = connections.pool;
+  }
 
   static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresEnvelopeStore> {
     const { connectionString, schema } = splitSchema(url, options.schema);
-    const sessionOptions = ["-c synchronous_commit=on"];
-    if (schema) sessionOptions.push(`-c search_path=${schema}`);
-    const pool = new pg.Pool({
+    // Durability must not depend on the server's configuration: acknowledge only after the WAL is flushed.
+    const sessionSettings: Record<string, string> = { synchronous_commit: "on" };
+    if (schema) sessionSettings.search_path = schema;
+    const connections = createPostgresPool({
       connectionString,
       max: options.maxConnections ?? 10,
-      // Durability must not depend on the server's configuration: acknowledge only after the WAL is flushed.
-      options: sessionOptions.join(" "),
-      application_name: "xmtp-ts-node",
+      applicationName: "xmtp-ts-node",
+      sessionSettings,
+      connectTimeoutMs: options.connectTimeoutMs,
+      queryTimeoutMs: options.queryTimeoutMs,
     });
-    // An idle client losing its connection must not crash the node; the pool replaces it.
-    pool.on("error", () => {});
     const lockKey = advisoryLockKey(schema ?? "");
     try {
-      await migrate(pool, schema, lockKey);
+      await migrate(connections.pool, schema, lockKey);
     } catch (error) {
-      await pool.end().catch(() => {});
+      await connections.end();
       throw new Error(`opening PostgreSQL store at ${redactUrl(url)} failed: ${error instanceof Error ? error.message : String(error)}`);
     }
-    return new PostgresEnvelopeStore(pool, lockKey);
+    return new PostgresEnvelopeStore(connections, lockKey);
   }
 
   append(envelopes: StoredEnvelope[]): Promise<StoredEnvelope[]> {
@@ -194,6 +212,8 @@ export class PostgresEnvelopeStore implements EnvelopeStore {
           );
         }
       } catch (error) {
+        // Exactly this batch's callers fail (a fault as StoreUnavailableError); its connection was discarded, so
+        // the next batch starts on another one.
         for (const call of batch) call.reject(error);
       }
     }
@@ -209,10 +229,9 @@ export class PostgresEnvelopeStore implements EnvelopeStore {
         if (!unique.has(key)) unique.set(key, envelope);
       }
     }
-    const client = await this.pool.connect();
     const inserted = new Set<string>();
-    try {
-      await client.query("BEGIN");
+    // Resolves only once COMMIT has answered; a COMMIT whose answer is lost is a failure (see inTransaction).
+    await inTransaction(this.pool, "write", async (client) => {
       await client.query("SELECT pg_advisory_xact_lock($1::bigint)", [this.lockKey]);
       for (const chunk of statementChunks([...unique.values()])) {
         const result = await client.query<{ digest: Buffer }>({
@@ -226,13 +245,7 @@ export class PostgresEnvelopeStore implements EnvelopeStore {
         });
         for (const row of result.rows) inserted.add(row.digest.toString("hex"));
       }
-      await client.query("COMMIT");
-    } catch (error) {
-      await client.query("ROLLBACK").catch(() => {});
-      client.release(true);
-      throw error;
-    }
-    client.release();
+    });
     return inserted;
   }
 
@@ -249,22 +262,33 @@ export class PostgresEnvelopeStore implements EnvelopeStore {
       cursorDigest = query.cursor.digest;
       fallbackSeq = ascending ? AFTER_ALL_SEQ : BEFORE_ALL_SEQ;
     }
-    const result = await this.pool.query<Row>({
+    const maxBytes = query.maxBytes;
+    if (maxBytes !== undefined && !(maxBytes >= 1)) throw new RangeError(`query maxBytes must be at least 1, got ${maxBytes}`);
+    const result = await poolQuery<Row>(this.pool, "read", {
       ...(ascending ? PAGE_ASCENDING : PAGE_DESCENDING),
-      values: [query.topic, low, high, cursorTime, cursorDigest, fallbackSeq, query.limit],
+      values: [
+        query.topic,
+        low,
+        high,
+        cursorTime,
+        cursorDigest,
+        fallbackSeq,
+        query.limit,
+        maxBytes === undefined || maxBytes > Number.MAX_SAFE_INTEGER ? UNLIMITED_PAGE_BYTES : String(Math.ceil(maxBytes)),
+      ],
     });
     const envelopes = result.rows.map((row) => toEnvelope(row, query.topic));
     const last = envelopes[envelopes.length - 1];
-    return {
-      envelopes,
-      cursor:
-        envelopes.length >= query.limit && last ? { digest: last.digest, senderTimeNs: last.timestampNs } : undefined,
-    };
+    let bytes = 0;
+    for (const envelope of envelopes) bytes += envelope.message.byteLength;
+    // A cursor when the page is full, or was ended by the byte budget (its messages reach it).
+    const cut = envelopes.length >= query.limit || (maxBytes !== undefined && bytes >= maxBytes);
+    return { envelopes, cursor: cut && last ? { digest: last.digest, senderTimeNs: last.timestampNs } : undefined };
   }
 
   async readSince(afterSequence: bigint, limit: number): Promise<ReplicationPage> {
     if (this.closed) throw new Error("envelope store is closed");
-    const result = await this.pool.query<Row>({ ...SINCE, values: [afterSequence.toString(), limit] });
+    const result = await poolQuery<Row>(this.pool, "read", { ...SINCE, values: [afterSequence.toString(), limit] });
     const rows = result.rows;
     return {
       envelopes: rows.map((row) => toEnvelope(row, row.topic!)),
@@ -274,7 +298,7 @@ export class PostgresEnvelopeStore implements EnvelopeStore {
 
   async readDigestsSince(afterSequence: bigint, limit: number): Promise<DigestPage> {
     if (this.closed) throw new Error("envelope store is closed");
-    const result = await this.pool.query<{ seq: string; digest: Buffer; message_bytes: number }>({
+    const result = await poolQuery<{ seq: string; digest: Buffer; message_bytes: number }>(this.pool, "read", {
       ...DIGESTS_SINCE,
       values: [afterSequence.toString(), limit],
     });
@@ -292,7 +316,7 @@ export class PostgresEnvelopeStore implements EnvelopeStore {
   async readBySequence(sequences: readonly bigint[]): Promise<StoredEnvelope[]> {
     if (this.closed) throw new Error("envelope store is closed");
     if (sequences.length === 0) return [];
-    const result = await this.pool.query<Row>({ ...BY_SEQUENCE, values: [sequences.map(String)] });
+    const result = await poolQuery<Row>(this.pool, "read", { ...BY_SEQUENCE, values: [sequences.map(String)] });
     const bySequence = new Map(result.rows.map((row) => [row.seq, row]));
     const envelopes: StoredEnvelope[] = [];
     for (const sequence of sequences) {
@@ -302,19 +326,38 @@ export class PostgresEnvelopeStore implements EnvelopeStore {
     return envelopes;
   }
 
+  /**
+   * A small real write that touches no envelope: a transaction that takes a transaction id and commits, its commit
+   * record flushed like an append's (synchronous_commit). Resolves when the database takes writes, rejects with
+   * StoreUnavailableError when it does not (gone, restarting, hung, a read-only standby). The node's readiness uses
+   * it to learn that a write fault is over without waiting for a client's publish.
+   */
+  async probeWrite(): Promise<void> {
+    if (this.closed) throw new Error("envelope store is closed");
+    await inTransaction(this.pool, "write", async (client) => {
+      await client.query("SELECT txid_current()");
+    });
+  }
+
+  /**
+   * Appends accepted before close still commit (or fail). Never throws, and is bounded when the database is gone or
+   * hung: each pending batch fails within the connect and statement timeouts, and the pool's sockets are cut if
+   * ending it politely takes longer than that.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    // Appends accepted before close still commit.
-    while (this.writing) await this.writing;
-    await this.pool.end();
+    const { connectTimeoutMs, queryTimeoutMs } = this.connections;
+    const deadline = Date.now() + 2 * (connectTimeoutMs + queryTimeoutMs) + 1_000;
+    while (this.writing && Date.now() < deadline) {
+      await Promise.race([this.writing, new Promise((resolve) => setTimeout(resolve, deadline - Date.now()).unref())]);
+    }
+    await this.connections.end();
   }
 }
 
 async function migrate(pool: pg.Pool, schema: string | undefined, lockKey: string): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
+  await inTransaction(pool, "write", async (client) => {
     // Nodes starting together against a fresh database must not both run the migrations.
     await client.query("SELECT pg_advisory_xact_lock($1::bigint)", [lockKey]);
     if (schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
@@ -334,13 +377,7 @@ async function migrate(pool: pg.Pool, schema: string | undefined, lockKey: strin
       for (const statement of migration.statements) await client.query(statement);
       await client.query("INSERT INTO xmtp_schema_migrations (version) VALUES ($1)", [migration.version]);
     }
-    await client.query("COMMIT");
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /** Takes `?schema=` out of the URL (node-postgres would ignore it) and checks the name. */

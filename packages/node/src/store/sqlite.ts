@@ -36,6 +36,7 @@ import type {
   StoredEnvelope,
 } from "./EnvelopeStore.js";
 import { asUint8Array } from "./driverBytes.js";
+import { asSqliteFault, describeSqliteFault } from "./sqliteFaults.js";
 
 // SQLite integers are signed 64-bit; timestamps are uint64. Shifting by 2^63 maps [0, 2^64) onto the signed range
 // and keeps the order, so ranges and ORDER BY work on the column directly.
@@ -82,6 +83,8 @@ CREATE TABLE IF NOT EXISTS envelopes (
 );
 -- The implicit rowid (seq) ends this index, so it serves ORDER BY timestamp_ns, seq within a topic.
 CREATE INDEX IF NOT EXISTS envelopes_by_topic_time ON envelopes (topic, timestamp_ns);
+-- One row rewritten by probeWrite(): proves the disk takes writes again after a fault, without touching envelopes.
+CREATE TABLE IF NOT EXISTS write_probe (id INTEGER PRIMARY KEY, filler BLOB NOT NULL);
 `;
 
 export interface SqliteStoreOptions {
@@ -226,7 +229,9 @@ export class SqliteEnvelopeStore implements EnvelopeStore {
     try {
       results = this.insertAll(batch);
     } catch (error) {
-      for (const p of batch) p.reject(error);
+      // The transaction rolled back: nothing of the batch is stored. A full or failing disk is a 503, not a bug.
+      const fault = asSqliteFault(error, "write");
+      for (const p of batch) p.reject(fault);
       return;
     }
     this.countWalPages(results);
@@ -316,7 +321,8 @@ export class SqliteEnvelopeStore implements EnvelopeStore {
       const finish = (error: unknown) => {
         this.syncsRunning--;
         // On error the commits are in the database but not known to be on disk: report, don't acknowledge.
-        for (const waiter of covered) (error ? waiter.fail(error) : waiter.acknowledge());
+        const fault = error ? asSqliteFault(error, "write") : undefined;
+        for (const waiter of covered) (fault ? waiter.fail(fault) : waiter.acknowledge());
         this.syncsDone.delete(done);
         resolve();
         this.syncWal();
@@ -347,32 +353,49 @@ export class SqliteEnvelopeStore implements EnvelopeStore {
       // An unknown cursor envelope (e.g. from another node) still means "strictly after its timestamp".
       cursorSeq = seq ?? (ascending ? AFTER_ALL_SEQ : BEFORE_ALL_SEQ);
     }
+    const maxBytes = query.maxBytes;
+    if (maxBytes !== undefined && !(maxBytes >= 1)) throw new RangeError(`query maxBytes must be at least 1, got ${maxBytes}`);
     const statements = this.pageStatementsFor(query.direction, query.limit);
     const args = [query.topic, low, high, cursorTime, cursorSeq] as const;
-    let envelopes = this.cache.enabled ? this.cachedPage(statements.seqs.all(...args) as number[]) : undefined;
+    let envelopes = this.cache.enabled ? this.cachedPage(statements.seqs.all(...args) as number[], maxBytes) : undefined;
     if (!envelopes) {
-      const rows = statements.rows.all(...args) as Row[];
-      envelopes = new Array<StoredEnvelope>(rows.length);
-      for (let i = 0; i < rows.length; i++) {
-        envelopes[i] = toEnvelope(rows[i], query.topic);
-        this.cache.add(rows[i].seq, envelopes[i]);
+      envelopes = [];
+      if (maxBytes === undefined) {
+        for (const row of statements.rows.all(...args) as Row[]) envelopes.push(this.remember(row, query.topic));
+      } else {
+        // Row by row, so that the messages of rows past the budget are never read: leaving the loop resets the statement.
+        let bytes = 0;
+        for (const row of statements.rows.iterate(...args) as IterableIterator<Row>) {
+          envelopes.push(this.remember(row, query.topic));
+          bytes += row.message.byteLength;
+          if (bytes >= maxBytes) break;
+        }
       }
     }
     const last = envelopes[envelopes.length - 1];
-    return {
-      envelopes,
-      cursor:
-        envelopes.length >= query.limit && last ? { digest: last.digest, senderTimeNs: last.timestampNs } : undefined,
-    };
+    const cut = envelopes.length >= query.limit || (maxBytes !== undefined && messageBytesOf(envelopes) >= maxBytes);
+    return { envelopes, cursor: cut && last ? { digest: last.digest, senderTimeNs: last.timestampNs } : undefined };
   }
 
-  /** The page's envelopes when every one of them is cached; undefined otherwise. */
-  private cachedPage(seqs: number[]): StoredEnvelope[] | undefined {
-    const envelopes = new Array<StoredEnvelope>(seqs.length);
-    for (let i = 0; i < seqs.length; i++) {
+  private remember(row: Row, topic: string): StoredEnvelope {
+    const envelope = toEnvelope(row, topic);
+    this.cache.add(row.seq, envelope);
+    return envelope;
+  }
+
+  /**
+   * The page's envelopes when every one of them is cached (with a byte budget: every one up to and including the
+   * envelope that reaches it); undefined otherwise.
+   */
+  private cachedPage(seqs: number[], maxBytes: number | undefined): StoredEnvelope[] | undefined {
+    const budget = maxBytes ?? Infinity;
+    const envelopes: StoredEnvelope[] = [];
+    let bytes = 0;
+    for (let i = 0; i < seqs.length && bytes < budget; i++) {
       const envelope = this.cache.get(seqs[i]);
       if (!envelope) return undefined;
-      envelopes[i] = envelope;
+      envelopes.push(envelope);
+      bytes += envelope.message.byteLength;
     }
     return envelopes;
   }
@@ -452,9 +475,31 @@ export class SqliteEnvelopeStore implements EnvelopeStore {
     }
     if (this.walFd !== undefined) closeSync(this.walFd);
     await this.checkpointer?.close();
-    // Fold the WAL back into the main file so a cleanly stopped node leaves a single database file.
-    this.db.pragma("wal_checkpoint(TRUNCATE)");
+    // Fold the WAL back into the main file so a cleanly stopped node leaves a single database file. On a full or
+    // failing disk this cannot be done; the WAL then stays beside the file, complete, and is read at the next start.
+    try {
+      this.db.pragma("wal_checkpoint(TRUNCATE)");
+    } catch (error) {
+      if (describeSqliteFault(error) === undefined) throw error;
+    }
     this.db.close();
+  }
+
+  /**
+   * A small real write (one row of its own table, 64 KiB, committed and synced like an append): resolves when the
+   * disk takes writes, rejects with a StoreUnavailableError when it does not. The node's readiness uses it to learn
+   * that a fault is over.
+   */
+  probeWrite(): Promise<void> {
+    if (this.closed) return Promise.reject(new Error("envelope store is closed"));
+    try {
+      this.db.prepare("INSERT OR REPLACE INTO write_probe (id, filler) VALUES (1, zeroblob(65536))").run();
+    } catch (error) {
+      return Promise.reject(asSqliteFault(error, "write"));
+    }
+    if (!this.flushWal) return Promise.resolve();
+    this.committedSinceOpen = true;
+    return this.flushCommitted();
   }
 }
 
@@ -470,6 +515,12 @@ function statementForLimit<T>(cache: Map<number, T>, limit: number, caller: stri
     if (limit <= MAX_LITERAL_LIMIT) cache.set(limit, statement);
   }
   return statement;
+}
+
+function messageBytesOf(envelopes: readonly StoredEnvelope[]): number {
+  let bytes = 0;
+  for (const envelope of envelopes) bytes += envelope.message.byteLength;
+  return bytes;
 }
 
 function toEnvelope(row: Row, topic: string): StoredEnvelope {

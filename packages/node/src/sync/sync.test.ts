@@ -260,6 +260,42 @@ describe("sync server and client", () => {
     ).rejects.toThrow(/does not match the digest the peer offered/);
   });
 
+  it("fails a pull when the peer offers more envelopes than asked for, or more message bytes than a page holds", async () => {
+    const fakePeer = async (digests: Uint8Array[], envelopes: Envelope[]) => {
+      const [client, server] = await streamPair();
+      void (async () => {
+        const framed = new FramedStream(server, 1 << 20);
+        await framed.read(5_000);
+        await framed.write(encodeServerFrame({ kind: "offer", digests, nextSequence: BigInt(digests.length), caughtUp: true }));
+        await framed.read(5_000);
+        for (const e of envelopes) await framed.write(encodeServerFrame({ kind: "envelope", envelope: e }));
+        await framed.write(encodeServerFrame({ kind: "pageEnd" }));
+      })().catch(() => {});
+      return client;
+    };
+    const pages: SyncPage[] = [];
+    const options = { afterSequence: 0n, pageSize: 10, pageTimeoutMs: 10_000, isKnown: () => false, onPage: async (p: SyncPage) => void pages.push(p) };
+
+    const eleven = Array.from({ length: 11 }, (_, i) => envelope(i));
+    await expect(pullFromPeer(await fakePeer(eleven.map(digestOf), eleven), options)).rejects.toThrow(
+      /offered 11 envelopes for a page of at most 10/,
+    );
+    // Eight messages of 1,000,000 bytes: an honest server ends its page at the fifth (4 MiB reached), so more than
+    // 4 MiB + 1 MiB of messages in one page is a peer trying to make this node buffer without bound.
+    const huge = Array.from({ length: 8 }, (_, i) => {
+      const message = new Uint8Array(1_000_000);
+      message[0] = i;
+      return { contentTopic: "/xmtp/0/m-huge/proto", timestampNs: BigInt(i), message };
+    });
+    await expect(pullFromPeer(await fakePeer(huge.map(digestOf), huge), options)).rejects.toThrow(
+      /peer sent more than 5242880 bytes of messages in one page/,
+    );
+    expect(pages).toEqual([]);
+    // Five of them (an honest page's worth) pass.
+    await pullFromPeer(await fakePeer(huge.slice(0, 5).map(digestOf), huge.slice(0, 5)), options);
+    expect(pages.map((p) => p.envelopes.length)).toEqual([5]);
+  });
+
   it("fails a pull when the peer claims to go backwards", async () => {
     const liar = { readDigestsSince: async () => ({ sequences: [], digests: [], messageBytes: [], nextSequence: 3n }), readBySequence: async () => [] };
     await expect(

@@ -8,10 +8,17 @@ import { envelopeDigest } from "../store/digest.js";
 import { MAX_RELAYED_MESSAGE_BYTES, relayEnvelopeProblem } from "../relay/validation.js";
 import { FramedStream } from "./framedStream.js";
 import { decodeServerFrame, encodeClientFrame, encodeWantBitmap, type ServerFrame } from "./syncMessages.js";
-import { MAX_SYNC_PAGE_SIZE } from "./syncServer.js";
+import { MAX_SYNC_PAGE_SIZE, PAGE_BYTE_BUDGET } from "./syncServer.js";
 
 /** An envelope frame holds at most a 1 MiB message plus its topic and framing; an offer at most 32 KiB of digests. */
 const MAX_RESPONSE_FRAME_BYTES = MAX_RELAYED_MESSAGE_BYTES + 4096;
+/**
+ * The most message bytes a page's envelopes may carry: a server ends a page with the envelope whose message reaches
+ * PAGE_BYTE_BUDGET, so an honest page holds less than that plus one message. The client keeps a page's envelopes
+ * until its end, so a peer sending more (an offer it inflated, or envelopes without end) is refused rather than
+ * buffered.
+ */
+const MAX_PAGE_MESSAGE_BYTES = PAGE_BYTE_BUDGET + MAX_RELAYED_MESSAGE_BYTES;
 
 export class SyncProtocolError extends Error {
   constructor(message: string) {
@@ -62,6 +69,9 @@ export async function pullFromPeer(stream: Stream, options: PullOptions): Promis
       if (offer.nextSequence < after) {
         throw new SyncProtocolError(`peer went back from sequence ${after} to ${offer.nextSequence}`);
       }
+      if (offer.digests.length > pageSize) {
+        throw new SyncProtocolError(`peer offered ${offer.digests.length} envelopes for a page of at most ${pageSize}`);
+      }
       const wanted = offer.digests.map((digest) => !options.isKnown(digest));
       if (offer.digests.length > 0) {
         await framed.queue(encodeClientFrame({ kind: "want", bitmap: encodeWantBitmap(wanted.length, (i) => wanted[i]) }));
@@ -77,11 +87,16 @@ export async function pullFromPeer(stream: Stream, options: PullOptions): Promis
         nextSequence: offer.nextSequence,
         caughtUp: offer.caughtUp,
       };
+      let pageBytes = 0;
       for (let i = 0; i < offer.digests.length; i++) {
         if (!wanted[i]) continue;
         const frame = await readFrame(framed, deadline);
         if (frame.kind !== "envelope") throw new SyncProtocolError(`expected envelope ${i} of the offer, got ${frame.kind}`);
         const envelope = frame.envelope;
+        pageBytes += envelope.message.length;
+        if (pageBytes > MAX_PAGE_MESSAGE_BYTES) {
+          throw new SyncProtocolError(`peer sent more than ${MAX_PAGE_MESSAGE_BYTES} bytes of messages in one page`);
+        }
         const digest = envelopeDigest(envelope.contentTopic, envelope.message);
         if (!equalBytes(digest, offer.digests[i])) {
           throw new SyncProtocolError(`envelope ${i} does not match the digest the peer offered`);

@@ -20,13 +20,19 @@ const ENVELOPE_READ_CHUNK_BYTES = 1024 * 1024;
  * A page ends early, with the envelope whose message reaches this many bytes, so that a page of large envelopes
  * stays small for the client too, which holds a page's envelopes until its end before storing them.
  */
-const PAGE_BYTE_BUDGET = 4 * 1024 * 1024;
+export const PAGE_BYTE_BUDGET = 4 * 1024 * 1024;
 /** Store reads are synchronous (SQLite): between chunks the server lets the relay and the API run. */
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 /** A request is tiny; a want bitmap has one bit per envelope of a page. */
 const MAX_CLIENT_FRAME_BYTES = 64 + MAX_SYNC_PAGE_SIZE / 8;
 /** A client that sends nothing for this long has its stream closed. */
 const CLIENT_IDLE_TIMEOUT_MS = 30_000;
+/**
+ * Sync streams one connection may have open with us at once (libp2p's default is 32 per protocol). A client pulls
+ * over one stream at a time; the slack covers a stream still closing when the next pull starts. Each stream holds at
+ * most one read chunk and one send batch (about 1.3 MiB), so a peer can make us buffer about 5 MiB per connection.
+ */
+export const MAX_INBOUND_SYNC_STREAMS = 4;
 
 export class SyncServer {
   private readonly failureWarning: ThrottledWarning;

@@ -8,6 +8,7 @@ let node: TestNode;
 let alice: Identity;
 const responses: Array<{ path: string; status: number; code?: number }> = [];
 const released: string[] = [];
+const readBytes: Array<[string, number]> = [];
 const DENIED_TOPIC = "/xmtp/0/m-denied/proto";
 
 const hooks: ApiHooks = {
@@ -27,6 +28,9 @@ const hooks: ApiHooks = {
   },
   beforeRead(queries) {
     if (queries.some((q) => q.topic === DENIED_TOPIC)) throw new ApiError(GrpcCode.RESOURCE_EXHAUSTED, "slow down");
+  },
+  afterRead(messageBytes, req) {
+    readBytes.push([req.url!, messageBytes]);
   },
   beforeSubscribe(topics) {
     if (topics !== "all" && topics.includes(DENIED_TOPIC)) throw new ApiError(GrpcCode.RESOURCE_EXHAUSTED, "too many streams");
@@ -70,6 +74,25 @@ describe("ApiHooks", () => {
     controller.abort();
     for (let i = 0; i < 200 && released.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
     expect(released).toEqual(["/a,/b"]);
+  });
+
+  it("reports the message bytes each read returned, once per request, and nothing for an empty read", async () => {
+    const topic = "/xmtp/0/m-read-bytes/proto";
+    // Two publishes: this node's validatePublish hook refuses more than 2 envelopes at once.
+    for (const sizes of [[1, 2], [3]]) {
+      const envelopes = sizes.map((i) => envelopeJson(topic, BigInt(i), new Uint8Array(100 * i).fill(i)));
+      expect((await publish(node, envelopes, alice.token())).status).toBe(200);
+    }
+    readBytes.length = 0;
+    await post(node.url, "/message/v1/query", { contentTopics: [topic], pagingInfo: { limit: 2, direction: "SORT_DIRECTION_ASCENDING" } });
+    await post(node.url, "/message/v1/query", { contentTopics: ["/xmtp/0/m-nothing-here/proto"] });
+    await post(node.url, "/message/v1/batch-query", {
+      requests: [{ contentTopics: [topic] }, { contentTopics: ["/xmtp/0/m-nothing-here/proto"] }, { contentTopics: [topic], pagingInfo: { limit: 1 } }],
+    });
+    expect(readBytes).toEqual([
+      ["/message/v1/query", 300],
+      ["/message/v1/batch-query", 600 + 300],
+    ]);
   });
 
   it("reports every answered request with its status and refusal code", () => {

@@ -131,6 +131,45 @@ describe("read and subscribe rate limits per client address", () => {
   });
 });
 
+describe("read bytes per client address", () => {
+  it("charges the message bytes each read returned and refuses the address once it is in debt", async () => {
+    // A burst of 5,000 bytes, refilled at 100 bytes per second; messages of 3,000 bytes.
+    const node = await startSecureNode({ rateLimits: { readBytes: { capacity: 5000, refillPerSecond: 100 } } });
+    try {
+      const topic = "/xmtp/0/m-read-bytes/proto";
+      const big = (i: number) => envelopeJson(topic, BigInt(i), new Uint8Array(3000).fill(i));
+      expect((await publish(node, [big(1), big(2)], alice.token())).status).toBe(200);
+      const one = () => post(node.url, "/message/v1/query", { contentTopics: [topic], pagingInfo: { limit: 1 } });
+      // 5,000 → 2,000: still credit, so the next read passes and is charged in full → 1,000 bytes of debt.
+      expect((await one()).status).toBe(200);
+      expect((await one()).status).toBe(200);
+      // Reads of nothing, or by batch, are refused the same way while the debt lasts (1,000 bytes at 100/s: ~10 s).
+      const refused = await one();
+      expectRateLimited(refused, /address 127\.0\.0\.1 may read 100 message bytes per second \(bursts of 5000\) and has read more/);
+      expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(9);
+      expect(Number(refused.headers.get("retry-after"))).toBeLessThanOrEqual(10);
+      expectRateLimited(await post(node.url, "/message/v1/query", { contentTopics: ["/xmtp/0/m-empty/proto"] }), /message bytes/);
+      expectRateLimited(await post(node.url, "/message/v1/batch-query", { requests: [{ contentTopics: [topic] }] }), /message bytes/);
+      expect(sample(await metricsText(node), 'xmtp_rate_limited_total{limit="read_bytes"}')).toBe(3);
+      // Publishing is not a read: unaffected.
+      expect((await publish(node, [big(3)], alice.token())).status).toBe(200);
+    } finally {
+      await node.dispose();
+    }
+  });
+
+  it("is off with the other rate limits", async () => {
+    const node = await startSecureNode({ rateLimits: { enabled: false, readBytes: { capacity: 1, refillPerSecond: 1 } } });
+    try {
+      const topic = "/xmtp/0/m-read-bytes-off/proto";
+      expect((await publish(node, [envelopeJson(topic, 1n, new Uint8Array(3000))], alice.token())).status).toBe(200);
+      for (let i = 0; i < 5; i++) expect((await post(node.url, "/message/v1/query", { contentTopics: [topic] })).status).toBe(200);
+    } finally {
+      await node.dispose();
+    }
+  });
+});
+
 describe("abuse limits", () => {
   let node: TestNode;
   const open: AbortController[] = [];
