@@ -62,7 +62,8 @@ const UNTHROTTLED = [
   "--publish-rate", "100000000", "--publish-burst", "100000000",
   "--read-rate", "100000000", "--read-burst", "100000000",
   "--subscribe-rate", "1000000", "--subscribe-burst", "1000000",
-  "--max-streams-per-ip", "100000",
+  "--read-bytes-rate", "1000000000000", "--read-bytes-burst", "1000000000000",
+  "--max-streams-per-ip", "100000", "--max-connections-per-ip", "0",
 ];
 const extraNodeArgs = (process.env.BENCH_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
 const targets = { publishRatio: 0.25, queryRatio: 0.35, fanoutP99Ms: 50 };

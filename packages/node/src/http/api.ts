@@ -1,8 +1,7 @@
 // The message API over plain node:http: routing, CORS, JSON bodies and errors, and the two stream routes.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { randomUUID } from "node:crypto";
-import { createGzip, gzip as gzipCallback, constants as zlibConstants } from "node:zlib";
-import { pipeline, type Writable } from "node:stream";
+import { gzip as gzipCallback, constants as zlibConstants } from "node:zlib";
 import { promisify } from "node:util";
 import { ApiError, GrpcCode, UnavailableError } from "../errors.js";
 import { isStoreUnavailable } from "../store/storeErrors.js";
@@ -18,32 +17,23 @@ import {
   BATCH_RESPONSE_HEAD,
   BATCH_RESPONSE_TAIL,
   MAX_MESSAGE_BYTES,
-  QUERY_RESPONSE_HEAD,
   decodeBatchQueryRequest,
   decodePublishRequest,
   decodeQueryRequest,
   decodeSubscribeRequest,
-  encodeEnvelope,
   encodeError,
   encodeQueryResponse,
-  encodeQueryResponseTail,
   parseJsonBody,
   type ParsedQuery,
 } from "./codec.js";
 import { EnvelopeStream } from "./stream.js";
+import { JsonAnswer } from "./jsonAnswer.js";
 
 const gzip = promisify(gzipCallback);
 /** Smaller responses go out uncompressed: gzip costs more CPU than it saves on loopback-sized pages. */
 const GZIP_MIN_BYTES = 16 * 1024;
-/**
- * Answers up to this much JSON are built whole and sent with a Content-Length (gzipped whole from GZIP_MIN_BYTES);
- * larger ones are streamed (see JsonAnswer).
- */
-const STREAM_MIN_BYTES = 256 * 1024;
 /** A query page with fewer message bytes than this is encoded in one string straight away (the common, fast path). */
 const WHOLE_PAGE_MAX_MESSAGE_BYTES = 128 * 1024;
-/** While streaming, JSON is handed to the socket (or gzip) in pieces of about this size, or one envelope if larger. */
-const STREAM_CHUNK_BYTES = 64 * 1024;
 /**
  * A streamed answer whose reader takes none of it for this long is cut (its connection closed): a client that stops
  * reading would otherwise keep its page in memory for as long as it keeps the connection. A slow but moving reader
@@ -439,111 +429,4 @@ function messageBytesOf(page: EnvelopePage): number {
   let bytes = 0;
   for (const envelope of page.envelopes) bytes += envelope.message.byteLength;
   return bytes;
-}
-
-const STREAMED_GZIP_HEADERS = { "content-encoding": "gzip", vary: "accept-encoding" } as const;
-
-/**
- * A 200 JSON answer written piece by piece. Up to STREAM_MIN_BYTES it is only collected, then sent whole with a
- * Content-Length (gzipped whole when large enough and accepted), exactly as answers always were. Past that it is
- * streamed: headers without a length (chunked), gzip through a zlib stream when the client accepts it, and every
- * write that fills the socket's (or gzip's) buffer waits for 'drain', so an answer holds about one envelope's JSON
- * beyond the page the store returned, however slowly it is read. A client that leaves ends the wait at once
- * (`abandoned`); the gzip stream is destroyed with the response.
- */
-class JsonAnswer {
-  private pending = "";
-  private out: Writable | undefined;
-
-  constructor(
-    private readonly exchange: Exchange,
-    private readonly options: {
-      /** Sends an answer that stayed small, whole (the fast path of small answers). */
-      sendWhole: (body: string) => void | Promise<void>;
-      /** The node is shutting down (the answer asks the client to close the connection). */
-      closing: () => boolean;
-      stallMs: number;
-      onStalled: () => void;
-    },
-  ) {}
-
-  /** The client went away or the connection failed: stop producing. */
-  get abandoned(): boolean {
-    return this.exchange.res.destroyed || (this.out !== undefined && this.out.destroyed);
-  }
-
-  /** Adds JSON text; the promise, when there is one, resolves once more may be written. */
-  write(text: string): void | Promise<void> {
-    this.pending += text;
-    if (this.pending.length >= (this.out ? STREAM_CHUNK_BYTES : STREAM_MIN_BYTES)) return this.flush();
-  }
-
-  /** A QueryResponse: the same bytes as encodeQueryResponse(page, query). */
-  async page(page: EnvelopePage, query: ParsedQuery): Promise<void> {
-    const envelopes = page.envelopes;
-    for (let i = 0; i < envelopes.length; i++) {
-      if (this.abandoned) return;
-      const wait = this.write((i === 0 ? QUERY_RESPONSE_HEAD : ",") + encodeEnvelope(envelopes[i]));
-      if (wait) await wait;
-    }
-    const tail = encodeQueryResponseTail(page, query);
-    const wait = this.write(envelopes.length === 0 ? QUERY_RESPONSE_HEAD + tail : tail);
-    if (wait) await wait;
-  }
-
-  end(): void | Promise<void> {
-    const body = this.pending;
-    this.pending = "";
-    if (!this.out) return this.options.sendWhole(body);
-    if (!this.abandoned) this.out.end(body);
-  }
-
-  private flush(): void | Promise<void> {
-    const out = this.out ?? this.start();
-    const chunk = this.pending;
-    this.pending = "";
-    if (this.abandoned) return;
-    if (!out.write(chunk)) return this.drained(out);
-  }
-
-  private start(): Writable {
-    const { req, res, requestId } = this.exchange;
-    const gzipped = /\bgzip\b/.test(String(req.headers["accept-encoding"] ?? ""));
-    res.writeHead(200, {
-      "content-type": "application/json",
-      "access-control-allow-origin": "*",
-      "x-request-id": requestId,
-      ...(gzipped ? STREAMED_GZIP_HEADERS : undefined),
-      ...(this.options.closing() ? CONNECTION_CLOSE : undefined),
-    });
-    if (!gzipped) return (this.out = res);
-    const zipper = createGzip({ level: zlibConstants.Z_BEST_SPEED, chunkSize: 64 * 1024 });
-    // Ends the response after the last compressed bytes; a response closed early destroys the gzip stream with it.
-    pipeline(zipper, res, () => {});
-    return (this.out = zipper);
-  }
-
-  /**
-   * Resolves on 'drain', or as soon as the response or the gzip stream closes. A reader that lets nothing drain for
-   * stallMs has its response destroyed (which closes it, and resolves this).
-   */
-  private drained(out: Writable): Promise<void> {
-    const res = this.exchange.res;
-    return new Promise((resolve) => {
-      const stalled = setTimeout(() => {
-        this.options.onStalled();
-        res.destroy();
-      }, this.options.stallMs);
-      const done = () => {
-        clearTimeout(stalled);
-        out.off("drain", done);
-        out.off("close", done);
-        res.off("close", done);
-        resolve();
-      };
-      out.on("drain", done);
-      out.on("close", done);
-      if (out !== res) res.on("close", done);
-    });
-  }
 }

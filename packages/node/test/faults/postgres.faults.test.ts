@@ -78,14 +78,12 @@ class PublisherFleet {
     const message = Buffer.from(`publisher ${publisher} envelope ${this.counter++} ${randomBytes(4).toString("hex")}`).toString("base64");
     const envelope = envelopeJson(topic, nowNs(), message);
     const sentAt = Date.now();
+    const base = { publisher, key: `${topic}|${envelope.timestampNs}|${message}`, topic, sentAt };
     let attempt: Attempt;
     try {
       const response = await publish(this.node, [envelope], this.identities[publisher].token());
       attempt = {
-        publisher,
-        key: `${topic}|${envelope.timestampNs}|${message}`,
-        topic,
-        sentAt,
+        ...base,
         answeredAt: Date.now(),
         status: response.status,
         code: response.body?.code,
@@ -93,16 +91,7 @@ class PublisherFleet {
         error: response.status === 200 ? undefined : JSON.stringify(response.body),
       };
     } catch (error) {
-      attempt = {
-        publisher,
-        key: `${topic}|${envelope.timestampNs}|${message}`,
-        topic,
-        sentAt,
-        answeredAt: Date.now(),
-        status: 0,
-        retryAfter: null,
-        error: String(error),
-      };
+      attempt = { ...base, answeredAt: Date.now(), status: 0, retryAfter: null, error: String(error) };
     }
     this.attempts.push(attempt);
     return attempt;

@@ -3,11 +3,11 @@
 // all at once. The promise: the node's RSS grows by at most 256 MB, dribblers get 408 at the header deadline, silent
 // connections are closed, honest clients are served throughout, and the process lives.
 import { request } from "node:http";
-import { connect, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startNode, type RunningNode } from "../../../../test/support/runningNode.js";
 import { bytesOf, createIdentity, envelopeJson, nowNs, post } from "../http/helpers.js";
 import { MiB, residentBytes, sampleRss } from "./support/rssSampler.js";
+import { jsonBodyOf, openRawConnection, statusOf, type RawConnection } from "../http/rawConnection.js";
 
 const ATTACKERS = 200;
 const DECLARED_BODY = 8 * MiB;
@@ -23,29 +23,11 @@ beforeAll(async () => {
 });
 afterAll(() => node?.dispose());
 
-const port = () => Number(new URL(node.url).port);
+const openFrom = (localAddress: string) => openRawConnection(node.url, localAddress);
 
-interface RawClient {
-  socket: Socket;
-  received: () => string;
-  closed: Promise<void>;
-}
-
-function openFrom(localAddress: string): Promise<RawClient> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: "127.0.0.1", port: port(), localAddress });
-    let data = "";
-    socket.setEncoding("latin1");
-    socket.on("data", (chunk: string) => (data += chunk));
-    socket.on("error", () => {});
-    const closed = new Promise<void>((done) => socket.once("close", () => done()));
-    socket.once("connect", () => resolve({ socket, received: () => data, closed }));
-    socket.once("error", reject);
-  });
-}
 
 /** Sends all but the last byte of a body declared at DECLARED_BODY, in chunks, waiting for the socket to drain. */
-async function sendAllButLastByte(client: RawClient): Promise<void> {
+async function sendAllButLastByte(client: RawConnection): Promise<void> {
   const chunk = Buffer.alloc(64 * 1024, 0x20);
   client.socket.write(
     `POST /message/v1/query HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${DECLARED_BODY}\r\n\r\n{`,
@@ -78,8 +60,6 @@ function postFrom(localAddress: string, path: string, body: unknown, headers: Re
   });
 }
 
-const statusOf = (response: string) => Number(/^HTTP\/1\.1 (\d{3})/.exec(response)?.[1]);
-const bodyOf = (response: string) => JSON.parse(response.slice(response.indexOf("\r\n\r\n") + 4));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("unauthenticated clients holding connections and bodies", () => {
@@ -102,7 +82,8 @@ describe("unauthenticated clients holding connections and bodies", () => {
     const dribblers = await Promise.all(Array.from({ length: ATTACKERS }, () => openFrom("127.0.0.3")));
     for (const dribbler of dribblers) dribbler.socket.write("POST /message/v1/query HTTP/1.1\r\nHost: x\r\n");
     const dribbling = setInterval(() => {
-      for (const dribbler of dribblers) if (!dribbler.socket.destroyed) dribbler.socket.write("X-Slow: 1\r\n");
+      // A dribbler that has its answer stops writing, so the node's close cannot turn into a reset that loses the answer.
+      for (const dribbler of dribblers) if (!dribbler.socket.destroyed && dribbler.received() === "") dribbler.socket.write("X-Slow: 1\r\n");
     }, 500);
     const silent = await Promise.all(Array.from({ length: ATTACKERS }, () => openFrom("127.0.0.4")));
 
@@ -126,14 +107,18 @@ describe("unauthenticated clients holding connections and bodies", () => {
     expect(node.process.exitCode).toBeNull();
     expect(growth).toBeLessThanOrEqual(RSS_BOUND);
 
-    // Bodies that did not fit the address's budget were refused at once with 429 and the connection closed.
+    // Bodies that did not fit the address's budget were refused at once with 429 and their connections closed: the
+    // node holds at most what the budget allows (32 MiB: four 8 MiB bodies). A refused client still sending may see
+    // the connection reset before it reads the 429, so the count is of connections the node let go.
+    const held = bodyAttackers.filter((attacker) => !attacker.socket.destroyed && attacker.received() === "");
+    expect(held.length).toBeLessThanOrEqual(4);
     const refused = bodyAttackers.filter((attacker) => statusOf(attacker.received()) === 429);
-    expect(refused.length).toBeGreaterThanOrEqual(ATTACKERS - 8);
-    expect(bodyOf(refused[0].received())).toMatchObject({ code: 8, message: expect.stringMatching(/--max-body-buffer-bytes/) });
+    expect(refused.length).toBeGreaterThan(0);
+    expect(jsonBodyOf(refused[0].received())).toMatchObject({ code: 8, message: expect.stringMatching(/--max-body-buffer-bytes/) });
     // Dribblers were answered 408 at the header deadline (10 s by default), well inside the hold.
     const timedOut = dribblers.filter((dribbler) => statusOf(dribbler.received()) === 408);
     expect(timedOut).toHaveLength(ATTACKERS);
-    expect(bodyOf(timedOut[0].received())).toMatchObject({ code: 4 });
+    expect(jsonBodyOf(timedOut[0].received())).toMatchObject({ code: 4 });
     // Silent connections were closed without an answer.
     expect(silent.filter((connection) => connection.socket.destroyed || connection.socket.readableEnded)).toHaveLength(ATTACKERS);
 

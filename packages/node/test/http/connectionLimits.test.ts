@@ -1,6 +1,6 @@
 // What a client can hold before it is authenticated, over real sockets against an in-process node: connections per
 // address, silent connections, header and body deadlines (408), and request-body bytes held per address and in total.
-import { connect, type Socket } from "node:net";
+import { jsonBodyOf, openRawConnection, statusOf } from "./rawConnection.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createIdentity, envelopeJson, nowNs, bytesOf, post, publish, startTestNode, storedOn, type TestNode } from "./helpers.js";
 
@@ -22,24 +22,9 @@ beforeAll(async () => {
 });
 afterAll(() => node.dispose());
 
-const port = () => Number(new URL(node.url).port);
+const open = (localAddress?: string) => openRawConnection(node.url, localAddress);
 
-/** A raw connection from a chosen loopback source address; collects what the node sends and when it closes. */
-function open(localAddress = "127.0.0.1"): Promise<{ socket: Socket; received: () => string; closed: Promise<void> }> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: "127.0.0.1", port: port(), localAddress });
-    let data = "";
-    socket.setEncoding("latin1");
-    socket.on("data", (chunk: string) => (data += chunk));
-    socket.on("error", () => {});
-    const closed = new Promise<void>((done) => socket.once("close", () => done()));
-    socket.once("connect", () => resolve({ socket, received: () => data, closed }));
-    socket.once("error", reject);
-  });
-}
 
-const statusOf = (response: string) => Number(/^HTTP\/1\.1 (\d{3})/.exec(response)?.[1]);
-const bodyOf = (response: string) => JSON.parse(response.slice(response.indexOf("\r\n\r\n") + 4));
 
 describe("connections", () => {
   it("closes a connection that never sends a byte", async () => {
@@ -51,11 +36,11 @@ describe("connections", () => {
   it("answers 408 with code 4 to a client that dribbles its headers past the deadline", async () => {
     const slow = await open();
     slow.socket.write("POST /message/v1/query HTTP/1.1\r\nHost: x\r\n");
-    const dribble = setInterval(() => slow.socket.write("X-Slow: 1\r\n"), 200);
+    const dribble = setInterval(() => slow.received() === "" && slow.socket.write("X-Slow: 1\r\n"), 200);
     await slow.closed;
     clearInterval(dribble);
     expect(statusOf(slow.received())).toBe(408);
-    expect(bodyOf(slow.received())).toMatchObject({ code: 4, message: expect.stringMatching(/--header-timeout-ms/) });
+    expect(jsonBodyOf(slow.received())).toMatchObject({ code: 4, message: expect.stringMatching(/--header-timeout-ms/) });
   });
 
   it("answers 408 to a client that does not finish its body in time, and frees what it held", async () => {
@@ -65,7 +50,7 @@ describe("connections", () => {
     );
     await partial.closed;
     expect(statusOf(partial.received())).toBe(408);
-    expect(bodyOf(partial.received()).message).toMatch(/--body-timeout-ms/);
+    expect(jsonBodyOf(partial.received()).message).toMatch(/--body-timeout-ms/);
     const answer = await post(node.url, "/message/v1/query", { contentTopics: [TOPIC] });
     expect(answer.status).toBe(200);
   });
@@ -77,7 +62,7 @@ describe("connections", () => {
     await extra.closed;
     expect(statusOf(extra.received())).toBe(429);
     expect(extra.received()).toMatch(/retry-after: 1/i);
-    expect(bodyOf(extra.received())).toMatchObject({ code: 8, message: expect.stringMatching(/--max-connections-per-ip/) });
+    expect(jsonBodyOf(extra.received())).toMatchObject({ code: 8, message: expect.stringMatching(/--max-connections-per-ip/) });
     // Another address is not affected.
     const other = await open("127.0.0.4");
     const body = JSON.stringify({ contentTopics: [TOPIC] });
@@ -112,7 +97,7 @@ describe("request bodies held in memory", () => {
     await second.closed;
     expect(statusOf(second.received())).toBe(429);
     expect(second.received()).toMatch(/retry-after: 1/i);
-    expect(bodyOf(second.received())).toMatchObject({ code: 8, message: expect.stringMatching(/--max-body-buffer-bytes-per-ip/) });
+    expect(jsonBodyOf(second.received())).toMatchObject({ code: 8, message: expect.stringMatching(/--max-body-buffer-bytes-per-ip/) });
     // Once the first gives up, the address may send again.
     first.socket.destroy();
     await first.closed;
@@ -137,7 +122,7 @@ describe("request bodies held in memory", () => {
     refused.socket.write("POST /message/v1/query HTTP/1.1\r\nHost: x\r\nContent-Length: 500000\r\n\r\n{");
     await refused.closed;
     expect(statusOf(refused.received())).toBe(429);
-    expect(bodyOf(refused.received()).message).toMatch(/--max-body-buffer-bytes\)/);
+    expect(jsonBodyOf(refused.received()).message).toMatch(/--max-body-buffer-bytes\)/);
     // A small publish still fits what is left of the budget.
     const alice = await createIdentity();
     const envelope = envelopeJson(TOPIC, nowNs(), bytesOf("still served"));
