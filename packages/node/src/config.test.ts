@@ -14,8 +14,36 @@ describe("parseCommandLine", () => {
     expect(config.host).toBe("0.0.0.0");
     expect(config.dataDir).toBe("/srv/data");
     expect(config.storage).toEqual({ kind: "sqlite", path: "/srv/data/xmtp.sqlite3", synchronous: "full" });
-    expect(config.p2p).toEqual({ port: undefined, host: DEFAULTS.p2pHost, peers: [], syncIntervalMs: DEFAULTS.syncIntervalMs });
-    expect(config.http.streamKeepAliveMs).toBe(30_000);
+    expect(config.p2p).toEqual({
+      port: undefined,
+      host: DEFAULTS.p2pHost,
+      peers: [],
+      syncIntervalMs: DEFAULTS.syncIntervalMs,
+      wsPort: undefined,
+      wakuClusterId: 0,
+      wakuShardCount: 8,
+    });
+    expect(config.http).toMatchObject({
+      streamKeepAliveMs: 30_000,
+      headerTimeoutMs: 10_000,
+      bodyTimeoutMs: 30_000,
+      idleConnectionTimeoutMs: 10_000,
+      maxConnectionsPerIp: 500,
+      maxBodyBufferBytesPerIp: 32 * 1024 * 1024,
+      maxBodyBufferBytes: 128 * 1024 * 1024,
+      maxPageBytes: 4 * 1024 * 1024,
+      maxBatchBytes: 16 * 1024 * 1024,
+    });
+    expect(config.database).toEqual({ connectTimeoutMs: 5_000, queryTimeoutMs: 10_000 });
+  });
+
+  it("reads the Waku and limit flags, and refuses values out of range", () => {
+    const config = parse(["--p2p-ws-port", "0", "--waku-cluster-id", "7", "--waku-shard-count", "16", "--max-page-bytes", "2048"]);
+    expect(config.p2p).toMatchObject({ wsPort: 0, wakuClusterId: 7, wakuShardCount: 16 });
+    expect(config.http.maxPageBytes).toBe(2048);
+    expect(parse([], { XMTP_DB_QUERY_TIMEOUT_MS: "2000" }).database.queryTimeoutMs).toBe(2000);
+    expect(() => parse(["--waku-shard-count", "0"])).toThrow(/--waku-shard-count must be an integer from 1 to 1023/);
+    expect(() => parse(["--header-timeout-ms", "5"])).toThrow(/--header-timeout-ms must be an integer from 100/);
   });
 
   it("reads flags in both --flag value and --flag=value forms", () => {

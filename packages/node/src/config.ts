@@ -25,6 +25,12 @@ export interface NodeConfig {
     peers: string[];
     /** Period of the anti-entropy catch-up pass with every connected peer; 0 turns the periodic pass off. */
     syncIntervalMs: number;
+    /** libp2p WebSocket listen port (for Waku light nodes such as @waku/sdk); absent means none. 0 picks a free port. */
+    wsPort?: number;
+    /** The Waku cluster this node serves (Metadata, and the sharded relay topic). */
+    wakuClusterId: number;
+    /** Shards in the cluster, for autosharding content topics to shards. */
+    wakuShardCount: number;
   };
   logLevel: LogLevel;
   http: {
@@ -73,6 +79,10 @@ export const DEFAULTS = {
   // A catch-up pass over envelopes gossip already delivered costs 32 bytes each (they are offered by digest), so it
   // can run often; the interval also bounds what a restarted node re-reads, as its position moves only in passes.
   syncIntervalMs: 10_000,
+  // Cluster 0 is Waku's unassigned cluster: an XMTP network is not The Waku Network (cluster 1, which requires RLN
+  // membership). Eight shards is js-waku's autosharding default.
+  wakuClusterId: 0,
+  wakuShardCount: 8,
   logLevel: "info" as LogLevel,
   streamKeepAliveMs: 30_000,
   maxStreamBufferBytes: 4 * 1024 * 1024,
@@ -112,6 +122,10 @@ Options (each also settable by the environment variable shown; flags win):
   --p2p-host HOST        libp2p bind address                     (XMTP_P2P_HOST, default ${DEFAULTS.p2pHost})
   --peer MULTIADDR       static relay peer, repeatable           (XMTP_PEERS, comma-separated)
   --sync-interval-ms N   anti-entropy catch-up period, 0 = off   (XMTP_SYNC_INTERVAL_MS, default ${DEFAULTS.syncIntervalMs})
+  --p2p-ws-port PORT     libp2p WebSocket port for Waku light nodes; none unless set
+                                                                 (XMTP_P2P_WS_PORT)
+  --waku-cluster-id N    Waku cluster served                     (XMTP_WAKU_CLUSTER_ID, default ${DEFAULTS.wakuClusterId})
+  --waku-shard-count N   shards in the cluster (autosharding)    (XMTP_WAKU_SHARD_COUNT, default ${DEFAULTS.wakuShardCount})
   --log-level LEVEL      debug | info | warn | error             (XMTP_LOG_LEVEL, default ${DEFAULTS.logLevel})
   --stream-keepalive-ms N  keep-alive interval on streams        (XMTP_STREAM_KEEPALIVE_MS, default ${DEFAULTS.streamKeepAliveMs})
   --max-stream-buffer-bytes N  unsent bytes before a slow stream is cut
@@ -146,6 +160,9 @@ type FlagName =
   | "db"
   | "sqlite-sync"
   | "p2p-port"
+  | "p2p-ws-port"
+  | "waku-cluster-id"
+  | "waku-shard-count"
   | "p2p-host"
   | "peer"
   | "sync-interval-ms"
@@ -173,6 +190,9 @@ const FLAG_ENV: Record<FlagName, string> = {
   db: "XMTP_DB",
   "sqlite-sync": "XMTP_SQLITE_SYNC",
   "p2p-port": "XMTP_P2P_PORT",
+  "p2p-ws-port": "XMTP_P2P_WS_PORT",
+  "waku-cluster-id": "XMTP_WAKU_CLUSTER_ID",
+  "waku-shard-count": "XMTP_WAKU_SHARD_COUNT",
   "p2p-host": "XMTP_P2P_HOST",
   peer: "XMTP_PEERS",
   "sync-interval-ms": "XMTP_SYNC_INTERVAL_MS",
@@ -277,6 +297,9 @@ export function parseCommandLine(
       host: stringOf("p2p-host", DEFAULTS.p2pHost),
       peers,
       syncIntervalMs: integerOf("sync-interval-ms", 0, 86_400_000) ?? DEFAULTS.syncIntervalMs,
+      wsPort: integerOf("p2p-ws-port", 0, 65535),
+      wakuClusterId: integerOf("waku-cluster-id", 0, 65535) ?? DEFAULTS.wakuClusterId,
+      wakuShardCount: integerOf("waku-shard-count", 1, 1023) ?? DEFAULTS.wakuShardCount,
     },
     logLevel,
     http: {
@@ -335,7 +358,8 @@ export function describeStorage(storage: StorageConfig): string {
 }
 
 /** What a test or an embedder may override in defaultConfig(): any part, and any single field of `http` or `database`. */
-export type NodeConfigOverrides = Partial<Omit<NodeConfig, "dataDir" | "http" | "database">> & {
+export type NodeConfigOverrides = Partial<Omit<NodeConfig, "dataDir" | "http" | "database" | "p2p">> & {
+  p2p?: Partial<NodeConfig["p2p"]>;
   http?: Partial<NodeConfig["http"]>;
   database?: Partial<NodeConfig["database"]>;
 };

@@ -179,6 +179,13 @@ export async function startNode(config: NodeConfig, components: Partial<NodeComp
         durabilityBarrier: durabilityBarrierOf(store),
         logger: logger.child({ component: "p2p" }),
         syncIntervalMs: config.p2p.syncIntervalMs,
+        wsPort: config.p2p.wsPort,
+        waku: {
+          sharding: { clusterId: config.p2p.wakuClusterId, shardCount: config.p2p.wakuShardCount },
+          localIngest: ingest,
+          accessMode: () => config.security.accessMode,
+          rateLimits: config.security.rateLimits,
+        },
       });
     } catch (error) {
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -15,3 +15,9 @@ export * from "./gen/xmtp/message_contents/content_pb.js";
 export * from "./gen/xmtp/message_contents/invitation_pb.js";
 export * from "./gen/xmtp/message_contents/private_preferences_pb.js";
 export { GrpcCode } from "./grpcCode.js";
+
+// Waku v2 service protocols (the node serves them to Waku light nodes), one namespace per protocol.
+export * as wakuMessage from "./gen/waku/message/v1/message_pb.js";
+export * as wakuMetadata from "./gen/waku/metadata/v1/metadata_pb.js";
+export * as wakuLightPushV3 from "./gen/waku/lightpush/v3/lightpush_pb.js";
+export * as wakuLightPushV2 from "./gen/waku/lightpush/v2/lightpush_pb.js";

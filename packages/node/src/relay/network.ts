@@ -4,6 +4,8 @@
 import "./promiseWithResolvers.js";
 import { createLibp2p, type Libp2p } from "libp2p";
 import { tcp } from "@libp2p/tcp";
+import { webSockets } from "@libp2p/websockets";
+import { mplex } from "@libp2p/mplex";
 import { noise } from "@libp2p/noise";
 import { yamux } from "@libp2p/yamux";
 import { identify } from "@libp2p/identify";
@@ -20,11 +22,12 @@ import { loadOrCreateNodeKey } from "./nodeKey.js";
 import { listenAddress, parsePeerAddress } from "./peerAddress.js";
 import { StaticPeers, DEFAULT_DIAL_BACKOFF, type BackoffOptions } from "./staticPeers.js";
 import { MAX_RELAYED_MESSAGE_BYTES } from "./validation.js";
-import { WakuRelay, type PeerEnvelopeSink } from "./wakuRelay.js";
+import { WAKU_PUBSUB_TOPIC, WakuRelay, type PeerEnvelopeSink } from "./wakuRelay.js";
 import { withCoalescedFrames, withCoalescedWrites } from "./coalescedWrites.js";
 import { batchGossipRpcs } from "./rpcBatching.js";
 import { skipGossipWithoutCandidates } from "./gossipEmission.js";
 import { relayMessageId, relayMessageIdKey } from "./messageId.js";
+import { startWakuServices, type WakuServicesOptions } from "../waku/services.js";
 
 
 export interface NetworkOptions {
@@ -48,6 +51,10 @@ export interface NetworkOptions {
   syncIntervalMs?: number;
   syncPageSize?: number;
   dialBackoff?: BackoffOptions;
+  /** A WebSocket listen port beside TCP (Waku light nodes dial WebSocket only); 0 picks a free port. */
+  wsPort?: number;
+  /** The Waku service protocols (Metadata, LightPush); absent: the node serves only relay and sync. */
+  waku?: Omit<WakuServicesOptions, "logger" | "relayPeerCount">;
 }
 
 export interface Network {
@@ -63,20 +70,25 @@ export interface Network {
 }
 
 const SEEN_TTL_MS = 30_000;
+const MPLEX_NEW_STREAMS_PER_SECOND = 100;
 
 export async function startNetwork(options: NetworkOptions): Promise<Network> {
   const staticPeerAddresses = options.peers.map(parsePeerAddress);
-  const listen = listenAddress(options.listenHost, options.listenPort);
+  const listen = [listenAddress(options.listenHost, options.listenPort)];
+  if (options.wsPort !== undefined) listen.push(`${listenAddress(options.listenHost, options.wsPort)}/ws`);
   const { privateKey, created } = await loadOrCreateNodeKey(options.dataDir);
   const state = await SyncState.load(options.dataDir, options.logger, { durabilityBarrier: options.durabilityBarrier });
 
   const libp2p = await createLibp2p({
     privateKey,
     start: false,
-    addresses: { listen: [listen] },
-    transports: [withCoalescedWrites(tcp())],
+    addresses: { listen },
+    transports: [withCoalescedWrites(tcp()), webSockets()],
     connectionEncrypters: [noise()],
-    streamMuxers: [withCoalescedFrames(yamux())],
+    // yamux for our own peers; mplex for js-waku light nodes, which offer nothing else. js-waku opens streams for
+    // several protocols at once when it connects, which mplex's default (5 new streams a second) would punish by
+    // closing the connection.
+    streamMuxers: [withCoalescedFrames(yamux()), mplex({ disconnectThreshold: MPLEX_NEW_STREAMS_PER_SECOND })],
     services: {
       identify: identify(),
       pubsub: gossipsub({
@@ -121,6 +133,13 @@ export async function startNetwork(options: NetworkOptions): Promise<Network> {
   libp2p.addEventListener("peer:disconnect", (event) => catchUp.peerGone(event.detail));
 
   await libp2p.handle(SYNC_PROTOCOL, syncServer.handle, { maxInboundStreams: MAX_INBOUND_SYNC_STREAMS });
+  if (options.waku) {
+    await startWakuServices(libp2p, {
+      ...options.waku,
+      logger: options.logger,
+      relayPeerCount: () => libp2p.services.pubsub.getSubscribers(WAKU_PUBSUB_TOPIC).length,
+    });
+  }
   await libp2p.start();
   relay.start();
   catchUp.start();
