@@ -42,7 +42,7 @@ describe("parseCommandLine", () => {
     expect(config.p2p).toMatchObject({ wsPort: 0, wakuClusterId: 7, wakuShardCount: 16 });
     expect(config.http.maxPageBytes).toBe(2048);
     expect(parse([], { XMTP_DB_QUERY_TIMEOUT_MS: "2000" }).database.queryTimeoutMs).toBe(2000);
-    expect(() => parse(["--waku-shard-count", "0"])).toThrow(/--waku-shard-count must be an integer from 1 to 1023/);
+    expect(() => parse(["--waku-shard-count", "0"])).toThrow(/--waku-shard-count must be an integer from 1 to 1024/);
     expect(() => parse(["--header-timeout-ms", "5"])).toThrow(/--header-timeout-ms must be an integer from 100/);
   });
 

@@ -299,7 +299,7 @@ export function parseCommandLine(
       syncIntervalMs: integerOf("sync-interval-ms", 0, 86_400_000) ?? DEFAULTS.syncIntervalMs,
       wsPort: integerOf("p2p-ws-port", 0, 65535),
       wakuClusterId: integerOf("waku-cluster-id", 0, 65535) ?? DEFAULTS.wakuClusterId,
-      wakuShardCount: integerOf("waku-shard-count", 1, 1023) ?? DEFAULTS.wakuShardCount,
+      wakuShardCount: integerOf("waku-shard-count", 1, 1024) ?? DEFAULTS.wakuShardCount,
     },
     logLevel,
     http: {

@@ -183,6 +183,7 @@ export async function startNode(config: NodeConfig, components: Partial<NodeComp
         waku: {
           sharding: { clusterId: config.p2p.wakuClusterId, shardCount: config.p2p.wakuShardCount },
           localIngest: ingest,
+          hub,
           accessMode: () => config.security.accessMode,
           rateLimits: config.security.rateLimits,
         },

@@ -21,3 +21,4 @@ export * as wakuMessage from "./gen/waku/message/v1/message_pb.js";
 export * as wakuMetadata from "./gen/waku/metadata/v1/metadata_pb.js";
 export * as wakuLightPushV3 from "./gen/waku/lightpush/v3/lightpush_pb.js";
 export * as wakuLightPushV2 from "./gen/waku/lightpush/v2/lightpush_pb.js";
+export * as wakuFilterV2 from "./gen/waku/filter/v2/filter_pb.js";

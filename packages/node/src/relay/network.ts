@@ -27,7 +27,7 @@ import { withCoalescedFrames, withCoalescedWrites } from "./coalescedWrites.js";
 import { batchGossipRpcs } from "./rpcBatching.js";
 import { skipGossipWithoutCandidates } from "./gossipEmission.js";
 import { relayMessageId, relayMessageIdKey } from "./messageId.js";
-import { startWakuServices, type WakuServicesOptions } from "../waku/services.js";
+import { startWakuServices, type WakuServices, type WakuServicesOptions } from "../waku/services.js";
 
 
 export interface NetworkOptions {
@@ -133,8 +133,9 @@ export async function startNetwork(options: NetworkOptions): Promise<Network> {
   libp2p.addEventListener("peer:disconnect", (event) => catchUp.peerGone(event.detail));
 
   await libp2p.handle(SYNC_PROTOCOL, syncServer.handle, { maxInboundStreams: MAX_INBOUND_SYNC_STREAMS });
+  let waku: WakuServices | undefined;
   if (options.waku) {
-    await startWakuServices(libp2p, {
+    waku = await startWakuServices(libp2p, {
       ...options.waku,
       logger: options.logger,
       relayPeerCount: () => libp2p.services.pubsub.getSubscribers(WAKU_PUBSUB_TOPIC).length,
@@ -160,6 +161,7 @@ export async function startNetwork(options: NetworkOptions): Promise<Network> {
     stop() {
       stopping ??= (async () => {
         await staticPeers.stop();
+        waku?.stop();
         // Stopping libp2p aborts the streams of pulls still running, so they end quickly; wait for them after.
         const pullsFinished = catchUp.stop();
         await relay.stop();

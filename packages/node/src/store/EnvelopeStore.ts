@@ -102,3 +102,82 @@ export interface EnvelopeStore {
 
   close(): Promise<void>;
 }
+
+/**
+ * Computes the Waku (RFC 14) message hash of an envelope under the node's Waku configuration (cluster id, shard
+ * count: the hash covers the pubsub topic the envelope is routed on). See createWakuHasher in waku/messageHash.ts.
+ */
+export interface WakuHasher {
+  /**
+   * Names everything the hash depends on. A store records the configuration its `waku_hash` column was computed
+   * under and re-hashes every row when it is opened with a hasher of another configuration.
+   */
+  readonly configuration: string;
+  /** The pubsub topic the envelope's hash is computed on. */
+  pubsubTopicFor(contentTopic: string): string;
+  hash(envelope: Envelope): Uint8Array;
+}
+
+/** Options the stores take for their Waku hash column. */
+export interface WakuHashOptions {
+  /**
+   * Fill and index the Waku hash of every envelope (on append, and for older rows when the store opens), enabling
+   * queryWaku and readByWakuHashes. Without it new rows get no hash, and those two methods refuse to run.
+   */
+  wakuHasher?: WakuHasher;
+  /** Rows hashed per transaction while the store re-hashes or back-fills at open (default 2,000). */
+  wakuBackfillBatchSize?: number;
+}
+
+export const DEFAULT_WAKU_BACKFILL_BATCH_SIZE = 2_000;
+
+export interface WakuStoredEnvelope extends StoredEnvelope {
+  /** The RFC 14 message hash under the store's Waku configuration: the envelope's Store v3 message_hash. */
+  wakuHash: Uint8Array;
+}
+
+/** A Store v3 page query: the envelopes of some content topics, merged in the order of `query` (timestamp, then arrival). */
+export interface WakuStoreQuery {
+  /** One or more topics (duplicates are ignored). */
+  contentTopics: readonly string[];
+  /** Inclusive bounds on timestampNs; absent means unbounded. */
+  startTimeNs?: bigint;
+  endTimeNs?: bigint;
+  direction: SortDirection;
+  /** Page size, 1.. (the caller caps it). */
+  limit: number;
+  /**
+   * The wakuHash of the last envelope of the previous page (of these topics): the page holds only envelopes strictly
+   * after it in the requested direction. An unknown hash is refused with WakuCursorNotFoundError.
+   */
+  cursor?: Uint8Array;
+  /** A budget of message bytes, as EnvelopeQuery.maxBytes: the page ends with the envelope that reaches it. */
+  maxBytes?: number;
+}
+
+export interface WakuStorePage {
+  envelopes: WakuStoredEnvelope[];
+  /**
+   * The wakuHash of the page's last envelope when the page is full (`limit` envelopes) or was ended by `maxBytes`;
+   * absent when the page ended because nothing further matched. (Store v3's pagination_cursor.)
+   */
+  cursor?: Uint8Array;
+}
+
+/** A Store cursor naming no stored envelope of the queried topics (Store v3 answers it with a 4xx status). */
+export class WakuCursorNotFoundError extends Error {
+  override readonly name = "WakuCursorNotFoundError";
+  constructor(readonly cursor: Uint8Array) {
+    super(`cursor ${Buffer.from(cursor).toString("hex")} names no stored message of the queried content topics`);
+  }
+}
+
+/** An EnvelopeStore that also serves Waku Store v3 reads. */
+export interface WakuEnvelopeStore extends EnvelopeStore {
+  /** The configuration of the store's wakuHasher, undefined when it was opened without one. */
+  readonly wakuConfiguration: string | undefined;
+  /** One page of envelopes of the given topics, each with its waku hash. Exact paging by the returned cursor. */
+  queryWaku(query: WakuStoreQuery): Promise<WakuStorePage>;
+  /** The envelopes with these waku hashes, in the order asked; unknown hashes are left out (a repeated one appears once). */
+  readByWakuHashes(hashes: readonly Uint8Array[]): Promise<WakuStoredEnvelope[]>;
+}

@@ -3,7 +3,19 @@
 // `openStore` must return a new, empty store on every call. The suite closes what it opens.
 import { afterEach, describe, expect, it } from "vitest";
 import { withDigest } from "./digest.js";
-import type { EnvelopeStore, SortDirection, StoredEnvelope } from "./EnvelopeStore.js";
+import { createWakuHasher, wakuMessageHash } from "../waku/messageHash.js";
+import { autoshardOf, pubsubTopicOf } from "../waku/sharding.js";
+import {
+  WakuCursorNotFoundError,
+  type Envelope,
+  type EnvelopeStore,
+  type SortDirection,
+  type StoredEnvelope,
+  type WakuEnvelopeStore,
+  type WakuHashOptions,
+  type WakuStoredEnvelope,
+  type WakuStoreQuery,
+} from "./EnvelopeStore.js";
 
 const encoder = new TextEncoder();
 const TOPIC = "/xmtp/0/m-conformance/proto";
@@ -333,6 +345,211 @@ export function describeEnvelopeStoreConformance(name: string, openStore: () => 
       expect(envelopes[2].timestampNs).toBe(10n);
       expect(envelopes[0].digest).toEqual(full.envelopes[2].digest);
       expect(await store.readBySequence([])).toEqual([]);
+    });
+  });
+}
+
+/** How the Waku conformance suite opens stores: `open` may be called several times on one location (reopen). */
+export interface WakuConformanceHooks {
+  /** A new, empty location (file path, schema name). */
+  newLocation(): string;
+  open(location: string, options: WakuHashOptions): Promise<WakuEnvelopeStore>;
+}
+
+export function describeWakuStoreConformance(name: string, hooks: WakuConformanceHooks): void {
+  describe(`Waku store conformance: ${name}`, () => {
+    const opened: EnvelopeStore[] = [];
+    const open = async (location: string, options: WakuHashOptions) => {
+      const store = await hooks.open(location, options);
+      opened.push(store);
+      return store;
+    };
+    const close = async (store: EnvelopeStore) => {
+      opened.splice(opened.indexOf(store), 1);
+      await store.close();
+    };
+    afterEach(async () => {
+      await Promise.all(opened.splice(0).map((s) => s.close()));
+    });
+    const config = { clusterId: 1, shardCount: 8 };
+    const hasher = createWakuHasher(config);
+    /** The expected hash, computed from the spec functions rather than the hasher. */
+    const expectedHash = (e: Envelope, cfg = config) => {
+      let shard = 0;
+      try {
+        shard = autoshardOf(e.contentTopic, cfg.shardCount);
+      } catch {
+        // the documented fallback: shard 0
+      }
+      return wakuMessageHash(pubsubTopicOf(cfg.clusterId, shard), { payload: e.message, contentTopic: e.contentTopic, timestampNs: e.timestampNs });
+    };
+    const hexOf = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex");
+
+    async function pageThroughWaku(store: WakuEnvelopeStore, query: Omit<WakuStoreQuery, "cursor">) {
+      const all: WakuStoredEnvelope[] = [];
+      let cursor: Uint8Array | undefined;
+      for (let pages = 0; pages < 1000; pages++) {
+        const page = await store.queryWaku({ ...query, cursor });
+        expect(page.envelopes.length).toBeLessThanOrEqual(query.limit);
+        all.push(...page.envelopes);
+        if (!page.cursor) return all;
+        expect(hexOf(page.cursor)).toBe(hexOf(page.envelopes[page.envelopes.length - 1].wakuHash));
+        cursor = page.cursor;
+      }
+      throw new Error("paging did not terminate");
+    }
+
+    it("hashes every appended envelope (RFC 14 on its autosharded pubsub topic) and finds it by that hash", async () => {
+      const store = await open(hooks.newLocation(), { wakuHasher: hasher });
+      expect(store.wakuConfiguration).toBe(hasher.configuration);
+      const batch = [envelope(5n, "a"), envelope(2n ** 64n - 1n, "b", OTHER_TOPIC), envelope(0n, "odd", "/t"), envelope(7n, "c")];
+      await store.append(batch);
+      await store.append([envelope(5n, "a")]); // a duplicate changes nothing
+      const hashes = batch.map((e) => expectedHash(e));
+      const unknown = new Uint8Array(32).fill(9);
+      const found = await store.readByWakuHashes([hashes[3], unknown, hashes[0], hashes[2], hashes[1], hashes[0]]);
+      expect(found.map(text)).toEqual(["c", "a", "odd", "b"]);
+      for (const e of found) {
+        const original = batch.find((b) => text(b) === text(e))!;
+        expect(hexOf(e.wakuHash)).toBe(hexOf(expectedHash(original)));
+        expect(hexOf(e.digest)).toBe(hexOf(original.digest));
+        expect(e.timestampNs).toBe(original.timestampNs);
+        expect(e.contentTopic).toBe(original.contentTopic);
+      }
+      expect(await store.readByWakuHashes([])).toEqual([]);
+      const page = await store.queryWaku({ contentTopics: [TOPIC], direction: "ascending", limit: 10 });
+      expect(page.envelopes.map((e) => hexOf(e.wakuHash))).toEqual([hexOf(hashes[0]), hexOf(hashes[3])]);
+      expect(page.cursor).toBeUndefined();
+    });
+
+    it("pages exactly (no gaps, no repeats) over several topics, both directions, with time bounds and byte budgets", async () => {
+      const store = await open(hooks.newLocation(), { wakuHasher: hasher });
+      const topics = [TOPIC, OTHER_TOPIC, "/xmtp/0/m-third/proto"];
+      // 45 envelopes, 5 timestamps, interleaved across topics and appends, so page edges fall inside ties.
+      const arrival: StoredEnvelope[] = [];
+      for (let round = 0; round < 9; round++) {
+        const batch = [0, 1, 2, 3, 4].map((i) =>
+          envelope(BigInt(100 + ((round * 3 + i * 7) % 5) * 10), `w${round}-${i}${".".repeat((round * 37 + i * 101) % 300)}`, topics[(round + i) % 3]),
+        );
+        arrival.push(...batch);
+        await store.append(batch);
+      }
+      const ordered = (which: string[], low = 0n, high = 2n ** 64n - 1n) =>
+        arrival
+          .map((e, i) => ({ e, i }))
+          .filter(({ e }) => which.includes(e.contentTopic) && e.timestampNs >= low && e.timestampNs <= high)
+          .sort((a, b) => (a.e.timestampNs < b.e.timestampNs ? -1 : a.e.timestampNs > b.e.timestampNs ? 1 : a.i - b.i))
+          .map(({ e }) => text(e));
+      // One topic: the same order as the HTTP query path.
+      const httpOrder = (await store.query({ topic: TOPIC, limit: 100, direction: "ascending" })).envelopes.map(text);
+      expect(ordered([TOPIC])).toEqual(httpOrder);
+      const cases: Array<{ which: string[]; low?: bigint; high?: bigint }> = [
+        { which: [TOPIC] },
+        { which: topics },
+        { which: [OTHER_TOPIC, TOPIC, OTHER_TOPIC] },
+        { which: topics, low: 110n, high: 130n },
+        { which: [TOPIC, "/xmtp/0/m-nobody/proto"], low: 120n },
+      ];
+      for (const { which, low, high } of cases) {
+        const expected = ordered(which, low, high);
+        expect(expected.length).toBeGreaterThan(0);
+        for (const limit of [1, 2, 4, 7, 100]) {
+          for (const maxBytes of [undefined, 1, 250]) {
+            const query = { contentTopics: which, startTimeNs: low, endTimeNs: high, limit, maxBytes };
+            const label = `${which.length} topics, ${low}..${high}, limit ${limit}, maxBytes ${maxBytes}`;
+            const asc = await pageThroughWaku(store, { ...query, direction: "ascending" });
+            expect(asc.map(text), label).toEqual(expected);
+            const desc = await pageThroughWaku(store, { ...query, direction: "descending" });
+            expect(desc.map(text), label).toEqual([...expected].reverse());
+            for (const e of asc) expect(hexOf(e.wakuHash)).toBe(hexOf(expectedHash(e)));
+          }
+        }
+      }
+      // A page ended by the budget carries a cursor; one that ran out does not.
+      const budget = await store.queryWaku({ contentTopics: topics, direction: "ascending", limit: 100, maxBytes: 1 });
+      expect(budget.envelopes).toHaveLength(1);
+      expect(budget.cursor).toBeDefined();
+      const whole = await store.queryWaku({ contentTopics: topics, direction: "descending", limit: 100 });
+      expect(whole.envelopes).toHaveLength(45);
+      expect(whole.cursor).toBeUndefined();
+      // A cursor combined with a time range that excludes it still means "strictly after it".
+      const first = await store.queryWaku({ contentTopics: topics, direction: "ascending", limit: 3 });
+      const later = await store.queryWaku({ contentTopics: topics, direction: "ascending", limit: 100, startTimeNs: 140n, cursor: first.cursor });
+      expect(later.envelopes.map(text)).toEqual(ordered(topics, 140n));
+    });
+
+    it("refuses an unknown cursor, or one of a topic not queried, with WakuCursorNotFoundError; checks its arguments", async () => {
+      const store = await open(hooks.newLocation(), { wakuHasher: hasher });
+      await store.append([envelope(1n, "x"), envelope(2n, "y", OTHER_TOPIC)]);
+      const other = expectedHash(envelope(2n, "y", OTHER_TOPIC));
+      await expect(store.queryWaku({ contentTopics: [TOPIC], direction: "ascending", limit: 5, cursor: new Uint8Array(32) })).rejects.toBeInstanceOf(
+        WakuCursorNotFoundError,
+      );
+      await expect(store.queryWaku({ contentTopics: [TOPIC], direction: "descending", limit: 5, cursor: other })).rejects.toBeInstanceOf(
+        WakuCursorNotFoundError,
+      );
+      const ok = await store.queryWaku({ contentTopics: [TOPIC, OTHER_TOPIC], direction: "descending", limit: 5, cursor: other });
+      expect(ok.envelopes.map(text)).toEqual(["x"]);
+      await expect(store.queryWaku({ contentTopics: [], direction: "ascending", limit: 5 })).rejects.toThrow(/at least one content topic/);
+      await expect(store.queryWaku({ contentTopics: [TOPIC], direction: "ascending", limit: 0 })).rejects.toThrow(/limit/);
+      await expect(store.queryWaku({ contentTopics: [TOPIC], direction: "ascending", limit: 1, cursor: new Uint8Array(31) })).rejects.toThrow(/32-byte/);
+    });
+
+    it("without a hasher stores no hashes and refuses Waku reads", async () => {
+      const store = await open(hooks.newLocation(), {});
+      expect(store.wakuConfiguration).toBeUndefined();
+      await store.append([envelope(1n, "x")]);
+      await expect(store.queryWaku({ contentTopics: [TOPIC], direction: "ascending", limit: 5 })).rejects.toThrow(/without a wakuHasher/);
+      await expect(store.readByWakuHashes([new Uint8Array(32)])).rejects.toThrow(/without a wakuHasher/);
+    });
+
+    it("back-fills rows stored without a hasher and re-hashes every row when the configuration changes, in batches", async () => {
+      const location = hooks.newLocation();
+      const other = { clusterId: 2, shardCount: 4 };
+      const rounds: StoredEnvelope[][] = [];
+      const add = async (store: EnvelopeStore, round: number, count: number) => {
+        const batch = Array.from({ length: count }, (_, i) =>
+          envelope(BigInt(1000 + i), `b${round}-${i}`, i % 3 === 0 ? OTHER_TOPIC : i % 5 === 0 ? "/odd" : TOPIC),
+        );
+        rounds.push(batch);
+        await store.append(batch);
+      };
+      const all = () => rounds.flat();
+      const expectAllHashed = async (store: WakuEnvelopeStore, cfg: typeof config) => {
+        const found = await store.readByWakuHashes(all().map((e) => expectedHash(e, cfg)));
+        expect(found.map(text).sort()).toEqual(all().map(text).sort());
+        for (const e of found) expect(hexOf(e.wakuHash)).toBe(hexOf(expectedHash(e, cfg)));
+      };
+
+      let store = await open(location, {});
+      await add(store, 0, 23);
+      await close(store);
+      store = await open(location, { wakuHasher: hasher, wakuBackfillBatchSize: 4 });
+      await expectAllHashed(store, config);
+      await add(store, 1, 6);
+      await close(store);
+
+      // Another cluster and shard count: every old hash is replaced.
+      const otherHasher = createWakuHasher(other);
+      store = await open(location, { wakuHasher: otherHasher, wakuBackfillBatchSize: 3 });
+      expect(store.wakuConfiguration).toBe(otherHasher.configuration);
+      await expectAllHashed(store, other);
+      expect(await store.readByWakuHashes(all().map((e) => expectedHash(e)))).toEqual([]);
+      await close(store);
+
+      // Rows added by a store without a hasher are hashed at the next open under the recorded configuration.
+      store = await open(location, {});
+      await add(store, 2, 5);
+      await close(store);
+      store = await open(location, { wakuHasher: otherHasher, wakuBackfillBatchSize: 2 });
+      await expectAllHashed(store, other);
+      const paged = await pageThroughWaku(store, { contentTopics: [TOPIC, OTHER_TOPIC, "/odd"], direction: "descending", limit: 4 });
+      expect(paged).toHaveLength(all().length);
+      await close(store);
+
+      // And back to the first configuration.
+      store = await open(location, { wakuHasher: hasher, wakuBackfillBatchSize: 1000 });
+      await expectAllHashed(store, config);
     });
   });
 }

@@ -4,7 +4,8 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
-import { describeEnvelopeStoreConformance } from "./conformance.js";
+import { createWakuHasher } from "../waku/messageHash.js";
+import { describeEnvelopeStoreConformance, describeWakuStoreConformance } from "./conformance.js";
 import { withDigest } from "./digest.js";
 import type { EnvelopeStore, StoredEnvelope } from "./EnvelopeStore.js";
 import { openPostgresStore, POSTGRES_SCHEMA_VERSION, redactUrl } from "./postgres.js";
@@ -54,6 +55,58 @@ describe.skipIf(!url)("PostgreSQL store", () => {
   });
 
   describeEnvelopeStoreConformance("postgres", () => openPostgresStore(url!, { schema: freshSchema() }));
+  describeWakuStoreConformance("postgres", {
+    newLocation: freshSchema,
+    open: (schema, waku) => openPostgresStore(url!, { schema, ...waku }),
+  });
+
+  it("migrates a version-1 schema: adds the waku hash column and index, and hashes the existing rows", async () => {
+    const schema = freshSchema();
+    // The schema as a node before the Waku hash column left it.
+    await admin.query(`CREATE SCHEMA ${schema}`);
+    await admin.query(`CREATE TABLE ${schema}.xmtp_schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
+    await admin.query(`CREATE TABLE ${schema}.envelopes (seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, digest bytea NOT NULL UNIQUE,
+                         topic text NOT NULL, timestamp_ns bigint NOT NULL, message bytea NOT NULL)`);
+    await admin.query(`CREATE INDEX envelopes_by_topic_time ON ${schema}.envelopes (topic, timestamp_ns, seq)`);
+    await admin.query(`INSERT INTO ${schema}.xmtp_schema_migrations (version) VALUES (1)`);
+    const old = Array.from({ length: 31 }, (_, i) => envelope(i));
+    for (const e of old) {
+      await admin.query(`INSERT INTO ${schema}.envelopes (digest, topic, timestamp_ns, message) VALUES ($1, $2, $3, $4)`, [
+        e.digest,
+        e.contentTopic,
+        (e.timestampNs - (1n << 63n)).toString(),
+        e.message,
+      ]);
+    }
+    const hasher = createWakuHasher({ clusterId: 3, shardCount: 8 });
+    const store = await openPostgresStore(url!, { schema, wakuHasher: hasher, wakuBackfillBatchSize: 7 });
+    opened.push(store);
+    const page = await store.queryWaku({ contentTopics: [TOPIC], direction: "descending", limit: 100 });
+    expect(page.envelopes.map(text)).toEqual(old.map(text).reverse());
+    page.envelopes.forEach((e) => expect(Buffer.from(e.wakuHash).equals(Buffer.from(hasher.hash(e)))).toBe(true));
+    const versions = await admin.query(`SELECT version FROM ${schema}.xmtp_schema_migrations ORDER BY version`);
+    expect(versions.rows.map((r) => r.version)).toEqual([1, POSTGRES_SCHEMA_VERSION]);
+    const nulls = await admin.query(`SELECT count(*)::int AS n FROM ${schema}.envelopes WHERE waku_hash IS NULL`);
+    expect(nulls.rows[0].n).toBe(0);
+    const index = await admin.query(`SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname = 'envelopes_by_waku_hash'`, [schema]);
+    expect(index.rows).toHaveLength(1);
+  });
+
+  it("hashes, and writes back, a row another writer stored without a hash while the store was open", async () => {
+    const schema = freshSchema();
+    const hasher = createWakuHasher({ clusterId: 1, shardCount: 8 });
+    const store = await open(schema);
+    await store.close();
+    const waku = await openPostgresStore(url!, { schema, wakuHasher: hasher });
+    opened.push(waku);
+    const plain = await open(schema); // e.g. an older node sharing the schema
+    await plain.append([envelope(1), envelope(2)]);
+    const page = await waku.queryWaku({ contentTopics: [TOPIC], direction: "ascending", limit: 1 });
+    expect(Buffer.from(page.cursor!).equals(Buffer.from(hasher.hash(envelope(1))))).toBe(true);
+    const next = await waku.queryWaku({ contentTopics: [TOPIC], direction: "ascending", limit: 1, cursor: page.cursor });
+    expect(next.envelopes.map(text)).toEqual(["e2"]);
+    expect((await waku.readByWakuHashes([hasher.hash(envelope(2))])).map(text)).toEqual(["e2"]);
+  });
 
   it("creates its schema once and records the version; reopening keeps the data", async () => {
     const schema = freshSchema();
@@ -62,7 +115,7 @@ describe.skipIf(!url)("PostgreSQL store", () => {
     const second = await open(schema);
     expect((await second.readSince(0n, 10)).envelopes.map(text)).toEqual(["e1"]);
     const versions = await admin.query(`SELECT version FROM ${schema}.xmtp_schema_migrations ORDER BY version`);
-    expect(versions.rows.map((r) => r.version)).toEqual([POSTGRES_SCHEMA_VERSION]);
+    expect(versions.rows.map((r) => r.version)).toEqual([1, POSTGRES_SCHEMA_VERSION]);
   });
 
   it("accepts the schema as a URL parameter", async () => {

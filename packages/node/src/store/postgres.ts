@@ -14,14 +14,22 @@
 // postgresFaults.ts. The pool makes new connections on demand, so the store recovers by itself when the server is back.
 import { createHash } from "node:crypto";
 import type pg from "pg";
-import type {
-  DigestPage,
-  EnvelopePage,
-  EnvelopeQuery,
-  EnvelopeStore,
-  ReplicationPage,
-  StoredEnvelope,
+import {
+  DEFAULT_WAKU_BACKFILL_BATCH_SIZE,
+  WakuCursorNotFoundError,
+  type DigestPage,
+  type EnvelopePage,
+  type EnvelopeQuery,
+  type ReplicationPage,
+  type StoredEnvelope,
+  type WakuEnvelopeStore,
+  type WakuHasher,
+  type WakuHashOptions,
+  type WakuStoredEnvelope,
+  type WakuStorePage,
+  type WakuStoreQuery,
 } from "./EnvelopeStore.js";
+import { checkWakuQuery } from "./wakuQuery.js";
 import { asUint8Array } from "./driverBytes.js";
 import { createPostgresPool, inTransaction, poolQuery, type PostgresPool } from "./postgresPool.js";
 
@@ -40,6 +48,8 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 /** An insert statement carries at most this many message bytes; bigger group commits use several statements. */
 const MAX_STATEMENT_BYTES = 16 * 1024 * 1024;
 const MAX_STATEMENT_ROWS = 5_000;
+/** Message bytes read per back-fill batch at most (beside the row count). */
+const WAKU_BACKFILL_BATCH_BYTES = 16 * 1024 * 1024;
 
 interface Migration {
   version: number;
@@ -60,15 +70,28 @@ const MIGRATIONS: Migration[] = [
       "CREATE INDEX envelopes_by_topic_time ON envelopes (topic, timestamp_ns, seq)",
     ],
   },
+  {
+    // The Waku (RFC 14) hash of each envelope, for Store v3 cursors and hash lookups. Nullable (adding it rewrites no
+    // row): filled on append and by the back-fill at open (backfillWakuHashes). Not UNIQUE: RFC 14's concatenation
+    // lets two envelopes of different topics be crafted to share a hash, and an append must never fail for it.
+    // xmtp_store_meta records the configuration the column was computed under. The index is built inside the
+    // migration transaction (writes to the table wait meanwhile, as for any migration at start).
+    version: 2,
+    statements: [
+      "ALTER TABLE envelopes ADD COLUMN waku_hash bytea",
+      "CREATE INDEX envelopes_by_waku_hash ON envelopes (waku_hash)",
+      "CREATE TABLE xmtp_store_meta (key text PRIMARY KEY, value text NOT NULL)",
+    ],
+  },
 ];
 export const POSTGRES_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 
 const INSERT = {
   name: "xmtp_envelopes_insert",
-  text: `INSERT INTO envelopes (digest, topic, timestamp_ns, message)
-         SELECT digest, topic, timestamp_ns, message
-           FROM unnest($1::bytea[], $2::text[], $3::bigint[], $4::bytea[]) WITH ORDINALITY
-                AS batch(digest, topic, timestamp_ns, message, position)
+  text: `INSERT INTO envelopes (digest, topic, timestamp_ns, message, waku_hash)
+         SELECT digest, topic, timestamp_ns, message, waku_hash
+           FROM unnest($1::bytea[], $2::text[], $3::bigint[], $4::bytea[], $5::bytea[]) WITH ORDINALITY
+                AS batch(digest, topic, timestamp_ns, message, waku_hash, position)
           ORDER BY position
          ON CONFLICT (digest) DO NOTHING
          RETURNING digest`,
@@ -98,6 +121,46 @@ const PAGE_ASCENDING = pageStatement("xmtp_envelopes_page_asc", ">", "ASC");
 const PAGE_DESCENDING = pageStatement("xmtp_envelopes_page_desc", "<", "DESC");
 /** The byte budget of a query without one: more than any page can hold. */
 const UNLIMITED_PAGE_BYTES = "9223372036854775807";
+// Store v3 pages over several topics: each topic's next $6 keys from the (topic, timestamp_ns, seq) index (a LATERAL
+// scan per topic, in index order), merged and cut to $6, then the page's rows with the same byte budget as above ($7).
+// ($4, $5) is the cursor's (timestamp, seq), or a bound no row passes the wrong side of.
+const wakuPageStatement = (name: string, comparison: "<" | ">", order: "ASC" | "DESC") => ({
+  name,
+  text: `SELECT seq, digest, topic, timestamp_ns, message, waku_hash FROM (
+           SELECT e.seq, e.digest, e.topic, e.timestamp_ns, e.message, e.waku_hash,
+                  sum(octet_length(e.message)) OVER (ORDER BY e.timestamp_ns ${order}, e.seq ${order} ROWS UNBOUNDED PRECEDING)
+                    - octet_length(e.message) AS bytes_before
+             FROM (SELECT k.seq, k.timestamp_ns
+                     FROM unnest($1::text[]) AS t(topic)
+                     CROSS JOIN LATERAL (
+                       SELECT seq, timestamp_ns FROM envelopes
+                        WHERE topic = t.topic AND timestamp_ns >= $2 AND timestamp_ns <= $3
+                          AND (timestamp_ns, seq) ${comparison} ($4::bigint, $5::bigint)
+                        ORDER BY timestamp_ns ${order}, seq ${order} LIMIT $6) AS k
+                    ORDER BY k.timestamp_ns ${order}, k.seq ${order} LIMIT $6) AS keys
+             JOIN envelopes e ON e.seq = keys.seq) AS page
+          WHERE bytes_before < $7::bigint
+          ORDER BY timestamp_ns ${order}, seq ${order}`,
+});
+const WAKU_PAGE_ASCENDING = wakuPageStatement("xmtp_waku_page_asc", ">", "ASC");
+const WAKU_PAGE_DESCENDING = wakuPageStatement("xmtp_waku_page_desc", "<", "DESC");
+// Within one topic a hash names at most one envelope (same topic and hash means same message and timestamp); across
+// topics a crafted collision is possible, and the earliest row is taken.
+const WAKU_CURSOR = {
+  name: "xmtp_waku_cursor",
+  text: "SELECT seq, timestamp_ns FROM envelopes WHERE waku_hash = $1 AND topic = ANY($2::text[]) ORDER BY seq LIMIT 1",
+};
+const WAKU_BY_HASHES = {
+  name: "xmtp_waku_by_hashes",
+  text: `SELECT DISTINCT ON (waku_hash) seq, digest, topic, timestamp_ns, message, waku_hash
+           FROM envelopes WHERE waku_hash = ANY($1::bytea[]) ORDER BY waku_hash, seq`,
+};
+const WAKU_SET_HASHES = {
+  name: "xmtp_waku_set_hashes",
+  text: `UPDATE envelopes SET waku_hash = batch.waku_hash
+           FROM unnest($1::bigint[], $2::bytea[]) AS batch(seq, waku_hash) WHERE envelopes.seq = batch.seq`,
+};
+
 const SINCE = {
   name: "xmtp_envelopes_since",
   text: "SELECT seq, digest, topic, timestamp_ns, message FROM envelopes WHERE seq > $1 ORDER BY seq LIMIT $2",
@@ -128,7 +191,7 @@ interface PendingAppend {
   reject: (error: unknown) => void;
 }
 
-export interface PostgresStoreOptions {
+export interface PostgresStoreOptions extends WakuHashOptions {
   /** Pool size (default 10). */
   maxConnections?: number;
   /**
@@ -145,7 +208,7 @@ export interface PostgresStoreOptions {
   queryTimeoutMs?: number;
 }
 
-export class PostgresEnvelopeStore implements EnvelopeStore {
+export class PostgresEnvelopeStore implements WakuEnvelopeStore {
   private pending: PendingAppend[] = [];
   private writing: Promise<void> | undefined;
   private closed = false;
@@ -155,8 +218,13 @@ export class PostgresEnvelopeStore implements EnvelopeStore {
   private constructor(
     private readonly connections: PostgresPool,
     private readonly lockKey: string,
+    private readonly wakuHasher: WakuHasher | undefined,
   ) {
     this.pool = connections.pool;
+  }
+
+  get wakuConfiguration(): string | undefined {
+    return this.wakuHasher?.configuration;
   }
 
   static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresEnvelopeStore> {
@@ -173,13 +241,19 @@ export class PostgresEnvelopeStore implements EnvelopeStore {
       queryTimeoutMs: options.queryTimeoutMs,
     });
     const lockKey = advisoryLockKey(schema ?? "");
+    const batchSize = options.wakuBackfillBatchSize ?? DEFAULT_WAKU_BACKFILL_BATCH_SIZE;
+    if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
+      await connections.end();
+      throw new TypeError(`wakuBackfillBatchSize must be a positive integer, got ${batchSize}`);
+    }
     try {
       await migrate(connections.pool, schema, lockKey);
+      if (options.wakuHasher) await backfillWakuHashes(connections.pool, lockKey, options.wakuHasher, batchSize);
     } catch (error) {
       await connections.end();
       throw new Error(`opening PostgreSQL store at ${redactUrl(url)} failed: ${error instanceof Error ? error.message : String(error)}`);
     }
-    return new PostgresEnvelopeStore(connections, lockKey);
+    return new PostgresEnvelopeStore(connections, lockKey, options.wakuHasher);
   }
 
   append(envelopes: StoredEnvelope[]): Promise<StoredEnvelope[]> {
@@ -241,6 +315,7 @@ export class PostgresEnvelopeStore implements EnvelopeStore {
             chunk.map((e) => e.contentTopic),
             chunk.map((e) => toColumn(e.timestampNs)),
             chunk.map((e) => e.message),
+            chunk.map((e) => this.wakuHasher?.hash(e) ?? null),
           ],
         });
         for (const row of result.rows) inserted.add(row.digest.toString("hex"));
@@ -284,6 +359,91 @@ export class PostgresEnvelopeStore implements EnvelopeStore {
     // A cursor when the page is full, or was ended by the byte budget (its messages reach it).
     const cut = envelopes.length >= query.limit || (maxBytes !== undefined && bytes >= maxBytes);
     return { envelopes, cursor: cut && last ? { digest: last.digest, senderTimeNs: last.timestampNs } : undefined };
+  }
+
+  async queryWaku(query: WakuStoreQuery): Promise<WakuStorePage> {
+    if (this.closed) throw new Error("envelope store is closed");
+    const hasher = this.requireWakuHasher();
+    const topics = checkWakuQuery(query);
+    const ascending = query.direction === "ascending";
+    const low = query.startTimeNs !== undefined ? toColumn(query.startTimeNs) : MIN_COLUMN;
+    const high = query.endTimeNs !== undefined ? toColumn(query.endTimeNs) : MAX_COLUMN;
+    let cursorTime = ascending ? low : high;
+    let cursorSeq = ascending ? BEFORE_ALL_SEQ : AFTER_ALL_SEQ;
+    if (query.cursor) {
+      const found = await poolQuery<{ seq: string; timestamp_ns: string }>(this.pool, "read", {
+        ...WAKU_CURSOR,
+        values: [query.cursor, topics],
+      });
+      if (found.rows.length === 0) throw new WakuCursorNotFoundError(query.cursor);
+      cursorTime = found.rows[0].timestamp_ns;
+      cursorSeq = found.rows[0].seq;
+    }
+    const maxBytes = query.maxBytes;
+    const result = await poolQuery<Row & { waku_hash: Buffer | null }>(this.pool, "read", {
+      ...(ascending ? WAKU_PAGE_ASCENDING : WAKU_PAGE_DESCENDING),
+      values: [
+        topics,
+        low,
+        high,
+        cursorTime,
+        cursorSeq,
+        query.limit,
+        maxBytes === undefined || maxBytes > Number.MAX_SAFE_INTEGER ? UNLIMITED_PAGE_BYTES : String(Math.ceil(maxBytes)),
+      ],
+    });
+    const envelopes = await this.withWakuHashes(result.rows, hasher);
+    const last = envelopes[envelopes.length - 1];
+    let bytes = 0;
+    for (const envelope of envelopes) bytes += envelope.message.byteLength;
+    const cut = envelopes.length >= query.limit || (maxBytes !== undefined && bytes >= maxBytes);
+    return { envelopes, cursor: cut && last ? last.wakuHash : undefined };
+  }
+
+  async readByWakuHashes(hashes: readonly Uint8Array[]): Promise<WakuStoredEnvelope[]> {
+    if (this.closed) throw new Error("envelope store is closed");
+    const hasher = this.requireWakuHasher();
+    if (hashes.length === 0) return [];
+    const result = await poolQuery<Row & { waku_hash: Buffer }>(this.pool, "read", { ...WAKU_BY_HASHES, values: [hashes] });
+    const byHash = new Map(result.rows.map((row) => [row.waku_hash.toString("hex"), row]));
+    const rows: Array<Row & { waku_hash: Buffer }> = [];
+    for (const hash of hashes) {
+      const key = Buffer.from(hash).toString("hex");
+      const row = byHash.get(key);
+      if (!row) continue;
+      byHash.delete(key); // a repeated hash appears once
+      rows.push(row);
+    }
+    return this.withWakuHashes(rows, hasher);
+  }
+
+  /**
+   * The rows as envelopes with their hashes. A row without one (appended meanwhile by another node sharing the schema
+   * that has no hasher, or an older version) is hashed here and the hash written back, so it is found as a cursor.
+   */
+  private async withWakuHashes(rows: Array<Row & { waku_hash: Buffer | null }>, hasher: WakuHasher): Promise<WakuStoredEnvelope[]> {
+    const missing: WakuStoredEnvelope[] = [];
+    const missingSeqs: string[] = [];
+    const envelopes = rows.map((row) => {
+      const envelope = toEnvelope(row, row.topic!) as WakuStoredEnvelope;
+      if (row.waku_hash) {
+        envelope.wakuHash = asUint8Array(row.waku_hash);
+      } else {
+        envelope.wakuHash = hasher.hash(envelope);
+        missing.push(envelope);
+        missingSeqs.push(row.seq);
+      }
+      return envelope;
+    });
+    if (missing.length > 0) {
+      await poolQuery(this.pool, "write", { ...WAKU_SET_HASHES, values: [missingSeqs, missing.map((e) => e.wakuHash)] });
+    }
+    return envelopes;
+  }
+
+  private requireWakuHasher(): WakuHasher {
+    if (!this.wakuHasher) throw new Error("this envelope store was opened without a wakuHasher: Waku Store queries are not available");
+    return this.wakuHasher;
   }
 
   async readSince(afterSequence: bigint, limit: number): Promise<ReplicationPage> {
@@ -380,6 +540,70 @@ async function migrate(pool: pg.Pool, schema: string | undefined, lockKey: strin
   });
 }
 
+/**
+ * Brings the waku_hash column in line with `hasher`, in transactions of at most `batchSize` rows (and about 16 MiB of
+ * messages), so an interrupted back-fill keeps its progress and resumes at the next open. As in the SQLite store:
+ * xmtp_store_meta `waku_hash_config` names the configuration every non-NULL hash was computed under; opening with
+ * another marks rows (0, max seq] stale (`waku_rehash_after`, `waku_rehash_through`) and re-hashes them in seq order;
+ * then rows without a hash are hashed. Nodes sharing a schema must share their Waku configuration: the last one to
+ * open re-hashes the table under its own.
+ */
+async function backfillWakuHashes(pool: pg.Pool, lockKey: string, hasher: WakuHasher, batchSize: number): Promise<void> {
+  const getMeta = async (client: pg.PoolClient | pg.Pool, key: string) =>
+    (await client.query<{ value: string }>("SELECT value FROM xmtp_store_meta WHERE key = $1", [key])).rows[0]?.value;
+  const setMeta = (client: pg.PoolClient, key: string, value: string) =>
+    client.query(
+      "INSERT INTO xmtp_store_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      [key, value],
+    );
+  await inTransaction(pool, "write", async (client) => {
+    await client.query("SELECT pg_advisory_xact_lock($1::bigint)", [lockKey]);
+    const recorded = await getMeta(client, "waku_hash_config");
+    if (recorded === hasher.configuration) return;
+    if (recorded !== undefined) {
+      const max = await client.query<{ seq: string }>("SELECT coalesce(max(seq), 0)::text AS seq FROM envelopes");
+      await setMeta(client, "waku_rehash_after", "0");
+      await setMeta(client, "waku_rehash_through", max.rows[0].seq);
+    }
+    await setMeta(client, "waku_hash_config", hasher.configuration);
+  });
+
+  // Rows up to about 16 MiB of messages: the running sum is read from the stored lengths, without the messages.
+  const batchOf = (where: string, order: string) =>
+    `SELECT seq, digest, topic, timestamp_ns, message FROM (
+       SELECT seq, digest, topic, timestamp_ns, message,
+              sum(octet_length(message)) OVER (ORDER BY seq ROWS UNBOUNDED PRECEDING) - octet_length(message) AS bytes_before
+         FROM (SELECT seq FROM envelopes WHERE ${where} ${order} LIMIT ${batchSize}) AS keys JOIN envelopes USING (seq)) AS batch
+      WHERE bytes_before < ${WAKU_BACKFILL_BATCH_BYTES} ORDER BY seq`;
+  const hashRows = (client: pg.PoolClient, rows: Row[]) =>
+    client.query({
+      ...WAKU_SET_HASHES,
+      values: [rows.map((row) => row.seq), rows.map((row) => hasher.hash(toEnvelope(row, row.topic!)))],
+    });
+
+  for (;;) {
+    const done = await inTransaction(pool, "write", async (client) => {
+      await client.query("SELECT pg_advisory_xact_lock($1::bigint)", [lockKey]);
+      const after = (await getMeta(client, "waku_rehash_after")) ?? "0";
+      const through = (await getMeta(client, "waku_rehash_through")) ?? "0";
+      if (BigInt(after) >= BigInt(through)) return true;
+      const rows = (await client.query<Row>(batchOf("seq > $1 AND seq <= $2", "ORDER BY seq"), [after, through])).rows;
+      await hashRows(client, rows);
+      await setMeta(client, "waku_rehash_after", rows.length > 0 ? rows[rows.length - 1].seq : through);
+      return false;
+    });
+    if (done) break;
+  }
+  for (;;) {
+    const done = await inTransaction(pool, "write", async (client) => {
+      const rows = (await client.query<Row>(batchOf("waku_hash IS NULL", ""))).rows;
+      if (rows.length > 0) await hashRows(client, rows);
+      return rows.length === 0;
+    });
+    if (done) break;
+  }
+}
+
 /** Takes `?schema=` out of the URL (node-postgres would ignore it) and checks the name. */
 function splitSchema(url: string, explicit: string | undefined): { connectionString: string; schema?: string } {
   let parsed: URL;
@@ -448,6 +672,6 @@ export function redactUrl(url: string): string {
   }
 }
 
-export function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<EnvelopeStore> {
+export function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<WakuEnvelopeStore> {
   return PostgresEnvelopeStore.open(url, options);
 }

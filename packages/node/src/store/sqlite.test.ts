@@ -2,9 +2,11 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it, vi } from "vitest";
-import { describeEnvelopeStoreConformance } from "./conformance.js";
+import Database from "better-sqlite3";
+import { createWakuHasher } from "../waku/messageHash.js";
+import { describeEnvelopeStoreConformance, describeWakuStoreConformance } from "./conformance.js";
 import { withDigest } from "./digest.js";
-import { openSqliteStore, SqliteEnvelopeStore } from "./sqlite.js";
+import { openSqliteStore, SQLITE_SCHEMA_VERSION, SqliteEnvelopeStore, type SqliteStoreOptions } from "./sqlite.js";
 
 const dir = mkdtempSync(join(tmpdir(), "xmtp-sqlite-test-"));
 let counter = 0;
@@ -21,6 +23,90 @@ describeEnvelopeStoreConformance("sqlite (no envelope cache)", () =>
 describeEnvelopeStoreConformance("sqlite (tiny envelope cache)", () =>
   openSqliteStore(join(dir, `store-${counter++}.sqlite3`), { cacheBytes: 500 }),
 );
+
+// The Waku hash column in every configuration above; and the original suite with the column being filled.
+for (const [label, options] of [
+  ["sqlite", {}],
+  ["sqlite (synchronous=normal)", { synchronous: "normal" }],
+  ["sqlite (no envelope cache)", { cacheBytes: 0 }],
+  ["sqlite (tiny envelope cache)", { cacheBytes: 500 }],
+] as Array<[string, SqliteStoreOptions]>) {
+  describeWakuStoreConformance(label, {
+    newLocation: () => join(dir, `waku-${counter++}.sqlite3`),
+    open: (path, waku) => openSqliteStore(path, { ...options, ...waku }),
+  });
+}
+describeEnvelopeStoreConformance("sqlite (with a wakuHasher)", () =>
+  openSqliteStore(join(dir, `store-${counter++}.sqlite3`), { wakuHasher: createWakuHasher({ clusterId: 1, shardCount: 8 }) }),
+);
+
+describe("SqliteEnvelopeStore schema migration", () => {
+  const hasher = createWakuHasher({ clusterId: 5, shardCount: 8 });
+  /** A database as the node before the Waku hash column left it (user_version 0). */
+  function originalDatabase(path: string, count: number) {
+    const db = new Database(path);
+    db.pragma("journal_mode = WAL");
+    db.exec(`CREATE TABLE envelopes (seq INTEGER PRIMARY KEY, digest BLOB NOT NULL UNIQUE, topic TEXT NOT NULL,
+               timestamp_ns INTEGER NOT NULL, message BLOB NOT NULL);
+             CREATE INDEX envelopes_by_topic_time ON envelopes (topic, timestamp_ns);`);
+    const insert = db.prepare("INSERT INTO envelopes (digest, topic, timestamp_ns, message) VALUES (?, ?, ?, ?)");
+    const envelopes = Array.from({ length: count }, (_, i) =>
+      withDigest({ contentTopic: "/xmtp/0/m-old/proto", timestampNs: BigInt(i), message: new TextEncoder().encode(`old${i}`) }),
+    );
+    for (const e of envelopes) insert.run(e.digest, e.contentTopic, BigInt.asIntN(64, e.timestampNs - (1n << 63n)), e.message);
+    db.close();
+    return envelopes;
+  }
+
+  it("adds the column, index and meta table to an existing database and hashes its rows", async () => {
+    const path = join(dir, "migrate-old.sqlite3");
+    const old = originalDatabase(path, 57);
+    const store = await openSqliteStore(path, { wakuHasher: hasher, wakuBackfillBatchSize: 10 });
+    const page = await store.queryWaku({ contentTopics: ["/xmtp/0/m-old/proto"], direction: "ascending", limit: 100 });
+    expect(page.envelopes.map((e) => e.timestampNs)).toEqual(old.map((e) => e.timestampNs));
+    page.envelopes.forEach((e, i) => expect(Buffer.from(e.wakuHash).equals(Buffer.from(hasher.hash(old[i])))).toBe(true));
+    // The old query path still answers, and new appends work beside the old rows.
+    await store.append([withDigest({ contentTopic: "/xmtp/0/m-old/proto", timestampNs: 3n, message: new Uint8Array([1]) })]);
+    expect((await store.query({ topic: "/xmtp/0/m-old/proto", limit: 100, direction: "descending" })).envelopes).toHaveLength(58);
+    await store.close();
+    const db = new Database(path, { readonly: true });
+    expect(db.pragma("user_version", { simple: true })).toBe(SQLITE_SCHEMA_VERSION);
+    expect(db.prepare("SELECT count(*) FROM envelopes WHERE waku_hash IS NULL").pluck().get()).toBe(0);
+    const plan = db.prepare("EXPLAIN QUERY PLAN SELECT seq FROM envelopes WHERE waku_hash = ? AND topic = ?").all(Buffer.alloc(32), "/t") as Array<{ detail: string }>;
+    expect(plan.map((p) => p.detail).join(" ")).toMatch(/USING INDEX envelopes_by_waku_hash/);
+    expect(db.prepare("SELECT value FROM store_meta WHERE key = 'waku_hash_config'").pluck().get()).toBe(hasher.configuration);
+    db.close();
+  });
+
+  it("resumes an interrupted re-hash where its last batch ended", async () => {
+    const path = join(dir, "migrate-resume.sqlite3");
+    const old = originalDatabase(path, 20);
+    const first = await openSqliteStore(path, { wakuHasher: hasher });
+    await first.close();
+    // As if a re-hash to `next` had done rows 1..12 and the process died: rows 13..20 still carry the old hashes.
+    const next = createWakuHasher({ clusterId: 6, shardCount: 8 });
+    const db = new Database(path);
+    const update = db.prepare("UPDATE envelopes SET waku_hash = ? WHERE seq = ?");
+    old.slice(0, 12).forEach((e, i) => update.run(next.hash(e), i + 1));
+    const meta = db.prepare("INSERT OR REPLACE INTO store_meta (key, value) VALUES (?, ?)");
+    meta.run("waku_hash_config", next.configuration);
+    meta.run("waku_rehash_after", "12");
+    meta.run("waku_rehash_through", "20");
+    db.close();
+    const store = await openSqliteStore(path, { wakuHasher: next, wakuBackfillBatchSize: 3 });
+    const found = await store.readByWakuHashes(old.map((e) => next.hash(e)));
+    expect(found).toHaveLength(20);
+    await store.close();
+  });
+
+  it("refuses a database of a newer schema version", () => {
+    const path = join(dir, "migrate-newer.sqlite3");
+    const db = new Database(path);
+    db.pragma(`user_version = ${SQLITE_SCHEMA_VERSION + 1}`);
+    db.close();
+    expect(() => new SqliteEnvelopeStore(path)).toThrow(/schema version \d+ is newer/);
+  });
+});
 
 describe("SqliteEnvelopeStore", () => {
   it("keeps envelopes and arrival order across close and reopen", async () => {

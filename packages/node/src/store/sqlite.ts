@@ -25,17 +25,26 @@ import { closeSync, fdatasync, mkdirSync, openSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import { Worker } from "node:worker_threads";
-import type {
-  AppendOptions,
-  DigestPage,
-  EnvelopePage,
-  EnvelopeQuery,
-  EnvelopeStore,
-  ReplicationPage,
-  SortDirection,
-  StoredEnvelope,
+import {
+  DEFAULT_WAKU_BACKFILL_BATCH_SIZE,
+  WakuCursorNotFoundError,
+  type AppendOptions,
+  type DigestPage,
+  type EnvelopePage,
+  type EnvelopeQuery,
+  type EnvelopeStore,
+  type ReplicationPage,
+  type SortDirection,
+  type StoredEnvelope,
+  type WakuEnvelopeStore,
+  type WakuHasher,
+  type WakuHashOptions,
+  type WakuStoredEnvelope,
+  type WakuStorePage,
+  type WakuStoreQuery,
 } from "./EnvelopeStore.js";
 import { asUint8Array } from "./driverBytes.js";
+import { checkWakuQuery } from "./wakuQuery.js";
 import { asSqliteFault, describeSqliteFault } from "./sqliteFaults.js";
 
 // SQLite integers are signed 64-bit; timestamps are uint64. Shifting by 2^63 maps [0, 2^64) onto the signed range
@@ -87,7 +96,30 @@ CREATE INDEX IF NOT EXISTS envelopes_by_topic_time ON envelopes (topic, timestam
 CREATE TABLE IF NOT EXISTS write_probe (id INTEGER PRIMARY KEY, filler BLOB NOT NULL);
 `;
 
-export interface SqliteStoreOptions {
+/**
+ * Schema versions after the original one (PRAGMA user_version 0, the SCHEMA above), applied in order at open, each
+ * in one transaction with the version bump. A database of a newer version than this list is refused.
+ */
+const SQLITE_MIGRATIONS: Array<{ version: number; migrate: (db: Database.Database) => void }> = [
+  {
+    // The Waku (RFC 14) hash of each envelope, for Store v3 cursors and hash lookups: nullable, filled on append and
+    // by the back-fill at open (see backfillWakuHashes). Adding a nullable column rewrites no row. Not UNIQUE: RFC 14's
+    // concatenation lets two different envelopes of different topics be crafted to share a hash, and an append must
+    // never be refused for it. store_meta records the configuration the column was computed under.
+    version: 1,
+    migrate(db) {
+      const columns = db.prepare("PRAGMA table_info(envelopes)").all() as Array<{ name: string }>;
+      if (!columns.some((c) => c.name === "waku_hash")) db.exec("ALTER TABLE envelopes ADD COLUMN waku_hash BLOB");
+      db.exec(`CREATE INDEX IF NOT EXISTS envelopes_by_waku_hash ON envelopes (waku_hash);
+               CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`);
+    },
+  },
+];
+export const SQLITE_SCHEMA_VERSION = SQLITE_MIGRATIONS[SQLITE_MIGRATIONS.length - 1].version;
+/** Message bytes read per back-fill batch at most (beside the row count), so large messages cannot blow up memory. */
+const WAKU_BACKFILL_BATCH_BYTES = 16 * 1024 * 1024;
+
+export interface SqliteStoreOptions extends WakuHashOptions {
   synchronous?: "full" | "normal";
   /**
    * Memory budget for envelopes kept after queries read them (message and topic bytes), default 8 MiB; 0 turns the
@@ -124,8 +156,12 @@ interface PendingAppend {
   reject: (error: unknown) => void;
 }
 
-export class SqliteEnvelopeStore implements EnvelopeStore {
+export class SqliteEnvelopeStore implements WakuEnvelopeStore {
   private readonly db: Database.Database;
+  private readonly wakuHasher: WakuHasher | undefined;
+  private readonly pagesPerEnvelope: number;
+  private readonly wakuKeyStatements = { ascending: new Map<number, Database.Statement>(), descending: new Map<number, Database.Statement>() };
+  private wakuStatementsCache: WakuStatements | undefined;
   private readonly insert: Database.Statement;
   private readonly cursorSeq: Database.Statement;
   private readonly pageStatements = { ascending: new Map<number, PageStatements>(), descending: new Map<number, PageStatements>() };
@@ -174,6 +210,17 @@ export class SqliteEnvelopeStore implements EnvelopeStore {
     }
     this.db.pragma("busy_timeout = 5000");
     this.db.exec(SCHEMA);
+    migrateSqlite(this.db);
+    this.wakuHasher = options.wakuHasher;
+    // The waku hash index is one more leaf dirtied per envelope once the column is filled.
+    this.pagesPerEnvelope = PAGES_PER_ENVELOPE + (this.wakuHasher ? 1 : 0);
+    if (this.wakuHasher) {
+      const batchSize = options.wakuBackfillBatchSize ?? DEFAULT_WAKU_BACKFILL_BATCH_SIZE;
+      if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
+        throw new TypeError(`wakuBackfillBatchSize must be a positive integer, got ${batchSize}`);
+      }
+      backfillWakuHashes(this.db, this.wakuHasher, batchSize);
+    }
     if (path !== ":memory:") {
       this.db.pragma("wal_autocheckpoint = 0");
       // If the worker cannot run, SQLite checkpoints inside commits again, as it does by default.
@@ -183,7 +230,7 @@ export class SqliteEnvelopeStore implements EnvelopeStore {
     }
 
     this.insert = this.db.prepare(
-      "INSERT OR IGNORE INTO envelopes (digest, topic, timestamp_ns, message) VALUES (?, ?, ?, ?)",
+      "INSERT OR IGNORE INTO envelopes (digest, topic, timestamp_ns, message, waku_hash) VALUES (?, ?, ?, ?, ?)",
     );
     this.bySequence = this.db
       .prepare("SELECT seq, digest, topic, timestamp_ns, message FROM envelopes WHERE seq = ?")
@@ -195,7 +242,9 @@ export class SqliteEnvelopeStore implements EnvelopeStore {
     this.insertAll = this.db.transaction((batch: PendingAppend[]) =>
       batch.map(({ envelopes }) =>
         envelopes.filter(
-          (e) => this.insert.run(e.digest, e.contentTopic, toColumn(e.timestampNs), e.message).changes === 1,
+          (e) =>
+            this.insert.run(e.digest, e.contentTopic, toColumn(e.timestampNs), e.message, this.wakuHasher?.hash(e) ?? null)
+              .changes === 1,
         ),
       ),
     );
@@ -266,7 +315,7 @@ export class SqliteEnvelopeStore implements EnvelopeStore {
   private countWalPages(committed: StoredEnvelope[][]): void {
     if (!this.checkpointer) return;
     for (const envelopes of committed) {
-      for (const e of envelopes) this.walPagesSinceCheckpoint += PAGES_PER_ENVELOPE + e.message.byteLength / PAGE_BYTES;
+      for (const e of envelopes) this.walPagesSinceCheckpoint += this.pagesPerEnvelope + e.message.byteLength / PAGE_BYTES;
     }
     if (this.walPagesSinceCheckpoint >= this.checkpointAfterPages && !this.checkpointing) {
       this.walPagesSinceCheckpoint = 0;
@@ -418,6 +467,115 @@ export class SqliteEnvelopeStore implements EnvelopeStore {
     });
   }
 
+  get wakuConfiguration(): string | undefined {
+    return this.wakuHasher?.configuration;
+  }
+
+  /**
+   * WakuEnvelopeStore.queryWaku. Each topic's next `limit` keys (timestamp, row number) are read from the covering
+   * (topic, timestamp_ns) index, merged, and cut to the page; only then are the page's rows read, one by one, so the
+   * messages of rows past a byte budget are never read. The existing query() path and its cache are not involved.
+   */
+  async queryWaku(query: WakuStoreQuery): Promise<WakuStorePage> {
+    if (this.closed) throw new Error("envelope store is closed");
+    const hasher = this.requireWakuHasher();
+    const topics = checkWakuQuery(query);
+    const ascending = query.direction === "ascending";
+    let low = query.startTimeNs !== undefined ? toColumn(query.startTimeNs) : MIN_COLUMN;
+    let high = query.endTimeNs !== undefined ? toColumn(query.endTimeNs) : MAX_COLUMN;
+    let cursorTime = ascending ? low : high;
+    let cursorSeq = ascending ? BEFORE_ALL_SEQ : AFTER_ALL_SEQ;
+    const statements = this.wakuStatements();
+    if (query.cursor) {
+      let found: { seq: bigint; timestamp_ns: bigint } | undefined;
+      for (const topic of topics) {
+        const row = statements.cursor.get(query.cursor, topic) as { seq: bigint; timestamp_ns: bigint } | undefined;
+        if (row && (!found || row.seq < found.seq)) found = row;
+      }
+      if (!found) throw new WakuCursorNotFoundError(query.cursor);
+      cursorTime = found.timestamp_ns;
+      cursorSeq = found.seq;
+      if (ascending) low = cursorTime > low ? cursorTime : low;
+      else high = cursorTime < high ? cursorTime : high;
+    }
+    const keysStatement = statementForLimit(
+      ascending ? this.wakuKeyStatements.ascending : this.wakuKeyStatements.descending,
+      query.limit,
+      "queryWaku",
+      () =>
+        this.db
+          .prepare(
+            `SELECT timestamp_ns, seq FROM envelopes WHERE topic = ? AND timestamp_ns >= ? AND timestamp_ns <= ? ` +
+              (ascending
+                ? `AND (timestamp_ns > ? OR seq > ?) ORDER BY timestamp_ns ASC, seq ASC`
+                : `AND (timestamp_ns < ? OR seq < ?) ORDER BY timestamp_ns DESC, seq DESC`) +
+              ` LIMIT ${query.limit}`,
+          )
+          .raw()
+          .safeIntegers(true),
+    );
+    let keys: Array<[bigint, bigint]> = [];
+    for (const topic of topics) keys.push(...(keysStatement.all(topic, low, high, cursorTime, cursorSeq) as Array<[bigint, bigint]>));
+    if (topics.length > 1) {
+      const sign = ascending ? 1 : -1;
+      keys.sort((a, b) => sign * (a[0] !== b[0] ? (a[0] < b[0] ? -1 : 1) : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+      keys = keys.slice(0, query.limit);
+    }
+    const envelopes: WakuStoredEnvelope[] = [];
+    let bytes = 0;
+    const budget = query.maxBytes ?? Infinity;
+    for (const [, seq] of keys) {
+      if (bytes >= budget) break;
+      const row = statements.row.get(seq) as (Row & { waku_hash: Buffer | null }) | undefined;
+      if (!row) continue; // rows are never deleted; defensive only
+      const envelope = toEnvelope(row, row.topic!) as WakuStoredEnvelope;
+      envelope.wakuHash = row.waku_hash ? asUint8Array(row.waku_hash) : hasher.hash(envelope);
+      envelopes.push(envelope);
+      bytes += envelope.message.byteLength;
+    }
+    const last = envelopes[envelopes.length - 1];
+    const cut = envelopes.length >= query.limit || bytes >= budget;
+    return { envelopes, cursor: cut && last ? last.wakuHash : undefined };
+  }
+
+  async readByWakuHashes(hashes: readonly Uint8Array[]): Promise<WakuStoredEnvelope[]> {
+    if (this.closed) throw new Error("envelope store is closed");
+    const hasher = this.requireWakuHasher();
+    const statements = this.wakuStatements();
+    const seen = new Set<string>();
+    const envelopes: WakuStoredEnvelope[] = [];
+    for (const hash of hashes) {
+      const key = Buffer.from(hash).toString("hex");
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const row = statements.byHash.get(hash) as (Row & { waku_hash: Buffer | null }) | undefined;
+      if (!row) continue;
+      const envelope = toEnvelope(row, row.topic!) as WakuStoredEnvelope;
+      envelope.wakuHash = row.waku_hash ? asUint8Array(row.waku_hash) : hasher.hash(envelope);
+      envelopes.push(envelope);
+    }
+    return envelopes;
+  }
+
+  private requireWakuHasher(): WakuHasher {
+    if (!this.wakuHasher) throw new Error("this envelope store was opened without a wakuHasher: Waku Store queries are not available");
+    return this.wakuHasher;
+  }
+
+  private wakuStatements(): WakuStatements {
+    return (this.wakuStatementsCache ??= {
+      // Within one topic a hash names at most one envelope (same topic and hash means same message and timestamp);
+      // across topics a crafted collision is possible, and the earliest row is taken.
+      cursor: this.db
+        .prepare("SELECT seq, timestamp_ns FROM envelopes WHERE waku_hash = ? AND topic = ? ORDER BY seq LIMIT 1")
+        .safeIntegers(true),
+      row: this.db.prepare("SELECT seq, digest, topic, timestamp_ns, message, waku_hash FROM envelopes WHERE seq = ?").safeIntegers(true),
+      byHash: this.db
+        .prepare("SELECT seq, digest, topic, timestamp_ns, message, waku_hash FROM envelopes WHERE waku_hash = ? ORDER BY seq LIMIT 1")
+        .safeIntegers(true),
+    });
+  }
+
   async readSince(afterSequence: bigint, limit: number): Promise<ReplicationPage> {
     if (this.closed) throw new Error("envelope store is closed");
     const statement = statementForLimit(this.sinceStatements, limit, "readSince", () =>
@@ -515,6 +673,89 @@ function statementForLimit<T>(cache: Map<number, T>, limit: number, caller: stri
     if (limit <= MAX_LITERAL_LIMIT) cache.set(limit, statement);
   }
   return statement;
+}
+
+interface WakuStatements {
+  cursor: Database.Statement;
+  row: Database.Statement;
+  byHash: Database.Statement;
+}
+
+function migrateSqlite(db: Database.Database): void {
+  const version = db.pragma("user_version", { simple: true }) as number;
+  if (version > SQLITE_SCHEMA_VERSION) {
+    throw new Error(`database schema version ${version} is newer than this node understands (${SQLITE_SCHEMA_VERSION})`);
+  }
+  for (const migration of SQLITE_MIGRATIONS) {
+    if (migration.version <= version) continue;
+    db.transaction(() => {
+      migration.migrate(db);
+      db.pragma(`user_version = ${migration.version}`);
+    }).immediate();
+  }
+}
+
+/**
+ * Brings the waku_hash column in line with `hasher`, in transactions of at most `batchSize` rows (and about 16 MiB
+ * of messages), so an interrupted back-fill keeps its progress and resumes at the next open:
+ * - store_meta `waku_hash_config` is the configuration every non-NULL waku_hash was computed under. Opening with
+ *   another one records the new configuration and marks the rows (0, max seq] as stale (`waku_rehash_after`,
+ *   `waku_rehash_through`); they are re-hashed in seq order, the position saved with each batch. Rows appended from
+ *   now on are hashed under the new configuration.
+ * - then every row still without a hash (stored before the column existed, or while the store had no hasher) is
+ *   hashed, found through the waku_hash index (where NULLs sort first).
+ */
+function backfillWakuHashes(db: Database.Database, hasher: WakuHasher, batchSize: number): void {
+  const getMeta = db.prepare("SELECT value FROM store_meta WHERE key = ?").pluck();
+  const setMeta = db.prepare("INSERT INTO store_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+  const update = db.prepare("UPDATE envelopes SET waku_hash = ? WHERE seq = ?");
+  db.transaction(() => {
+    const recorded = getMeta.get("waku_hash_config") as string | undefined;
+    if (recorded === hasher.configuration) return;
+    if (recorded !== undefined) {
+      const maxSeq = db.prepare("SELECT coalesce(max(seq), 0) FROM envelopes").pluck().safeIntegers(true).get() as bigint;
+      setMeta.run("waku_rehash_after", "0");
+      setMeta.run("waku_rehash_through", maxSeq.toString());
+    }
+    setMeta.run("waku_hash_config", hasher.configuration);
+  }).immediate();
+
+  const readBatch = (statement: Database.Statement, ...args: unknown[]): Row[] => {
+    const rows: Row[] = [];
+    let bytes = 0;
+    for (const row of statement.iterate(...args) as IterableIterator<Row>) {
+      rows.push(row);
+      bytes += row.message.byteLength;
+      if (bytes >= WAKU_BACKFILL_BATCH_BYTES) break;
+    }
+    return rows;
+  };
+  const hashRows = (rows: Row[]) => {
+    for (const row of rows) update.run(hasher.hash(toEnvelope(row, row.topic!)), row.seq);
+  };
+
+  const staleRows = db
+    .prepare(`SELECT seq, digest, topic, timestamp_ns, message FROM envelopes WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ${batchSize}`)
+    .safeIntegers(true);
+  for (;;) {
+    const after = BigInt((getMeta.get("waku_rehash_after") as string | undefined) ?? "0");
+    const through = BigInt((getMeta.get("waku_rehash_through") as string | undefined) ?? "0");
+    if (after >= through) break;
+    const rows = readBatch(staleRows, after, through);
+    db.transaction(() => {
+      hashRows(rows);
+      setMeta.run("waku_rehash_after", (rows.length > 0 ? rows[rows.length - 1].seq : through).toString());
+    }).immediate();
+  }
+
+  const unhashedRows = db
+    .prepare(`SELECT seq, digest, topic, timestamp_ns, message FROM envelopes WHERE waku_hash IS NULL LIMIT ${batchSize}`)
+    .safeIntegers(true);
+  for (;;) {
+    const rows = readBatch(unhashedRows);
+    if (rows.length === 0) break;
+    db.transaction(() => hashRows(rows)).immediate();
+  }
 }
 
 function messageBytesOf(envelopes: readonly StoredEnvelope[]): number {
@@ -669,6 +910,6 @@ class EnvelopeCache {
   }
 }
 
-export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Promise<EnvelopeStore> {
+export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Promise<WakuEnvelopeStore> {
   return Promise.resolve(new SqliteEnvelopeStore(path, options));
 }
