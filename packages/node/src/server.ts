@@ -11,11 +11,12 @@ import { MessageApi, type ApiHooks } from "./http/api.js";
 import { BodyBudget } from "./http/bodyBudget.js";
 import { CONNECTION_CHECK_INTERVAL_MS, ConnectionLimits } from "./http/connectionLimits.js";
 import { clientAddressOf, limitKeyOfAddress } from "./security/clientAddress.js";
-import type { EnvelopeStore } from "./store/EnvelopeStore.js";
+import type { EnvelopeStore, WakuEnvelopeStore } from "./store/EnvelopeStore.js";
 import { openSqliteStore } from "./store/sqlite.js";
 import type { Network } from "./relay/network.js";
 import { NodeMetrics, instrumentStore } from "./metrics/nodeMetrics.js";
 import { StoreHealth } from "./store/storeHealth.js";
+import { createWakuHasher } from "./waku/messageHash.js";
 import { combineHooks, createSecurityHooks } from "./security/hooks.js";
 import { startSecurityLayer, type SecurityLayer } from "./security/layer.js";
 
@@ -64,14 +65,21 @@ export interface RunningNode {
 }
 
 export async function openConfiguredStore(config: NodeConfig): Promise<EnvelopeStore> {
+  // Waku Store v3 pages by RFC 14 message hashes, which the store keeps indexed; only a node with the peer-to-peer
+  // side (where Waku light nodes reach it) pays for computing and indexing them.
+  const wakuHasher =
+    config.p2p.port !== undefined
+      ? createWakuHasher({ clusterId: config.p2p.wakuClusterId, shardCount: config.p2p.wakuShardCount })
+      : undefined;
   if (config.storage.kind === "sqlite") {
-    return openSqliteStore(config.storage.path, { synchronous: config.storage.synchronous });
+    return openSqliteStore(config.storage.path, { synchronous: config.storage.synchronous, wakuHasher });
   }
   // Loaded on demand so a SQLite node never loads the PostgreSQL driver.
   const { openPostgresStore } = await import("./store/postgres.js");
   return openPostgresStore(config.storage.url, {
     connectTimeoutMs: config.database.connectTimeoutMs,
     queryTimeoutMs: config.database.queryTimeoutMs,
+    wakuHasher,
   });
 }
 
@@ -184,6 +192,8 @@ export async function startNode(config: NodeConfig, components: Partial<NodeComp
           sharding: { clusterId: config.p2p.wakuClusterId, shardCount: config.p2p.wakuShardCount },
           localIngest: ingest,
           hub,
+          store: store as Partial<WakuEnvelopeStore>,
+          maxPageBytes: config.http.maxPageBytes,
           accessMode: () => config.security.accessMode,
           rateLimits: config.security.rateLimits,
         },

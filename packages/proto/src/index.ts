@@ -22,3 +22,4 @@ export * as wakuMetadata from "./gen/waku/metadata/v1/metadata_pb.js";
 export * as wakuLightPushV3 from "./gen/waku/lightpush/v3/lightpush_pb.js";
 export * as wakuLightPushV2 from "./gen/waku/lightpush/v2/lightpush_pb.js";
 export * as wakuFilterV2 from "./gen/waku/filter/v2/filter_pb.js";
+export * as wakuStoreV3 from "./gen/waku/store/v3/store_pb.js";

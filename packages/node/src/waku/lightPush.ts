@@ -188,7 +188,7 @@ export class LightPushService {
 }
 
 /** The IP address of a connection's remote multiaddr (its first ip4/ip6 component), or "unknown". */
-function hostOf(components: ReadonlyArray<{ name: string; value?: string }>): string {
+export function hostOf(components: ReadonlyArray<{ name: string; value?: string }>): string {
   return components.find((component) => component.name === "ip4" || component.name === "ip6")?.value ?? "unknown";
 }
 

@@ -7,6 +7,8 @@ import { ThrottledWarning, type NetworkLogger } from "../relay/logger.js";
 import { WAKU_PUBSUB_TOPIC } from "../relay/wakuRelay.js";
 import { LIGHTPUSH_V2_PROTOCOL, LIGHTPUSH_V3_PROTOCOL, LightPushService } from "./lightPush.js";
 import { METADATA_PROTOCOL, metadataHandler } from "./metadata.js";
+import { STORE_PROTOCOL, StoreService } from "./store.js";
+import type { WakuEnvelopeStore } from "../store/EnvelopeStore.js";
 import { FILTER_PUSH_PROTOCOL, FILTER_SUBSCRIBE_PROTOCOL, FilterService, type FilterHub } from "./filter.js";
 import { autoshardOf, pubsubTopicOf, type WakuShardingConfig } from "./sharding.js";
 
@@ -22,7 +24,11 @@ export interface WakuServicesOptions {
   accessMode: () => "open" | "allowlist";
   /** The node's live fan-out, which Filter subscriptions listen to. */
   hub: FilterHub;
-  rateLimits: { enabled: boolean; publish: BucketPolicy; subscribe: BucketPolicy };
+  /** The node's store; Store v3 is served when it keeps Waku hashes (queryWaku and readByWakuHashes). */
+  store: Partial<Pick<WakuEnvelopeStore, "queryWaku" | "readByWakuHashes" | "wakuConfiguration">>;
+  /** Message bytes in one Store page (the node's --max-page-bytes). */
+  maxPageBytes: number;
+  rateLimits: { enabled: boolean; publish: BucketPolicy; subscribe: BucketPolicy; read: BucketPolicy };
   relayPeerCount: () => number;
   logger: NetworkLogger;
 }
@@ -67,6 +73,18 @@ export async function startWakuServices(libp2p: Libp2p, options: WakuServicesOpt
   await libp2p.handle(LIGHTPUSH_V3_PROTOCOL, lightPush.handleV3, limits);
   await libp2p.handle(LIGHTPUSH_V2_PROTOCOL, lightPush.handleV2, limits);
   await libp2p.handle(FILTER_SUBSCRIBE_PROTOCOL, filter.handleSubscribe, limits);
+  const { queryWaku, readByWakuHashes } = options.store;
+  if (queryWaku && readByWakuHashes && options.store.wakuConfiguration !== undefined) {
+    const store = new StoreService({
+      store: { queryWaku: queryWaku.bind(options.store), readByWakuHashes: readByWakuHashes.bind(options.store) },
+      acceptedPubsubTopics,
+      pubsubTopic: pubsubTopicOf(options.sharding.clusterId, shard),
+      maxPageBytes: options.maxPageBytes,
+      rateLimits: options.rateLimits,
+      logger,
+    });
+    await libp2p.handle(STORE_PROTOCOL, store.handle, limits);
+  }
   return {
     filter,
     stop() {

@@ -1,8 +1,8 @@
 // A real @waku/sdk 0.0.36 light node subscribed through Waku Filter to an xmtp-ts node: it is pushed what is
 // published over HTTP (and so what any XMTP client sends), live, and nothing after it unsubscribes.
-import "../../src/relay/promiseWithResolvers.js";
 import { afterAll, describe, expect, it } from "vitest";
-import { createLightNode, Protocols, type IDecodedMessage, type LightNode } from "@waku/sdk";
+import { Protocols, type IDecodedMessage, type LightNode } from "@waku/sdk";
+import { WAKU_ARGS, lightNodeFor } from "./support.js";
 import { createIdentity, envelopeJson, nowNs, publish } from "../http/helpers.js";
 import { eventually, startRelayNode, type RelayNode } from "../network/support.js";
 
@@ -15,13 +15,8 @@ afterAll(async () => {
 
 describe("@waku/sdk Filter through an xmtp-ts node", () => {
   it("pushes envelopes published over HTTP to the light node, until it unsubscribes", { timeout: 90_000 }, async () => {
-    node = await startRelayNode({ extraArgs: ["--p2p-ws-port", "0"] });
-    const line = node.logs.find((l) => l.includes('"msg":"relay listening"'))!;
-    const address = (JSON.parse(line).multiaddrs as string[]).find((a) => a.includes("/ws/"))!;
-    light = await createLightNode({ networkConfig: { clusterId: 0, numShardsInCluster: 8 }, defaultBootstrap: false, libp2p: { filterMultiaddrs: false } });
-    await light.start();
-    await light.dial(address);
-    await light.waitForPeers([Protocols.Filter], 20_000);
+    node = await startRelayNode({ extraArgs: WAKU_ARGS });
+    light = await lightNodeFor(node, [Protocols.Filter]);
 
     const topic = `/xmtp/0/m-waku-filter-${Date.now()}/proto`;
     const received: IDecodedMessage[] = [];

@@ -1,31 +1,10 @@
 // A real @waku/sdk 0.0.36 light node against started node binaries, over WebSocket: what it LightPushes is stored,
 // streamed and relayed like an HTTP publish; what the node refuses comes back as a failure with nothing stored.
-// @waku/sdk calls Promise.withResolvers (Node.js 22), so the polyfill is loaded first.
-import "../../src/relay/promiseWithResolvers.js";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { createLightNode, Protocols, type LightNode } from "@waku/sdk";
+import { Protocols, type LightNode } from "@waku/sdk";
 import { eventually, queryAll, startRelayNode, subscribe, type RelayNode } from "../network/support.js";
 
-const WAKU_ARGS = ["--p2p-ws-port", "0"];
-const NETWORK = { clusterId: 0, numShardsInCluster: 8 };
-
-/** The node's WebSocket multiaddr, from its "relay listening" line. */
-function webSocketAddress(node: RelayNode): string {
-  const line = node.logs.find((l) => l.includes('"msg":"relay listening"'))!;
-  const address = (JSON.parse(line).multiaddrs as string[]).find((a) => a.includes("/ws/"));
-  if (!address) throw new Error(`no WebSocket address in ${line}`);
-  return address;
-}
-
-/** A light node connected to `node`, with a LightPush peer ready. */
-async function lightNodeFor(node: RelayNode): Promise<LightNode> {
-  // filterMultiaddrs: false lets the SDK dial plain ws:// (by default it dials only wss://).
-  const light = await createLightNode({ networkConfig: NETWORK, defaultBootstrap: false, libp2p: { filterMultiaddrs: false } });
-  await light.start();
-  await light.dial(webSocketAddress(node));
-  await light.waitForPeers([Protocols.LightPush], 20_000);
-  return light;
-}
+import { WAKU_ARGS, lightNodeFor } from "./support.js";
 
 const nodes: RelayNode[] = [];
 const lights: LightNode[] = [];
@@ -47,7 +26,7 @@ describe("@waku/sdk LightPush through an xmtp-ts node", () => {
     nodes.push(a, b, c);
     const topic = `/xmtp/0/m-waku-lightpush-${Date.now()}/proto`;
     const stream = await subscribe(a, [topic]);
-    const light = await lightNodeFor(a);
+    const light = await lightNodeFor(a, [Protocols.LightPush]);
     lights.push(light);
     const encoder = light.createEncoder({ contentTopic: topic });
     for (const text of ["first from waku", "second from waku"]) {
@@ -68,7 +47,7 @@ describe("@waku/sdk LightPush through an xmtp-ts node", () => {
   it("comes back as a failure for an owner-only topic, with nothing stored", { timeout: 60_000 }, async () => {
     const node = await startRelayNode({ extraArgs: WAKU_ARGS });
     nodes.push(node);
-    const light = await lightNodeFor(node);
+    const light = await lightNodeFor(node, [Protocols.LightPush]);
     lights.push(light);
     // A contact bundle topic may be written only by its wallet; LightPush carries no token to prove it (refused 403;
     // the SDK reports any refusal as "Remote peer rejected"). Oversized and malformed pushes are refused by the SDK
