@@ -12,7 +12,9 @@ import { gossipsub, StrictNoSign } from "@libp2p/gossipsub";
 import { multiaddr } from "@multiformats/multiaddr";
 import { startNetwork, type Network } from "./network.js";
 import { silentLogger } from "./logger.js";
-import { WAKU_PUBSUB_TOPIC, WAKU_RELAY_PROTOCOL, envelopeToWakuMessageBytes } from "./wakuRelay.js";
+import { WAKU_PUBSUB_TOPIC, WAKU_RELAY_PROTOCOL, WakuRelay, envelopeToWakuMessageBytes } from "./wakuRelay.js";
+import { WAKU_RELAY_PING_CONTENT_TOPIC } from "./relayTopics.js";
+import { relayMessageId } from "./messageId.js";
 import { encodeWakuMessage } from "./wakuMessage.js";
 import { MemoryIngest, MemoryStore, digestOf } from "../sync/test-support/memoryNode.js";
 import { SYNC_STATE_FILE } from "../sync/syncState.js";
@@ -263,5 +265,122 @@ describe("catch-up sync between two in-process peers", () => {
     );
     expect(outcomes.filter((o) => o === "open")).toHaveLength(MAX_INBOUND_SYNC_STREAMS);
     expect(outcomes.filter((o) => o === "refused")).toHaveLength(3);
+  });
+});
+
+/** `/waku/2/rs/0/4`: the shard of every XMTP topic under the default cluster and shard count. */
+const SHARDED_TOPIC = "/waku/2/rs/0/4";
+
+async function until(check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** A bare Waku relay host: gossipsub on /vac/waku/relay/2.0.0, unsigned messages, ids = sha256(data). */
+async function relayHost() {
+  const host = await createLibp2p({
+    start: false,
+    addresses: { listen: ["/ip4/127.0.0.1/tcp/0"] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    services: {
+      identify: identify(),
+      pubsub: gossipsub({ globalSignaturePolicy: StrictNoSign, allowPublishToZeroTopicPeers: true, fallbackToFloodsub: false, msgIdFn: relayMessageId }),
+    },
+  });
+  WakuRelay.useWakuProtocol(host.services.pubsub);
+  await host.start();
+  cleanup.push(async () => await host.stop());
+  return host;
+}
+
+/** A node as they were before the sharded relay: the same relay code, on the legacy topic alone. */
+async function legacyNode() {
+  const host = await relayHost();
+  const store = new MemoryStore();
+  const ingest = new MemoryIngest(store);
+  const relay = new WakuRelay(host.services.pubsub, ingest, silentLogger, { batchWindowMs: 0 });
+  relay.start();
+  cleanup.push(() => relay.stop());
+  return { host, store, ingest, relay };
+}
+
+const subscribes = (host: { services: { pubsub: { getSubscribers(topic: string): { toString(): string }[] } } }, peer: string, topic: string) =>
+  host.services.pubsub.getSubscribers(topic).some((p) => p.toString() === peer);
+
+describe("relay on the sharded topic, bridged with the legacy one", () => {
+  it("two nodes relay on /waku/2/rs/0/4; an older node (legacy topic) and a Waku relay node (shard only) hear everything, each envelope stored once", async () => {
+    const a = await startPeer();
+    const b = await startPeer({ peers: [a.network.multiaddrs[0]] });
+    expect(a.network.relay.topics).toEqual([SHARDED_TOPIC, WAKU_PUBSUB_TOPIC]);
+    const old = await legacyNode();
+    const waku = await relayHost();
+    waku.services.pubsub.subscribe(SHARDED_TOPIC);
+    const wakuReceived: { topic: string; data: Uint8Array }[] = [];
+    waku.services.pubsub.addEventListener("message", (event) => wakuReceived.push(event.detail));
+    await old.host.dial(multiaddr(a.network.multiaddrs[0]));
+    await waku.dial(multiaddr(a.network.multiaddrs[0]));
+    const aPeer = a.network.peerId;
+    await until(
+      () =>
+        subscribes(a.network.libp2p, b.network.peerId, SHARDED_TOPIC) &&
+        subscribes(b.network.libp2p, aPeer, SHARDED_TOPIC) &&
+        subscribes(a.network.libp2p, old.host.peerId.toString(), WAKU_PUBSUB_TOPIC) &&
+        subscribes(a.network.libp2p, waku.peerId.toString(), SHARDED_TOPIC) &&
+        subscribes(old.host, aPeer, WAKU_PUBSUB_TOPIC) &&
+        subscribes(waku, aPeer, SHARDED_TOPIC),
+      "every subscription to be seen",
+    );
+    expect(subscribes(a.network.libp2p, old.host.peerId.toString(), SHARDED_TOPIC)).toBe(false);
+    // LightPush's relay_peer_count: B (both topics), the older node (legacy), the Waku node (shard).
+    expect(a.network.relay.relayPeerCount()).toBe(3);
+    const topicsAtB: string[] = [];
+    b.network.libp2p.services.pubsub.addEventListener("message", (event) => topicsAtB.push(event.detail.topic));
+
+    // 1. Published at A: to B and the Waku node on the shard, to the older node on the legacy topic.
+    const fromA = makeEnvelope();
+    await publishAt(a, [fromA]);
+    await b.ingest.until((d) => contains(d, fromA), "A's envelope at B");
+    await old.ingest.until((d) => contains(d, fromA), "A's envelope at the older node");
+    await until(() => wakuReceived.length === 1, "A's envelope at the Waku node");
+    expect(wakuReceived[0]).toMatchObject({ topic: SHARDED_TOPIC });
+    expect(sameBytes(wakuReceived[0].data, envelopeToWakuMessageBytes(fromA))).toBe(true);
+    expect(topicsAtB).toEqual([SHARDED_TOPIC]);
+
+    // 2. Published by the older node on the legacy topic: A bridges it onto the shard for the Waku node.
+    const fromOld = makeEnvelope();
+    await old.ingest.ingest([fromOld], "local");
+    await old.relay.broadcast([fromOld]);
+    await a.ingest.until((d) => contains(d, fromOld), "the older node's envelope at A");
+    await b.ingest.until((d) => contains(d, fromOld), "the older node's envelope at B");
+    await until(() => wakuReceived.length === 2, "the older node's envelope at the Waku node");
+    expect(wakuReceived[1].topic).toBe(SHARDED_TOPIC);
+
+    // 3. Published by the Waku node on the shard: A bridges it onto the legacy topic for the older node.
+    const fromWaku = makeEnvelope();
+    await waku.services.pubsub.publish(SHARDED_TOPIC, envelopeToWakuMessageBytes(fromWaku));
+    await old.ingest.until((d) => contains(d, fromWaku), "the Waku node's envelope at the older node");
+    await b.ingest.until((d) => contains(d, fromWaku), "the Waku node's envelope at B");
+
+    // 4. A js-waku keep-alive on the shard: ignored (not a drop, not forwarded, nothing stored).
+    await waku.services.pubsub.publish(
+      SHARDED_TOPIC,
+      encodeWakuMessage({ payload: Uint8Array.of(1), contentTopic: WAKU_RELAY_PING_CONTENT_TOPIC, timestamp: BigInt(Date.now()) * 1_000_000n }),
+    );
+    await until(() => a.network.relay.stats.ignored === 1, "the ping to be ignored at A");
+
+    // Let stray copies arrive, then: every envelope stored once everywhere, and counted once.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    for (const [name, store] of Object.entries({ a: a.store, b: b.store, old: old.store })) expect(store.rows.length, name).toBe(3);
+    expect(a.network.relay.stats).toMatchObject({ received: 2, dropped: 0, ignored: 1, duplicates: 0 });
+    expect(b.network.relay.stats).toMatchObject({ received: 3, dropped: 0, ignored: 0 });
+    expect(old.relay.stats).toMatchObject({ received: 2, dropped: 0 });
+    expect(wakuReceived).toHaveLength(2);
+    // A sent the older node fromA on the legacy topic and fromWaku; the Waku node fromOld on the shard.
+    expect(a.network.relay.stats.bridged).toBe(3);
   });
 });

@@ -22,12 +22,13 @@ import { loadOrCreateNodeKey } from "./nodeKey.js";
 import { listenAddress, parsePeerAddress } from "./peerAddress.js";
 import { StaticPeers, DEFAULT_DIAL_BACKOFF, type BackoffOptions } from "./staticPeers.js";
 import { MAX_RELAYED_MESSAGE_BYTES } from "./validation.js";
-import { WAKU_PUBSUB_TOPIC, WakuRelay, type PeerEnvelopeSink } from "./wakuRelay.js";
+import { WakuRelay, type PeerEnvelopeSink } from "./wakuRelay.js";
 import { withCoalescedFrames, withCoalescedWrites } from "./coalescedWrites.js";
 import { batchGossipRpcs } from "./rpcBatching.js";
 import { skipGossipWithoutCandidates } from "./gossipEmission.js";
 import { relayMessageId, relayMessageIdKey } from "./messageId.js";
-import { startWakuServices, type WakuServices, type WakuServicesOptions } from "../waku/services.js";
+import { startWakuServices, xmtpShard, type WakuServices, type WakuServicesOptions } from "../waku/services.js";
+import { pubsubTopicOf, type WakuShardingConfig } from "../waku/sharding.js";
 
 
 export interface NetworkOptions {
@@ -55,6 +56,11 @@ export interface NetworkOptions {
   wsPort?: number;
   /** The Waku service protocols (Metadata, LightPush); absent: the node serves only relay and sync. */
   waku?: Omit<WakuServicesOptions, "logger" | "relayPeerCount">;
+  /**
+   * The cluster and shard count that place the relay's sharded topic, when the Waku services are off (with them on,
+   * `waku.sharding` is used). Default: the node's defaults (cluster 0, 8 shards).
+   */
+  sharding?: WakuShardingConfig;
 }
 
 export interface Network {
@@ -114,7 +120,9 @@ export async function startNetwork(options: NetworkOptions): Promise<Network> {
   skipGossipWithoutCandidates(libp2p.services.pubsub);
 
   const recent = new RecentDigests();
-  const relay = new WakuRelay(libp2p.services.pubsub, options.ingest, options.logger, { recent });
+  const sharding = options.waku?.sharding ?? options.sharding ?? { clusterId: DEFAULTS.wakuClusterId, shardCount: DEFAULTS.wakuShardCount };
+  const shardedTopic = pubsubTopicOf(sharding.clusterId, xmtpShard(sharding));
+  const relay = new WakuRelay(libp2p.services.pubsub, options.ingest, options.logger, { recent, shardedTopic });
   const syncServer = new SyncServer(options.store, options.logger);
   const catchUp = new CatchUp({
     openStream: (peer) => libp2p.dialProtocol(peer, SYNC_PROTOCOL),
@@ -138,7 +146,8 @@ export async function startNetwork(options: NetworkOptions): Promise<Network> {
     waku = await startWakuServices(libp2p, {
       ...options.waku,
       logger: options.logger,
-      relayPeerCount: () => libp2p.services.pubsub.getSubscribers(WAKU_PUBSUB_TOPIC).length,
+      // The peers that hear a push: those on the sharded topic, and the older nodes on the legacy topic only.
+      relayPeerCount: () => relay.relayPeerCount(),
     });
   }
   await libp2p.start();
@@ -148,7 +157,7 @@ export async function startNetwork(options: NetworkOptions): Promise<Network> {
 
   const peerId = libp2p.peerId.toString();
   const multiaddrs = libp2p.getMultiaddrs().map((address) => address.toString());
-  options.logger.info("relay listening", { peerId, multiaddrs, newPeerId: created, staticPeers: options.peers });
+  options.logger.info("relay listening", { peerId, multiaddrs, newPeerId: created, staticPeers: options.peers, pubsubTopics: relay.topics });
 
   let stopping: Promise<void> | undefined;
   return {

@@ -13,7 +13,8 @@ import { gossipsub, StrictNoSign, StrictSign } from "@libp2p/gossipsub";
 import { multiaddr } from "@multiformats/multiaddr";
 import { createIdentity, envelopeJson, publish, type Identity } from "../http/helpers.js";
 import { WAKU_PUBSUB_TOPIC, WAKU_RELAY_PROTOCOL, envelopeToWakuMessageBytes } from "../../src/relay/wakuRelay.js";
-import { encodeWakuMessage } from "../../src/relay/wakuMessage.js";
+import { encodeWakuMessage, decodeWakuMessage } from "../../src/relay/wakuMessage.js";
+import { WAKU_RELAY_PING_CONTENT_TOPIC } from "../../src/relay/relayTopics.js";
 import { SYNC_PROTOCOL } from "../../src/sync/syncMessages.js";
 import { SYNC_STATE_FILE } from "../../src/sync/syncState.js";
 import {
@@ -219,6 +220,99 @@ describe("three nodes in a line A - B - C", { timeout: NETWORK_TEST_TIMEOUT_MS }
     expect(await queryAll(c, poisoned)).toEqual([]);
     expect(b.process.exitCode).toBeNull();
     expect(b.logs.some((l) => l.includes('"msg":"dropped relay message"'))).toBe(true);
+  });
+});
+
+/** A bare gossipsub host speaking the Waku relay protocol, subscribed to `topics` only, recording what it receives. */
+async function relayPeer(topics: string[]) {
+  const host = await createLibp2p({
+    start: false,
+    addresses: { listen: ["/ip4/127.0.0.1/tcp/0"] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    services: {
+      identify: identify(),
+      pubsub: gossipsub({ globalSignaturePolicy: StrictNoSign, allowPublishToZeroTopicPeers: true, fallbackToFloodsub: false }),
+    },
+  });
+  host.services.pubsub.protocols.splice(0, host.services.pubsub.protocols.length, WAKU_RELAY_PROTOCOL);
+  await host.start();
+  closers.push(() => host.stop());
+  const received: { topic: string; contentTopic: string; message: string }[] = [];
+  host.services.pubsub.addEventListener("message", (event) => {
+    const waku = decodeWakuMessage(event.detail.data);
+    received.push({ topic: event.detail.topic, contentTopic: waku.contentTopic, message: Buffer.from(waku.payload).toString("base64") });
+  });
+  for (const topic of topics) host.services.pubsub.subscribe(topic);
+  return { host, received };
+}
+
+const wireToWaku = (envelope: WireEnvelope) =>
+  envelopeToWakuMessageBytes({
+    contentTopic: envelope.contentTopic,
+    timestampNs: BigInt(envelope.timestampNs),
+    message: Buffer.from(envelope.message, "base64"),
+  });
+
+describe("relay on the sharded pubsub topic", { timeout: NETWORK_TEST_TIMEOUT_MS }, () => {
+  const SHARDED = "/waku/2/rs/0/4";
+
+  it("two nodes relay on /waku/2/rs/0/4 and bridge it with the legacy topic for older nodes and Waku relay nodes", async () => {
+    const a = await node();
+    const b = await node({ peers: [a.multiaddr] });
+    const listening = JSON.parse(a.logs.find((l) => l.includes('"msg":"relay listening"'))!);
+    expect(listening.pubsubTopics).toEqual([SHARDED, WAKU_PUBSUB_TOPIC]);
+    // An older xmtp-ts node (legacy topic only) at B, a js-waku-style relay node (shard only) at A.
+    const old = await relayPeer([WAKU_PUBSUB_TOPIC]);
+    const waku = await relayPeer([SHARDED]);
+    await old.host.dial(multiaddr(b.multiaddr));
+    await waku.host.dial(multiaddr(a.multiaddr));
+    const sees = (host: typeof old.host, peer: string, topic: string) =>
+      host.services.pubsub.getSubscribers(topic).some((p) => p.toString() === peer);
+    await eventually(() => sees(old.host, b.peerId, WAKU_PUBSUB_TOPIC) && sees(waku.host, a.peerId, SHARDED), "the subscriptions");
+    const identity = await createIdentity();
+    await warmUp(a, b, identity);
+    // Both peers see each other's subscriptions well before the warm-up crosses; give the B - old node link a moment.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    old.received.length = 0;
+    waku.received.length = 0;
+
+    // An HTTP publish at A reaches B (on the shard), the Waku node (shard, from A) and the older node (legacy, from B).
+    const conversation = topic();
+    const [fromA] = envelopes(conversation, 1);
+    await publishAll(a, identity, [fromA]);
+    await eventually(async () => (await queryAll(b, conversation)).length === 1, "A's envelope at B");
+    await eventually(() => waku.received.length === 1 && old.received.length === 1, "A's envelope at both bare peers");
+    expect(waku.received[0]).toEqual({ topic: SHARDED, contentTopic: conversation, message: fromA.message });
+    expect(old.received[0]).toEqual({ topic: WAKU_PUBSUB_TOPIC, contentTopic: conversation, message: fromA.message });
+
+    // The older node publishes on the legacy topic at B: stored at A and B, and bridged onto the shard for the Waku node.
+    const [fromOld] = envelopes(conversation, 1);
+    await old.host.services.pubsub.publish(WAKU_PUBSUB_TOPIC, wireToWaku(fromOld));
+    await eventually(async () => (await queryAll(a, conversation)).length === 2, "the older node's envelope at A");
+    await eventually(() => waku.received.length === 2, "the older node's envelope at the Waku node");
+    expect(waku.received[1]).toEqual({ topic: SHARDED, contentTopic: conversation, message: fromOld.message });
+
+    // The Waku node publishes a keep-alive and an envelope on the shard: the ping is ignored, the envelope goes everywhere.
+    await waku.host.services.pubsub.publish(
+      SHARDED,
+      encodeWakuMessage({ payload: Uint8Array.of(1), contentTopic: WAKU_RELAY_PING_CONTENT_TOPIC, timestamp: BigInt(Date.now()) * 1_000_000n }),
+    );
+    const [fromWaku] = envelopes(conversation, 1);
+    await waku.host.services.pubsub.publish(SHARDED, wireToWaku(fromWaku));
+    await eventually(async () => (await queryAll(b, conversation)).length === 3, "the Waku node's envelope at B");
+    await eventually(() => old.received.length === 2, "the Waku node's envelope at the older node");
+    expect(old.received[1]).toEqual({ topic: WAKU_PUBSUB_TOPIC, contentTopic: conversation, message: fromWaku.message });
+
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const everything = sorted(keysOf([fromA, fromOld, fromWaku]));
+    for (const reader of [a, b]) expect(sorted(keysOf(await queryAll(reader, conversation)))).toEqual(everything);
+    // Nothing twice at the bare peers, the ping neither stored nor forwarded, and nobody's message counted as invalid.
+    expect(old.received).toHaveLength(2);
+    expect(waku.received).toHaveLength(2);
+    expect(old.received.some((r) => r.contentTopic === WAKU_RELAY_PING_CONTENT_TOPIC)).toBe(false);
+    for (const reader of [a, b]) expect(reader.logs.some((l) => l.includes('"msg":"dropped relay message"'))).toBe(false);
   });
 });
 
