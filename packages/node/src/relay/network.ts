@@ -76,7 +76,10 @@ export interface Network {
 }
 
 const SEEN_TTL_MS = 30_000;
-const MPLEX_NEW_STREAMS_PER_SECOND = 100;
+// mplex (libp2p 3) closes a connection on which the remote opens more new streams than this in a second, whatever
+// their protocol. Every Waku request is a new stream, so this is a light node's request rate ceiling: its own rate
+// limits (LightPush, Store, Filter) refuse far earlier, with a status instead of a cut connection.
+const MPLEX_NEW_STREAMS_PER_SECOND = 1_000;
 
 export async function startNetwork(options: NetworkOptions): Promise<Network> {
   const staticPeerAddresses = options.peers.map(parsePeerAddress);
