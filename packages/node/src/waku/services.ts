@@ -15,7 +15,7 @@ import { autoshardOf, pubsubTopicOf, type WakuShardingConfig } from "./sharding.
 /** Every XMTP content topic (`/xmtp/0/…`) maps to the shard of this one. */
 const XMTP_SAMPLE_CONTENT_TOPIC = "/xmtp/0/sample/proto";
 /** Concurrent requests per connection and protocol (libp2p's default): a light node may send several at once. */
-const MAX_INBOUND_STREAMS = 128;
+const MAX_INBOUND_STREAMS = 32;
 
 export interface WakuServicesOptions {
   sharding: WakuShardingConfig;
