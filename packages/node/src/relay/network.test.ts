@@ -7,16 +7,14 @@ import { createLibp2p } from "libp2p";
 import { tcp } from "@libp2p/tcp";
 import { noise } from "@libp2p/noise";
 import { yamux } from "@libp2p/yamux";
-import { identify } from "@libp2p/identify";
-import { gossipsub, StrictNoSign } from "@libp2p/gossipsub";
 import { multiaddr } from "@multiformats/multiaddr";
 import { startNetwork, type Network } from "./network.js";
 import { silentLogger } from "./logger.js";
 import { WAKU_PUBSUB_TOPIC, WAKU_RELAY_PROTOCOL, WakuRelay, envelopeToWakuMessageBytes } from "./wakuRelay.js";
 import { WAKU_RELAY_PING_CONTENT_TOPIC } from "./relayTopics.js";
-import { relayMessageId } from "./messageId.js";
 import { encodeWakuMessage } from "./wakuMessage.js";
 import { MemoryIngest, MemoryStore, digestOf } from "../sync/test-support/memoryNode.js";
+import { startBareRelayHost } from "./test-support/bareRelayHost.js";
 import { SYNC_STATE_FILE } from "../sync/syncState.js";
 import { SYNC_PROTOCOL } from "../sync/syncMessages.js";
 import { MAX_INBOUND_SYNC_STREAMS } from "../sync/syncServer.js";
@@ -132,20 +130,7 @@ describe("relay between two in-process peers", () => {
   it("drops malformed relay messages from a rogue peer and keeps relaying good ones", async () => {
     const a = await startPeer();
     const b = await startPeer({ peers: [a.network.multiaddrs[0]] });
-    const rogue = await createLibp2p({
-      addresses: { listen: ["/ip4/127.0.0.1/tcp/0"] },
-      transports: [tcp()],
-      connectionEncrypters: [noise()],
-      streamMuxers: [yamux()],
-      services: {
-        identify: identify(),
-        pubsub: gossipsub({ globalSignaturePolicy: StrictNoSign, allowPublishToZeroTopicPeers: true, fallbackToFloodsub: false }),
-      },
-      start: false,
-    });
-    rogue.services.pubsub.protocols.splice(0, rogue.services.pubsub.protocols.length, WAKU_RELAY_PROTOCOL);
-    await rogue.start();
-    cleanup.push(async () => await rogue.stop());
+    const rogue = await relayHost();
     rogue.services.pubsub.subscribe(WAKU_PUBSUB_TOPIC);
     await rogue.dial(multiaddr(a.network.multiaddrs[0]));
     await connected(a, b);
@@ -279,24 +264,8 @@ async function until(check: () => boolean, what: string, timeoutMs = 15_000): Pr
   }
 }
 
-/** A bare Waku relay host: gossipsub on /vac/waku/relay/2.0.0, unsigned messages, ids = sha256(data). */
-async function relayHost() {
-  const host = await createLibp2p({
-    start: false,
-    addresses: { listen: ["/ip4/127.0.0.1/tcp/0"] },
-    transports: [tcp()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-    services: {
-      identify: identify(),
-      pubsub: gossipsub({ globalSignaturePolicy: StrictNoSign, allowPublishToZeroTopicPeers: true, fallbackToFloodsub: false, msgIdFn: relayMessageId }),
-    },
-  });
-  WakuRelay.useWakuProtocol(host.services.pubsub);
-  await host.start();
-  cleanup.push(async () => await host.stop());
-  return host;
-}
+/** A bare Waku relay host (no relay code of ours), stopped after the test. */
+const relayHost = () => startBareRelayHost((stop) => cleanup.push(stop));
 
 /** A node as they were before the sharded relay: the same relay code, on the legacy topic alone. */
 async function legacyNode() {

@@ -9,7 +9,7 @@ import { SubscriptionHub } from "../hub.js";
 import { silentLogger } from "../log.js";
 import { fuzzParameters } from "../../test/fuzz/support.js";
 import { FilterService, MAX_PENDING_PUSH_BYTES } from "./filter.js";
-import type { RemoteEnd } from "./lightPush.js";
+import type { RemoteEnd } from "./remoteEnd.js";
 
 const Type = wakuFilterV2.FilterSubscribeRequest_FilterSubscribeType;
 const PEER = "12D3KooWQaUWNC7oim3BVycHUy6vnCsvbFu1WS1P76T1AGD3DYEd";

@@ -12,7 +12,7 @@ import { relayTopicProblem } from "../relay/validation.js";
 import { RateLimiter, type BucketPolicy } from "../security/rateLimiter.js";
 import { encodeLengthPrefix } from "../relay/protobufWire.js";
 import { serveOneRequest, type RequestResponseLogger } from "./requestResponse.js";
-import type { RemoteEnd } from "./lightPush.js";
+import type { RemoteEnd } from "./remoteEnd.js";
 
 export const FILTER_SUBSCRIBE_PROTOCOL = "/vac/waku/filter-subscribe/2.0.0-beta1";
 export const FILTER_PUSH_PROTOCOL = "/vac/waku/filter-push/2.0.0-beta1";

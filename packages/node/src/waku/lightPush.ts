@@ -11,8 +11,8 @@ import { topicOwner } from "../auth.js";
 import { isStoreUnavailable } from "../store/storeErrors.js";
 import type { Envelope } from "../store/EnvelopeStore.js";
 import { relayEnvelopeProblem, MAX_RELAYED_MESSAGE_BYTES } from "../relay/validation.js";
-import { RateLimiter, type BucketPolicy } from "../security/rateLimiter.js";
-import { limitKeyOfAddress } from "../security/clientAddress.js";
+import type { BucketPolicy } from "../security/rateLimiter.js";
+import { RemoteRateLimits, type RemoteEnd } from "./remoteEnd.js";
 import { serveOneRequest, type RequestResponseLogger } from "./requestResponse.js";
 
 export const LIGHTPUSH_V3_PROTOCOL = "/vac/waku/lightpush/3.0.0";
@@ -48,17 +48,13 @@ export interface LightPushOptions {
   logger: RequestResponseLogger;
 }
 
-/** Who sent a request: rate limits count per remote peer and per remote address. */
-export type RemoteEnd = Pick<Connection, "remotePeer" | "remoteAddr">;
-
 export interface PushOutcome {
   status: number;
   description?: string;
 }
 
 export class LightPushService {
-  private readonly byPeer = new RateLimiter();
-  private readonly byAddress = new RateLimiter();
+  private readonly limits = new RemoteRateLimits();
 
   constructor(private readonly options: LightPushOptions) {}
 
@@ -166,31 +162,18 @@ export class LightPushService {
 
   private rateLimited(connection: RemoteEnd): PushOutcome | undefined {
     const { enabled, publish } = this.options.rateLimits;
-    if (!enabled) return undefined;
-    const peer = connection.remotePeer.toString();
-    const address = limitKeyOfAddress(hostOf(connection.remoteAddr.getComponents()));
-    for (const [limiter, key, what] of [
-      [this.byPeer, peer, `peer ${peer}`],
-      [this.byAddress, address, `address ${address}`],
-    ] as const) {
-      const decision = limiter.take(key, publish);
-      if (!decision.allowed) {
-        return {
-          status: LightPushStatus.TOO_MANY_REQUESTS,
-          description:
-            `rate limit exceeded: ${what} may push ${publish.refillPerSecond} messages per second ` +
-            `(bursts of ${publish.capacity}); retry in ${decision.retryAfterSeconds} s`,
-        };
-      }
-    }
-    return undefined;
+    const refused = enabled ? this.limits.take(connection, publish) : undefined;
+    if (!refused) return undefined;
+    return {
+      status: LightPushStatus.TOO_MANY_REQUESTS,
+      description:
+        `rate limit exceeded: ${refused.who} may push ${publish.refillPerSecond} messages per second ` +
+        `(bursts of ${publish.capacity}); retry in ${refused.retryAfterSeconds} s`,
+    };
   }
+
 }
 
-/** The IP address of a connection's remote multiaddr (its first ip4/ip6 component), or "unknown". */
-export function hostOf(components: ReadonlyArray<{ name: string; value?: string }>): string {
-  return components.find((component) => component.name === "ip4" || component.name === "ip6")?.value ?? "unknown";
-}
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -8,7 +8,7 @@ import { multiaddr } from "@multiformats/multiaddr";
 import { WakuCursorNotFoundError, type WakuStoreQuery, type WakuStoredEnvelope } from "../store/EnvelopeStore.js";
 import { StoreUnavailableError } from "../store/storeErrors.js";
 import { fuzzParameters } from "../../test/fuzz/support.js";
-import type { RemoteEnd } from "./lightPush.js";
+import type { RemoteEnd } from "./remoteEnd.js";
 import { DEFAULT_STORE_PAGE_SIZE, MAX_STORE_PAGE_SIZE, StoreService } from "./store.js";
 
 const remote: RemoteEnd = {

@@ -8,10 +8,9 @@ import { WakuCursorNotFoundError, type WakuEnvelopeStore, type WakuStoredEnvelop
 import { isStoreUnavailable } from "../store/storeErrors.js";
 import { isEphemeralTopic } from "../ingest.js";
 import { relayTopicProblem } from "../relay/validation.js";
-import { RateLimiter, type BucketPolicy } from "../security/rateLimiter.js";
-import { limitKeyOfAddress } from "../security/clientAddress.js";
+import type { BucketPolicy } from "../security/rateLimiter.js";
 import { serveOneRequest, type RequestResponseLogger } from "./requestResponse.js";
-import { hostOf, type RemoteEnd } from "./lightPush.js";
+import { RemoteRateLimits, type RemoteEnd } from "./remoteEnd.js";
 
 export const STORE_PROTOCOL = "/vac/waku/store-query/3.0.0";
 /** js-waku's default page size; a request without a limit gets it. */
@@ -42,8 +41,7 @@ interface Outcome {
 }
 
 export class StoreService {
-  private readonly byPeer = new RateLimiter();
-  private readonly byAddress = new RateLimiter();
+  private readonly limits = new RemoteRateLimits();
 
   constructor(private readonly options: StoreServiceOptions) {}
 
@@ -140,20 +138,11 @@ export class StoreService {
 
   private rateLimited(remote: RemoteEnd, cost: number): Outcome | undefined {
     const { enabled, read } = this.options.rateLimits;
-    if (!enabled) return undefined;
-    const peer = remote.remotePeer.toString();
-    const address = limitKeyOfAddress(hostOf(remote.remoteAddr.getComponents()));
-    for (const [limiter, key] of [
-      [this.byPeer, peer],
-      [this.byAddress, address],
-    ] as const) {
-      const decision = limiter.take(key, read, cost);
-      if (!decision.allowed) {
-        return { status: 429, description: `rate limit exceeded: too many store queries from ${key}; retry in ${decision.retryAfterSeconds} s` };
-      }
-    }
-    return undefined;
+    const refused = enabled ? this.limits.take(remote, read, cost) : undefined;
+    if (!refused) return undefined;
+    return { status: 429, description: `rate limit exceeded: too many store queries from ${refused.who}; retry in ${refused.retryAfterSeconds} s` };
   }
+
 }
 
 /** Store timestamps are sint64 on the wire; stored ones are uint64. A negative bound means "from the start". */

@@ -4,19 +4,14 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { createLibp2p } from "libp2p";
-import { tcp } from "@libp2p/tcp";
-import { noise } from "@libp2p/noise";
-import { yamux } from "@libp2p/yamux";
-import { identify } from "@libp2p/identify";
-import { gossipsub, StrictNoSign, StrictSign } from "@libp2p/gossipsub";
 import { multiaddr } from "@multiformats/multiaddr";
 import { createIdentity, envelopeJson, publish, type Identity } from "../http/helpers.js";
-import { WAKU_PUBSUB_TOPIC, WAKU_RELAY_PROTOCOL, envelopeToWakuMessageBytes } from "../../src/relay/wakuRelay.js";
+import { WAKU_PUBSUB_TOPIC, envelopeToWakuMessageBytes } from "../../src/relay/wakuRelay.js";
 import { encodeWakuMessage, decodeWakuMessage } from "../../src/relay/wakuMessage.js";
 import { WAKU_RELAY_PING_CONTENT_TOPIC } from "../../src/relay/relayTopics.js";
 import { SYNC_PROTOCOL } from "../../src/sync/syncMessages.js";
 import { SYNC_STATE_FILE } from "../../src/sync/syncState.js";
+import { startBareRelayHost } from "../../src/relay/test-support/bareRelayHost.js";
 import {
   eventually,
   freePort,
@@ -164,20 +159,7 @@ describe("three nodes in a line A - B - C", { timeout: NETWORK_TEST_TIMEOUT_MS }
     const identity = await createIdentity();
     await warmUp(a, c, identity);
 
-    const rogue = await createLibp2p({
-      start: false,
-      addresses: { listen: ["/ip4/127.0.0.1/tcp/0"] },
-      transports: [tcp()],
-      connectionEncrypters: [noise()],
-      streamMuxers: [yamux()],
-      services: {
-        identify: identify(),
-        pubsub: gossipsub({ globalSignaturePolicy: StrictNoSign, allowPublishToZeroTopicPeers: true, fallbackToFloodsub: false }),
-      },
-    });
-    rogue.services.pubsub.protocols.splice(0, rogue.services.pubsub.protocols.length, WAKU_RELAY_PROTOCOL);
-    await rogue.start();
-    closers.push(() => rogue.stop());
+    const rogue = await startBareRelayHost((stop) => closers.push(stop));
     rogue.services.pubsub.subscribe(WAKU_PUBSUB_TOPIC);
     await rogue.dial(multiaddr(b.multiaddr));
     await eventually(
@@ -225,20 +207,7 @@ describe("three nodes in a line A - B - C", { timeout: NETWORK_TEST_TIMEOUT_MS }
 
 /** A bare gossipsub host speaking the Waku relay protocol, subscribed to `topics` only, recording what it receives. */
 async function relayPeer(topics: string[]) {
-  const host = await createLibp2p({
-    start: false,
-    addresses: { listen: ["/ip4/127.0.0.1/tcp/0"] },
-    transports: [tcp()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-    services: {
-      identify: identify(),
-      pubsub: gossipsub({ globalSignaturePolicy: StrictNoSign, allowPublishToZeroTopicPeers: true, fallbackToFloodsub: false }),
-    },
-  });
-  host.services.pubsub.protocols.splice(0, host.services.pubsub.protocols.length, WAKU_RELAY_PROTOCOL);
-  await host.start();
-  closers.push(() => host.stop());
+  const host = await startBareRelayHost((stop) => closers.push(stop));
   const received: { topic: string; contentTopic: string; message: string }[] = [];
   host.services.pubsub.addEventListener("message", (event) => {
     const waku = decodeWakuMessage(event.detail.data);
