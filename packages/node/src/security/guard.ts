@@ -6,7 +6,7 @@ import type { NodeMetrics } from "../metrics/nodeMetrics.js";
 import { AccessControl, accessActionOfTopics } from "./accessControl.js";
 import { limitKeyOfAddress } from "./clientAddress.js";
 import { RateLimitedError, tooMany, validateSecurityConfig, type SecurityConfig } from "./limits.js";
-import { RateLimiter, type BucketPolicy, type RateDecision } from "./rateLimiter.js";
+import { RateLimiter } from "./rateLimiter.js";
 
 export interface SecurityGuardOptions {
   config: SecurityConfig;
@@ -25,7 +25,7 @@ export class SecurityGuard {
   private readonly readLimiter: RateLimiter;
   private readonly subscribeLimiter: RateLimiter;
   private readonly authFailureLimiter: RateLimiter;
-  private readonly readBytesLimiter: ByteDebtLimiter;
+  private readonly readBytesLimiter: RateLimiter;
   private readonly streamsByClient = new Map<string, number>();
   private sweepTimer: NodeJS.Timeout | undefined;
   /** The last address's limit key: a read asks for it three times (bytes check, topic limit, bytes charge). */
@@ -45,7 +45,7 @@ export class SecurityGuard {
     this.readLimiter = new RateLimiter(limiterOptions);
     this.subscribeLimiter = new RateLimiter(limiterOptions);
     this.authFailureLimiter = new RateLimiter(limiterOptions);
-    this.readBytesLimiter = new ByteDebtLimiter(limiterOptions.maxKeys, options.now ?? (() => performance.now()));
+    this.readBytesLimiter = new RateLimiter(limiterOptions);
   }
 
   /** Starts the access-control refresh and the periodic forgetting of idle buckets. */
@@ -68,7 +68,7 @@ export class SecurityGuard {
     return (
       this.publishLimiter.sweep() +
       this.readLimiter.sweep() +
-      this.readBytesLimiter.sweep(this.config.rateLimits.readBytes) +
+      this.readBytesLimiter.sweep() +
       this.subscribeLimiter.sweep() +
       this.authFailureLimiter.sweep()
     );
@@ -191,7 +191,8 @@ export class SecurityGuard {
   checkReadBytes(clientAddress: string): void {
     const settings = this.config.rateLimits;
     if (!settings.enabled) return;
-    const decision = this.readBytesLimiter.check(this.keyOf(clientAddress), settings.readBytes);
+    // A cost of 0: refused only while the address is in debt.
+    const decision = this.readBytesLimiter.peek(this.keyOf(clientAddress), settings.readBytes, 0);
     if (!decision.allowed) {
       this.metrics?.rateLimited.inc({ limit: "read_bytes" });
       throw new RateLimitedError(
@@ -256,70 +257,4 @@ export class SecurityGuard {
     for (const count of this.streamsByClient.values()) total += count;
     return total;
   }
-}
-
-/**
- * Byte buckets that may go into debt, for limits whose cost is known only after the work is done (the bytes a query
- * page returned). A request is let in while its key's bucket is not below zero, and charged afterwards in full, which
- * may take the bucket below zero; the key is then refused until the refill has paid the debt back. So a client gets
- * its burst, then the refill rate on average, and overshoots by at most what one request returns. Full buckets are
- * indistinguishable from new ones and are swept; at most `maxKeys` are kept (least recently charged go first).
- */
-export class ByteDebtLimiter {
-  private readonly buckets = new Map<string, { level: number; updatedAtMs: number }>();
-
-  constructor(
-    private readonly maxKeys: number,
-    private readonly now: () => number,
-  ) {}
-
-  get size(): number {
-    return this.buckets.size;
-  }
-
-  /** The level of the key's bucket now: its capacity when it has none. */
-  level(key: string, policy: BucketPolicy): number {
-    const bucket = this.buckets.get(key);
-    return bucket ? refilled(bucket, policy, this.now()) : policy.capacity;
-  }
-
-  check(key: string, policy: BucketPolicy): RateDecision {
-    const level = this.level(key, policy);
-    if (level >= 0) return { allowed: true };
-    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(-level / policy.refillPerSecond)) };
-  }
-
-  charge(key: string, policy: BucketPolicy, cost: number): void {
-    const now = this.now();
-    let bucket = this.buckets.get(key);
-    if (bucket) {
-      // Re-inserted below, which keeps the map in least-recently-charged order for eviction.
-      this.buckets.delete(key);
-      bucket.level = refilled(bucket, policy, now);
-    } else {
-      if (this.buckets.size >= this.maxKeys) this.buckets.delete(this.buckets.keys().next().value!);
-      bucket = { level: policy.capacity, updatedAtMs: now };
-    }
-    bucket.level -= cost;
-    bucket.updatedAtMs = now;
-    this.buckets.set(key, bucket);
-  }
-
-  /** Forgets every bucket that has refilled to capacity; returns how many were forgotten. */
-  sweep(policy: BucketPolicy): number {
-    const now = this.now();
-    let removed = 0;
-    for (const [key, bucket] of this.buckets) {
-      if (refilled(bucket, policy, now) >= policy.capacity) {
-        this.buckets.delete(key);
-        removed++;
-      }
-    }
-    return removed;
-  }
-}
-
-function refilled(bucket: { level: number; updatedAtMs: number }, policy: BucketPolicy, now: number): number {
-  const elapsedSeconds = Math.max(0, now - bucket.updatedAtMs) / 1000;
-  return Math.min(policy.capacity, bucket.level + elapsedSeconds * policy.refillPerSecond);
 }

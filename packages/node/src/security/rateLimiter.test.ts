@@ -154,6 +154,22 @@ describe("RateLimiter", () => {
     expect(limiter.take("k", policy).allowed).toBe(false);
   });
 
+  it("charges past zero into debt, refusing a zero-cost peek until the refill pays it back", () => {
+    const c = clock();
+    const limiter = new RateLimiter({ now: c.now });
+    const bytes = { capacity: 100, refillPerSecond: 10 };
+    limiter.charge("k", bytes, 60);
+    expect(limiter.peek("k", bytes, 0)).toEqual({ allowed: true });
+    limiter.charge("k", bytes, 70); // 100 - 60 - 70 = -30
+    expect(limiter.peek("k", bytes, 0)).toEqual({ allowed: false, retryAfterSeconds: 3 });
+    c.advance(2_000);
+    expect(limiter.peek("k", bytes, 0)).toEqual({ allowed: false, retryAfterSeconds: 1 });
+    c.advance(1_000);
+    expect(limiter.peek("k", bytes, 0)).toEqual({ allowed: true });
+    c.advance(60_000);
+    expect(limiter.sweep()).toBe(1);
+  });
+
   it("rejects a maxKeys that is not a positive integer", () => {
     expect(() => new RateLimiter({ maxKeys: 0 })).toThrow(/maxKeys/);
   });

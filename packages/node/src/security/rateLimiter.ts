@@ -84,6 +84,26 @@ export class RateLimiter {
     return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(waitSeconds)) };
   }
 
+  /**
+   * Takes `cost` tokens whatever the level, which may put the bucket in debt (below zero): for limits whose cost is
+   * known only after the work is done, such as the bytes a query returned. While in debt, `peek(key, policy, 0)`
+   * refuses, until the refill has paid the debt back; so a client overshoots by at most one request.
+   */
+  charge(key: string, policy: BucketPolicy, cost: number): void {
+    const now = this.now();
+    let bucket = this.buckets.get(key);
+    if (bucket) {
+      this.buckets.delete(key);
+      bucket.tokens = levelAt(bucket, now);
+      bucket.updatedAtMs = now;
+    } else {
+      bucket = { tokens: policy.capacity, updatedAtMs: now, ...policy };
+      if (this.buckets.size >= this.maxKeys) this.evictLeastRecentlyUsed();
+    }
+    bucket.tokens -= cost;
+    this.buckets.set(key, bucket);
+  }
+
   /** Whether `cost` tokens are available now, without taking them or creating a bucket. */
   peek(key: string, policy: BucketPolicy, cost = 1): RateDecision {
     const bucket = this.buckets.get(key);
