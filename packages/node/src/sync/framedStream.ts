@@ -21,6 +21,7 @@ export class FramedStream {
   private chunks: Uint8Array[] = [];
   private bufferedBytes = 0;
   private ended = false;
+  private received = 0;
   private outgoing: Uint8Array[] = [];
   private outgoingBytes = 0;
 
@@ -29,6 +30,11 @@ export class FramedStream {
     private readonly maxFrameBytes: number,
   ) {
     this.source = stream[Symbol.asyncIterator]();
+  }
+
+  /** Bytes received so far, frames and prefixes alike. */
+  get receivedBytes(): number {
+    return this.received;
   }
 
   /** Sends one frame now. */
@@ -117,6 +123,7 @@ export class FramedStream {
       if (chunk.length === 0) return;
       this.chunks.push(chunk);
       this.bufferedBytes += chunk.length;
+      this.received += chunk.length;
     } finally {
       clearTimeout(timer);
     }

@@ -1,7 +1,7 @@
 // The shape of the Waku service protocols (Metadata, LightPush, Store): on a fresh stream the client sends one
 // varint-length-prefixed request, the server answers with one varint-length-prefixed response and closes.
 import type { Stream } from "@libp2p/interface";
-import { FramedStream } from "../sync/framedStream.js";
+import { FrameError, FramedStream } from "../sync/framedStream.js";
 
 /** How long a client may take to send its request. */
 const REQUEST_TIMEOUT_MS = 10_000;
@@ -32,7 +32,10 @@ export async function serveOneRequest(
     await framed.write(await answer(request));
     await stream.close();
   } catch (error) {
-    logger.warn({ protocol, error: String(error) });
+    // js-waku opens a stream per protocol in advance of a request it may never make: a stream that stays silent
+    // until the timeout is that, not a fault worth a warning. It is aborted all the same.
+    const silent = framed.receivedBytes === 0 && error instanceof FrameError;
+    if (!silent) logger.warn({ protocol, error: String(error) });
     stream.abort(error instanceof Error ? error : new Error(String(error)));
   }
 }
