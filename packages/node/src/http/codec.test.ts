@@ -12,6 +12,7 @@ import {
   MAX_MESSAGE_BYTES,
   parseJsonBody,
 } from "./codec.js";
+import { MAX_POSTAGE_PROOF_BYTES } from "../relay/validation.js";
 
 const TOPIC = "/xmtp/0/m-abc/proto";
 
@@ -71,6 +72,28 @@ describe("publish request decoding", () => {
     const over = Buffer.alloc(MAX_MESSAGE_BYTES + 1, 1).toString("base64");
     expect(invalid(() => decodePublishRequest({ envelopes: [{ contentTopic: TOPIC, timestampNs: "1", message: over }] }))).toMatch(
       /message is 1048215 bytes, more than the 1048214 allowed/,
+    );
+  });
+
+  it("takes an envelope's postage proof (an xmtp-ts extension), bounded, and never writes it back", () => {
+    const proof = toBase64(new Uint8Array([1, 2, 3]));
+    const [proved, plain, empty] = decodePublishRequest({
+      envelopes: [
+        { contentTopic: TOPIC, timestampNs: "1", message: "AQ==", postage: proof },
+        { contentTopic: TOPIC, timestampNs: "2", message: "AQ==" },
+        { contentTopic: TOPIC, timestampNs: "3", message: "AQ==", postage: "" },
+      ],
+    });
+    expect(proved.postage).toEqual(new Uint8Array([1, 2, 3]));
+    expect("postage" in plain).toBe(false);
+    expect("postage" in empty).toBe(false);
+    expect(encodeEnvelope(proved)).not.toContain("postage");
+    const over = toBase64(new Uint8Array(MAX_POSTAGE_PROOF_BYTES + 1));
+    expect(invalid(() => decodePublishRequest({ envelopes: [{ contentTopic: TOPIC, timestampNs: "1", message: "AQ==", postage: over }] }))).toMatch(
+      /envelopes\[0\]\.postage is 8193 bytes, more than the 8192 allowed/,
+    );
+    expect(invalid(() => decodePublishRequest({ envelopes: [{ contentTopic: TOPIC, timestampNs: "1", message: "AQ==", postage: 5 }] }))).toMatch(
+      /envelopes\[0\]\.postage must be a base64 string/,
     );
   });
 

@@ -5,6 +5,7 @@
 import { fromBase64 } from "@xmtp-ts/crypto";
 import type { Envelope, EnvelopePage, IndexCursor, SortDirection } from "../store/EnvelopeStore.js";
 import { invalidArgument } from "../errors.js";
+import { MAX_POSTAGE_PROOF_BYTES } from "../relay/validation.js";
 
 /** The reference node's limits (docs/protocol.md §2.2-§2.4). */
 export const MAX_TOPIC_BYTES = 300;
@@ -125,7 +126,14 @@ export function decodeEnvelope(value: unknown, path: string): Envelope {
   if (message.length > MAX_MESSAGE_BYTES) {
     throw invalidArgument(`${join(path, "message")} is ${message.length} bytes, more than the ${MAX_MESSAGE_BYTES} allowed`);
   }
-  return { contentTopic, timestampNs, message };
+  const rawPostage = field(object, path, "postage");
+  if (rawPostage === undefined) return { contentTopic, timestampNs, message };
+  // An xmtp-ts extension (docs/postage.md §4): the envelope's postage proof. The public SDK never sends it.
+  const postage = parseBytes(rawPostage, join(path, "postage"));
+  if (postage.length > MAX_POSTAGE_PROOF_BYTES) {
+    throw invalidArgument(`${join(path, "postage")} is ${postage.length} bytes, more than the ${MAX_POSTAGE_PROOF_BYTES} allowed`);
+  }
+  return postage.length > 0 ? { contentTopic, timestampNs, message, postage } : { contentTopic, timestampNs, message };
 }
 
 export function decodePublishRequest(body: unknown): Envelope[] {

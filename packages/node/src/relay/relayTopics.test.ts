@@ -5,7 +5,8 @@ import { TopicValidatorResult, type GossipSub, type Message } from "@libp2p/goss
 import type { PeerId } from "@libp2p/interface";
 import { WakuRelay, WAKU_PUBSUB_TOPIC, envelopeToWakuMessageBytes } from "./wakuRelay.js";
 import { WAKU_RELAY_PING_CONTENT_TOPIC, classifyRelayMessage } from "./relayTopics.js";
-import { encodeWakuMessage } from "./wakuMessage.js";
+import { decodeWakuMessage, encodeWakuMessage } from "./wakuMessage.js";
+import { MAX_POSTAGE_PROOF_BYTES } from "./validation.js";
 import { silentLogger } from "./logger.js";
 import { relayMessageId, relayMessageIdKey } from "./messageId.js";
 import { MemoryIngest, MemoryStore } from "../sync/test-support/memoryNode.js";
@@ -231,6 +232,23 @@ describe("WakuRelay on the sharded and the legacy topic", () => {
     expect(store.rows).toHaveLength(1);
     expect(ingest.delivered).toHaveLength(1);
     expect(relay.stats).toMatchObject({ received: 1, duplicates: 1, dropped: 0 });
+  });
+
+  it("takes a WakuMessage's meta as the envelope's postage proof, and rejects one too large for a proof", async () => {
+    const { gossip, ingest } = setup();
+    const original = envelope();
+    const proved = envelopeToWakuMessageBytes({ ...original, postage: Uint8Array.of(1, 2, 3) });
+    expect(decodeWakuMessage(proved).meta).toEqual(Uint8Array.of(1, 2, 3));
+    expect(await gossip.receive("peer-1", SHARDED, proved)).toBe(TopicValidatorResult.Accept);
+    await ingest.until((d) => d.length === 1, "the envelope");
+    expect(ingest.delivered[0].postage).toEqual(Uint8Array.of(1, 2, 3));
+    const oversized = encodeWakuMessage({
+      payload: Uint8Array.of(7),
+      contentTopic: original.contentTopic,
+      timestamp: 5n,
+      meta: new Uint8Array(MAX_POSTAGE_PROOF_BYTES + 1),
+    });
+    expect(await gossip.receive("peer-1", SHARDED, oversized)).toBe(TopicValidatorResult.Reject);
   });
 
   it("ignores relay pings and other apps on the shard without counting them as drops, and rejects them on the legacy topic", async () => {

@@ -38,6 +38,8 @@ export function classifyRelayMessage(bytes: Uint8Array, sharedTopic: boolean): R
   if (topicProblem) return sharedTopic ? { kind: "ignore", reason: topicProblem } : { kind: "reject", reason: topicProblem };
   if (waku.timestamp === undefined) return { kind: "reject", reason: "relay message has no timestamp" };
   const envelope: Envelope = { contentTopic: waku.contentTopic, timestampNs: waku.timestamp, message: waku.payload };
+  // RFC 14's application metadata carries the envelope's postage proof (docs/postage.md §4).
+  if (waku.meta !== undefined && waku.meta.length > 0) envelope.postage = waku.meta;
   const problem = relayEnvelopeProblem(envelope);
   if (problem) return { kind: "reject", reason: problem };
   return { kind: "accept", envelope };

@@ -5,6 +5,8 @@ import type { Envelope } from "../store/EnvelopeStore.js";
 /** The largest envelope message relayed between nodes (1 MiB). */
 export const MAX_RELAYED_MESSAGE_BYTES = 1024 * 1024;
 export const MAX_TOPIC_LENGTH = 300;
+/** The largest postage proof carried with an envelope (docs/postage.md): a seal and a grant take about 600 bytes. */
+export const MAX_POSTAGE_PROOF_BYTES = 8 * 1024;
 /** Envelope timestamps travel as WakuMessage sint64, so the largest relayable timestampNs is 2^63 - 1. */
 export const MAX_RELAYED_TIMESTAMP_NS = (1n << 63n) - 1n;
 
@@ -40,6 +42,9 @@ export function relayEnvelopeProblem(envelope: Envelope): string | undefined {
   }
   if (envelope.timestampNs < 0n || envelope.timestampNs > MAX_RELAYED_TIMESTAMP_NS) {
     return `timestamp ${envelope.timestampNs} out of range`;
+  }
+  if (envelope.postage && envelope.postage.length > MAX_POSTAGE_PROOF_BYTES) {
+    return `postage proof of ${envelope.postage.length} bytes exceeds ${MAX_POSTAGE_PROOF_BYTES}`;
   }
   return undefined;
 }

@@ -36,6 +36,8 @@ export function envelopeToWakuMessageBytes(envelope: Envelope): Uint8Array {
     payload: envelope.message,
     contentTopic: envelope.contentTopic,
     timestamp: envelope.timestampNs,
+    // The envelope's postage proof travels in RFC 14's application metadata (docs/postage.md §4).
+    meta: envelope.postage,
     ephemeral: isEphemeralTopic(envelope.contentTopic) ? true : undefined,
   });
 }

@@ -5,6 +5,11 @@ export interface Envelope {
   /** The sender's timestamp, stored exactly as published. */
   timestampNs: bigint;
   message: Uint8Array;
+  /**
+   * The PostageProof bytes that came with the envelope (docs/postage.md §4), if any: stored beside it (not in the
+   * envelope table) and passed on by the relay and catch-up, never returned by the HTTP API.
+   */
+  postage?: Uint8Array;
 }
 
 export interface StoredEnvelope extends Envelope {

@@ -30,6 +30,8 @@ import {
   type WakuStoreQuery,
 } from "./EnvelopeStore.js";
 import { checkWakuQuery } from "./wakuQuery.js";
+import { POSTGRES_POSTAGE_SCHEMA, PostgresPostageLedger, insertProofs } from "./postgresPostageLedger.js";
+import type { PostageLedger } from "./postageLedger.js";
 import { asUint8Array } from "./driverBytes.js";
 import { createPostgresPool, inTransaction, poolQuery, type PostgresPool } from "./postgresPool.js";
 
@@ -82,6 +84,11 @@ const MIGRATIONS: Migration[] = [
       "CREATE INDEX envelopes_by_waku_hash ON envelopes (waku_hash)",
       "CREATE TABLE xmtp_store_meta (key text PRIMARY KEY, value text NOT NULL)",
     ],
+  },
+  {
+    // Postage (docs/postage.md): proofs kept beside the envelopes they came with, relationships, accepted vouchers.
+    version: 3,
+    statements: POSTGRES_POSTAGE_SCHEMA,
   },
 ];
 export const POSTGRES_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
@@ -214,6 +221,8 @@ export class PostgresEnvelopeStore implements WakuEnvelopeStore {
   private closed = false;
 
   private readonly pool: pg.Pool;
+  /** Postage proofs, relationships and vouchers, in this database (docs/postage.md). */
+  readonly postage: PostageLedger;
 
   private constructor(
     private readonly connections: PostgresPool,
@@ -221,6 +230,7 @@ export class PostgresEnvelopeStore implements WakuEnvelopeStore {
     private readonly wakuHasher: WakuHasher | undefined,
   ) {
     this.pool = connections.pool;
+    this.postage = new PostgresPostageLedger(this.pool);
   }
 
   get wakuConfiguration(): string | undefined {
@@ -320,6 +330,11 @@ export class PostgresEnvelopeStore implements WakuEnvelopeStore {
         });
         for (const row of result.rows) inserted.add(row.digest.toString("hex"));
       }
+      // Only the first copy's proof is kept: it is the one the envelope was accepted with.
+      const proofs = [...unique.entries()]
+        .filter(([key, e]) => e.postage && inserted.has(key))
+        .map(([, e]) => ({ digest: e.digest, proof: e.postage! }));
+      await insertProofs(client, proofs);
     });
     return inserted;
   }

@@ -6,6 +6,7 @@ import Database from "better-sqlite3";
 import { createWakuHasher } from "../waku/messageHash.js";
 import { describeEnvelopeStoreConformance, describeWakuStoreConformance } from "./conformance.js";
 import { withDigest } from "./digest.js";
+import { describePostageLedgerConformance } from "./postageLedgerConformance.js";
 import { openSqliteStore, SQLITE_SCHEMA_VERSION, SqliteEnvelopeStore, type SqliteStoreOptions } from "./sqlite.js";
 
 const dir = mkdtempSync(join(tmpdir(), "xmtp-sqlite-test-"));
@@ -38,6 +39,11 @@ for (const [label, options] of [
 }
 describeEnvelopeStoreConformance("sqlite (with a wakuHasher)", () =>
   openSqliteStore(join(dir, `store-${counter++}.sqlite3`), { wakuHasher: createWakuHasher({ clusterId: 1, shardCount: 8 }) }),
+);
+
+describePostageLedgerConformance("sqlite", () => openSqliteStore(join(dir, `store-${counter++}.sqlite3`)));
+describePostageLedgerConformance("sqlite (synchronous=normal)", () =>
+  openSqliteStore(join(dir, `store-${counter++}.sqlite3`), { synchronous: "normal" }),
 );
 
 describe("SqliteEnvelopeStore schema migration", () => {

@@ -45,6 +45,8 @@ import {
 } from "./EnvelopeStore.js";
 import { asUint8Array } from "./driverBytes.js";
 import { checkWakuQuery } from "./wakuQuery.js";
+import { SQLITE_POSTAGE_SCHEMA, SqlitePostageLedger } from "./sqlitePostageLedger.js";
+import type { PostageLedger } from "./postageLedger.js";
 import { asSqliteFault, describeSqliteFault } from "./sqliteFaults.js";
 
 // SQLite integers are signed 64-bit; timestamps are uint64. Shifting by 2^63 maps [0, 2^64) onto the signed range
@@ -114,6 +116,13 @@ const SQLITE_MIGRATIONS: Array<{ version: number; migrate: (db: Database.Databas
                CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`);
     },
   },
+  {
+    // Postage (docs/postage.md): proofs kept beside the envelopes they came with, relationships, accepted vouchers.
+    version: 2,
+    migrate(db) {
+      db.exec(SQLITE_POSTAGE_SCHEMA);
+    },
+  },
 ];
 export const SQLITE_SCHEMA_VERSION = SQLITE_MIGRATIONS[SQLITE_MIGRATIONS.length - 1].version;
 /** Message bytes read per back-fill batch at most (beside the row count), so large messages cannot blow up memory. */
@@ -163,6 +172,8 @@ export class SqliteEnvelopeStore implements WakuEnvelopeStore {
   private readonly wakuKeyStatements = { ascending: new Map<number, Database.Statement>(), descending: new Map<number, Database.Statement>() };
   private wakuStatementsCache: WakuStatements | undefined;
   private readonly insert: Database.Statement;
+  /** Postage proofs, relationships and vouchers, in this database (docs/postage.md). */
+  readonly postage: PostageLedger;
   private readonly cursorSeq: Database.Statement;
   private readonly pageStatements = { ascending: new Map<number, PageStatements>(), descending: new Map<number, PageStatements>() };
   private readonly sinceStatements = new Map<number, Database.Statement>();
@@ -239,15 +250,20 @@ export class SqliteEnvelopeStore implements WakuEnvelopeStore {
       .prepare("SELECT seq FROM envelopes WHERE digest = ? AND timestamp_ns = ?")
       .pluck()
       .safeIntegers(true);
+    const insertProof = this.db.prepare("INSERT OR IGNORE INTO postage_proofs (digest, proof) VALUES (?, ?)");
     this.insertAll = this.db.transaction((batch: PendingAppend[]) =>
       batch.map(({ envelopes }) =>
-        envelopes.filter(
-          (e) =>
+        envelopes.filter((e) => {
+          const added =
             this.insert.run(e.digest, e.contentTopic, toColumn(e.timestampNs), e.message, this.wakuHasher?.hash(e) ?? null)
-              .changes === 1,
-        ),
+              .changes === 1;
+          // Only the first copy's proof is kept: it is the one the envelope was accepted with.
+          if (added && e.postage) insertProof.run(e.digest, e.postage);
+          return added;
+        }),
       ),
     );
+    this.postage = new SqlitePostageLedger(this.db, () => this.flushDirectWrite());
   }
 
   /**
@@ -655,6 +671,11 @@ export class SqliteEnvelopeStore implements WakuEnvelopeStore {
     } catch (error) {
       return Promise.reject(asSqliteFault(error, "write"));
     }
+    return this.flushDirectWrite();
+  }
+
+  /** Makes durable a write committed on the connection directly, outside append's batches. */
+  private flushDirectWrite(): Promise<void> {
     if (!this.flushWal) return Promise.resolve();
     this.committedSinceOpen = true;
     return this.flushCommitted();

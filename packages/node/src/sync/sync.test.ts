@@ -13,6 +13,7 @@ import { MAX_SYNC_PAGE_SIZE, SyncServer } from "./syncServer.js";
 import { pullFromPeer, type SyncPage } from "./syncClient.js";
 import { MemoryStore, digestOf } from "./test-support/memoryNode.js";
 import { withDigest } from "../store/digest.js";
+import { openSqliteStore } from "../store/sqlite.js";
 import { silentLogger } from "../relay/logger.js";
 import type { Envelope } from "../store/EnvelopeStore.js";
 import { encodeLengthPrefix } from "../relay/protobufWire.js";
@@ -27,7 +28,7 @@ async function storeWith(count: number): Promise<MemoryStore> {
   return store;
 }
 
-async function serve(store: Pick<MemoryStore, "readDigestsSince" | "readBySequence">) {
+async function serve(store: ConstructorParameters<typeof SyncServer>[0]) {
   const [client, server] = await streamPair();
   void new SyncServer(store, silentLogger).handle(server);
   return client;
@@ -115,6 +116,29 @@ describe("sync server and client", () => {
     expect(pages.map((p) => p.envelopes.length)).toEqual([100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 50]);
     // Each with the digest it was checked against, which the node reuses for storage and its catch-up bookkeeping.
     expect(pages.flatMap((p) => p.envelopes)).toEqual(Array.from({ length: 1050 }, (_, i) => withDigest(envelope(i))));
+  });
+
+  it("sends the postage proofs stored with reach-topic envelopes, and none for other envelopes", async () => {
+    const store = await openSqliteStore(":memory:");
+    const invite = "/xmtp/0/invite-0x9b1c4C2E75d423391AEF02C34A6B8b1F36FaC7bd/proto";
+    const proved = withDigest({ ...envelope(1, invite), postage: Uint8Array.of(4, 2) });
+    const unproved = withDigest(envelope(2, invite));
+    const other = withDigest(envelope(3));
+    await store.append([proved, unproved, other]);
+    const received: Envelope[] = [];
+    await pullFromPeer(await serve(store), {
+      afterSequence: 0n,
+      pageSize: 10,
+      pageTimeoutMs: 10_000,
+      isKnown: () => false,
+      onPage: async (page) => void received.push(...page.envelopes),
+    });
+    await store.close();
+    expect(received.map((e) => e.postage)).toEqual([Uint8Array.of(4, 2), undefined, undefined]);
+    expect(decodeServerFrame(encodeServerFrame({ kind: "envelope", envelope: proved }))).toEqual({
+      kind: "envelope",
+      envelope: { contentTopic: invite, timestampNs: proved.timestampNs, message: proved.message, postage: Uint8Array.of(4, 2) },
+    });
   });
 
   it("starts after the given sequence and stops at once when there is nothing new", async () => {

@@ -163,16 +163,24 @@ function* fields(bytes: Uint8Array) {
   while (!reader.done) yield reader.next();
 }
 
-/** ServerFrame{envelope = Envelope{content_topic = 1, timestamp_ns = 2, message = 3}}, sized up front. */
+/**
+ * The envelope's postage proof (docs/postage.md §4), an xmtp-ts field beyond the XMTP Envelope's three; nodes of
+ * earlier versions skip it as an unknown field.
+ */
+const ENVELOPE_POSTAGE_FIELD = 15;
+
+/** ServerFrame{envelope = Envelope{content_topic = 1, timestamp_ns = 2, message = 3, postage = 15}}, sized up front. */
 function encodeEnvelopeFrame(envelope: Envelope): Uint8Array {
   const topic = textEncoder.encode(envelope.contentTopic);
   const innerLength =
     1 + varintLength(topic.length) + topic.length +
     1 + varintLength(envelope.timestampNs) +
-    1 + varintLength(envelope.message.length) + envelope.message.length;
+    1 + varintLength(envelope.message.length) + envelope.message.length +
+    (envelope.postage ? 1 + varintLength(envelope.postage.length) + envelope.postage.length : 0);
   const writer = new ProtobufWriter(1 + varintLength(innerLength) + innerLength);
   writer.tag(1, WIRE_LENGTH_DELIMITED).varint(innerLength);
   writer.bytesField(1, topic).uint64Field(2, envelope.timestampNs).bytesField(3, envelope.message);
+  if (envelope.postage) writer.bytesField(ENVELOPE_POSTAGE_FIELD, envelope.postage);
   return writer.finish();
 }
 
@@ -190,6 +198,9 @@ function decodeEnvelope(bytes: Uint8Array): Envelope {
       } else if (entry.field === 3) {
         expectWireType(entry, WIRE_LENGTH_DELIMITED, "envelope.message");
         envelope.message = copyBytes(entry.bytes!);
+      } else if (entry.field === ENVELOPE_POSTAGE_FIELD) {
+        expectWireType(entry, WIRE_LENGTH_DELIMITED, "envelope.postage");
+        if (entry.bytes!.length > 0) envelope.postage = copyBytes(entry.bytes!);
       }
     }
   } catch (error) {

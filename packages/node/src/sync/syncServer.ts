@@ -1,7 +1,9 @@
 // Serving side of /xmtp-ts/sync/1.0.0. For each request: read a page of the store in arrival order after the
 // requested sequence, offer it by digest, then send the envelopes the client wants and a page end.
 import type { Stream } from "@libp2p/interface";
-import type { DigestPage, EnvelopeStore } from "../store/EnvelopeStore.js";
+import { reachTopicKind } from "@xmtp-ts/postage";
+import type { DigestPage, EnvelopeStore, StoredEnvelope } from "../store/EnvelopeStore.js";
+import type { PostageLedger } from "../store/postageLedger.js";
 import { ThrottledWarning, type NetworkLogger } from "../relay/logger.js";
 import { FramedStream } from "./framedStream.js";
 import { decodeClientFrame, encodeServerFrame, isWanted, type ClientFrame } from "./syncMessages.js";
@@ -39,7 +41,10 @@ export class SyncServer {
   private readonly active = new Set<Stream>();
 
   constructor(
-    private readonly store: Pick<EnvelopeStore, "readDigestsSince" | "readBySequence">,
+    private readonly store: Pick<EnvelopeStore, "readDigestsSince" | "readBySequence"> & {
+      /** Where the postage proofs of reach-topic envelopes are kept; without it envelopes are sent without proofs. */
+      postage?: Pick<PostageLedger, "readProofs">;
+    },
     logger: NetworkLogger,
   ) {
     this.failureWarning = new ThrottledWarning(logger, "sync request failed");
@@ -106,7 +111,7 @@ export class SyncServer {
       let chunkBytes = 0;
       const sendChunk = async () => {
         // Envelopes are never deleted, so every offered one is still there; the client checks each against its digest.
-        for (const envelope of await this.store.readBySequence(chunk)) {
+        for (const envelope of await this.withProofs(await this.store.readBySequence(chunk))) {
           await framed.queue(encodeServerFrame({ kind: "envelope", envelope }));
         }
         chunk = [];
@@ -125,6 +130,19 @@ export class SyncServer {
     }
     await framed.queue(encodeServerFrame({ kind: "pageEnd" }));
     await framed.flush();
+  }
+
+  /** The envelopes with the postage proofs stored beside them: only reach-topic envelopes can have one. */
+  private async withProofs(envelopes: StoredEnvelope[]): Promise<StoredEnvelope[]> {
+    const ledger = this.store.postage;
+    const reach = envelopes.filter((e) => reachTopicKind(e.contentTopic) !== undefined);
+    if (!ledger || reach.length === 0) return envelopes;
+    const proofs = await ledger.readProofs(reach.map((e) => e.digest));
+    if (proofs.size === 0) return envelopes;
+    return envelopes.map((e) => {
+      const postage = proofs.get(Buffer.from(e.digest.buffer, e.digest.byteOffset, e.digest.byteLength).toString("hex"));
+      return postage ? { ...e, postage } : e;
+    });
   }
 }
 
