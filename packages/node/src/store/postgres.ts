@@ -687,6 +687,6 @@ export function redactUrl(url: string): string {
   }
 }
 
-export function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<WakuEnvelopeStore> {
+export function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<WakuEnvelopeStore & { postage: PostageLedger }> {
   return PostgresEnvelopeStore.open(url, options);
 }

@@ -931,6 +931,6 @@ class EnvelopeCache {
   }
 }
 
-export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Promise<WakuEnvelopeStore> {
+export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Promise<WakuEnvelopeStore & { postage: PostageLedger }> {
   return Promise.resolve(new SqliteEnvelopeStore(path, options));
 }
