@@ -23,3 +23,6 @@ export * as wakuLightPushV3 from "./gen/waku/lightpush/v3/lightpush_pb.js";
 export * as wakuLightPushV2 from "./gen/waku/lightpush/v2/lightpush_pb.js";
 export * as wakuFilterV2 from "./gen/waku/filter/v2/filter_pb.js";
 export * as wakuStoreV3 from "./gen/waku/store/v3/store_pb.js";
+
+// xmtp-ts's own extension: the postage proof an envelope on someone else's reach topic carries (docs/postage.md §3).
+export * as postage from "./gen/xmtp-ts/postage/v1/postage_pb.js";
