@@ -1,6 +1,7 @@
 // What a node keeps for postage (docs/postage.md), beside its envelopes and in the same database: the proofs that
 // came with envelopes, the relationships it learned (§3.4) and the vouchers it accepted for its operator (§3.6).
 // Both stores implement it and pass one conformance suite (postageLedgerConformance.ts).
+import { asUint8Array } from "./driverBytes.js";
 
 /** The latest voucher a payer gave this node's operator, and how much of it is already redeemed on chain. */
 export interface AcceptedVoucher {
@@ -50,6 +51,27 @@ export interface PostageLedger {
   /** Records that `cumulative` was redeemed on chain (never lowers what is recorded). */
   markRedeemed(operator: string, payer: string, cumulative: bigint): Promise<void>;
 }
+
+/** A row of the postage_vouchers table as both drivers return it (amounts as decimal strings, bytes as Buffers). */
+export interface VoucherRow {
+  operator: string;
+  payer: string;
+  cumulative: string;
+  digest: Buffer;
+  signature: Buffer;
+  accepted_at_ns: string;
+  redeemed: string;
+}
+
+export const voucherFromRow = (row: VoucherRow): AcceptedVoucher => ({
+  operator: row.operator,
+  payer: row.payer,
+  cumulative: BigInt(row.cumulative),
+  digest: asUint8Array(row.digest),
+  signature: asUint8Array(row.signature),
+  acceptedAtNs: BigInt(row.accepted_at_ns),
+  redeemed: BigInt(row.redeemed),
+});
 
 /** Addresses are kept in one case so that lookups match whatever case a caller has. */
 export const ledgerAddress = (address: string): string => address.toLowerCase();

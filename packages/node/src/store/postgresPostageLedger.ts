@@ -10,6 +10,8 @@ import {
   type PostageLedger,
   type Relationship,
   type VoucherAcceptance,
+  type VoucherRow,
+  voucherFromRow,
 } from "./postageLedger.js";
 
 /** The statements of schema version 3 (see MIGRATIONS in postgres.ts). numeric(78,0) holds any uint256. */
@@ -34,25 +36,6 @@ export async function insertProofs(client: pg.PoolClient, proofs: Array<{ digest
   );
 }
 
-interface VoucherRow {
-  operator: string;
-  payer: string;
-  cumulative: string;
-  digest: Buffer;
-  signature: Buffer;
-  accepted_at_ns: string;
-  redeemed: string;
-}
-
-const toVoucher = (row: VoucherRow): AcceptedVoucher => ({
-  operator: row.operator,
-  payer: row.payer,
-  cumulative: BigInt(row.cumulative),
-  digest: asUint8Array(row.digest),
-  signature: asUint8Array(row.signature),
-  acceptedAtNs: BigInt(row.accepted_at_ns),
-  redeemed: BigInt(row.redeemed),
-});
 
 export class PostgresPostageLedger implements PostageLedger {
   constructor(private readonly pool: pg.Pool) {}
@@ -129,7 +112,7 @@ export class PostgresPostageLedger implements PostageLedger {
       text: "SELECT * FROM postage_vouchers WHERE operator = $1 AND payer = $2",
       values: [ledgerAddress(operator), ledgerAddress(payer)],
     });
-    return result.rows[0] && toVoucher(result.rows[0]);
+    return result.rows[0] && voucherFromRow(result.rows[0]);
   }
 
   async unredeemedVouchers(operator: string): Promise<AcceptedVoucher[]> {
@@ -137,7 +120,7 @@ export class PostgresPostageLedger implements PostageLedger {
       text: "SELECT * FROM postage_vouchers WHERE operator = $1 AND cumulative > redeemed ORDER BY payer",
       values: [ledgerAddress(operator)],
     });
-    return result.rows.map(toVoucher);
+    return result.rows.map(voucherFromRow);
   }
 
   async markRedeemed(operator: string, payer: string, cumulative: bigint): Promise<void> {

@@ -10,6 +10,8 @@ import {
   type PostageLedger,
   type Relationship,
   type VoucherAcceptance,
+  type VoucherRow,
+  voucherFromRow,
 } from "./postageLedger.js";
 
 /** Tables of schema version 2 (see SQLITE_MIGRATIONS). Amounts are decimal text: uint256 does not fit an INTEGER. */
@@ -24,25 +26,6 @@ CREATE TABLE IF NOT EXISTS postage_vouchers (
 ) WITHOUT ROWID;
 `;
 
-interface VoucherRow {
-  operator: string;
-  payer: string;
-  cumulative: string;
-  digest: Buffer;
-  signature: Buffer;
-  accepted_at_ns: string;
-  redeemed: string;
-}
-
-const toVoucher = (row: VoucherRow): AcceptedVoucher => ({
-  operator: row.operator,
-  payer: row.payer,
-  cumulative: BigInt(row.cumulative),
-  digest: asUint8Array(row.digest),
-  signature: asUint8Array(row.signature),
-  acceptedAtNs: BigInt(row.accepted_at_ns),
-  redeemed: BigInt(row.redeemed),
-});
 
 const sameBytes = (a: Uint8Array, b: Uint8Array) => Buffer.compare(a, b) === 0;
 
@@ -128,7 +111,7 @@ export class SqlitePostageLedger implements PostageLedger {
   async lastVoucher(operator: string, payer: string): Promise<AcceptedVoucher | undefined> {
     try {
       const row = this.selectVoucher.get(ledgerAddress(operator), ledgerAddress(payer));
-      return row && toVoucher(row);
+      return row && voucherFromRow(row);
     } catch (error) {
       throw asSqliteFault(error, "read");
     }
@@ -137,7 +120,7 @@ export class SqlitePostageLedger implements PostageLedger {
   async unredeemedVouchers(operator: string): Promise<AcceptedVoucher[]> {
     try {
       const rows = this.db.prepare("SELECT * FROM postage_vouchers WHERE operator = ?").all(ledgerAddress(operator)) as VoucherRow[];
-      return rows.map(toVoucher).filter((v) => v.cumulative > v.redeemed);
+      return rows.map(voucherFromRow).filter((v) => v.cumulative > v.redeemed);
     } catch (error) {
       throw asSqliteFault(error, "read");
     }
