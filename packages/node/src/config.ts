@@ -4,6 +4,7 @@ import { isAbsolute, join, resolve } from "node:path";
 import { LOG_LEVELS, type LogLevel } from "./log.js";
 import type { SecurityConfig } from "./security/limits.js";
 import { SECURITY_FLAG_ENV, SECURITY_USAGE, parseSecurityFlags, type SecurityFlagName } from "./security/flags.js";
+import { POSTAGE_FLAG_ENV, POSTAGE_USAGE, parsePostageFlags, type PostageConfig, type PostageFlagName } from "./postage/postageFlags.js";
 
 export type StorageConfig =
   | { kind: "sqlite"; path: string; synchronous: "full" | "normal" }
@@ -68,6 +69,8 @@ export interface NodeConfig {
   };
   /** Access control, rate limits and abuse limits (src/security). */
   security: SecurityConfig;
+  /** Postage on first messages to strangers (src/postage, docs/postage.md). */
+  postage: PostageConfig;
 }
 
 export const DEFAULTS = {
@@ -147,10 +150,14 @@ Options (each also settable by the environment variable shown; flags win):
   --db-connect-timeout-ms N  PostgreSQL connect timeout          (XMTP_DB_CONNECT_TIMEOUT_MS, default ${DEFAULTS.dbConnectTimeoutMs})
   --db-query-timeout-ms N  PostgreSQL statement timeout          (XMTP_DB_QUERY_TIMEOUT_MS, default ${DEFAULTS.dbQueryTimeoutMs})
   -h, --help             print this help and exit
-${SECURITY_USAGE}
-Subcommand:
+${SECURITY_USAGE}${POSTAGE_USAGE}
+Subcommands:
   xmtp-node authz allow|deny|remove|list [ADDRESS] [--priority] [--data-dir DIR | --db URL]
                          edit the wallet allow/deny lists (run "xmtp-node authz --help")
+  xmtp-node postage deploy --rpc URL
+                         deploy a PostageVault (key in XMTP_POSTAGE_DEPLOYER_KEY); prints its address last
+  xmtp-node postage redeem [the node's postage flags]
+                         redeem every voucher accepted and not yet redeemed, now
 `;
 
 type FlagName =
@@ -180,10 +187,12 @@ type FlagName =
   | "max-batch-bytes"
   | "db-connect-timeout-ms"
   | "db-query-timeout-ms"
-  | SecurityFlagName;
+  | SecurityFlagName
+  | PostageFlagName;
 
 const FLAG_ENV: Record<FlagName, string> = {
   ...SECURITY_FLAG_ENV,
+  ...POSTAGE_FLAG_ENV,
   port: "XMTP_PORT",
   host: "XMTP_HOST",
   "data-dir": "XMTP_DATA_DIR",
@@ -321,6 +330,7 @@ export function parseCommandLine(
       queryTimeoutMs: integerOf("db-query-timeout-ms", 100, 3_600_000) ?? DEFAULTS.dbQueryTimeoutMs,
     },
     security: parseSecurityFlags(lookup, (message) => new ConfigError(message)),
+    postage: parsePostageFlags(lookup, env, (message) => new ConfigError(message)),
   };
   return { help: false, config };
 }

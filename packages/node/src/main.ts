@@ -4,10 +4,17 @@ import { ConfigError, USAGE, describeStorage, parseCommandLine } from "./config.
 import { createJsonLogger } from "./log.js";
 import { startNode } from "./server.js";
 import { runAuthzCommand } from "./security/authzCommand.js";
+import { runPostageCommand } from "./postage/postageCommand.js";
 
 async function main(): Promise<number | undefined> {
   if (process.argv[2] === "authz") {
     return runAuthzCommand(process.argv.slice(3), process.env, {
+      stdout: (text) => process.stdout.write(text),
+      stderr: (text) => process.stderr.write(text),
+    });
+  }
+  if (process.argv[2] === "postage") {
+    return runPostageCommand(process.argv.slice(3), process.env, {
       stdout: (text) => process.stdout.write(text),
       stderr: (text) => process.stderr.write(text),
     });
@@ -71,6 +78,7 @@ async function main(): Promise<number | undefined> {
     accessMode: config.security.accessMode,
     rateLimits: config.security.rateLimits.enabled,
     adminApi: config.security.adminToken !== undefined,
+    postage: config.postage.mode,
   });
   return undefined;
 }

@@ -19,6 +19,9 @@ import { StoreHealth } from "./store/storeHealth.js";
 import { createWakuHasher } from "./waku/messageHash.js";
 import { combineHooks, createSecurityHooks } from "./security/hooks.js";
 import { startSecurityLayer, type SecurityLayer } from "./security/layer.js";
+import { startPostage, type PostageService } from "./postage/postageService.js";
+import { peerAdmission } from "./postage/peerAdmission.js";
+import type { PostageLedger } from "./store/postageLedger.js";
 
 export interface NodeComponents {
   /** Storage; by default opened from `config.storage`. The node closes it on close(). */
@@ -50,6 +53,8 @@ export interface RunningNode {
   metrics: NodeMetrics;
   /** Access control (allow/deny lists), rate limits and abuse limits. */
   security: SecurityLayer;
+  /** Postage (docs/postage.md); absent when an injected store keeps no postage ledger. */
+  postage?: PostageService;
   /** The libp2p relay and catch-up sync; absent unless config.p2p.port is set. */
   network?: Network;
   /**
@@ -104,12 +109,24 @@ export async function startNode(config: NodeConfig, components: Partial<NodeComp
     if (!components.store) await store.close();
     throw error;
   }
+  // Postage lives in the store's database (proofs, relationships, vouchers); an injected store may have none.
+  const ledger = (openedStore as { postage?: PostageLedger }).postage;
+  let postage: PostageService | undefined;
+  try {
+    if (ledger) postage = await startPostage(config.postage, ledger, { logger, metrics });
+    else if (config.postage.mode === "required") throw new Error("postage: this store keeps no postage ledger");
+  } catch (error) {
+    await security.close();
+    if (!components.store) await store.close();
+    throw error;
+  }
   let draining = false;
   const hub = components.hub ?? new SubscriptionHub(logger);
   const authenticator = components.authenticator ?? new Authenticator({ clock });
   const ingest = new EnvelopeIngest(store, hub, logger);
   const api = new MessageApi({
     store,
+    postage: postage?.gate,
     hub,
     ingest,
     authenticator,
@@ -135,7 +152,7 @@ export async function startNode(config: NodeConfig, components: Partial<NodeComp
         isDraining: () => draining,
         writeFault: () => storeHealth.writeFault,
       }),
-      components.hooks,
+      combineHooks(postage ? { handleOther: postage.handleQuote } : {}, components.hooks),
     ),
   });
   metrics.activeStreams.collect(() => api.activeStreams);
@@ -165,6 +182,7 @@ export async function startNode(config: NodeConfig, components: Partial<NodeComp
       });
     });
   } catch (error) {
+    await postage?.stop();
     await security.close();
     if (!components.store) await store.close();
     throw error;
@@ -175,6 +193,7 @@ export async function startNode(config: NodeConfig, components: Partial<NodeComp
 
   // libp2p is imported only when the relay is on, so a node without --p2p-port never loads it.
   let network: Network | undefined;
+  const gate = postage?.gate;
   if (config.p2p.port !== undefined) {
     try {
       const { startNetwork } = await import("./relay/network.js");
@@ -197,10 +216,13 @@ export async function startNode(config: NodeConfig, components: Partial<NodeComp
           maxPageBytes: config.http.maxPageBytes,
           accessMode: () => config.security.accessMode,
           rateLimits: config.security.rateLimits,
+          admit: gate && (async (envelope) => (await gate.admit([envelope], { door: { kind: "untrusted" }, accepting: true })).envelopes[0]),
         },
+        postage: gate && ledger && { admit: peerAdmission(gate), proofs: ledger },
       });
     } catch (error) {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await postage?.stop();
       await security.close();
       if (!components.store) await store.close();
       throw error;
@@ -241,6 +263,7 @@ export async function startNode(config: NodeConfig, components: Partial<NodeComp
         }
       };
       await step("stopping the relay", () => network?.stop());
+      await step("stopping postage", () => postage?.stop());
       await step("closing the security layer", () => security.close());
       await step("closing the store", () => store.close());
     })());
@@ -260,6 +283,7 @@ export async function startNode(config: NodeConfig, components: Partial<NodeComp
     metrics,
     security,
     network,
+    postage,
     onClose: (task) => void closeTasks.push(task),
     close,
   };

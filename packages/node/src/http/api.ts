@@ -6,6 +6,7 @@ import { promisify } from "node:util";
 import { ApiError, GrpcCode, UnavailableError } from "../errors.js";
 import { isStoreUnavailable } from "../store/storeErrors.js";
 import type { Logger } from "../log.js";
+import type { PostageGate } from "../postage/postageGate.js";
 import type { EnvelopePage, EnvelopeStore } from "../store/EnvelopeStore.js";
 import type { SubscriptionHub } from "../hub.js";
 import type { EnvelopeIngest } from "../ingest.js";
@@ -93,6 +94,11 @@ const REQUEST_ID_RE = /^[\w.:-]{8,128}$/;
 
 export interface ApiDependencies {
   store: EnvelopeStore;
+  /**
+   * Postage (docs/postage.md): publishes pass it after authorization, right before storage; it refuses with 402 or
+   * returns the envelopes with the proofs they are kept with.
+   */
+  postage?: Pick<PostageGate, "admit">;
   hub: SubscriptionHub;
   ingest: EnvelopeIngest;
   authenticator: Authenticator;
@@ -256,7 +262,11 @@ export class MessageApi {
     for (const envelope of envelopes) authorizeTopic(envelope.contentTopic, caller.walletAddress);
     const authorized = this.deps.hooks?.authorizePublish?.(caller, envelopes, req);
     if (authorized) await authorized;
-    await this.deps.ingest.ingest(envelopes, "local");
+    const postage = this.deps.postage;
+    const admitted = postage
+      ? (await postage.admit(envelopes, { door: { kind: "token", wallet: caller.walletAddress }, accepting: true })).envelopes
+      : envelopes;
+    await this.deps.ingest.ingest(admitted, "local");
     return this.sendJson(exchange, EMPTY_OBJECT_JSON);
   }
 

@@ -12,7 +12,7 @@ import {
   MAX_MESSAGE_BYTES,
   parseJsonBody,
 } from "./codec.js";
-import { MAX_POSTAGE_PROOF_BYTES } from "../relay/validation.js";
+import { MAX_POSTAGE_PROOF_BYTES } from "@xmtp-ts/postage";
 
 const TOPIC = "/xmtp/0/m-abc/proto";
 

@@ -5,7 +5,7 @@
 import { fromBase64 } from "@xmtp-ts/crypto";
 import type { Envelope, EnvelopePage, IndexCursor, SortDirection } from "../store/EnvelopeStore.js";
 import { invalidArgument } from "../errors.js";
-import { MAX_POSTAGE_PROOF_BYTES } from "../relay/validation.js";
+import { MAX_POSTAGE_PROOF_BYTES } from "@xmtp-ts/postage";
 
 /** The reference node's limits (docs/protocol.md §2.2-§2.4). */
 export const MAX_TOPIC_BYTES = 300;

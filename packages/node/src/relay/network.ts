@@ -22,6 +22,8 @@ import { loadOrCreateNodeKey } from "./nodeKey.js";
 import { listenAddress, parsePeerAddress } from "./peerAddress.js";
 import { StaticPeers, DEFAULT_DIAL_BACKOFF, type BackoffOptions } from "./staticPeers.js";
 import { MAX_RELAYED_MESSAGE_BYTES } from "./validation.js";
+import type { AdmitFromPeer } from "../postage/peerAdmission.js";
+import type { PostageLedger } from "../store/postageLedger.js";
 import { WakuRelay, type PeerEnvelopeSink } from "./wakuRelay.js";
 import { withCoalescedFrames, withCoalescedWrites } from "./coalescedWrites.js";
 import { batchGossipRpcs } from "./rpcBatching.js";
@@ -61,6 +63,8 @@ export interface NetworkOptions {
    * `waku.sharding` is used). Default: the node's defaults (cluster 0, 8 shards).
    */
   sharding?: WakuShardingConfig;
+  /** Postage (docs/postage.md): the check of reach-topic envelopes from peers, and the proofs served by catch-up. */
+  postage?: { admit: AdmitFromPeer; proofs: Pick<PostageLedger, "readProofs"> };
 }
 
 export interface Network {
@@ -125,8 +129,12 @@ export async function startNetwork(options: NetworkOptions): Promise<Network> {
   const recent = new RecentDigests();
   const sharding = options.waku?.sharding ?? options.sharding ?? { clusterId: DEFAULTS.wakuClusterId, shardCount: DEFAULTS.wakuShardCount };
   const shardedTopic = pubsubTopicOf(sharding.clusterId, xmtpShard(sharding));
-  const relay = new WakuRelay(libp2p.services.pubsub, options.ingest, options.logger, { recent, shardedTopic });
-  const syncServer = new SyncServer(options.store, options.logger);
+  const relay = new WakuRelay(libp2p.services.pubsub, options.ingest, options.logger, {
+    recent,
+    shardedTopic,
+    admit: options.postage?.admit,
+  });
+  const syncServer = new SyncServer(options.store, options.logger, options.postage?.proofs);
   const catchUp = new CatchUp({
     openStream: (peer) => libp2p.dialProtocol(peer, SYNC_PROTOCOL),
     sink: options.ingest,
@@ -135,6 +143,7 @@ export async function startNetwork(options: NetworkOptions): Promise<Network> {
     logger: options.logger,
     intervalMs: options.syncIntervalMs ?? DEFAULTS.syncIntervalMs,
     pageSize: options.syncPageSize,
+    admit: options.postage?.admit,
   });
   const staticPeers = new StaticPeers(libp2p, staticPeerAddresses, options.logger, options.dialBackoff ?? DEFAULT_DIAL_BACKOFF);
 

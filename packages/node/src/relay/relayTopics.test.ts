@@ -6,7 +6,7 @@ import type { PeerId } from "@libp2p/interface";
 import { WakuRelay, WAKU_PUBSUB_TOPIC, envelopeToWakuMessageBytes } from "./wakuRelay.js";
 import { WAKU_RELAY_PING_CONTENT_TOPIC, classifyRelayMessage } from "./relayTopics.js";
 import { decodeWakuMessage, encodeWakuMessage } from "./wakuMessage.js";
-import { MAX_POSTAGE_PROOF_BYTES } from "./validation.js";
+import { MAX_POSTAGE_PROOF_BYTES } from "@xmtp-ts/postage";
 import { silentLogger } from "./logger.js";
 import { relayMessageId, relayMessageIdKey } from "./messageId.js";
 import { MemoryIngest, MemoryStore } from "../sync/test-support/memoryNode.js";

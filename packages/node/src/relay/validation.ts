@@ -1,12 +1,11 @@
 // What a node accepts from its peers (relay and sync). A peer is not trusted to have run the publishing checks, so
 // every envelope that arrives over the network is checked again here before it reaches storage or subscribers.
+import { MAX_POSTAGE_PROOF_BYTES } from "@xmtp-ts/postage";
 import type { Envelope } from "../store/EnvelopeStore.js";
 
 /** The largest envelope message relayed between nodes (1 MiB). */
 export const MAX_RELAYED_MESSAGE_BYTES = 1024 * 1024;
 export const MAX_TOPIC_LENGTH = 300;
-/** The largest postage proof carried with an envelope (docs/postage.md): a seal and a grant take about 600 bytes. */
-export const MAX_POSTAGE_PROOF_BYTES = 8 * 1024;
 /** Envelope timestamps travel as WakuMessage sint64, so the largest relayable timestampNs is 2^63 - 1. */
 export const MAX_RELAYED_TIMESTAMP_NS = (1n << 63n) - 1n;
 

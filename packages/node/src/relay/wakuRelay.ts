@@ -9,6 +9,7 @@ import type { PeerId } from "@libp2p/interface";
 import type { Envelope, StoredEnvelope } from "../store/EnvelopeStore.js";
 import { envelopeDigest } from "../store/digest.js";
 import { encodeWakuMessage } from "./wakuMessage.js";
+import { needsPostageCheck, type AdmitFromPeer, type PeerAdmission } from "../postage/peerAdmission.js";
 import { relayEnvelopeProblem } from "./validation.js";
 import { isEphemeralTopic } from "../ingest.js";
 import { ThrottledWarning, type NetworkLogger } from "./logger.js";
@@ -75,6 +76,11 @@ export interface WakuRelayOptions {
    * in for an older node).
    */
   shardedTopic?: string;
+  /**
+   * Postage (docs/postage.md): envelopes on reach topics pass this before gossipsub forwards them; refused ones are
+   * rejected like any invalid message, so an unpaid envelope a rogue peer injects goes no further than us.
+   */
+  admit?: AdmitFromPeer;
 }
 
 export class WakuRelay {
@@ -87,7 +93,7 @@ export class WakuRelay {
   private readonly decoded = new WeakMap<Message, StoredEnvelope>();
   private readonly dropWarning: ThrottledWarning;
   private readonly peers: TopicPeers;
-  private readonly validators: Map<string, (peer: PeerId, message: Message) => TopicValidatorResult>;
+  private readonly validators: Map<string, (peer: PeerId, message: Message) => TopicValidatorResult | Promise<TopicValidatorResult>>;
   private pending: StoredEnvelope[] = [];
   private flushing: Promise<void> | undefined;
   private started = false;
@@ -174,7 +180,7 @@ export class WakuRelay {
   };
 
   private validatorFor(sharedTopic: boolean) {
-    return (peer: PeerId, message: Message): TopicValidatorResult => {
+    return (peer: PeerId, message: Message): TopicValidatorResult | Promise<TopicValidatorResult> => {
       if (message.type !== "unsigned") {
         return this.refuse(peer, "relay message is signed; the Waku relay uses StrictNoSign");
       }
@@ -183,7 +189,10 @@ export class WakuRelay {
         case "accept": {
           const { envelope } = verdict;
           // Computed once here; storage, dedupe and the catch-up bookkeeping all use this digest.
-          this.decoded.set(message, { ...envelope, digest: envelopeDigest(envelope.contentTopic, envelope.message) });
+          const stored = { ...envelope, digest: envelopeDigest(envelope.contentTopic, envelope.message) };
+          const admit = this.options.admit;
+          if (admit && needsPostageCheck(stored.contentTopic)) return this.admitted(peer, message, admit(stored));
+          this.decoded.set(message, stored);
           return TopicValidatorResult.Accept;
         }
         case "ignore":
@@ -194,6 +203,22 @@ export class WakuRelay {
           return this.refuse(peer, verdict.reason);
       }
     };
+  }
+
+  private async admitted(peer: PeerId, message: Message, admission: Promise<PeerAdmission>): Promise<TopicValidatorResult> {
+    const answer = await admission;
+    switch (answer.kind) {
+      case "accept":
+        this.decoded.set(message, answer.envelope);
+        return TopicValidatorResult.Accept;
+      case "refuse":
+        return this.refuse(peer, answer.reason);
+      case "unchecked":
+        // Not the peer's fault: neither taken nor forwarded now, and no penalty; catch-up offers it again.
+        this.stats.dropped++;
+        this.dropWarning.warn({ peer: peer.toString(), reason: `postage could not be checked: ${answer.reason}` });
+        return TopicValidatorResult.Ignore;
+    }
   }
 
   private refuse(peer: PeerId, reason: string): TopicValidatorResult {

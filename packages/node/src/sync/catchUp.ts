@@ -2,7 +2,8 @@
 // restart, reconnect, healed partition) and then periodically (anti-entropy), so nothing stays missing for longer
 // than one interval. At most one pull per peer runs at a time; a request during a pull schedules one more.
 import type { PeerId, Stream } from "@libp2p/interface";
-import type { Envelope } from "../store/EnvelopeStore.js";
+import type { Envelope, StoredEnvelope } from "../store/EnvelopeStore.js";
+import { needsPostageCheck, type AdmitFromPeer } from "../postage/peerAdmission.js";
 import { ThrottledWarning, type NetworkLogger } from "../relay/logger.js";
 import { pullFromPeer } from "./syncClient.js";
 import type { SyncState } from "./syncState.js";
@@ -24,6 +25,8 @@ export interface CatchUpOptions {
   intervalMs: number;
   pageSize?: number;
   pageTimeoutMs?: number;
+  /** Postage (docs/postage.md): envelopes on reach topics pass this first; refused ones are not stored. */
+  admit?: AdmitFromPeer;
 }
 
 export interface CatchUpStats {
@@ -33,6 +36,8 @@ export interface CatchUpStats {
   /** Envelopes received from peers by sync, before deduplication. */
   envelopesReceived: number;
   envelopesRejected: number;
+  /** Envelopes refused for postage (not stored). */
+  envelopesRefused: number;
   /** Envelopes peers offered that this node already had (not transferred). */
   envelopesSkipped: number;
 }
@@ -46,14 +51,48 @@ interface PeerSyncSlot {
 }
 
 export class CatchUp {
-  readonly stats: CatchUpStats = { pulls: 0, failedPulls: 0, envelopesReceived: 0, envelopesRejected: 0, envelopesSkipped: 0 };
+  readonly stats: CatchUpStats = {
+    pulls: 0,
+    failedPulls: 0,
+    envelopesReceived: 0,
+    envelopesRejected: 0,
+    envelopesRefused: 0,
+    envelopesSkipped: 0,
+  };
   private readonly peers = new Map<string, PeerSyncSlot>();
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly failureWarning: ThrottledWarning;
+  private readonly refusalWarning: ThrottledWarning;
 
   constructor(private readonly options: CatchUpOptions) {
     this.failureWarning = new ThrottledWarning(options.logger, "catch-up from peer failed");
+    this.refusalWarning = new ThrottledWarning(options.logger, "peer sent an envelope refused for postage");
+  }
+
+  /**
+   * The page's envelopes that pass postage, in order (a relationship learned from one is known to the next). A check
+   * that could not run fails the page, so the position does not move past it and the next pull offers it again.
+   */
+  private async admitted(envelopes: StoredEnvelope[], peerKey: string): Promise<StoredEnvelope[]> {
+    const admit = this.options.admit;
+    if (!admit || !envelopes.some((e) => needsPostageCheck(e.contentTopic))) return envelopes;
+    const kept: StoredEnvelope[] = [];
+    for (const envelope of envelopes) {
+      if (!needsPostageCheck(envelope.contentTopic)) {
+        kept.push(envelope);
+        continue;
+      }
+      const answer = await admit(envelope);
+      if (answer.kind === "unchecked") throw new Error(`postage could not be checked: ${answer.reason}`);
+      if (answer.kind === "accept") {
+        kept.push(answer.envelope);
+      } else {
+        this.stats.envelopesRefused++;
+        this.refusalWarning.warn({ peer: peerKey, reason: answer.reason });
+      }
+    }
+    return kept;
   }
 
   start(): void {
@@ -143,9 +182,10 @@ export class CatchUp {
           if (page.rejected > 0) {
             this.options.logger.warn("peer sent invalid envelopes during sync", { peer: peerKey, count: page.rejected });
           }
-          if (page.envelopes.length > 0) {
-            await this.options.sink.ingest(page.envelopes, "peer");
-            this.options.recent.addEnvelopes(page.envelopes);
+          const admitted = await this.admitted(page.envelopes, peerKey);
+          if (admitted.length > 0) {
+            await this.options.sink.ingest(admitted, "peer");
+            this.options.recent.addEnvelopes(admitted);
           }
           // Only after the page is committed, so a crash never skips envelopes.
           this.options.state.set(peerKey, page.nextSequence);

@@ -28,9 +28,9 @@ async function storeWith(count: number): Promise<MemoryStore> {
   return store;
 }
 
-async function serve(store: ConstructorParameters<typeof SyncServer>[0]) {
+async function serve(store: ConstructorParameters<typeof SyncServer>[0], proofs?: ConstructorParameters<typeof SyncServer>[2]) {
   const [client, server] = await streamPair();
-  void new SyncServer(store, silentLogger).handle(server);
+  void new SyncServer(store, silentLogger, proofs).handle(server);
   return client;
 }
 
@@ -126,7 +126,7 @@ describe("sync server and client", () => {
     const other = withDigest(envelope(3));
     await store.append([proved, unproved, other]);
     const received: Envelope[] = [];
-    await pullFromPeer(await serve(store), {
+    await pullFromPeer(await serve(store, store.postage), {
       afterSequence: 0n,
       pageSize: 10,
       pageTimeoutMs: 10_000,

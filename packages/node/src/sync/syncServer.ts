@@ -41,11 +41,10 @@ export class SyncServer {
   private readonly active = new Set<Stream>();
 
   constructor(
-    private readonly store: Pick<EnvelopeStore, "readDigestsSince" | "readBySequence"> & {
-      /** Where the postage proofs of reach-topic envelopes are kept; without it envelopes are sent without proofs. */
-      postage?: Pick<PostageLedger, "readProofs">;
-    },
+    private readonly store: Pick<EnvelopeStore, "readDigestsSince" | "readBySequence">,
     logger: NetworkLogger,
+    /** Where the postage proofs of reach-topic envelopes are kept; without it envelopes are sent without proofs. */
+    private readonly proofs?: Pick<PostageLedger, "readProofs">,
   ) {
     this.failureWarning = new ThrottledWarning(logger, "sync request failed");
   }
@@ -134,7 +133,7 @@ export class SyncServer {
 
   /** The envelopes with the postage proofs stored beside them: only reach-topic envelopes can have one. */
   private async withProofs(envelopes: StoredEnvelope[]): Promise<StoredEnvelope[]> {
-    const ledger = this.store.postage;
+    const ledger = this.proofs;
     const reach = envelopes.filter((e) => reachTopicKind(e.contentTopic) !== undefined);
     if (!ledger || reach.length === 0) return envelopes;
     const proofs = await ledger.readProofs(reach.map((e) => e.digest));

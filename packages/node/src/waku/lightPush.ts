@@ -9,6 +9,7 @@ import type { Connection, Stream } from "@libp2p/interface";
 import { create, fromBinary, toBinary, wakuLightPushV2, wakuLightPushV3, type wakuMessage } from "@xmtp-ts/proto";
 import { topicOwner } from "../auth.js";
 import { isStoreUnavailable } from "../store/storeErrors.js";
+import { PostageRefusedError } from "../postage/postageRefusedError.js";
 import type { Envelope } from "../store/EnvelopeStore.js";
 import { relayEnvelopeProblem, MAX_RELAYED_MESSAGE_BYTES } from "../relay/validation.js";
 import type { BucketPolicy } from "../security/rateLimiter.js";
@@ -22,6 +23,7 @@ export const LIGHTPUSH_V2_PROTOCOL = "/vac/waku/lightpush/2.0.0-beta1";
 export const LightPushStatus = {
   OK: 200,
   BAD_REQUEST: 400,
+  PAYMENT_REQUIRED: 402,
   FORBIDDEN: 403,
   PAYLOAD_TOO_LARGE: 413,
   INVALID_MESSAGE: 415,
@@ -46,6 +48,11 @@ export interface LightPushOptions {
   relayPeerCount: () => number;
   /** Failed requests and failed publishes (throttled). */
   logger: RequestResponseLogger;
+  /**
+   * Postage (docs/postage.md): a push to a reach topic passes this as at any accepting door, its proof in the
+   * WakuMessage's `meta`. LightPush names no wallet: the writer is the seal's, or the header's claim.
+   */
+  admit?: (envelope: Envelope) => Promise<Envelope>;
 }
 
 export interface PushOutcome {
@@ -130,7 +137,8 @@ export class LightPushService {
     }
     const timestampNs = message.timestamp ?? 0n;
     if (timestampNs <= 0n) return { status: LightPushStatus.INVALID_MESSAGE, description: "the message has no timestamp" };
-    const envelope: Envelope = { contentTopic: message.contentTopic, timestampNs, message: message.payload };
+    let envelope: Envelope = { contentTopic: message.contentTopic, timestampNs, message: message.payload };
+    if (message.meta !== undefined && message.meta.length > 0) envelope.postage = message.meta;
     const problem = relayEnvelopeProblem(envelope);
     if (problem) return { status: LightPushStatus.INVALID_MESSAGE, description: problem };
     const owner = topicOwner(envelope.contentTopic);
@@ -149,8 +157,10 @@ export class LightPushService {
     const limited = this.rateLimited(connection);
     if (limited) return limited;
     try {
+      if (this.options.admit) envelope = await this.options.admit(envelope);
       await this.options.ingest.ingest([envelope], "local");
     } catch (error) {
+      if (error instanceof PostageRefusedError) return { status: LightPushStatus.PAYMENT_REQUIRED, description: error.message };
       if (isStoreUnavailable(error)) {
         return { status: LightPushStatus.SERVICE_UNAVAILABLE, description: `storage unavailable, retry later: ${error.message}` };
       }

@@ -31,6 +31,8 @@ export interface WakuServicesOptions {
   rateLimits: { enabled: boolean; publish: BucketPolicy; subscribe: BucketPolicy; read: BucketPolicy };
   relayPeerCount: () => number;
   logger: NetworkLogger;
+  /** Postage at the LightPush door (docs/postage.md). */
+  admit?: (envelope: Envelope) => Promise<Envelope>;
 }
 
 export interface WakuServices {
@@ -56,6 +58,7 @@ export async function startWakuServices(libp2p: Libp2p, options: WakuServicesOpt
     rateLimits: options.rateLimits,
     relayPeerCount: options.relayPeerCount,
     logger,
+    admit: options.admit,
   });
   const filter = new FilterService({
     hub: options.hub,
