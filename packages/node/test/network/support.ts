@@ -18,6 +18,8 @@ export interface RelayNodeOptions {
   db?: string;
   syncIntervalMs?: number;
   extraArgs?: string[];
+  /** Extra environment variables for the node process. */
+  env?: Record<string, string>;
 }
 
 /** A port that was free a moment ago, for a node that must come back on the same port after a restart. */
@@ -44,7 +46,7 @@ export async function startRelayNode(options: RelayNodeOptions = {}): Promise<Re
     ...(options.db ? ["--db", options.db] : []),
     ...(options.extraArgs ?? []),
   ];
-  const startOptions: StartNodeOptions = { args, dataDir: options.dataDir };
+  const startOptions: StartNodeOptions = { args, dataDir: options.dataDir, env: options.env };
   const node = await startNode(startOptions);
   const line = node.logs.find((l) => l.includes('"msg":"relay listening"'));
   if (!line) {

@@ -9,7 +9,10 @@ import { startAnvil, type Anvil } from "../../../postage/src/test-support/anvil.
 import { invitationEnvelope, makePerson, type Person } from "../../../postage/src/test-support/people.js";
 import { nodeBinary, startNode, type RunningNode } from "../../../../test/support/runningNode.js";
 import { createClient, newWallet } from "../interop/sdk.js";
-import { queryAll } from "../network/support.js";
+import { eventually, queryAll, startRelayNode } from "../network/support.js";
+import { multiaddr } from "@multiformats/multiaddr";
+import { startBareRelayHost } from "../../src/relay/test-support/bareRelayHost.js";
+import { envelopeToWakuMessageBytes } from "../../src/relay/wakuRelay.js";
 import { publish } from "../http/helpers.js";
 
 const PRICE = 1_000_000n;
@@ -17,6 +20,7 @@ let anvil: Anvil;
 let vault: string;
 let operatorKey: string;
 const nodes: RunningNode[] = [];
+const closers: Array<() => Promise<void>> = [];
 
 beforeAll(async () => {
   anvil = await startAnvil();
@@ -25,6 +29,7 @@ beforeAll(async () => {
   operatorKey = anvil.accounts[1];
 });
 afterAll(async () => {
+  for (const close of closers) await close();
   await Promise.all(nodes.map((node) => node.dispose()));
   await anvil?.stop();
 });
@@ -164,6 +169,35 @@ describe("postage on a node, end to end", () => {
     // Nothing is redeemed twice.
     const again = await runPostageCommand(["redeem", "--data-dir", node.dataDir, ...postageArgs()], postageEnv());
     expect(again.stdout).toMatch(/nothing to redeem/);
+  });
+
+  it("relaying nodes refuse an unpaid invitation a rogue peer injects, and carry a paid one", { timeout: 120_000 }, async () => {
+    const b = await startRelayNode({ extraArgs: postageArgs(), env: postageEnv() });
+    nodes.push(b);
+    const c = await startRelayNode({ peers: [b.multiaddr], extraArgs: postageArgs(), env: postageEnv() });
+    nodes.push(c);
+    const shard = "/waku/2/rs/0/4";
+    const rogue = await startBareRelayHost((stop) => closers.push(stop));
+    rogue.services.pubsub.subscribe(shard);
+    await rogue.dial(multiaddr(b.multiaddr));
+    await eventually(() => rogue.services.pubsub.getSubscribers(shard).some((p) => p.toString() === b.peerId), "the rogue to see B on the shard");
+
+    const [mallory, bob] = await Promise.all([makePerson(), makePerson()]);
+    const unpaid = await invitationEnvelope(mallory, bob);
+    const timestampNs = BigInt(Date.now()) * 1_000_000n;
+    await rogue.services.pubsub.publish(shard, envelopeToWakuMessageBytes({ contentTopic: unpaid.contentTopic, timestampNs, message: unpaid.message }));
+    // A stamp for any operator is worth nothing to the relaying nodes but proves someone pays: it travels.
+    const payer = new Wallet(anvil.accounts[4]);
+    const paid = await invitationEnvelope(mallory, bob);
+    const signature = await signVoucher(payer, { payer: payer.address, operator: payer.address, cumulative: PRICE, digest: paid.digest }, { chainId: anvil.chainId, vault });
+    const proof = encodePostageProof(stampProof(makePostageStamp({ payer: payer.address, operator: payer.address, cumulative: PRICE, signature })));
+    await rogue.services.pubsub.publish(shard, envelopeToWakuMessageBytes({ contentTopic: paid.contentTopic, timestampNs: timestampNs + 1n, message: paid.message, postage: proof }));
+
+    await eventually(async () => (await queryAll(c, paid.contentTopic)).length === 1, "the paid invitation at C");
+    for (const node of [b, c]) {
+      expect((await queryAll(node, paid.contentTopic)).map((e) => e.message)).toEqual([toBase64(paid.message)]);
+    }
+    expect(b.logs.some((line) => line.includes("dropped relay message") && line.includes("postage required"))).toBe(true);
   });
 
   it("deploy prints the vault address last, and a node refuses to start on a vault that is not there", { timeout: 60_000 }, async () => {
