@@ -9,6 +9,13 @@ import { ContactBook, normalizeAddress, type Contact } from "./contacts/ContactB
 import { Contacts } from "./contacts/Contacts.js";
 import type { ClientContext } from "./context.js";
 import { Conversations } from "./conversations/Conversations.js";
+import { PostageGrantCodec } from "./content/PostageGrantCodec.js";
+import { ClientPostage, type PostageOptions } from "./postage/ClientPostage.js";
+import { GrantStore } from "./postage/GrantStore.js";
+import { fetchPostageQuote, nodeKeyOf } from "./postage/nodeQuote.js";
+import { PriorContacts } from "./postage/PriorContacts.js";
+import { ReachPublisher } from "./postage/ReachPublisher.js";
+import { Stamper } from "./postage/Stamper.js";
 import { authTokenProvider } from "./keys/authTokens.js";
 import { importKeys, loadOrCreateKeys } from "./keys/loadKeys.js";
 import { toWalletSigner, type AnySigner } from "./signer.js";
@@ -50,6 +57,11 @@ export interface ClientOptions extends NetworkOptions {
    * Default true; Node.js only (elsewhere everything runs in the calling thread anyway).
    */
   parallelInvitations?: boolean;
+  /**
+   * Paying for first messages to strangers on nodes that charge (docs/postage.md). Without it the client still
+   * seals its invitations and intros and uses grants and prior contacts, which is all a free first message needs.
+   */
+  postage?: PostageOptions;
 }
 
 export class ClientError extends Error {
@@ -89,12 +101,32 @@ export class Client implements ClientContext {
   readonly contacts: Contacts;
   readonly subscribeOptions?: ClientOptions["subscribeOptions"];
   readonly invitationPool?: Promise<InvitationPool>;
+  readonly priorContacts = new PriorContacts();
+  readonly postageGrants: GrantStore;
+  readonly reachPublisher: ReachPublisher;
+  /** Postage: the node's terms, the payer's vault channel, relationship grants (docs/postage.md). */
+  readonly postage: ClientPostage;
 
   private constructor(keys: UserKeys, api: MessageApi, options: ClientOptions) {
     this.keys = keys;
     this.address = keys.walletAddress;
     this.api = api;
-    this.codecs = new CodecRegistry(options.codecs ?? []);
+    // The grant codec comes first so that an app's own codec for the same type replaces it.
+    this.codecs = new CodecRegistry([new PostageGrantCodec(), ...(options.codecs ?? [])]);
+    const { payer, maxPriceWei } = options.postage ?? {};
+    this.postageGrants = new GrantStore(this.address);
+    const stamper = payer
+      ? new Stamper({ payer, maxPriceWei, nodeKey: nodeKeyOf(api), quote: (address) => fetchPostageQuote(api, address) })
+      : undefined;
+    this.reachPublisher = new ReachPublisher({
+      api,
+      address: this.address,
+      keys,
+      priorContacts: this.priorContacts,
+      grants: this.postageGrants,
+      stamper,
+    });
+    this.postage = new ClientPostage({ api, address: this.address, keys, grants: this.postageGrants, payer });
     this.subscribeOptions = options.subscribeOptions;
     if (options.parallelInvitations !== false) this.invitationPool = sharedInvitationPool();
     this.contactBook = new ContactBook(api, this.caches.verifier);

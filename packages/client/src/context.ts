@@ -3,6 +3,9 @@ import type { MessageApi, SubscribeOptions } from "./api/index.js";
 import type { CodecRegistry } from "./content/index.js";
 import type { ContactBook } from "./contacts/ContactBook.js";
 import type { ConsentList } from "./contacts/Consent.js";
+import type { GrantStore } from "./postage/GrantStore.js";
+import type { PriorContacts } from "./postage/PriorContacts.js";
+import type { ReachPublisher } from "./postage/ReachPublisher.js";
 import type { InvitationPool } from "./workers/InvitationPool.js";
 
 /** What conversations need from their client; the Client provides it (kept separate to avoid import cycles). */
@@ -19,4 +22,10 @@ export interface ClientContext {
   readonly subscribeOptions?: Omit<SubscribeOptions, "onConnectionLost" | "signal">;
   /** Where big batches of invitations are opened (worker threads in Node.js); undefined: in this thread. */
   readonly invitationPool?: Promise<InvitationPool>;
+  /** Publishes writes to other wallets' reach topics (invitations, v1 intros) with postage proofs. */
+  readonly reachPublisher: ReachPublisher;
+  /** Wallets whose invitation or intro to us we opened: writing back to them claims a prior contact. */
+  readonly priorContacts: PriorContacts;
+  /** Relationship grants received; grants arriving as message content are kept here. */
+  readonly postageGrants: GrantStore;
 }

@@ -18,4 +18,40 @@ export type { ConsentState } from "./contacts/Consent.js";
 export { InvalidAddressInputError, type Contact } from "./contacts/ContactBook.js";
 export { KeysError } from "./keys/loadKeys.js";
 export * from "./content/index.js";
-export { HttpMessageApi, ApiError, GrpcCode, type MessageApi, type Envelope, type Subscription } from "./api/index.js";
+export {
+  HttpMessageApi,
+  ApiError,
+  GrpcCode,
+  envelopePriceWei,
+  type MessageApi,
+  type Envelope,
+  type Subscription,
+  type PayerStanding,
+  type PostageOffQuote,
+  type PostageQuote,
+  type PostageRequiredQuote,
+} from "./api/index.js";
+export {
+  ClientPostage,
+  InvalidPostageGrantError,
+  PostageBalanceTooLowError,
+  PostageError,
+  PostagePayerMissingError,
+  PostagePriceTooHighError,
+  PostageRequiredError,
+  PostageUnavailableError,
+  PostageWithdrawalPendingError,
+  PostageWrongChainError,
+  postageGrantFromBytes,
+  type GrantStore,
+  type PriorContacts,
+  type GrantOptions,
+  type InvalidPostageGrantReason,
+  type PostageBalance,
+  type PostageBasisKind,
+  type PostageErrorCode,
+  type PostageGrant,
+  type PostageOptions,
+  type PostagePayer,
+  type VaultTransaction,
+} from "./postage/index.js";

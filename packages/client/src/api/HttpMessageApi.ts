@@ -1,6 +1,7 @@
 // MessageApi over fetch (Node 20 and browsers; nothing Node-only): the four POST endpoints of §2 with the SDK's
-// headers, publish auth with one token refresh on UNAUTHENTICATED, and retries for transient failures only.
-import { equalBytes } from "@xmtp-ts/crypto";
+// headers, publish auth with one token refresh on UNAUTHENTICATED, and retries for transient failures only; and the
+// postage quote (GET, docs/postage.md §4).
+import { equalBytes, isAddress, toChecksumAddress } from "@xmtp-ts/crypto";
 import { ResumableSubscription, type SubscriptionTuning } from "../streams/ResumableSubscription.js";
 import type { SubscriptionTransport } from "../streams/transport.js";
 import { backoffDelay, delay } from "./delay.js";
@@ -13,6 +14,7 @@ import {
   queryToJson,
   ResponseShapeError,
 } from "./json.js";
+import { postageQuoteFromJson, type PostageQuote } from "./postageQuote.js";
 import type {
   AuthTokenProvider,
   Cursor,
@@ -199,6 +201,20 @@ export class HttpMessageApi implements MessageApi {
     return answers.flat();
   }
 
+  /**
+   * `GET /postage/v1/quote[?payer=]` (docs/postage.md §4), retried like a query. A node without postage support
+   * answers 404 or 501: that ApiError is thrown as is, and the postage layer reads it as postage off.
+   */
+  async postageQuote(payer?: string): Promise<PostageQuote> {
+    if (payer !== undefined && (typeof payer !== "string" || !isAddress(payer))) {
+      throw new TypeError(`payer must be an Ethereum address, got ${JSON.stringify(payer)}`);
+    }
+    const path = payer === undefined ? "/postage/v1/quote" : `/postage/v1/quote?payer=${toChecksumAddress(payer)}`;
+    return this.readResponse("postageQuote", () => this.request("postageQuote", "GET", path, undefined), (json) =>
+      postageQuoteFromJson(json),
+    );
+  }
+
   subscribe(topics: string[], options: SubscribeOptions & SubscriptionTuning = {}): Subscription {
     return new ResumableSubscription(this.transport, topics, { ...this.subscriptionTuning, ...options });
   }
@@ -241,12 +257,15 @@ export class HttpMessageApi implements MessageApi {
   }
 
   /** POSTs with retries for transient failures; resolves with the parsed JSON body of a 2xx answer. */
-  private async post(call: ApiCall, path: string, body: unknown, token?: string): Promise<unknown> {
-    const text = JSON.stringify(body);
+  private post(call: ApiCall, path: string, body: unknown, token?: string): Promise<unknown> {
+    return this.request(call, "POST", path, JSON.stringify(body), token);
+  }
+
+  private async request(call: ApiCall, method: "GET" | "POST", path: string, text: string | undefined, token?: string): Promise<unknown> {
     for (let attempt = 1; ; attempt++) {
       try {
         const timeout = AbortSignal.timeout(this.requestTimeoutMs);
-        const response = await this.fetchOnce(call, path, text, { token, timeout });
+        const response = await this.fetchOnce(call, path, text, { token, timeout, method });
         if (!response.ok) throw await this.errorFromResponse(call, response, timeout);
         const answer = await this.readBody(call, response, timeout);
         try {
@@ -265,12 +284,12 @@ export class HttpMessageApi implements MessageApi {
   private async fetchOnce(
     call: ApiCall,
     path: string,
-    body: string,
-    { token, signal, timeout }: { token?: string; signal?: AbortSignal; timeout?: AbortSignal },
+    body: string | undefined,
+    { token, signal, timeout, method = "POST" }: { token?: string; signal?: AbortSignal; timeout?: AbortSignal; method?: "GET" | "POST" },
   ): Promise<Response> {
     const headers = token ? { ...this.headers, Authorization: `Bearer ${token}` } : this.headers;
     try {
-      return await this.fetchImpl(this.apiUrl + path, { method: "POST", headers, body, signal: signal ?? timeout });
+      return await this.fetchImpl(this.apiUrl + path, { method, headers, body, signal: signal ?? timeout });
     } catch (cause) {
       if (signal?.aborted) throw signal.reason ?? cause;
       throw this.networkError(call, cause, timeout);

@@ -2,7 +2,7 @@ import { GrpcCode } from "@xmtp-ts/proto";
 
 export { GrpcCode };
 
-export type ApiCall = "publish" | "query" | "batchQuery" | "subscribe";
+export type ApiCall = "publish" | "query" | "batchQuery" | "subscribe" | "postageQuote";
 
 export interface ApiErrorInit {
   call: ApiCall;

@@ -16,6 +16,8 @@ export interface EnvelopeJson {
   contentTopic: string;
   timestampNs: string;
   message: string;
+  /** Base64 PostageProof, an xmtp-ts extension (docs/postage.md §4); sent only when the envelope has one. */
+  postage?: string;
 }
 
 export interface QueryRequestJson {
@@ -61,7 +63,14 @@ export function envelopeToJson(envelope: Envelope, name: string): EnvelopeJson {
   if (!(envelope.message instanceof Uint8Array) || envelope.message.length === 0) {
     throw new TypeError(`${name}.message must be a non-empty Uint8Array, got ${describe(envelope.message)}`);
   }
-  return { contentTopic, timestampNs, message: toBase64(envelope.message) };
+  const json: EnvelopeJson = { contentTopic, timestampNs, message: toBase64(envelope.message) };
+  if (envelope.postage !== undefined) {
+    if (!(envelope.postage instanceof Uint8Array) || envelope.postage.length === 0) {
+      throw new TypeError(`${name}.postage must be a non-empty Uint8Array when set, got ${describe(envelope.postage)}`);
+    }
+    json.postage = toBase64(envelope.postage);
+  }
+  return json;
 }
 
 export function checkPageSize(pageSize: unknown, name: string): number {

@@ -1,9 +1,15 @@
 // The contract between the client's transport (src/api) and the layers above it (keystore, conversations).
+import type { PostageQuote } from "./postageQuote.js";
 
 export interface Envelope {
   contentTopic: string;
   timestampNs: bigint;
   message: Uint8Array;
+  /**
+   * PostageProof bytes (docs/postage.md §3), set only on envelopes this client writes to another wallet's reach
+   * topic. Publish sends it along; nodes with postage off ignore it, and queries never return it.
+   */
+  postage?: Uint8Array;
 }
 
 export interface Cursor {
@@ -70,6 +76,11 @@ export interface MessageApi {
   /** One first page per query, in request order; split into batches of at most 50 behind the scenes. */
   batchQuery(queries: QueryParams[]): Promise<Envelope[][]>;
   subscribe(topics: string[], options?: SubscribeOptions): Subscription;
+  /**
+   * The node's postage terms (docs/postage.md §4), with the payer's standing when `payer` is given. Optional: a
+   * transport without it is treated as a node with postage off (no stamps, no grants; seals are still sent).
+   */
+  postageQuote?(payer?: string): Promise<PostageQuote>;
 }
 
 /** Supplies the bearer token for publish; `refresh` asks for a new one after the node answered code 16. */

@@ -1,6 +1,7 @@
 export type * from "./types.js";
 export { ContentTypeId, contentTypeKey } from "./ContentTypeId.js";
 export { ContentTypeText, TextCodec, TEXT_ENCODING_UTF8 } from "./TextCodec.js";
+export { ContentTypePostageGrant, PostageGrantCodec } from "./PostageGrantCodec.js";
 export {
   Compression,
   compress,

@@ -11,7 +11,8 @@ import {
   messageId,
 } from "@xmtp-ts/crypto";
 import { MAX_PAGE_SIZE, type Envelope, type QueryParams, type SubscribeOptions } from "../api/index.js";
-import { decodeContent, encodeContentPayload, type ContentTypeIdShape } from "../content/index.js";
+import { ContentTypePostageGrant, decodeContent, encodeContentPayload, type ContentTypeIdShape, type DecodedContent } from "../content/index.js";
+import type { PostageGrant } from "../postage/PostageGrant.js";
 import { legacyBundleOf } from "../contacts/ContactBook.js";
 import type { ConsentState } from "../contacts/Consent.js";
 import type { ClientContext } from "../context.js";
@@ -66,6 +67,8 @@ interface Sealed {
   envelopes: Envelope[];
   /** Called once the envelopes are published. */
   published?: () => void;
+  /** Some envelopes go to the peer's reach topic (a v1 intro): published with postage proofs. */
+  reachesPeer?: boolean;
 }
 
 interface OpenedMessage {
@@ -171,9 +174,24 @@ abstract class BaseConversation {
     };
     try {
       const decoded = await decodeContent(opened.contentBytes, this.client.codecs);
+      this.keepPostageGrant(decoded);
       return new DecodedMessage({ ...base, ...decoded });
     } catch (err) {
       return new DecodedMessage({ ...base, content: undefined, contentType: undefined, error: asError(err) });
+    }
+  }
+
+  /**
+   * A relationship grant received as content is kept for writing to its grantor later (when it names us and is
+   * genuine; the grant store checks). Only this content type costs anything here: one string comparison otherwise.
+   */
+  private keepPostageGrant(decoded: DecodedContent): void {
+    if (decoded.content === undefined || decoded.contentType.authorityId !== ContentTypePostageGrant.authorityId) return;
+    if (decoded.contentType.typeId !== ContentTypePostageGrant.typeId) return;
+    try {
+      this.client.postageGrants.receive(decoded.content as PostageGrant);
+    } catch {
+      // Keeping a grant is a side effect of reading the message: it must never make the message unreadable.
     }
   }
 
@@ -233,8 +251,9 @@ abstract class BaseConversation {
       this.client.codecs,
     );
     const sentNs = toNs(options.timestamp ?? new Date());
-    const { envelopes, published } = await this.seal(payload, shouldPush, sentNs, options.ephemeral === true);
-    await this.client.api.publish(envelopes);
+    const { envelopes, published, reachesPeer } = await this.seal(payload, shouldPush, sentNs, options.ephemeral === true);
+    // Only a first v1 send writes to the peer's reach topic; every other message goes straight out, untouched.
+    await (reachesPeer ? this.client.reachPublisher.publish(envelopes) : this.client.api.publish(envelopes));
     published?.();
     await this.client.consent.ensureLoaded();
     if (this.consentState === "unknown") await this.allow();
@@ -327,6 +346,7 @@ export class ConversationV1 extends BaseConversation {
     return {
       envelopes: topics.map((contentTopic) => ({ contentTopic, timestampNs, message: bytes })),
       published: () => this.client.introducedPeers.add(this.peerAddress),
+      reachesPeer: introduce,
     };
   }
 }

@@ -129,7 +129,16 @@ export class Conversations {
 
   /** Adds the conversations of opened invitations, in envelope order. */
   private addOpenedInvitations(opened: OpenedEnvelopes): void {
-    for (const invitation of opened) if (invitation.ok) this.addInvitation(invitation);
+    for (const invitation of opened) {
+      if (!invitation.ok) continue;
+      this.notePriorContact(invitation);
+      this.addInvitation(invitation);
+    }
+  }
+
+  /** A peer's invitation to us (not our own copy of one to it) means it contacted us first: postage's prior contact. */
+  private notePriorContact(invitation: { isSender: boolean; peerAddress: string }): void {
+    if (!invitation.isSender) this.client.priorContacts.add(invitation.peerAddress);
   }
 
   /** The first invitation seen for a topic wins; later ones for the same topic are ignored. */
@@ -168,6 +177,7 @@ export class Conversations {
       if (!message) continue;
       const peer = message.senderAddress === this.client.address ? message.recipientAddress : message.senderAddress;
       if (peer === this.client.address) continue;
+      if (message.senderAddress === peer) this.client.priorContacts.add(peer);
       const existing = this.v1ByPeer.get(peer);
       if (existing) {
         out.push(existing);
@@ -228,7 +238,9 @@ export class Conversations {
       },
       this.client.caches,
     );
-    await this.client.api.publish([
+    // The peer's copy is a write to a stranger's reach topic: it goes with a postage proof (docs/postage.md), and a
+    // node that wants payment refuses both copies, so no half-announced conversation is left behind.
+    await this.client.reachPublisher.publish([
       { contentTopic: inviteTopic(peer), timestampNs: sealed.createdNs, message: sealed.bytes },
       { contentTopic: inviteTopic(this.client.address), timestampNs: sealed.createdNs, message: sealed.bytes },
     ]);
@@ -279,6 +291,7 @@ export class Conversations {
     try {
       const invitation = await openSealedInvitation(envelope.message, this.client.keys, envelope.timestampNs, this.client.caches);
       this.seenInvites.add(digestOf(envelope));
+      this.notePriorContact(invitation);
       return this.addInvitation(invitation) ?? this.v2ByTopic.get(invitation.topic);
     } catch {
       return undefined;

@@ -214,7 +214,18 @@ describe("PostageGate, postage off", () => {
     const proof = encodePostageProof(priorContactProof(makeSenderSeal(mallory.identity, invite.digest)));
     const admitted = await gate.admit([asEnvelope(invite, proof)], relayed);
     expect(admitted.envelopes[0].postage).toEqual(proof);
+    // Learned beside the publish, not before it is answered.
+    await gate.drain();
     expect(await store.postage.hasRelationship(mallory.address, bob.address)).toBe(true);
+    expect(gate.stats).toEqual({ learned: 1, learningSkipped: 0, learningFailed: 0 });
+    // The public SDK's invitation, proven by its token, is learned too; a relayed one without a proof is not looked at.
+    const bobToAlice = await invitationEnvelope(bob, alice);
+    await gate.admit([asEnvelope(bobToAlice)], token(bob));
+    await gate.admit([asEnvelope(await invitationEnvelope(alice, mallory))], relayed);
+    await gate.drain();
+    expect(await store.postage.hasRelationship(bob.address, alice.address)).toBe(true);
+    expect(await store.postage.hasRelationship(alice.address, mallory.address)).toBe(false);
+    expect(gate.stats.learned).toBe(2);
     expect((await gate.admit([asEnvelope(invite, Uint8Array.of(1, 2, 3))], token(mallory))).envelopes[0].postage).toBeUndefined();
     expect(await gate.quote(mallory.address)).toEqual({ postage: "off" });
   });

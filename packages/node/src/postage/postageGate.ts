@@ -60,10 +60,16 @@ export interface Admission {
   relationships: Relationship[];
 }
 
+/** Learning tasks (one per publish batch) waiting or running at most, with postage off. */
+const MAX_PENDING_LEARNING = 64;
+
 const nowFromClock = () => BigInt(Date.now()) * 1_000_000n;
 
 export class PostageGate {
   readonly mode: PostageMode;
+  /** Postage off: relationships learned in the background, and those not learned (too busy, or failed). */
+  readonly stats = { learned: 0, learningSkipped: 0, learningFailed: 0 };
+  private readonly learning = new Set<Promise<void>>();
   private readonly nowNs: () => bigint;
   // Header parsing verifies two key bundles per envelope; an invitation's parties recur (and the node tries a
   // prior contact after a failed first decision), so verified bundles are remembered.
@@ -79,6 +85,13 @@ export class PostageGate {
    * stored). Relationships proven by the admitted envelopes are recorded before this resolves.
    */
   async admit(envelopes: readonly Envelope[], door: GateDoor): Promise<Admission> {
+    if (!this.options.required) {
+      // Postage off: nothing is refused, and the publish does not wait for the learning of relationships, which
+      // verifies key bundles (about 3 ms of CPU for a stranger's invitation): that runs beside it, bounded.
+      const carried = envelopes.map(carriedProof);
+      this.learnLater(carried, door);
+      return { envelopes: carried, relationships: [] };
+    }
     const admitted: Envelope[] = [];
     const relationships: Relationship[] = [];
     for (const envelope of envelopes) {
@@ -88,6 +101,37 @@ export class PostageGate {
     }
     if (relationships.length > 0) await this.options.ledger.recordRelationships(relationships);
     return { envelopes: admitted, relationships };
+  }
+
+  /** Resolves once the relationships being learned in the background (postage off) are recorded. */
+  async drain(): Promise<void> {
+    while (this.learning.size > 0) await Promise.allSettled([...this.learning]);
+  }
+
+  /**
+   * Postage off: learns, after the fact, the relationships the envelopes prove. Only envelopes that can prove a writer
+   * are looked at (an auth token's, or a proof's seal or stamp); when too many are waiting, new ones are skipped.
+   */
+  private learnLater(envelopes: readonly Envelope[], { door, accepting }: GateDoor): void {
+    const candidates = envelopes.filter((e) => reachTopicKind(e.contentTopic) !== undefined && (door.kind === "token" || e.postage));
+    if (candidates.length === 0) return;
+    if (this.learning.size >= MAX_PENDING_LEARNING) {
+      this.stats.learningSkipped += candidates.length;
+      return;
+    }
+    const task = (async () => {
+      const relationships: Relationship[] = [];
+      for (const envelope of candidates) {
+        const input = this.inputFor(envelope, decodeOrUndefined(envelope.postage), door, accepting);
+        const evidence = relationshipEvidence(input, await checkPostage(input));
+        if (evidence) relationships.push({ inviter: evidence.inviter, invitee: evidence.invitee, atNs: envelope.timestampNs });
+      }
+      if (relationships.length > 0) await this.options.ledger.recordRelationships(relationships);
+      this.stats.learned += relationships.length;
+    })()
+      .catch(() => void this.stats.learningFailed++)
+      .finally(() => this.learning.delete(task));
+    this.learning.add(task);
   }
 
   /** The node's terms, and the payer's standing when one is named. */
@@ -112,38 +156,17 @@ export class PostageGate {
   private async admitOne(envelope: Envelope, { door, accepting }: GateDoor): Promise<{ envelope: Envelope; relationship?: Relationship }> {
     // Proofs are kept only where they mean something: on reach topics.
     if (reachTopicKind(envelope.contentTopic) === undefined) return { envelope: withoutProof(envelope) };
-    const required = this.options.required;
+    const required = this.options.required!;
     let proof: postage.PostageProof | undefined;
     if (envelope.postage) {
       try {
         proof = decodePostageProof(envelope.postage);
       } catch (error) {
         if (!(error instanceof PostageProofError)) throw error;
-        if (required) throw this.refusal("malformed_proof", `postage refused: ${error.message}`);
-        envelope = withoutProof(envelope);
+        throw this.refusal("malformed_proof", `postage refused: ${error.message}`);
       }
     }
-    // The relay and catch-up computed the digest when they validated the envelope.
-    const known = (envelope as Partial<StoredEnvelope>).digest;
-    const digest = known instanceof Uint8Array ? known : envelopeDigest(envelope.contentTopic, envelope.message);
-    const input: PostageInput = {
-      contentTopic: envelope.contentTopic,
-      message: envelope.message,
-      digest,
-      proof,
-      door,
-      terms: required && {
-        chainId: required.chainId,
-        vault: required.vault,
-        operator: accepting ? required.operator : undefined,
-        priceWei: (bytes) => required.priceWei + required.pricePerByteWei * BigInt(bytes),
-      },
-      relationships: { has: (inviter, invitee) => this.options.ledger.hasRelationship(inviter, invitee) },
-      // §3.3: grants expire against the node's clock at a door, against the envelope's own time when relayed.
-      nowNs: accepting ? this.nowNs() : envelope.timestampNs,
-      acceptingDoor: accepting,
-      keyBundleVerifier: this.keyBundleVerifier,
-    };
+    const input = this.inputFor(envelope, proof, door, accepting);
     let decision = await checkPostage(input);
     // A publish with no basis (the public SDK's, or a client's seal alone): the node looks for a prior contact
     // itself, and when there is one, the envelope travels on with that basis for the nodes after this one.
@@ -158,7 +181,6 @@ export class PostageGate {
     }
     const evidence = relationshipEvidence({ ...input, proof }, decision);
     const relationship = evidence && { inviter: evidence.inviter, invitee: evidence.invitee, atNs: envelope.timestampNs };
-    if (!required) return { envelope, relationship };
     switch (decision.outcome) {
       case "not-applicable":
         return { envelope: withoutProof(envelope) };
@@ -173,6 +195,30 @@ export class PostageGate {
       case "refused":
         throw this.refusal(decision.code, decision.reason);
     }
+  }
+
+  private inputFor(envelope: Envelope, proof: postage.PostageProof | undefined, door: PostageDoor, accepting: boolean): PostageInput {
+    const required = this.options.required;
+    // The relay and catch-up computed the digest when they validated the envelope.
+    const known = (envelope as Partial<StoredEnvelope>).digest;
+    return {
+      contentTopic: envelope.contentTopic,
+      message: envelope.message,
+      digest: known instanceof Uint8Array ? known : envelopeDigest(envelope.contentTopic, envelope.message),
+      proof,
+      door,
+      terms: required && {
+        chainId: required.chainId,
+        vault: required.vault,
+        operator: accepting ? required.operator : undefined,
+        priceWei: (bytes) => required.priceWei + required.pricePerByteWei * BigInt(bytes),
+      },
+      relationships: { has: (inviter, invitee) => this.options.ledger.hasRelationship(inviter, invitee) },
+      // §3.3: grants expire against the node's clock at a door, against the envelope's own time when relayed.
+      nowNs: accepting ? this.nowNs() : envelope.timestampNs,
+      acceptingDoor: accepting,
+      keyBundleVerifier: this.keyBundleVerifier,
+    };
   }
 
   /** At an accepting door: the stamp must be covered by the payer's deposit and follow its last voucher by the price. */
@@ -214,6 +260,23 @@ export class PostageGate {
     this.options.onDecision?.({ outcome: "refused", code });
     const required = this.options.required;
     return new PostageRefusedError(code, reason, required && postageQuote(required));
+  }
+}
+
+/** Postage off: a proof is carried on a reach topic when it decodes, and dropped everywhere else. */
+function carriedProof(envelope: Envelope): Envelope {
+  if (envelope.postage === undefined) return envelope;
+  if (reachTopicKind(envelope.contentTopic) === undefined) return withoutProof(envelope);
+  return decodeOrUndefined(envelope.postage) ? envelope : withoutProof(envelope);
+}
+
+function decodeOrUndefined(bytes: Uint8Array | undefined): postage.PostageProof | undefined {
+  if (!bytes) return undefined;
+  try {
+    return decodePostageProof(bytes);
+  } catch (error) {
+    if (error instanceof PostageProofError) return undefined;
+    throw error;
   }
 }
 

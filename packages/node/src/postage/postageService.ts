@@ -48,7 +48,13 @@ export async function startPostage(config: PostageConfig, ledger: PostageLedger,
 
   if (config.mode === "off") {
     const gate = new PostageGate({ ledger, onDecision });
-    return { gate, handleQuote: (req, res, path) => answerQuote(gate, req, res, path), stop: async () => {} };
+    const byResult = { learned: "learned", learningSkipped: "skipped", learningFailed: "failed" } as const;
+    for (const [field, result] of Object.entries(byResult)) {
+      metrics.registry
+        .gauge(`xmtp_postage_relationships_${result}`, `Postage off: relationships ${result} beside publishes since start.`)
+        .collect(() => gate.stats[field as keyof typeof byResult]);
+    }
+    return { gate, handleQuote: (req, res, path) => answerQuote(gate, req, res, path), stop: () => gate.drain() };
   }
 
   const provider = createChainProvider(config.rpcUrl, { pollingIntervalMs: RECEIPT_POLL_MS });
