@@ -1,13 +1,17 @@
 // End to end in headless Chromium: the built chat app (apps/chat), a real node, two development wallets in two
-// browser contexts, a public-SDK client in Node, and a browser wallet (EIP-1193) backed by ethers.
+// browser contexts, a public-SDK client in Node, and a browser wallet (EIP-1193) backed by ethers; and a node that
+// requires postage, on a real EVM chain (anvil) with a deployed PostageVault.
 import { copyFileSync, mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type * as XmtpSdk from "@xmtp/xmtp-js";
+import { Client as XmtpTsClient } from "@xmtp-ts/client";
+import { deployVault } from "@xmtp-ts/postage";
 import { Wallet, getBytes, type HDNodeWallet } from "ethers";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startAnvil, type Anvil } from "../../packages/postage/src/test-support/anvil.js";
 import { startNode, type RunningNode } from "../support/runningNode.js";
 import { serveChatApp, type ServedChatApp } from "./support/chatApp.js";
 import { BROWSER_TESTS_RUN, launchChromium } from "./support/chromium.js";
@@ -93,6 +97,11 @@ function conversationItem(user: ChatUser, peerAddress: string) {
 
 async function threadTexts(user: ChatUser): Promise<string[]> {
   return user.page.locator('[data-testid="message"] .bubble').allTextContents();
+}
+
+/** Whether anything inside the box is wider than its own box (text running out of it). */
+function overflows(box: Locator): Promise<boolean> {
+  return box.evaluate((element) => [element, ...element.querySelectorAll("*")].some((e) => e.scrollWidth > e.clientWidth + 1));
 }
 
 async function errorBannerText(user: ChatUser): Promise<string> {
@@ -270,6 +279,104 @@ describe.skipIf(!BROWSER_TESTS_RUN)("chat app in Chromium (install it with `bash
     await messageBubble(peer, user.address, "Signed in with a browser wallet.").waitFor();
     await screenshot(user, "07-browser-wallet");
     expect(pageErrors).toEqual([]);
+  }, 120_000);
+
+  it("keeps a wallet error with long addresses inside its box on the connect screen", async () => {
+    const page = await newPage("long-wallet-error");
+    await page.addInitScript(() => {
+      const account = `0x${"ab".repeat(20)}`;
+      (window as unknown as { ethereum: unknown }).ethereum = {
+        request: async () => {
+          throw new Error(`account ${account} is locked by session 0x${"cd".repeat(64)}`);
+        },
+      };
+    });
+    await openApp(page);
+    await page.getByTestId("connect-browser-wallet").click();
+    const banner = page.getByTestId("error-banner");
+    await banner.waitFor();
+    expect(await banner.textContent()).toContain("Your wallet could not share an account: account 0xabab");
+    expect(await overflows(banner)).toBe(false);
+    await page.screenshot({ path: join(screenshotDir, "09-connect-long-error.png") });
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
+
+  it("explains postage before a first message to a stranger, and the node's refusal; a pasted grant makes it free", async () => {
+    // A node that charges strangers 1,000,000 wei per first message, settled in a vault on a local chain.
+    const price = 1_000_000n;
+    let anvil: Anvil | undefined;
+    let postageNode: RunningNode | undefined;
+    let frank: XmtpTsClient | undefined;
+    try {
+      anvil = await startAnvil({ accounts: 2 });
+      const vault = await deployVault(new Wallet(anvil.accounts[0], anvil.provider()), 3600n);
+      const operator = new Wallet(anvil.accounts[1]).address;
+      postageNode = await startNode({
+        args: ["--postage", "required", "--postage-rpc", anvil.rpcUrl, "--postage-vault", vault, "--postage-price", String(price)],
+        env: { XMTP_POSTAGE_OPERATOR_KEY: anvil.accounts[1] },
+      });
+      const dave = await developmentWalletUser("dave", postageNode.url);
+      const erin = await developmentWalletUser("erin", postageNode.url);
+
+      // Dave starts a conversation with Erin, a stranger: before anything is sent he reads what it costs and why.
+      await startConversation(dave, erin.address);
+      const notice = dave.page.getByTestId("postage-notice");
+      await notice.waitFor();
+      expect(await notice.getAttribute("data-tone")).toBe("cost");
+      const noticeText = (await notice.textContent()) ?? "";
+      expect(noticeText).toContain("Postage required");
+      expect(noticeText).toContain("1,000,000 wei (0.000000000001 ETH) per first message");
+      expect(noticeText).toContain(vault);
+      expect(noticeText).toContain("31337 (local development chain)");
+      expect(noticeText).toContain(operator);
+      expect(noticeText).toContain(`It is free if ${erin.address} writes to you first, or gives you a relationship grant`);
+      expect(noticeText).toContain("This app does not pay postage");
+      await screenshot(dave, "10-postage-notice");
+
+      // He sends anyway: the node refuses (402), and the thread explains it; the text stays in the box.
+      const first = "Hi Erin, we have not met: this is Dave.";
+      await dave.page.getByTestId("composer-input").fill(first);
+      await dave.page.getByTestId("composer-input").press("Enter");
+      const refusal = dave.page.getByTestId("postage-refusal");
+      await refusal.waitFor();
+      const refusalText = (await refusal.textContent()) ?? "";
+      expect(refusalText).toContain("Not sent: postage required");
+      expect(refusalText).toContain(
+        `The node refused your first message to ${erin.address}: it charges 1,000,000 wei (0.000000000001 ETH) for a first message to someone who has not written to you, and this app does not pay postage.`,
+      );
+      expect(refusalText).toContain(`The node said: postage required: writing to /xmtp/0/invite-${erin.address}/proto costs 1000000 wei`);
+      expect(refusalText).toContain("Nothing was sent: your message is still in the box.");
+      expect(await dave.page.getByTestId("composer-input").inputValue()).toBe(first);
+      expect(await dave.page.getByTestId("error-banner").count()).toBe(0);
+      // The refusal box keeps its long words (addresses, the node's topic) inside it.
+      expect(await overflows(refusal)).toBe(false);
+      await screenshot(dave, "11-postage-refused");
+      // Nothing reached Erin.
+      await erin.page.getByText("No conversations yet").waitFor();
+
+      // Frank (our client, in Node) gives Dave a relationship grant; Dave pastes it: his first message is free.
+      frank = await XmtpTsClient.create(Wallet.createRandom(), { apiUrl: postageNode.url });
+      const grant = await frank.postage.grant(dave.address, { expiresInMs: 3_600_000 });
+      await startConversation(dave, frank.address);
+      await dave.page.getByTestId("postage-notice").filter({ hasText: "Postage required" }).waitFor();
+      await dave.page.getByTestId("postage-grant-input").fill(grant.base64);
+      await dave.page.getByTestId("postage-grant-use").click();
+      const free = dave.page.locator('[data-testid="postage-notice"][data-tone="free"]');
+      await free.waitFor();
+      expect(await free.textContent()).toContain(
+        `No postage neededThis node charges 1,000,000 wei (0.000000000001 ETH) for a first message to a stranger, but ${frank.address} gave you a relationship grant`,
+      );
+      await screenshot(dave, "12-postage-grant-free");
+      await send(dave, "Thanks for the grant, Frank!");
+      const [withDave] = await frank.conversations.list();
+      expect(withDave.peerAddress).toBe(dave.address);
+      expect((await withDave.messages()).map((m) => m.content)).toEqual(["Thanks for the grant, Frank!"]);
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await frank?.close();
+      await postageNode?.dispose();
+      await anvil?.stop();
+    }
   }, 120_000);
 
   it("says so when the node goes away, and resumes live updates when it is back", async () => {

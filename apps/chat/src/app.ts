@@ -1,6 +1,17 @@
 import { h } from "./dom.js";
 import { fullTime, shortAddress, shortTime } from "./format.js";
 import {
+  explainGrantError,
+  loadSavedGrants,
+  noticeForOutlook,
+  noticeForRefusal,
+  postageOutlook,
+  saveGrants,
+  type PostageNotice,
+  type PostageOutlook,
+  type PostageRefusalInput,
+} from "./postage.js";
+import {
   connectBrowserWallet,
   developmentWallet,
   forgetDevelopmentWallet,
@@ -13,6 +24,7 @@ import {
   explainError,
   nodeAnswers,
   parsePeerAddress,
+  postageRefusalOf,
   type ChatClient,
   type ChatConversation,
   type ChatMessage,
@@ -37,12 +49,25 @@ interface ConversationEntry {
   loadingMessages: boolean;
 }
 
+/**
+ * A conversation not started yet, shown while postage is on: it starts with the first message, once the user has
+ * seen what that costs (or why it is free). Only one at a time; shown when no conversation is selected.
+ */
+interface Draft {
+  peer: string;
+  outlook: PostageOutlook;
+  /** The node refused the first message for postage. */
+  refusal?: PostageRefusalInput;
+  sending: boolean;
+}
+
 interface Session {
   wallet: ConnectedWallet;
   client: ChatClient;
   apiUrl: string;
   entries: Map<string, ConversationEntry>;
   selectedTopic?: string;
+  draft?: Draft;
   loadingList: boolean;
   streams: ChatStream<unknown>[];
   closed: boolean;
@@ -66,6 +91,11 @@ function avatar(address: string, size: "small" | "large" = "small"): HTMLElement
     { class: `avatar ${size}`, style: `background: hsl(${hue} 65% 45%)`, "aria-hidden": "true" },
     address.slice(2, 4).toUpperCase(),
   );
+}
+
+/** The terms a refusal came with, as the outlook shown beside it (unknown when the node sent none). */
+function outlookOfRefusal(refusal: PostageRefusalInput): PostageOutlook {
+  return refusal.quote ? { kind: "required", quote: refusal.quote } : { kind: "unknown" };
 }
 
 export class ChatApp {
@@ -105,6 +135,15 @@ export class ChatApp {
     spellcheck: "false",
     "aria-label": "Node URL",
     "data-testid": "api-url",
+  });
+  private readonly grantInput = h("input", {
+    class: "grant-input",
+    type: "text",
+    spellcheck: "false",
+    autocomplete: "off",
+    placeholder: "Paste a relationship grant (base64)",
+    "aria-label": "Relationship grant",
+    "data-testid": "postage-grant-input",
   });
   private messagesElement?: HTMLElement;
 
@@ -151,6 +190,7 @@ export class ChatApp {
         this.setStatus(`Connecting development wallet ${shortAddress(wallet.address)}…`);
       }
       const client = await createChatClient(wallet.signer, apiUrl);
+      this.restoreGrants(client);
       this.session = {
         wallet,
         client,
@@ -184,6 +224,7 @@ export class ChatApp {
     this.connectionNotice = undefined;
     this.composerInput.value = "";
     this.newConversationInput.value = "";
+    this.grantInput.value = "";
     document.title = "XMTP chat";
     this.render();
   }
@@ -313,6 +354,7 @@ export class ChatApp {
     const entry = session?.entries.get(topic);
     if (!session || !entry) return;
     session.selectedTopic = topic;
+    session.draft = undefined;
     entry.unread = 0;
     this.render();
     this.composerInput.focus();
@@ -360,7 +402,27 @@ export class ChatApp {
         );
         return;
       }
-      const conversation = await session.client.conversations.newConversation(peer);
+      // A conversation we already have costs nothing to open again (no invitation is sent).
+      const existing = await this.existingConversationWith(session, peer);
+      const outlook = existing ? undefined : await this.outlookFor(session, peer);
+      if (outlook && (outlook.kind === "required" || outlook.kind === "free")) {
+        // The node charges strangers: the conversation starts with the first message, once the user has read
+        // what it costs, or why it is free.
+        this.newConversationInput.value = "";
+        this.openDraft(session, { peer, outlook, sending: false });
+        return;
+      }
+      let conversation: ChatConversation;
+      try {
+        conversation = existing ?? (await session.client.conversations.newConversation(peer));
+      } catch (err) {
+        // The terms said nothing was due (or could not be read) but the node refused anyway: explain it in the thread.
+        const refusal = postageRefusalOf(err);
+        if (!refusal) throw err;
+        this.newConversationInput.value = "";
+        this.openDraft(session, { peer, outlook: outlookOfRefusal(refusal), refusal, sending: false });
+        return;
+      }
       this.entryFor(session, conversation);
       this.newConversationInput.value = "";
       await this.select(conversation.topic);
@@ -372,13 +434,103 @@ export class ChatApp {
     }
   }
 
+  /** The conversation with `peer` we already have (no conversation id), after catching up with the network. */
+  private async existingConversationWith(session: Session, peer: string): Promise<ChatConversation | undefined> {
+    try {
+      for (const conversation of await session.client.conversations.list()) this.entryFor(session, conversation);
+    } catch {
+      // The list as it stands; newConversation looks again.
+    }
+    for (const entry of session.entries.values()) {
+      const { conversation } = entry;
+      if (conversation.peerAddress === peer && !conversation.context?.conversationId) return conversation;
+    }
+    return undefined;
+  }
+
+  /** What a first message to `peer` costs on this node, from its terms and what the client knows of the peer. */
+  private async outlookFor(session: Session, peer: string): Promise<PostageOutlook> {
+    let quote;
+    try {
+      quote = await session.client.postage.quote();
+    } catch {
+      quote = undefined; // unknown: a refusal, if any, will explain itself
+    }
+    return postageOutlook({
+      quote,
+      peer,
+      priorContact: session.client.priorContacts.has(peer),
+      grants: session.client.postage.grants(),
+    });
+  }
+
+  private openDraft(session: Session, draft: Draft): void {
+    session.draft = draft;
+    session.selectedTopic = undefined;
+    // Grants that arrived inside messages are kept by the client: save them with the pasted ones.
+    this.persistGrants(session);
+    this.renderIfCurrent(session);
+    this.composerInput.focus();
+  }
+
+  /** Takes a pasted relationship grant, keeps it across reloads, and says again what the first message costs. */
+  private async useGrant(session: Session, draft: Draft): Promise<void> {
+    const text = this.grantInput.value.trim();
+    if (!text) {
+      this.showError(`Paste the relationship grant ${draft.peer} gave you (a base64 text) first.`);
+      return;
+    }
+    let grantor: string;
+    try {
+      grantor = session.client.postage.acceptGrant(text).grantor;
+    } catch (err) {
+      const { reason, detail } = err as { reason?: unknown; detail?: unknown };
+      this.showError(
+        typeof reason === "string" ? explainGrantError(reason, String(detail ?? "")) : `That grant cannot be used: ${(err as Error).message}`,
+      );
+      return;
+    }
+    this.persistGrants(session);
+    this.grantInput.value = "";
+    if (grantor !== draft.peer) {
+      this.showError(`That grant is from ${grantor}, not from ${draft.peer}: it makes first messages to ${grantor} free, not this one.`);
+    } else {
+      this.errorMessage = undefined;
+    }
+    draft.outlook = await this.outlookFor(session, draft.peer);
+    draft.refusal = undefined;
+    this.renderIfCurrent(session);
+  }
+
+  private restoreGrants(client: ChatClient): void {
+    for (const grant of loadSavedGrants(this.config.storage, client.address)) {
+      try {
+        client.postage.acceptGrant(grant);
+      } catch {
+        // Expired or no longer readable: dropped at the next save.
+      }
+    }
+  }
+
+  private persistGrants(session: Session): void {
+    try {
+      saveGrants(this.config.storage, session.client.address, session.client.postage.grants());
+    } catch {
+      // Storage full or blocked: grants still work until the page is closed.
+    }
+  }
+
   private async sendMessage(): Promise<void> {
     const session = this.session;
-    const entry = session?.selectedTopic ? session.entries.get(session.selectedTopic) : undefined;
+    let entry = session?.selectedTopic ? session.entries.get(session.selectedTopic) : undefined;
+    const draft = session && !session.selectedTopic ? session.draft : undefined;
     const text = this.composerInput.value.trim();
-    if (!session || !entry || text.length === 0 || this.composerInput.disabled) return;
+    if (!session || (!entry && !draft) || text.length === 0 || this.composerInput.disabled) return;
     this.composerInput.disabled = true;
     try {
+      if (draft) entry = await this.startFromDraft(session, draft);
+      // Refused for postage: the thread says why, and the text stays in the box.
+      if (!entry) return;
       const message = await entry.conversation.send(text);
       this.connectionNotice = undefined;
       this.addToThread(entry, message);
@@ -392,6 +544,28 @@ export class ChatApp {
       this.composerInput.focus();
       this.renderIfCurrent(session);
     }
+  }
+
+  /** Starts the drafted conversation (its invitation is the first message postage is about); undefined if refused. */
+  private async startFromDraft(session: Session, draft: Draft): Promise<ConversationEntry | undefined> {
+    draft.sending = true;
+    draft.refusal = undefined;
+    this.errorMessage = undefined;
+    this.renderIfCurrent(session);
+    let conversation: ChatConversation;
+    try {
+      conversation = await session.client.conversations.newConversation(draft.peer);
+    } catch (err) {
+      const refusal = postageRefusalOf(err);
+      if (!refusal) throw err;
+      draft.refusal = refusal;
+      return undefined;
+    } finally {
+      draft.sending = false;
+    }
+    const entry = this.entryFor(session, conversation);
+    if (session.draft === draft) await this.select(conversation.topic);
+    return entry;
   }
 
   private showError(message: string): void {
@@ -418,7 +592,7 @@ export class ChatApp {
   private render(): void {
     // Re-rendering moves the persistent inputs into the new tree, which drops focus; put it back where it was.
     const focused = document.activeElement;
-    const keep = [this.composerInput, this.newConversationInput, this.apiUrlInput].find((e) => e === focused);
+    const keep = [this.composerInput, this.newConversationInput, this.apiUrlInput, this.grantInput].find((e) => e === focused);
     const selection = keep ? [keep.selectionStart, keep.selectionEnd] : undefined;
     const screen = this.session ? this.renderChat(this.session) : this.renderConnect();
     this.root.replaceChildren(screen);
@@ -642,6 +816,7 @@ export class ChatApp {
 
   private renderThread(session: Session): HTMLElement {
     const entry = session.selectedTopic ? session.entries.get(session.selectedTopic) : undefined;
+    if (!entry && session.draft) return this.renderDraft(session, session.draft);
     if (!entry) {
       return h(
         "section",
@@ -701,18 +876,90 @@ export class ChatApp {
         ),
       ),
       messages,
-      h(
-        "form",
-        {
-          class: "composer",
-          onsubmit: (event: Event) => {
-            event.preventDefault();
-            void this.sendMessage();
-          },
+      this.renderComposer(),
+    );
+  }
+
+  private renderComposer(): HTMLElement {
+    return h(
+      "form",
+      {
+        class: "composer",
+        onsubmit: (event: Event) => {
+          event.preventDefault();
+          void this.sendMessage();
         },
-        this.composerInput,
-        h("button", { class: "button primary", type: "submit", "data-testid": "composer-send" }, "Send"),
+      },
+      this.composerInput,
+      h("button", { class: "button primary", type: "submit", "data-testid": "composer-send" }, "Send"),
+    );
+  }
+
+  /** A conversation that starts with the first message: what postage asks for it, or why the node refused it. */
+  private renderDraft(session: Session, draft: Draft): HTMLElement {
+    this.messagesElement = undefined;
+    const notice = draft.refusal ? noticeForRefusal(draft.refusal) : noticeForOutlook(draft.outlook, draft.peer);
+    const free = !draft.refusal && draft.outlook.kind === "free";
+    const body = h("div", { class: "draft-body" });
+    if (notice) body.append(this.renderPostageNotice(notice, draft.refusal !== undefined));
+    if (draft.sending) body.append(h("p", { class: "placeholder" }, "Starting the conversation…"));
+    if (!free) {
+      body.append(
+        h(
+          "form",
+          {
+            class: "grant-form",
+            onsubmit: (event: Event) => {
+              event.preventDefault();
+              void this.useGrant(session, draft);
+            },
+          },
+          h("label", { class: "grant-label" }, `Have a relationship grant from ${draft.peer}? Paste it here:`),
+          h(
+            "div",
+            { class: "grant-row" },
+            this.grantInput,
+            h("button", { class: "button", type: "submit", "data-testid": "postage-grant-use" }, "Use grant"),
+          ),
+        ),
+      );
+    }
+    if (!notice) body.append(h("p", { class: "placeholder" }, "No messages yet. Say hello!"));
+    return h(
+      "section",
+      { class: "thread draft" },
+      h(
+        "header",
+        { class: "thread-header" },
+        avatar(draft.peer, "large"),
+        h(
+          "div",
+          {},
+          h("div", { class: "thread-peer", "data-testid": "thread-peer" }, draft.peer),
+          h("div", { class: "thread-sub" }, "New conversation: it starts with your first message."),
+        ),
       ),
+      body,
+      this.renderComposer(),
+    );
+  }
+
+  private renderPostageNotice(notice: PostageNotice, refused: boolean): HTMLElement {
+    const terms = h("dl", { class: "postage-terms" });
+    for (const { label, value } of notice.details) terms.append(h("dt", {}, label), h("dd", {}, value));
+    return h(
+      "div",
+      {
+        class: `postage-notice ${notice.tone}`,
+        role: refused ? "alert" : "status",
+        "data-testid": refused ? "postage-refusal" : "postage-notice",
+        "data-tone": notice.tone,
+      },
+      h("h2", { class: "postage-title" }, notice.title),
+      ...notice.paragraphs.map((text) => h("p", {}, text)),
+      notice.details.length > 0 && terms,
+      notice.serverMessage && h("p", { class: "postage-server" }, "The node said: ", h("q", {}, notice.serverMessage)),
+      refused && h("p", { class: "postage-kept" }, "Nothing was sent: your message is still in the box."),
     );
   }
 }

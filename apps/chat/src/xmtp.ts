@@ -1,6 +1,7 @@
 // The slice of @xmtp-ts/client the app uses, and plain-language explanations of what can go wrong.
-import { Client } from "@xmtp-ts/client";
+import { Client, PostageRequiredError, type PostageGrant, type PostageQuote } from "@xmtp-ts/client";
 import { isAddress, toChecksumAddress } from "@xmtp-ts/crypto";
+import { explainPostageRefusal, type PostageRefusalInput } from "./postage.js";
 import type { WalletSigner } from "./wallets.js";
 
 export interface ChatMessage {
@@ -29,6 +30,14 @@ export interface ChatStream<T> extends AsyncIterable<T> {
 export interface ChatClient {
   address: string;
   canMessage(peerAddress: string): Promise<boolean>;
+  /** Wallets whose invitation or intro to us we opened: writing back to them is free on a node that charges. */
+  priorContacts: { has(address: string): boolean };
+  /** The node's postage terms and the relationship grants we hold (the app has no payer: it never pays). */
+  postage: {
+    quote(): Promise<PostageQuote>;
+    grants(): PostageGrant[];
+    acceptGrant(grant: string): PostageGrant;
+  };
   conversations: {
     list(): Promise<ChatConversation[]>;
     newConversation(peerAddress: string): Promise<ChatConversation>;
@@ -69,10 +78,27 @@ function chain(error: unknown): unknown[] {
   return links;
 }
 
+/** The postage refusal (HTTP 402, a PostageRequiredError) in `error` or its causes; undefined for anything else. */
+export function postageRefusalOf(error: unknown): PostageRefusalInput | undefined {
+  const found = chain(error).find(
+    (e) => e instanceof PostageRequiredError || (e instanceof Error && (e as { code?: unknown }).code === "postage_required"),
+  ) as PostageRequiredError | undefined;
+  if (!found) return undefined;
+  return {
+    recipients: Array.isArray(found.recipients) ? found.recipients : [],
+    serverMessage: typeof found.serverMessage === "string" ? found.serverMessage : found.message,
+    quote: found.quote,
+    attempted: Array.isArray(found.attempted) ? found.attempted : [],
+  };
+}
+
 /** What went wrong, in words a person can act on. */
 export function explainError(error: unknown, apiUrl: string): string {
   // The wallet's own errors already say what happened (declined, pending request...).
   if (error instanceof Error && error.name === "WalletError") return error.message;
+  // Before the gRPC codes: a postage refusal is also FAILED_PRECONDITION underneath, which says nothing to a person.
+  const refusal = postageRefusalOf(error);
+  if (refusal) return explainPostageRefusal(refusal);
   const links = chain(error);
   const networkFailure = links.some(
     (e) =>

@@ -29,7 +29,7 @@ describe("relationshipEvidence (docs/postage.md §3.4)", () => {
   async function publish(store: MemoryRelationships, fields: PostageInput) {
     const decision = await checkPostage(fields);
     const accepted = decision.outcome !== "refused";
-    const evidence = accepted ? relationshipEvidence(fields, decision) : undefined;
+    const evidence = accepted ? relationshipEvidence(decision) : undefined;
     if (evidence) store.add(evidence.inviter, evidence.invitee);
     return { decision, accepted, evidence };
   }
@@ -84,9 +84,9 @@ describe("relationshipEvidence (docs/postage.md §3.4)", () => {
     const fields = base(envelope, new MemoryRelationships(), { door: token(alice), terms: undefined });
     const decision = await checkPostage(fields);
     expect(decision.outcome).toBe("refused"); // not enforced with postage off; the node stores it anyway
-    expect(relationshipEvidence(fields, decision)).toEqual({ inviter: alice.address, invitee: bob.address });
+    expect(relationshipEvidence(decision)).toEqual({ inviter: alice.address, invitee: bob.address });
     const claimed = base(envelope, new MemoryRelationships(), { terms: undefined });
-    expect(relationshipEvidence(claimed, await checkPostage(claimed))).toBeUndefined();
+    expect(relationshipEvidence(await checkPostage(claimed))).toBeUndefined();
   });
 
   describe("the forged-header attack", () => {

@@ -123,7 +123,7 @@ export class PostageGate {
       const relationships: Relationship[] = [];
       for (const envelope of candidates) {
         const input = this.inputFor(envelope, decodeOrUndefined(envelope.postage), door, accepting);
-        const evidence = relationshipEvidence(input, await checkPostage(input));
+        const evidence = relationshipEvidence(await checkPostage(input));
         if (evidence) relationships.push({ inviter: evidence.inviter, invitee: evidence.invitee, atNs: envelope.timestampNs });
       }
       if (relationships.length > 0) await this.options.ledger.recordRelationships(relationships);
@@ -179,7 +179,7 @@ export class PostageGate {
         envelope = { ...envelope, postage: encodePostageProof(withContact) };
       }
     }
-    const evidence = relationshipEvidence({ ...input, proof }, decision);
+    const evidence = relationshipEvidence(decision);
     const relationship = evidence && { inviter: evidence.inviter, invitee: evidence.invitee, atNs: envelope.timestampNs };
     switch (decision.outcome) {
       case "not-applicable":

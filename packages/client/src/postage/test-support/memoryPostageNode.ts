@@ -221,7 +221,7 @@ export class MemoryPostageNode {
           }
         }
       }
-      const evidence = relationshipEvidence(input, decision);
+      const evidence = relationshipEvidence(decision);
       if (evidence) records.push(`${evidence.inviter}|${evidence.invitee}`);
     }
     for (const [payer, entry] of pending) {
