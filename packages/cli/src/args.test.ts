@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_API_URL, parseAddress, parseCommandLine } from "./args.js";
+import { DEFAULT_API_URL, parseAddress, parseCommandLine, parseEther } from "./args.js";
 import { CliError, ExitCode } from "./errors.js";
 
 const PEER = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"; // an example from the EIP-55 specification
@@ -80,11 +80,60 @@ describe("parseCommandLine", () => {
     [["list", "--api-url", "localhost:5555"], "http:// or https://"],
     [["list", "--api-url", "ftp://127.0.0.1"], "http:// or https://"],
     [["list", "--key-file", ""], "--key-file must not be empty"],
+    [["send", PEER, "hi", "--max-price", "1e6"], "--max-price must be a whole number of wei"],
+    [["send", PEER, "hi", "--rpc", "http://x"], '--rpc only applies to "xmtp postage"'],
+    [["list", "--max-price", "5"], '--max-price only applies to "xmtp send"'],
+    [["postage"], "postage: missing quote|balance|deposit|withdraw"],
+    [["postage", "refund"], 'postage: unknown action "refund"'],
+    [["postage", "deposit"], "missing WEI (or --eth AMOUNT)"],
+    [["postage", "deposit", "0"], "WEI must be more than 0 wei"],
+    [["postage", "deposit", "0.5"], "WEI must be a whole number of wei"],
+    [["postage", "deposit", "100", "--eth", "1"], "either in wei (WEI) or in ether (--eth AMOUNT), not both"],
+    [["postage", "deposit", "--eth", "0.0000000000000000001"], "--eth must be an amount of ether"],
+    [["postage", "balance", "--eth", "1"], '--eth only applies to "xmtp postage deposit"'],
+    [["postage", "balance", "--rpc", "ws://127.0.0.1:8546"], "--rpc must be an http:// or https:// URL"],
+    [["postage", "quote", "extra"], 'unexpected argument "extra"'],
+    [["grant"], "missing ADDRESS"],
+    [["grant", PEER, "--days", "0"], "--days must be a whole number from 1 to 3650"],
+    [["send", PEER, "hi", "--send"], '--send only applies to "xmtp grant"'],
+    [["accept-grant"], "missing GRANT"],
   ])("rejects %j with a usage error saying %s", (argv, expected) => {
     const error = failure(() => parseCommandLine(argv, {}));
     expect(error.kind).toBe("USAGE");
     expect(error.exitCode).toBe(ExitCode.USAGE);
     expect(error.message).toContain(expected);
+  });
+
+  it("parses the postage commands, taking the RPC from --rpc, else XMTP_PAYER_RPC", () => {
+    const rpc = { XMTP_PAYER_RPC: "http://127.0.0.1:8545" };
+    expect(parseCommandLine(["postage", "quote"], {}).command).toEqual({ name: "postage", action: "quote" });
+    expect(parseCommandLine(["postage", "balance"], rpc).command).toEqual({ name: "postage", action: "balance", rpcUrl: rpc.XMTP_PAYER_RPC });
+    expect(parseCommandLine(["postage", "withdraw", "--rpc", "https://rpc.example"], rpc).command).toEqual({
+      name: "postage",
+      action: "withdraw",
+      rpcUrl: "https://rpc.example",
+    });
+    expect(parseCommandLine(["postage", "deposit", "1000000"], {}).command).toEqual({ name: "postage", action: "deposit", amountWei: 1_000_000n });
+    expect(parseCommandLine(["postage", "deposit", "--eth", "0.01"], {}).command).toMatchObject({ amountWei: 10_000_000_000_000_000n });
+  });
+
+  it("reads --max-price for send, defaulting to XMTP_PAYER_MAX_PRICE, and none without either", () => {
+    expect(parseCommandLine(["send", PEER, "hi"], {}).command).toEqual({ name: "send", peerAddress: PEER, text: "hi" });
+    expect(parseCommandLine(["send", PEER, "hi"], { XMTP_PAYER_MAX_PRICE: "7" }).command).toMatchObject({ maxPriceWei: 7n });
+    expect(parseCommandLine(["send", PEER, "hi", "--max-price", "9"], { XMTP_PAYER_MAX_PRICE: "7" }).command).toMatchObject({ maxPriceWei: 9n });
+    expect(failure(() => parseCommandLine(["send", PEER, "hi"], { XMTP_PAYER_MAX_PRICE: "lots" })).message).toContain("XMTP_PAYER_MAX_PRICE must be");
+  });
+
+  it("parses grant with its default of 30 days, --days and --send, and accept-grant", () => {
+    expect(parseCommandLine(["grant", PEER.toLowerCase()], {}).command).toEqual({ name: "grant", peerAddress: PEER, days: 30, send: false });
+    expect(parseCommandLine(["grant", PEER, "--days", "7", "--send"], {}).command).toEqual({ name: "grant", peerAddress: PEER, days: 7, send: true });
+    expect(parseCommandLine(["accept-grant", "CgQ="], {}).command).toEqual({ name: "accept-grant", grant: "CgQ=" });
+  });
+
+  it("reads ether amounts exactly, without floating point", () => {
+    expect(parseEther("1", "x")).toBe(10n ** 18n);
+    expect(parseEther("0.000000000000000001", "x")).toBe(1n);
+    expect(parseEther("2.5", "x")).toBe(25n * 10n ** 17n);
   });
 
   it("gives an invalid address its own error, not a usage error", () => {

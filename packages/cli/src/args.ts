@@ -4,16 +4,25 @@ import { CliError } from "./errors.js";
 
 export const DEFAULT_API_URL = "http://localhost:5555";
 export const DEFAULT_READ_LIMIT = 20;
+/** How long a relationship grant made by `xmtp grant` admits first messages, unless --days says otherwise. */
+export const DEFAULT_GRANT_DAYS = 30;
+export const MAX_GRANT_DAYS = 3650;
+
+export type PostageAction = "quote" | "balance" | "deposit" | "withdraw";
 
 export type Command =
   | { name: "help"; topic?: string }
   | { name: "version" }
   | { name: "init"; force: boolean }
-  | { name: "send"; peerAddress: string; text: string }
+  | { name: "send"; peerAddress: string; text: string; maxPriceWei?: bigint }
   | { name: "list" }
   | { name: "read"; peerAddress: string; limit: number }
   | { name: "stream" }
-  | { name: "can-message"; peerAddress: string };
+  | { name: "can-message"; peerAddress: string }
+  | { name: "postage"; action: "quote" | "balance" | "withdraw"; rpcUrl?: string }
+  | { name: "postage"; action: "deposit"; amountWei: bigint; rpcUrl?: string }
+  | { name: "grant"; peerAddress: string; days: number; send: boolean }
+  | { name: "accept-grant"; grant: string };
 
 export interface GlobalOptions {
   apiUrl: string;
@@ -29,11 +38,16 @@ export interface ParsedCommandLine {
 
 export const COMMAND_USAGE: Record<string, string> = {
   init: "xmtp init [--force]",
-  send: "xmtp send ADDRESS TEXT        (TEXT \"-\" reads standard input)",
+  send: "xmtp send ADDRESS TEXT [--max-price WEI]  (TEXT \"-\" reads standard input)",
   list: "xmtp list",
   read: `xmtp read ADDRESS [--limit N]  (default ${DEFAULT_READ_LIMIT})`,
   stream: "xmtp stream",
   "can-message": "xmtp can-message ADDRESS",
+  postage:
+    "xmtp postage quote | balance | deposit WEI | deposit --eth AMOUNT | withdraw  [--rpc URL]\n" +
+    "       (the payer's key from XMTP_PAYER_KEY; its chain RPC from --rpc or XMTP_PAYER_RPC)",
+  grant: `xmtp grant ADDRESS [--days N] [--send]  (default ${DEFAULT_GRANT_DAYS} days)`,
+  "accept-grant": "xmtp accept-grant GRANT  (GRANT \"-\" reads standard input)",
 };
 
 /**
@@ -82,6 +96,55 @@ function parseLimit(value: string | undefined): number {
   return Number(value);
 }
 
+/** A URL of an http(s) JSON-RPC endpoint of the payer's chain. */
+export function parseRpcUrl(value: string, origin: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new CliError("USAGE", `${origin} ${JSON.stringify(value)} is not a URL (example: http://127.0.0.1:8545)`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new CliError("USAGE", `${origin} must be an http:// or https:// URL, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+const UINT256_LIMIT = 1n << 256n;
+
+/** A whole number of wei (decimal digits only: no units, no exponent), below 2^256. */
+export function parseWei(value: string, origin: string, options: { positive?: boolean } = {}): bigint {
+  const trimmed = value.trim();
+  if (!/^\d{1,78}$/.test(trimmed) || BigInt(trimmed) >= UINT256_LIMIT) {
+    throw new CliError("USAGE", `${origin} must be a whole number of wei (digits only, e.g. 1000000), got ${JSON.stringify(value)}`);
+  }
+  const wei = BigInt(trimmed);
+  if (options.positive && wei === 0n) throw new CliError("USAGE", `${origin} must be more than 0 wei`);
+  return wei;
+}
+
+/** An amount of ether as a decimal ("0.01", "1", "2.5"), in wei: at most 18 decimal places, more than 0. */
+export function parseEther(value: string, origin: string): bigint {
+  const match = /^(\d+)(?:\.(\d{1,18}))?$/.exec(value.trim());
+  if (!match) {
+    throw new CliError("USAGE", `${origin} must be an amount of ether like 0.01 (at most 18 decimals), got ${JSON.stringify(value)}`);
+  }
+  const wei = BigInt(match[1]) * 10n ** 18n + BigInt((match[2] ?? "").padEnd(18, "0"));
+  if (wei === 0n) throw new CliError("USAGE", `${origin} must be more than 0`);
+  if (wei >= UINT256_LIMIT) throw new CliError("USAGE", `${origin} is too large`);
+  return wei;
+}
+
+function parseDays(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_GRANT_DAYS;
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > MAX_GRANT_DAYS) {
+    throw new CliError("USAGE", `--days must be a whole number from 1 to ${MAX_GRANT_DAYS}, got ${JSON.stringify(value)}`);
+  }
+  return Number(value);
+}
+
+const POSTAGE_ACTIONS: readonly PostageAction[] = ["quote", "balance", "deposit", "withdraw"];
+
 function expectPositionals(command: string, positionals: string[], names: string[]): void {
   if (positionals.length < names.length) {
     const missing = names.slice(positionals.length).join(" ");
@@ -112,6 +175,11 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
         json: { type: "boolean", default: false },
         limit: { type: "string" },
         force: { type: "boolean", default: false },
+        "max-price": { type: "string" },
+        rpc: { type: "string" },
+        eth: { type: "string" },
+        days: { type: "string" },
+        send: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
         version: { type: "boolean", default: false },
       },
@@ -132,13 +200,18 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
   if (values.version) return { command: { name: "version" }, options };
   if (values.help || name === undefined) return { command: { name: "help", topic: values.help ? name : undefined }, options };
 
-  const onlyFor = (option: "limit" | "force", command: string) => {
+  const onlyFor = (option: "limit" | "force" | "max-price" | "rpc" | "eth" | "days" | "send", command: string, also?: string) => {
     if (values[option] !== undefined && values[option] !== false && name !== command) {
-      throw new CliError("USAGE", `--${option} only applies to "xmtp ${command}"`);
+      throw new CliError("USAGE", `--${option} only applies to "xmtp ${command}${also ?? ""}"`);
     }
   };
   onlyFor("limit", "read");
   onlyFor("force", "init");
+  onlyFor("max-price", "send");
+  onlyFor("rpc", "postage");
+  onlyFor("eth", "postage", " deposit");
+  onlyFor("days", "grant");
+  onlyFor("send", "grant");
 
   switch (name) {
     case "help":
@@ -149,7 +222,18 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
     case "send": {
       expectPositionals(name, rest, ["ADDRESS", "TEXT"]);
       rejectExtra(name, rest, 2);
-      return { command: { name: "send", peerAddress: parseAddress(rest[0]), text: rest[1] }, options };
+      // The default comes from the environment, like the payer's key: a shell profile sets both once.
+      const maxPrice = values["max-price"] ?? (env.XMTP_PAYER_MAX_PRICE || undefined);
+      const origin = values["max-price"] !== undefined ? "--max-price" : "XMTP_PAYER_MAX_PRICE";
+      return {
+        command: {
+          name: "send",
+          peerAddress: parseAddress(rest[0]),
+          text: rest[1],
+          ...(maxPrice !== undefined ? { maxPriceWei: parseWei(maxPrice, origin) } : {}),
+        },
+        options,
+      };
     }
     case "list":
       rejectExtra(name, rest, 0);
@@ -168,6 +252,41 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
       expectPositionals(name, rest, ["ADDRESS"]);
       rejectExtra(name, rest, 1);
       return { command: { name: "can-message", peerAddress: parseAddress(rest[0]) }, options };
+    case "postage": {
+      expectPositionals(name, rest, ["quote|balance|deposit|withdraw"]);
+      const action = rest[0] as PostageAction;
+      if (!POSTAGE_ACTIONS.includes(action)) {
+        throw new CliError("USAGE", `postage: unknown action ${JSON.stringify(rest[0])}\nusage: ${COMMAND_USAGE.postage}`);
+      }
+      const rpc = values.rpc ?? (env.XMTP_PAYER_RPC || undefined);
+      const rpcUrl = rpc === undefined ? undefined : parseRpcUrl(rpc, values.rpc !== undefined ? "--rpc" : "XMTP_PAYER_RPC");
+      const withRpc = rpcUrl === undefined ? {} : { rpcUrl };
+      if (action !== "deposit") {
+        if (values.eth !== undefined) throw new CliError("USAGE", `--eth only applies to "xmtp postage deposit"`);
+        rejectExtra(name, rest, 1);
+        return { command: { name: "postage", action, ...withRpc }, options };
+      }
+      rejectExtra(name, rest, 2);
+      if (values.eth !== undefined && rest[1] !== undefined) {
+        throw new CliError("USAGE", `postage deposit: give the amount either in wei (WEI) or in ether (--eth AMOUNT), not both`);
+      }
+      if (values.eth === undefined && rest[1] === undefined) {
+        throw new CliError("USAGE", `postage deposit: missing WEI (or --eth AMOUNT)\nusage: ${COMMAND_USAGE.postage}`);
+      }
+      const amountWei = values.eth !== undefined ? parseEther(values.eth, "--eth") : parseWei(rest[1], "WEI", { positive: true });
+      return { command: { name: "postage", action, amountWei, ...withRpc }, options };
+    }
+    case "grant":
+      expectPositionals(name, rest, ["ADDRESS"]);
+      rejectExtra(name, rest, 1);
+      return {
+        command: { name: "grant", peerAddress: parseAddress(rest[0]), days: parseDays(values.days), send: values.send ?? false },
+        options,
+      };
+    case "accept-grant":
+      expectPositionals(name, rest, ["GRANT"]);
+      rejectExtra(name, rest, 1);
+      return { command: { name: "accept-grant", grant: rest[0] }, options };
     default:
       throw new CliError("USAGE", `unknown command ${JSON.stringify(name)}\nrun "xmtp --help" for the commands`);
   }
@@ -184,6 +303,13 @@ Commands:
   read ADDRESS [--limit N]  print the last N messages with ADDRESS (default ${DEFAULT_READ_LIMIT})
   stream                    print messages as they arrive, until interrupted (Ctrl-C)
   can-message ADDRESS       tell whether ADDRESS has an XMTP identity (exit 0 if so, 4 if not)
+  grant ADDRESS [--days N]  let ADDRESS write you first messages free for N days (default ${DEFAULT_GRANT_DAYS}); prints
+                            the grant as base64 (--send also sends it in your conversation with ADDRESS)
+  accept-grant GRANT        keep a grant someone gave you (base64; "-" reads standard input)
+  postage quote             the node's postage terms (price, chain, vault, operator)
+  postage balance           your payer's deposit with the node's operator: deposited, owed, available
+  postage deposit WEI       deposit WEI (or --eth AMOUNT) into the vault for the node's operator
+  postage withdraw          first run: ask to withdraw; after the vault's delay: withdraw
 
 Options:
   --api-url URL     the node (default: $XMTP_API_URL, else ${DEFAULT_API_URL})
@@ -191,6 +317,8 @@ Options:
                     XMTP_HOME defaulting to ~/.xmtp)
   --json            machine-readable output: one JSON document (stream: one JSON object per line)
   --force           init: replace the identity in the key file with the one from XMTP_PRIVATE_KEY
+  --max-price WEI   send: never pay more postage than WEI per message (default: $XMTP_PAYER_MAX_PRICE)
+  --rpc URL         postage: the payer's chain JSON-RPC endpoint (default: $XMTP_PAYER_RPC)
   -h, --help        this help
   --version         the CLI version
 
@@ -199,7 +327,15 @@ Identity:
   new random key, saves it to the key file (mode 0600) and registers it on the network. Other commands use
   --key-file if given, else XMTP_PRIVATE_KEY, else the default key file.
 
+Postage (nodes that charge strangers for first messages):
+  A first message to someone who never wrote to you is free with their grant ("xmtp accept-grant"), else paid by
+  the payer account whose private key is in XMTP_PAYER_KEY (never a flag: flags show in ps), from its deposit
+  ("xmtp postage deposit", which also needs the chain's RPC: --rpc URL or XMTP_PAYER_RPC). Accepted grants are kept
+  in postage-grants.json beside the key file.
+
 Exit codes:
   0 ok   1 internal error   2 usage   3 invalid address   4 peer not on the network   5 node unreachable
   6 identity missing or unusable   7 node refused the request   8 no conversation with that address
+  9 postage: the node wants postage that was not paid (or a postage action cannot be done now)
+  10 the payer's chain: RPC unreachable, on another chain than the node's vault, or a transaction failed
 `;

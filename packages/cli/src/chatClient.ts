@@ -1,4 +1,5 @@
 // The slice of @xmtp-ts/client the commands use, and the mapping from its messages to what the CLI prints.
+import type { PostageBalance, PostageGrant, PostageQuote, VaultTransaction } from "@xmtp-ts/client";
 import type { ConversationView, MessageView } from "./format.js";
 
 export interface ContentTypeLike {
@@ -26,7 +27,8 @@ export interface ChatConversation {
   createdAt: Date;
   conversationVersion?: string;
   context?: { conversationId: string } | null;
-  send(text: string): Promise<ChatMessage>;
+  /** Text by default; other content with its content type (a postage grant: ContentTypePostageGrant). */
+  send(content: unknown, options?: { contentType?: ContentTypeLike }): Promise<ChatMessage>;
   messages(options?: { limit?: number; direction?: "ascending" | "descending" }): Promise<ChatMessage[]>;
 }
 
@@ -34,8 +36,39 @@ export interface ChatStream<T> extends AsyncIterable<T> {
   return(value?: unknown): Promise<unknown>;
 }
 
+/** The account that pays postage: its key (from XMTP_PAYER_KEY) and, for vault transactions, its chain's RPC. */
+export interface PayerConfig {
+  /** 0x + 64 hex digits. */
+  privateKey: string;
+  /** Needed for deposits, balances and withdrawals; a stamp is only a signature and needs no chain. */
+  rpcUrl?: string;
+  /** Never pay more than this per message. */
+  maxPriceWei?: bigint;
+}
+
+export interface ConnectOptions {
+  /** Pays postage for first messages to strangers, and makes the vault transactions. */
+  payer?: PayerConfig;
+}
+
+/** `client.postage`, as the CLI uses it (docs/postage.md). */
+export interface ChatPostage {
+  /** Whether a payer is configured (XMTP_PAYER_KEY). */
+  readonly canPay: boolean;
+  quote(): Promise<PostageQuote>;
+  deposit(wei: bigint): Promise<VaultTransaction>;
+  balance(): Promise<PostageBalance>;
+  requestWithdrawal(): Promise<VaultTransaction>;
+  /** `amountWei`: what the vault paid out, when the transaction's Withdrawn event could be read. */
+  withdraw(): Promise<VaultTransaction & { amountWei?: bigint }>;
+  grant(grantee: string, options: { expiresInMs: number }): Promise<PostageGrant>;
+  acceptGrant(grant: string): PostageGrant;
+  grants(): PostageGrant[];
+}
+
 export interface ChatClient {
   address: string;
+  postage: ChatPostage;
   canMessage(peerAddress: string): Promise<boolean>;
   conversations: {
     list(): Promise<ChatConversation[]>;

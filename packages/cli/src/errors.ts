@@ -19,18 +19,30 @@ export const ExitCode = {
   NODE_ERROR: 7,
   /** `read ADDRESS`: no conversation with that address yet. */
   NO_CONVERSATION: 8,
+  /**
+   * Postage: the node wants postage for a first message to a stranger and none was paid (no grant, no payer, price
+   * above --max-price, deposit too low, withdrawal pending), or a postage action cannot be done now (the node has
+   * postage off, the withdrawal is still locked, nothing to withdraw, a grant that is not usable).
+   */
+  POSTAGE: 9,
+  /** The payer's chain: its RPC is unreachable or serves another chain than the node's vault, or a transaction failed. */
+  CHAIN: 10,
 } as const;
 
 export type ExitCodeName = keyof typeof ExitCode;
 
 export class CliError extends Error {
+  /** Machine-readable figures behind the message (postage terms, amounts), added to the --json error report. */
+  readonly details?: Record<string, unknown>;
+
   constructor(
     readonly kind: ExitCodeName,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; details?: Record<string, unknown> },
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = "CliError";
+    if (options?.details) this.details = options.details;
   }
 
   get exitCode(): number {

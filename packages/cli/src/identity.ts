@@ -1,9 +1,10 @@
 // Where the CLI's wallet key comes from, and how it is kept on disk: a JSON file readable by its owner only.
-import { chmodSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, closeSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { homedir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { fromHex, generatePrivateKey, getPublicKey, publicKeyToAddress, toHex } from "@xmtp-ts/crypto";
 import { CliError } from "./errors.js";
+import { writePrivateFile } from "./privateFile.js";
 
 export const KEY_FILE_TYPE = "xmtp-ts/wallet-key";
 
@@ -122,22 +123,7 @@ export function readKeyFile(path: string): WalletIdentity | undefined {
 /** Writes the key file atomically with mode 0600 (its directory 0700 when created). */
 export function writeKeyFile(path: string, identity: WalletIdentity): void {
   try {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    const temporary = `${path}.${process.pid}.tmp`;
-    // "wx" with mode 0600 creates the file private from its first byte; no window where it is world-readable.
-    const fd = openSync(temporary, "wx", 0o600);
-    try {
-      writeSync(fd, encodeKeyFile(identity));
-    } finally {
-      closeSync(fd);
-    }
-    try {
-      chmodSync(temporary, 0o600);
-      renameSync(temporary, path);
-    } catch (err) {
-      unlinkSync(temporary);
-      throw err;
-    }
+    writePrivateFile(path, encodeKeyFile(identity));
   } catch (err) {
     throw new CliError("IDENTITY", `cannot write key file ${path}: ${(err as Error).message}`);
   }

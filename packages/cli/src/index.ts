@@ -11,4 +11,4 @@ export {
   type WalletIdentity,
 } from "./identity.js";
 export { privateKeySigner, type WalletSigner } from "./signer.js";
-export type { ChatClient, ChatConversation, ChatMessage } from "./chatClient.js";
+export type { ChatClient, ChatConversation, ChatMessage, ChatPostage, ConnectOptions, PayerConfig } from "./chatClient.js";

@@ -1,21 +1,28 @@
-import { COMMAND_USAGE, parseCommandLine, USAGE, type Command, type GlobalOptions } from "./args.js";
+import { ContentTypePostageGrant, type PostageGrant } from "@xmtp-ts/client";
+import { VaultRevertError } from "@xmtp-ts/postage";
+import { COMMAND_USAGE, parseCommandLine, USAGE, type Command, type GlobalOptions, type PostageAction } from "./args.js";
 import {
   toConversationView,
   toMessageView,
   type ChatClient,
   type ChatConversation,
   type ChatMessage,
+  type ConnectOptions,
+  type PayerConfig,
 } from "./chatClient.js";
 import { CliError, ExitCode, toCliError } from "./errors.js";
 import {
   conversationJson,
   formatConversationLine,
+  formatLocalTime,
   formatMessageLine,
   messageJson,
   type ConversationView,
   type MessageView,
 } from "./format.js";
-import { initIdentity, loadIdentity, type WalletIdentity } from "./identity.js";
+import { GrantBook, grantsFileFor, type GrantLike } from "./grantsFile.js";
+import { identityFromPrivateKey, initIdentity, loadIdentity, type WalletIdentity } from "./identity.js";
+import { explainSendRefusal, formatPrice, formatWei, postageCliError, quoteJson } from "./postageErrors.js";
 
 export const CLI_VERSION = "0.1.0";
 
@@ -27,8 +34,11 @@ export interface CliIo {
   readStdin(): Promise<string>;
   /** Aborted when the user interrupts (SIGINT/SIGTERM): `stream` then stops and exits 0. */
   interrupt: AbortSignal;
-  /** Creates (or loads) the client for a wallet; registers the identity on the network if it is new. */
-  connect(identity: WalletIdentity, apiUrl: string): Promise<ChatClient>;
+  /**
+   * Creates (or loads) the client for a wallet; registers the identity on the network if it is new. With a payer,
+   * the client pays postage for first messages to strangers and can use the payer's vault channel.
+   */
+  connect(identity: WalletIdentity, apiUrl: string, options?: ConnectOptions): Promise<ChatClient>;
   /** Whether an address has an identity on the network, without needing one of our own. */
   canMessage(peerAddress: string, apiUrl: string): Promise<boolean>;
 }
@@ -46,9 +56,50 @@ function printJson(ctx: Context, value: unknown): void {
   ctx.io.stdout(JSON.stringify(value) + "\n");
 }
 
-async function connect(ctx: Context): Promise<ChatClient> {
-  const { identity } = loadIdentity(ctx.options.keyFile, ctx.io.env);
-  return ctx.io.connect(identity, ctx.options.apiUrl);
+/** A connected client and the grants file of its identity, whose grants the client already holds. */
+interface Session {
+  client: ChatClient;
+  grants: GrantBook;
+}
+
+/** The payer from XMTP_PAYER_KEY (never a flag: flags show in ps), or undefined when it is not set. */
+interface Payer {
+  address: string;
+  config: PayerConfig;
+}
+
+function payerFromEnvironment(ctx: Context, options: { rpcUrl?: string; maxPriceWei?: bigint } = {}): Payer | undefined {
+  const key = ctx.io.env.XMTP_PAYER_KEY?.trim();
+  if (!key) return undefined;
+  const { address } = identityFromPrivateKey(key, "XMTP_PAYER_KEY");
+  const privateKey = key.startsWith("0x") || key.startsWith("0X") ? "0x" + key.slice(2) : "0x" + key;
+  return { address, config: { privateKey, ...options } };
+}
+
+/**
+ * Loads the identity, connects, and hands the client the grants kept for this identity (postage-grants.json beside
+ * the key file), so that a grant accepted by an earlier command makes this one's first messages free.
+ */
+async function connect(ctx: Context, payer?: Payer): Promise<Session> {
+  const { identity, keyFile } = loadIdentity(ctx.options.keyFile, ctx.io.env);
+  const grants = new GrantBook(grantsFileFor(keyFile), identity.address);
+  const client = await ctx.io.connect(identity, ctx.options.apiUrl, payer ? { payer: payer.config } : {});
+  grants.restore(client.postage);
+  return { client, grants };
+}
+
+function expiryText(grant: GrantLike): string {
+  return `${formatLocalTime(grant.expiresAt)} (chain ${grant.chainId}, vault ${grant.vault})`;
+}
+
+/**
+ * Keeps the grants the client received while this command read messages (they arrive as conversation content) and
+ * says so on stderr, so that stdout stays what the command prints.
+ */
+function keepReceivedGrants(ctx: Context, session: Session): void {
+  for (const grant of session.grants.save(session.client.postage)) {
+    ctx.io.stderr(`kept the grant from ${grant.grantor}: your first messages to them are free until ${expiryText(grant)}\n`);
+  }
 }
 
 async function init(ctx: Context, force: boolean): Promise<void> {
@@ -85,16 +136,43 @@ async function requireReachable(ctx: Context, client: ChatClient, peerAddress: s
   }
 }
 
-async function send(ctx: Context, peerAddress: string, textArgument: string): Promise<void> {
+/** What the payer owes the node's operator so far, by the node's count; undefined when postage is off or unknown. */
+async function owedByPayer(client: ChatClient): Promise<bigint | undefined> {
+  try {
+    const quote = await client.postage.quote();
+    return quote.postage === "required" ? (quote.payer?.acceptedCumulativeWei ?? 0n) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function send(ctx: Context, peerAddress: string, textArgument: string, maxPriceWei: bigint | undefined): Promise<void> {
   const text = textArgument === "-" ? (await ctx.io.readStdin()).replace(/\r?\n$/, "") : textArgument;
   if (text.length === 0) throw new CliError("USAGE", "send: TEXT is empty; there is nothing to send");
-  const client = await connect(ctx);
+  // A stamp is a signature by the payer's key: sending needs no chain RPC, only the key.
+  const payer = payerFromEnvironment(ctx, maxPriceWei === undefined ? {} : { maxPriceWei });
+  const session = await connect(ctx, payer);
+  const { client } = session;
   await requireReachable(ctx, client, peerAddress);
-  const conversation = await client.conversations.newConversation(peerAddress);
-  const message = await conversation.send(text);
+  const owedBefore = payer ? await owedByPayer(client) : undefined;
+  let conversation: ChatConversation;
+  let message: ChatMessage;
+  try {
+    conversation = await client.conversations.newConversation(peerAddress);
+    message = await conversation.send(text);
+  } catch (err) {
+    throw explainSendRefusal(err, { apiUrl: ctx.options.apiUrl, me: client.address, peer: peerAddress, payer: payer?.address }) ?? err;
+  }
+  keepReceivedGrants(ctx, session);
+  const owedAfter = owedBefore === undefined ? undefined : await owedByPayer(client);
+  const paid = owedBefore !== undefined && owedAfter !== undefined && owedAfter > owedBefore ? owedAfter - owedBefore : undefined;
   const view = toMessageView(message, conversation);
-  if (ctx.options.json) return printJson(ctx, { message: messageJson(view) });
+  if (ctx.options.json) {
+    const postage = paid !== undefined ? { postage: { payer: payer!.address, paidWei: paid.toString() } } : {};
+    return printJson(ctx, { message: messageJson(view), ...postage });
+  }
   print(ctx, `sent to ${peerAddress} (message ${view.id})`);
+  if (paid !== undefined) print(ctx, `paid ${formatWei(paid)} postage from payer ${payer!.address}`);
 }
 
 /** Runs `work` over `items` with at most `limit` in flight: enough to hide latency without flooding the node. */
@@ -121,12 +199,14 @@ function lastActivity(view: ConversationView): number {
 }
 
 async function list(ctx: Context): Promise<void> {
-  const client = await connect(ctx);
+  const session = await connect(ctx);
+  const { client } = session;
   const conversations = await client.conversations.list();
   const views = await mapConcurrently(conversations, 8, async (conversation) =>
     toConversationView(conversation, await latestMessage(conversation)),
   );
   views.sort((a, b) => lastActivity(b) - lastActivity(a));
+  keepReceivedGrants(ctx, session);
   if (ctx.options.json) return printJson(ctx, { address: client.address, conversations: views.map(conversationJson) });
   if (views.length === 0) {
     print(ctx, `no conversations yet; start one with: xmtp send ADDRESS TEXT`);
@@ -136,7 +216,8 @@ async function list(ctx: Context): Promise<void> {
 }
 
 async function read(ctx: Context, peerAddress: string, limit: number): Promise<void> {
-  const client = await connect(ctx);
+  const session = await connect(ctx);
+  const { client } = session;
   const conversations = (await client.conversations.list()).filter((c) => c.peerAddress === peerAddress);
   if (conversations.length === 0) {
     throw new CliError("NO_CONVERSATION", `you have no conversation with ${peerAddress}; start one with: xmtp send ${peerAddress} TEXT`);
@@ -149,13 +230,15 @@ async function read(ctx: Context, peerAddress: string, limit: number): Promise<v
     .flat()
     .sort((a, b) => a.sent.getTime() - b.sent.getTime())
     .slice(-limit);
+  keepReceivedGrants(ctx, session);
   if (ctx.options.json) return printJson(ctx, { peerAddress, messages: messages.map(messageJson) });
   if (messages.length === 0) print(ctx, `no messages with ${peerAddress} yet`);
   for (const message of messages) print(ctx, formatMessageLine(message, client.address));
 }
 
 async function stream(ctx: Context): Promise<void> {
-  const client = await connect(ctx);
+  const session = await connect(ctx);
+  const { client } = session;
   if (ctx.io.interrupt.aborted) return;
   // The client reconnects and fills the gap by itself; say so, since a silent terminal looks like a quiet inbox.
   const messages = await client.conversations.streamAllMessages((error) => {
@@ -171,6 +254,7 @@ async function stream(ctx: Context): Promise<void> {
       const view: MessageView = toMessageView(message, undefined);
       if (ctx.options.json) printJson(ctx, messageJson(view));
       else print(ctx, formatMessageLine(view, client.address, { showPeer: true }));
+      keepReceivedGrants(ctx, session);
     }
   } finally {
     ctx.io.interrupt.removeEventListener("abort", stop);
@@ -182,6 +266,270 @@ async function canMessage(ctx: Context, peerAddress: string): Promise<number> {
   if (ctx.options.json) printJson(ctx, { address: peerAddress, canMessage: reachable });
   else print(ctx, reachable ? `${peerAddress} is on the XMTP network` : `${peerAddress} is not on the XMTP network`);
   return reachable ? ExitCode.OK : ExitCode.NOT_ON_NETWORK;
+}
+
+function grantJson(grant: GrantLike): Record<string, unknown> {
+  return {
+    grantor: grant.grantor,
+    grantee: grant.grantee,
+    expiresAt: grant.expiresAt.toISOString(),
+    chainId: grant.chainId.toString(),
+    vault: grant.vault,
+    grant: grant.base64,
+  };
+}
+
+const DAY_MS = 86_400_000;
+
+async function grant(ctx: Context, peerAddress: string, days: number, sendIt: boolean): Promise<void> {
+  const { client } = await connect(ctx);
+  if (peerAddress === client.address) {
+    throw new CliError("USAGE", `${peerAddress} is your own address; a grant lets another wallet write to you`);
+  }
+  let conversation: ChatConversation | undefined;
+  if (sendIt) {
+    // Only an existing conversation: starting one would itself be a first message to them.
+    const conversations = (await client.conversations.list()).filter((c) => c.peerAddress === peerAddress);
+    conversation = conversations.find((c) => !c.context?.conversationId) ?? conversations[0];
+    if (!conversation) {
+      throw new CliError(
+        "NO_CONVERSATION",
+        `you have no conversation with ${peerAddress} to send the grant in; run "xmtp grant ${peerAddress}" without --send ` +
+          `and give them the grant another way`,
+      );
+    }
+  }
+  const made: PostageGrant = await client.postage.grant(peerAddress, { expiresInMs: days * DAY_MS });
+  let sent: ChatMessage | undefined;
+  try {
+    sent = conversation ? await conversation.send(made, { contentType: ContentTypePostageGrant }) : undefined;
+  } catch (err) {
+    // A v1 conversation's first message from this process also goes to the peer's intro topic, where postage applies.
+    throw explainSendRefusal(err, { apiUrl: ctx.options.apiUrl, me: client.address, peer: peerAddress }) ?? err;
+  }
+  if (ctx.options.json) {
+    return printJson(ctx, { ...grantJson(made), sent: sent ? { id: sent.id, conversationTopic: conversation!.topic } : null });
+  }
+  print(ctx, `grant: ${peerAddress} may write first messages to you (${client.address}) free until ${expiryText(made)}`);
+  if (sent) print(ctx, `sent it to ${peerAddress} in your conversation (message ${sent.id})`);
+  print(ctx, `they run: xmtp accept-grant GRANT, with GRANT the line below`);
+  print(ctx, made.base64);
+}
+
+async function acceptGrant(ctx: Context, grantArgument: string): Promise<void> {
+  const text = (grantArgument === "-" ? await ctx.io.readStdin() : grantArgument).trim();
+  if (text.length === 0) throw new CliError("USAGE", "accept-grant: GRANT is empty");
+  const session = await connect(ctx);
+  const { client, grants } = session;
+  const accepted = client.postage.acceptGrant(text);
+  grants.save(client.postage);
+  // The grant is kept whatever the node's network; say when it does not open anything at this node.
+  const quote = await client.postage.quote().catch(() => undefined);
+  let note: string | undefined;
+  if (quote?.postage === "off") {
+    note = `the node at ${ctx.options.apiUrl} runs with postage off: first messages are free there anyway`;
+  } else if (quote && (quote.chainId !== accepted.chainId || quote.vault !== accepted.vault)) {
+    note =
+      `the node at ${ctx.options.apiUrl} uses chain ${quote.chainId}, vault ${quote.vault}: this grant (chain ` +
+      `${accepted.chainId}, vault ${accepted.vault}) does not make first messages free there`;
+  }
+  if (ctx.options.json) return printJson(ctx, { ...grantJson(accepted), file: grants.path, ...(note ? { note } : {}) });
+  print(ctx, `accepted the grant from ${accepted.grantor}: your first messages to them are free until ${expiryText(accepted)}`);
+  print(ctx, `kept in ${grants.path}`);
+  if (note) ctx.io.stderr(`xmtp: note: ${note}\n`);
+}
+
+/** Chain time (seconds) as the local time it names. */
+function chainTime(seconds: bigint): string {
+  return `${formatLocalTime(new Date(Number(seconds) * 1000))} (chain time)`;
+}
+
+function requirePayer(ctx: Context, action: PostageAction, rpcUrl: string | undefined): Payer {
+  const payer = payerFromEnvironment(ctx, rpcUrl === undefined ? {} : { rpcUrl });
+  if (!payer) {
+    throw new CliError(
+      "USAGE",
+      `xmtp postage ${action} needs the payer's private key in XMTP_PAYER_KEY (0x + 64 hex digits; an environment ` +
+        `variable, never a flag, since flags show in ps)`,
+    );
+  }
+  if (rpcUrl === undefined) {
+    throw new CliError("USAGE", `xmtp postage ${action} needs the payer's chain RPC: --rpc URL or XMTP_PAYER_RPC`);
+  }
+  return payer;
+}
+
+async function postageQuote(ctx: Context): Promise<void> {
+  // The payer is optional here: with one, the node also says where it stands. No chain is needed to ask.
+  const payer = payerFromEnvironment(ctx);
+  const { client } = await connect(ctx, payer);
+  const quote = await client.postage.quote();
+  if (ctx.options.json) return printJson(ctx, { apiUrl: ctx.options.apiUrl, ...quoteJson(quote) });
+  if (quote.postage === "off") {
+    print(ctx, `postage at ${ctx.options.apiUrl}: off (first messages to strangers are free there)`);
+    return;
+  }
+  print(ctx, `postage at ${ctx.options.apiUrl}: required for first messages to strangers`);
+  print(ctx, `  price:    ${formatPrice(quote)}`);
+  print(ctx, `  chain:    ${quote.chainId}`);
+  print(ctx, `  vault:    ${quote.vault}`);
+  print(ctx, `  operator: ${quote.operator} (deposits are for this operator; it is paid what you owe)`);
+  const standing = quote.payer;
+  if (standing) {
+    const pending = standing.withdrawalPending ? ", withdrawal pending" : "";
+    print(
+      ctx,
+      `  payer:    ${standing.address}: deposited ${standing.depositedWei} wei, owes ${standing.acceptedCumulativeWei} wei, ` +
+        `redeemed ${standing.redeemedWei} wei${pending}`,
+    );
+  }
+}
+
+async function postageBalance(ctx: Context, rpcUrl: string | undefined): Promise<void> {
+  const payer = requirePayer(ctx, "balance", rpcUrl);
+  const { client } = await connect(ctx, payer);
+  const balance = await client.postage.balance();
+  const quote = await client.postage.quote();
+  const network = quote.postage === "required" ? quote : undefined;
+  if (ctx.options.json) {
+    return printJson(ctx, {
+      payer: payer.address,
+      operator: network?.operator ?? null,
+      vault: network?.vault ?? null,
+      chainId: network?.chainId.toString() ?? null,
+      depositedWei: balance.deposited.toString(),
+      owedWei: balance.owed.toString(),
+      redeemedWei: balance.redeemed.toString(),
+      availableWei: balance.available.toString(),
+      withdrawalPending: balance.withdrawalPending,
+      unlockAt: balance.withdrawalPending ? new Date(Number(balance.unlockAt) * 1000).toISOString() : null,
+    });
+  }
+  const where = network ? ` with operator ${network.operator} (vault ${network.vault} on chain ${network.chainId})` : "";
+  print(ctx, `payer ${payer.address}${where}`);
+  print(ctx, `  deposited:  ${formatWei(balance.deposited)}`);
+  print(ctx, `  owed:       ${formatWei(balance.owed)}, for the messages the node accepted so far`);
+  print(ctx, `  redeemed:   ${formatWei(balance.redeemed)}, paid out to the operator`);
+  print(ctx, `  available:  ${formatWei(balance.available)}, for further messages`);
+  print(ctx, `  withdrawal: ${balance.withdrawalPending ? `pending, unlocks at ${chainTime(balance.unlockAt)}` : "none pending"}`);
+}
+
+async function postageDeposit(ctx: Context, amountWei: bigint, rpcUrl: string | undefined): Promise<void> {
+  const payer = requirePayer(ctx, "deposit", rpcUrl);
+  const { client } = await connect(ctx, payer);
+  const transaction = await client.postage.deposit(amountWei);
+  const [balance, quote] = await Promise.all([client.postage.balance(), client.postage.quote()]);
+  const network = quote.postage === "required" ? quote : undefined;
+  if (ctx.options.json) {
+    return printJson(ctx, {
+      payer: payer.address,
+      operator: network?.operator ?? null,
+      vault: network?.vault ?? null,
+      chainId: network?.chainId.toString() ?? null,
+      amountWei: amountWei.toString(),
+      transaction: transaction.hash,
+      blockNumber: transaction.blockNumber,
+      depositedWei: balance.deposited.toString(),
+      availableWei: balance.available.toString(),
+    });
+  }
+  const where = network ? ` for operator ${network.operator} into vault ${network.vault} on chain ${network.chainId}` : "";
+  print(ctx, `deposited ${formatWei(amountWei)}${where}`);
+  print(ctx, `transaction ${transaction.hash} (block ${transaction.blockNumber})`);
+  print(ctx, `available now: ${formatWei(balance.available)} (deposited ${balance.deposited} wei in all)`);
+}
+
+/**
+ * Withdrawing is two steps with the vault's delay between them, so one command does whichever is due: with no
+ * withdrawal pending it asks for one; with one pending it withdraws, or says how long the vault still locks it.
+ */
+async function postageWithdraw(ctx: Context, rpcUrl: string | undefined): Promise<number> {
+  const payer = requirePayer(ctx, "withdraw", rpcUrl);
+  const { client } = await connect(ctx, payer);
+  const before = await client.postage.balance();
+  if (!before.withdrawalPending) {
+    if (before.deposited === before.redeemed) {
+      throw new CliError(
+        "POSTAGE",
+        `nothing to withdraw: payer ${payer.address} has ${formatWei(before.deposited)} deposited for the node's operator, ` +
+          `all of it paid out`,
+      );
+    }
+    const transaction = await client.postage.requestWithdrawal();
+    const after = await client.postage.balance();
+    const unlockAt = after.unlockAt;
+    if (ctx.options.json) {
+      printJson(ctx, {
+        action: "requested",
+        payer: payer.address,
+        transaction: transaction.hash,
+        blockNumber: transaction.blockNumber,
+        unlockAt: new Date(Number(unlockAt) * 1000).toISOString(),
+        unlockAtSeconds: unlockAt.toString(),
+        expectedWei: after.available.toString(),
+      });
+      return ExitCode.OK;
+    }
+    print(
+      ctx,
+      `requested a withdrawal of payer ${payer.address}'s deposit: transaction ${transaction.hash} (block ${transaction.blockNumber})`,
+    );
+    print(ctx, `it unlocks at ${chainTime(unlockAt)}; run "xmtp postage withdraw" again then to receive it`);
+    const spent = after.owed > after.redeemed ? after.owed : after.redeemed;
+    print(
+      ctx,
+      `you should receive ${formatWei(after.available)}: deposited ${after.deposited} wei, less the ${spent} wei owed to ` +
+        `the operator, which it redeems before then`,
+    );
+    print(ctx, `until then the node takes no stamps from this deposit; "xmtp postage deposit" cancels the request`);
+    return ExitCode.OK;
+  }
+  let transaction;
+  try {
+    transaction = await client.postage.withdraw();
+  } catch (err) {
+    if (err instanceof VaultRevertError && err.errorName === "WithdrawalLocked") {
+      const unlockAt = BigInt(err.args.unlockAt as bigint);
+      const now = BigInt(err.args.timestamp as bigint);
+      throw new CliError(
+        "POSTAGE",
+        `the withdrawal is still locked: it unlocks at ${chainTime(unlockAt)}, in ${unlockAt - now} s; ` +
+          `run "xmtp postage withdraw" again then. Nothing was withdrawn.`,
+        { cause: err, details: { unlockAt: new Date(Number(unlockAt) * 1000).toISOString(), secondsLeft: (unlockAt - now).toString() } },
+      );
+    }
+    throw err;
+  }
+  const amount = transaction.amountWei;
+  if (ctx.options.json) {
+    printJson(ctx, {
+      action: "withdrawn",
+      payer: payer.address,
+      transaction: transaction.hash,
+      blockNumber: transaction.blockNumber,
+      amountWei: amount?.toString() ?? null,
+    });
+    return ExitCode.OK;
+  }
+  const what = amount === undefined ? "the deposit not paid out" : formatWei(amount);
+  print(ctx, `withdrew ${what} to payer ${payer.address}: transaction ${transaction.hash} (block ${transaction.blockNumber})`);
+  return ExitCode.OK;
+}
+
+async function postage(ctx: Context, command: Extract<Command, { name: "postage" }>): Promise<number> {
+  switch (command.action) {
+    case "quote":
+      await postageQuote(ctx);
+      return ExitCode.OK;
+    case "balance":
+      await postageBalance(ctx, command.rpcUrl);
+      return ExitCode.OK;
+    case "deposit":
+      await postageDeposit(ctx, command.amountWei, command.rpcUrl);
+      return ExitCode.OK;
+    case "withdraw":
+      return postageWithdraw(ctx, command.rpcUrl);
+  }
 }
 
 function help(ctx: Context, topic: string | undefined): number {
@@ -206,7 +554,7 @@ async function execute(ctx: Context, command: Command): Promise<number> {
       await init(ctx, command.force);
       return ExitCode.OK;
     case "send":
-      await send(ctx, command.peerAddress, command.text);
+      await send(ctx, command.peerAddress, command.text, command.maxPriceWei);
       return ExitCode.OK;
     case "list":
       await list(ctx);
@@ -219,12 +567,21 @@ async function execute(ctx: Context, command: Command): Promise<number> {
       return ExitCode.OK;
     case "can-message":
       return canMessage(ctx, command.peerAddress);
+    case "postage":
+      return postage(ctx, command);
+    case "grant":
+      await grant(ctx, command.peerAddress, command.days, command.send);
+      return ExitCode.OK;
+    case "accept-grant":
+      await acceptGrant(ctx, command.grant);
+      return ExitCode.OK;
   }
 }
 
 function reportError(io: CliIo, json: boolean, error: CliError): void {
   if (json) {
-    io.stderr(JSON.stringify({ error: { kind: error.kind, exitCode: error.exitCode, message: error.message } }) + "\n");
+    const details = error.details ? { details: error.details } : {};
+    io.stderr(JSON.stringify({ error: { kind: error.kind, exitCode: error.exitCode, message: error.message, ...details } }) + "\n");
   } else {
     io.stderr(`xmtp: ${error.message}\n`);
   }
@@ -237,12 +594,14 @@ function reportError(io: CliIo, json: boolean, error: CliError): void {
 export async function run(argv: string[], io: CliIo): Promise<number> {
   const json = argv.includes("--json");
   let apiUrl = "the node";
+  let rpcUrl: string | undefined;
   try {
     const { command, options } = parseCommandLine(argv, io.env);
     apiUrl = options.apiUrl;
+    if (command.name === "postage") rpcUrl = command.rpcUrl;
     return await execute({ io, options }, command);
   } catch (err) {
-    const error = toCliError(err, { apiUrl });
+    const error = postageCliError(err, { apiUrl, rpcUrl }) ?? toCliError(err, { apiUrl });
     reportError(io, json, error);
     return error.exitCode;
   }
