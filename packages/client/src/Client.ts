@@ -9,7 +9,7 @@ import { ContactBook, normalizeAddress, type Contact } from "./contacts/ContactB
 import { Contacts } from "./contacts/Contacts.js";
 import type { ClientContext } from "./context.js";
 import { Conversations } from "./conversations/Conversations.js";
-import { PostageGrantCodec } from "./content/PostageGrantCodec.js";
+import { ContentTypePostageGrant, PostageGrantCodec } from "./content/PostageGrantCodec.js";
 import { ClientPostage, type PostageOptions } from "./postage/ClientPostage.js";
 import { GrantStore } from "./postage/GrantStore.js";
 import { fetchPostageQuote, nodeKeyOf } from "./postage/nodeQuote.js";
@@ -132,7 +132,28 @@ export class Client implements ClientContext {
     this.contactBook = new ContactBook(api, this.caches.verifier);
     this.consent = new ConsentList(api, keys);
     this.conversations = new Conversations(this);
-    this.contacts = new Contacts(this.consent, this.contactBook, this.introducedPeers);
+    const grantOnAllow = options.postage?.grantOnAllow;
+    this.contacts = new Contacts(
+      this.consent,
+      this.contactBook,
+      this.introducedPeers,
+      grantOnAllow && ((addresses) => this.sendGrants(addresses, grantOnAllow.expiresInMs)),
+    );
+  }
+
+  /** Grants each address free first messages and sends the grant in the conversation with it (see grantOnAllow). */
+  private async sendGrants(addresses: string[], expiresInMs: number): Promise<void> {
+    if ((await this.postage.quote()).postage !== "required") return;
+    const wanted = new Set(addresses.map((a) => a.toLowerCase()));
+    const conversations = (await this.conversations.list()).filter((c) => wanted.has(c.peerAddress.toLowerCase()));
+    const sentTo = new Set<string>();
+    for (const conversation of conversations) {
+      const peer = conversation.peerAddress.toLowerCase();
+      if (sentTo.has(peer)) continue;
+      sentTo.add(peer);
+      const grant = await this.postage.grant(conversation.peerAddress, { expiresInMs });
+      await conversation.send(grant, { contentType: ContentTypePostageGrant });
+    }
   }
 
   /**

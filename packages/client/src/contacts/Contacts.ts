@@ -10,11 +10,14 @@ export class Contacts {
     private readonly book: ContactBook,
     /** Peers this client instance has introduced itself to over v1 (the SDK's `contacts.addresses`). */
     readonly addresses: Set<string>,
+    /** Runs after addresses are allowed (the postage option `grantOnAllow` sends them relationship grants). */
+    private readonly onAllowed?: (addresses: string[]) => Promise<void>,
   ) {}
 
   /** Allows the addresses: publishes one entry to the private preferences topic. */
   async allow(addresses: string[]): Promise<void> {
     await this.consent.publish(addresses, "allowed");
+    await this.onAllowed?.(addresses);
   }
 
   async deny(addresses: string[]): Promise<void> {

@@ -19,6 +19,13 @@ export interface PostageOptions {
   payer?: PostagePayer;
   /** Never pay more than this per envelope (wei): a PostagePriceTooHighError instead. */
   maxPriceWei?: bigint;
+  /**
+   * Consent makes a relationship (docs/postage.md §3.3): when set, `client.contacts.allow(addresses)` also grants
+   * each allowed address free first messages for this long, and sends the grant in the existing conversation with
+   * it (as `xmtp-ts.org/postageGrant:1.0`). An address with no conversation yet gets none (use `postage.grant()`);
+   * nothing is granted on a node with postage off.
+   */
+  grantOnAllow?: { expiresInMs: number };
 }
 
 /** The payer's channel with the node's operator, in wei. */

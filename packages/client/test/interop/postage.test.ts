@@ -53,6 +53,26 @@ describe("postage with our client on a node that requires it", () => {
     expect(carolsConversations.map((c) => c.topic)).toContain(reply.topic);
   });
 
+  it("consent makes a relationship: allowing a paying stranger (grantOnAllow) sends a grant, and its next first message is free", { timeout: 120_000 }, async () => {
+    const payer = new Wallet(anvil.accounts[3], anvil.provider());
+    const carol = await ourClient(node.url, Wallet.createRandom(), { postage: { payer } });
+    await carol.postage.deposit(10n * PRICE);
+    const bob = await ourClient(node.url, Wallet.createRandom(), { postage: { grantOnAllow: { expiresInMs: 86_400_000 } } });
+    const first = await carol.conversations.newConversation(bob.address);
+    await first.send("hello Bob, paid");
+    expect((await carol.postage.balance()).owed).toBe(PRICE);
+
+    await bob.contacts.allow([carol.address]);
+    // Carol's client keeps the grant it reads in the conversation.
+    const messages = await first.messages();
+    expect(messages.map((m) => m.contentType.typeId)).toEqual(["text", "postageGrant"]);
+    expect(carol.postage.grants().map((g) => g.grantor)).toEqual([bob.address]);
+    const second = await carol.conversations.newConversation(bob.address, { conversationId: "xmtp-ts.org/postage/second", metadata: {} });
+    await second.send("free now: you allowed me");
+    expect((await carol.postage.balance()).owed).toBe(PRICE);
+    expect((await bob.conversations.list()).map((c) => c.topic)).toContain(second.topic);
+  });
+
   it("a grant makes a first message free; without a grant or a payer the client throws PostageRequiredError with the terms", { timeout: 120_000 }, async () => {
     const [alice, dave, eve] = await Promise.all([ourClient(node.url), ourClient(node.url), ourClient(node.url)]);
     const grant = await alice.postage.grant(dave.address, { expiresInMs: 3_600_000 });
