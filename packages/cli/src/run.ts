@@ -20,7 +20,7 @@ import {
   type ConversationView,
   type MessageView,
 } from "./format.js";
-import { GrantBook, grantsFileFor, type GrantLike } from "./grantsFile.js";
+import { GrantBook, grantsFileFor, storedGrantOf, type GrantLike } from "./grantsFile.js";
 import { identityFromPrivateKey, initIdentity, loadIdentity, type WalletIdentity } from "./identity.js";
 import { explainSendRefusal, formatPrice, formatWei, postageCliError, quoteJson } from "./postageErrors.js";
 
@@ -268,17 +268,6 @@ async function canMessage(ctx: Context, peerAddress: string): Promise<number> {
   return reachable ? ExitCode.OK : ExitCode.NOT_ON_NETWORK;
 }
 
-function grantJson(grant: GrantLike): Record<string, unknown> {
-  return {
-    grantor: grant.grantor,
-    grantee: grant.grantee,
-    expiresAt: grant.expiresAt.toISOString(),
-    chainId: grant.chainId.toString(),
-    vault: grant.vault,
-    grant: grant.base64,
-  };
-}
-
 const DAY_MS = 86_400_000;
 
 async function grant(ctx: Context, peerAddress: string, days: number, sendIt: boolean): Promise<void> {
@@ -308,7 +297,7 @@ async function grant(ctx: Context, peerAddress: string, days: number, sendIt: bo
     throw explainSendRefusal(err, { apiUrl: ctx.options.apiUrl, me: client.address, peer: peerAddress }) ?? err;
   }
   if (ctx.options.json) {
-    return printJson(ctx, { ...grantJson(made), sent: sent ? { id: sent.id, conversationTopic: conversation!.topic } : null });
+    return printJson(ctx, { ...storedGrantOf(made), sent: sent ? { id: sent.id, conversationTopic: conversation!.topic } : null });
   }
   print(ctx, `grant: ${peerAddress} may write first messages to you (${client.address}) free until ${expiryText(made)}`);
   if (sent) print(ctx, `sent it to ${peerAddress} in your conversation (message ${sent.id})`);
@@ -333,7 +322,7 @@ async function acceptGrant(ctx: Context, grantArgument: string): Promise<void> {
       `the node at ${ctx.options.apiUrl} uses chain ${quote.chainId}, vault ${quote.vault}: this grant (chain ` +
       `${accepted.chainId}, vault ${accepted.vault}) does not make first messages free there`;
   }
-  if (ctx.options.json) return printJson(ctx, { ...grantJson(accepted), file: grants.path, ...(note ? { note } : {}) });
+  if (ctx.options.json) return printJson(ctx, { ...storedGrantOf(accepted), file: grants.path, ...(note ? { note } : {}) });
   print(ctx, `accepted the grant from ${accepted.grantor}: your first messages to them are free until ${expiryText(accepted)}`);
   print(ctx, `kept in ${grants.path}`);
   if (note) ctx.io.stderr(`xmtp: note: ${note}\n`);

@@ -1,12 +1,11 @@
 // The real `xmtp` binary against a real node, talking with the public SDK and with another CLI user.
 import { chmodSync, readFileSync, statSync } from "node:fs";
 import { once } from "node:events";
-import { createServer } from "node:net";
 import { Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startNode, type RunningNode } from "../../../test/support/runningNode.js";
 import { ExitCode } from "../src/errors.js";
-import { assertCliBuilt, CliUser, createSdkClient, LineReader } from "./support.js";
+import { assertCliBuilt, CliUser, closedPort, createSdkClient, LineReader } from "./support.js";
 
 let node: RunningNode;
 const users: CliUser[] = [];
@@ -21,16 +20,6 @@ async function initialised(): Promise<{ cli: CliUser; address: string }> {
   const cli = user();
   const { address } = await cli.json<{ address: string }>(["init"]);
   return { cli, address };
-}
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, "close");
-  return port;
 }
 
 beforeAll(async () => {

@@ -4,14 +4,13 @@
 import { readFileSync, statSync } from "node:fs";
 import { once } from "node:events";
 import { createServer as createHttpServer } from "node:http";
-import { createServer } from "node:net";
 import { deployVault } from "@xmtp-ts/postage";
 import { Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAnvil, type Anvil } from "../../postage/src/test-support/anvil.js";
 import { startNode, type RunningNode } from "../../../test/support/runningNode.js";
 import { ExitCode } from "../src/errors.js";
-import { assertCliBuilt, CliUser } from "./support.js";
+import { assertCliBuilt, CliUser, closedPort } from "./support.js";
 
 const PRICE = 1_000_000n;
 const WITHDRAWAL_DELAY_SECONDS = 3600n;
@@ -57,16 +56,6 @@ async function stored(topic: string): Promise<number> {
   });
   expect(response.status).toBe(200);
   return ((await response.json()) as { envelopes?: unknown[] }).envelopes?.length ?? 0;
-}
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, "close");
-  return port;
 }
 
 describe("xmtp on a node that requires postage", () => {

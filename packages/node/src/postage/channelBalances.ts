@@ -2,18 +2,11 @@
 // grows between reads except through a withdrawal, which waits the vault's delay: a cached balance is a safe lower
 // bound for as long as the cache is much shorter than that delay, and a stamp above the cached deposit is checked
 // against a fresh read before it is refused.
+import type { ChannelState, PostageVaultClient } from "@xmtp-ts/postage";
 import { UnavailableError } from "../errors.js";
 
-export interface ChannelState {
-  deposited: bigint;
-  redeemed: bigint;
-  /** 0 unless the payer asked to withdraw; then the time (s) from which it may. */
-  unlockAt: bigint;
-}
-
-export interface ChannelReader {
-  channel(payer: string, operator: string): Promise<ChannelState>;
-}
+/** Where channels are read: the vault (PostageVaultClient), or a stand-in in unit tests. */
+export type ChannelReader = Pick<PostageVaultClient, "channel">;
 
 /** Payers remembered at most; the oldest reads are forgotten first. */
 const MAX_CACHED_PAYERS = 10_000;

@@ -18,7 +18,8 @@ import { forgedInvitationEnvelope, invitationEnvelope, makePerson, type Person, 
 import { openSqliteStore } from "../store/sqlite.js";
 import type { Envelope, WakuEnvelopeStore } from "../store/EnvelopeStore.js";
 import type { PostageLedger } from "../store/postageLedger.js";
-import { ChannelBalances, type ChannelState } from "./channelBalances.js";
+import type { ChannelState } from "@xmtp-ts/postage";
+import { ChannelBalances } from "./channelBalances.js";
 import { PostageGate, type GateDoor, type PostageEvent } from "./postageGate.js";
 import { PostageRefusedError } from "./postageRefusedError.js";
 

@@ -73,5 +73,23 @@ export const voucherFromRow = (row: VoucherRow): AcceptedVoucher => ({
   redeemed: BigInt(row.redeemed),
 });
 
+/**
+ * The verdict on `voucher` given the payer's last accepted voucher (both stores decide with this, inside their own
+ * lock): "store" when it exceeds the last by at least `minIncrease` (any amount ≥ `minIncrease` for a first one); a
+ * retry when it is the very voucher already accepted; otherwise a refusal naming the last cumulative.
+ */
+export function judgeVoucher(
+  last: { cumulative: bigint; digest: Uint8Array } | undefined,
+  voucher: NewVoucher,
+  minIncrease: bigint,
+): VoucherAcceptance | "store" {
+  const lastCumulative = last?.cumulative ?? 0n;
+  if (last && lastCumulative === voucher.cumulative && Buffer.compare(last.digest, voucher.digest) === 0) {
+    return { accepted: true, retry: true };
+  }
+  if (voucher.cumulative < lastCumulative + minIncrease) return { accepted: false, lastCumulative };
+  return "store";
+}
+
 /** Addresses are kept in one case so that lookups match whatever case a caller has. */
 export const ledgerAddress = (address: string): string => address.toLowerCase();

@@ -11,6 +11,7 @@ import {
   type Relationship,
   type VoucherAcceptance,
   type VoucherRow,
+  judgeVoucher,
   voucherFromRow,
 } from "./postageLedger.js";
 
@@ -76,30 +77,27 @@ export class PostgresPostageLedger implements PostageLedger {
     const operator = ledgerAddress(voucher.operator);
     const payer = ledgerAddress(voucher.payer);
     return inTransaction(this.pool, "write", async (client) => {
-      // A payer's first voucher has no row to lock: the insert's conflict makes the loser of a race re-read.
+      // A payer's first voucher has no row to lock: the insert's conflict refuses the loser of a race.
       const last = await client.query<VoucherRow>(
         "SELECT * FROM postage_vouchers WHERE operator = $1 AND payer = $2 FOR UPDATE",
         [operator, payer],
       );
       const row = last.rows[0];
+      const verdict = judgeVoucher(row && { cumulative: BigInt(row.cumulative), digest: row.digest }, voucher, minIncrease);
+      if (verdict !== "store") return verdict;
+      const values = [operator, payer, voucher.cumulative.toString(), voucher.digest, voucher.signature, nowNs.toString()];
       if (row) {
-        const lastCumulative = BigInt(row.cumulative);
-        if (lastCumulative === voucher.cumulative && Buffer.compare(row.digest, voucher.digest) === 0) {
-          return { accepted: true, retry: true };
-        }
-        if (voucher.cumulative < lastCumulative + minIncrease) return { accepted: false, lastCumulative };
         await client.query(
           `UPDATE postage_vouchers SET cumulative = $3, digest = $4, signature = $5, accepted_at_ns = $6
             WHERE operator = $1 AND payer = $2`,
-          [operator, payer, voucher.cumulative.toString(), voucher.digest, voucher.signature, nowNs.toString()],
+          values,
         );
         return { accepted: true, retry: false };
       }
-      if (voucher.cumulative < minIncrease) return { accepted: false, lastCumulative: 0n };
       const inserted = await client.query(
         `INSERT INTO postage_vouchers (operator, payer, cumulative, digest, signature, accepted_at_ns)
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
-        [operator, payer, voucher.cumulative.toString(), voucher.digest, voucher.signature, nowNs.toString()],
+        values,
       );
       // Another process inserted this payer's first voucher meanwhile: ours was made on no previous one, refuse it.
       if (inserted.rowCount !== 1) return { accepted: false, lastCumulative: 0n };

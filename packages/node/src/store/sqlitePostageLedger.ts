@@ -1,5 +1,5 @@
 // PostageLedger on the SQLite store's connection. better-sqlite3 is synchronous, so each read-compare-write runs in
-// one transaction with nothing interleaved; writes are made durable by the store's own WAL flush before resolving.
+// one transaction with nothing interleaved; vouchers are made durable by the store's own WAL flush before resolving.
 import type Database from "better-sqlite3";
 import { asUint8Array } from "./driverBytes.js";
 import { asSqliteFault } from "./sqliteFaults.js";
@@ -11,6 +11,7 @@ import {
   type Relationship,
   type VoucherAcceptance,
   type VoucherRow,
+  judgeVoucher,
   voucherFromRow,
 } from "./postageLedger.js";
 
@@ -26,8 +27,6 @@ CREATE TABLE IF NOT EXISTS postage_vouchers (
 ) WITHOUT ROWID;
 `;
 
-
-const sameBytes = (a: Uint8Array, b: Uint8Array) => Buffer.compare(a, b) === 0;
 
 /** SQLite takes at most 32,766 parameters; proof lookups are chunked well below it. */
 const PROOF_LOOKUP_CHUNK = 500;
@@ -71,10 +70,12 @@ export class SqlitePostageLedger implements PostageLedger {
   async recordRelationships(relationships: readonly Relationship[]): Promise<void> {
     if (relationships.length === 0) return;
     const insert = this.db.prepare("INSERT OR IGNORE INTO postage_relationships (inviter, invitee, at_ns) VALUES (?, ?, ?)");
+    // Not flushed on its own: the store's next WAL flush (with postage required, that of the very envelope that
+    // proved the relationship, appended right after) makes it durable. A crash before then loses the record only:
+    // a later reply between the two pays or needs a grant, nothing is lost that was acknowledged.
     this.write(() => {
       for (const r of relationships) insert.run(ledgerAddress(r.inviter), ledgerAddress(r.invitee), r.atNs.toString());
     });
-    await this.durable();
   }
 
   async hasRelationship(inviter: string, invitee: string): Promise<boolean> {
@@ -94,13 +95,8 @@ export class SqlitePostageLedger implements PostageLedger {
     const payer = ledgerAddress(voucher.payer);
     const outcome = this.write((): VoucherAcceptance => {
       const last = this.selectVoucher.get(operator, payer);
-      if (last) {
-        const lastCumulative = BigInt(last.cumulative);
-        if (lastCumulative === voucher.cumulative && sameBytes(last.digest, voucher.digest)) return { accepted: true, retry: true };
-        if (voucher.cumulative < lastCumulative + minIncrease) return { accepted: false, lastCumulative };
-      } else if (voucher.cumulative < minIncrease) {
-        return { accepted: false, lastCumulative: 0n };
-      }
+      const verdict = judgeVoucher(last && { cumulative: BigInt(last.cumulative), digest: last.digest }, voucher, minIncrease);
+      if (verdict !== "store") return verdict;
       this.upsertVoucher.run(operator, payer, voucher.cumulative.toString(), voucher.digest, voucher.signature, nowNs.toString());
       return { accepted: true, retry: false };
     });
