@@ -46,27 +46,12 @@ export function aeadParts(ciphertext: Ciphertext | undefined): AeadParts {
 
 /** Decrypts; a wrong secret, tampered bytes or wrong AAD all give DecryptionError. */
 export async function decryptAead(ciphertext: Ciphertext | undefined, secret: Uint8Array, aad?: Uint8Array): Promise<Uint8Array> {
-  return (await decryptAeadWithAnyOf(ciphertext, [secret], aad)).plaintext;
-}
-
-/**
- * Tries each candidate secret in turn (each costs one HKDF and one GCM open) and reports which one authenticated.
- * Used where the secret is known only up to a few possibilities (see CryptoBackend.ecdhPointCandidates).
- */
-export async function decryptAeadWithAnyOf(
-  ciphertext: Ciphertext | undefined,
-  secrets: Uint8Array[],
-  aad?: Uint8Array,
-): Promise<{ plaintext: Uint8Array; secretIndex: number }> {
   const { hkdfSalt, gcmNonce, payload } = aeadParts(ciphertext);
   const backend = await getCryptoBackend();
-  for (let i = 0; i < secrets.length; i++) {
-    const key = await backend.hkdfSha256(secrets[i], hkdfSalt, EMPTY, 32);
-    try {
-      return { plaintext: await backend.aes256GcmDecrypt(key, gcmNonce, payload, aad), secretIndex: i };
-    } catch {
-      // the tag did not authenticate under this secret; try the next one
-    }
+  const key = await backend.hkdfSha256(secret, hkdfSalt, EMPTY, 32);
+  try {
+    return await backend.aes256GcmDecrypt(key, gcmNonce, payload, aad);
+  } catch {
+    throw new DecryptionError();
   }
-  throw new DecryptionError();
 }

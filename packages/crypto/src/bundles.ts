@@ -11,34 +11,40 @@ import {
   type SignedPublicKeyBundle,
 } from "@xmtp-ts/proto";
 import { getCryptoBackend } from "./backend/index.js";
+import type { Secp256k1Curve } from "./backend/types.js";
 import { toHex } from "./bytes.js";
 import { InvalidKeyBundleError } from "./errors.js";
+import { sha256 } from "./hashes.js";
 import { compactOf, publicKeyPoint, unsignedPublicKeyBytes } from "./identityKey.js";
 import { signedPublicKeyPoint } from "./signedKeys.js";
 import { publicKeyToAddress } from "./address.js";
-import { recoverPublicKeyFast } from "./secp256k1.js";
 import { createIdentityText, hashPersonalMessage } from "./walletSignature.js";
 
 function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-async function checkPreKeySignature(signedBytes: Uint8Array, signature: Parameters<typeof compactOf>[0], identityPoint: Uint8Array) {
+function checkPreKeySignature(
+  curve: Secp256k1Curve,
+  signedBytes: Uint8Array,
+  signature: Parameters<typeof compactOf>[0],
+  identityPoint: Uint8Array,
+): void {
   let compact;
   try {
     compact = compactOf(signature);
   } catch {
     throw new InvalidKeyBundleError("pre-key carries no signature");
   }
-  const backend = await getCryptoBackend();
-  if (!(await backend.verifySha256(signedBytes, compact.bytes, identityPoint))) {
+  if (!curve.verifyDigest(sha256(signedBytes), compact.bytes, identityPoint)) {
     throw new InvalidKeyBundleError("pre-key is not signed by the identity key");
   }
 }
 
-async function recoverIdentityWallet(keyBytes: Uint8Array, signature: Parameters<typeof compactOf>[0]): Promise<string> {
+function recoverIdentityWallet(curve: Secp256k1Curve, keyBytes: Uint8Array, signature: Parameters<typeof compactOf>[0]): string {
   try {
-    return publicKeyToAddress(await recoverPublicKeyFast(hashPersonalMessage(createIdentityText(keyBytes)), compactOf(signature)));
+    const { bytes, recovery } = compactOf(signature);
+    return publicKeyToAddress(curve.recoverPublicKey(hashPersonalMessage(createIdentityText(keyBytes)), bytes, recovery));
   } catch (err) {
     throw new InvalidKeyBundleError(`identity key has no valid wallet signature: ${describe(err)}`);
   }
@@ -56,8 +62,9 @@ export async function verifyPublicKeyBundle(bundle: PublicKeyBundle): Promise<st
   } catch (err) {
     throw new InvalidKeyBundleError(`malformed key bundle: ${describe(err)}`);
   }
-  await checkPreKeySignature(preKeyBytes, preKey.signature, identityPoint);
-  return recoverIdentityWallet(unsignedPublicKeyBytes(identityKey), identityKey.signature);
+  const { curve } = await getCryptoBackend();
+  checkPreKeySignature(curve, preKeyBytes, preKey.signature, identityPoint);
+  return recoverIdentityWallet(curve, unsignedPublicKeyBytes(identityKey), identityKey.signature);
 }
 
 /** Checks a v2 bundle (the identity signature must be `wallet_ecdsa_compact`) and returns its wallet address. */
@@ -74,8 +81,9 @@ export async function verifySignedPublicKeyBundle(bundle: SignedPublicKeyBundle)
   } catch (err) {
     throw new InvalidKeyBundleError(`malformed key bundle: ${describe(err)}`);
   }
-  await checkPreKeySignature(preKey.keyBytes, preKey.signature, identityPoint);
-  return recoverIdentityWallet(identityKey.keyBytes, identityKey.signature);
+  const { curve } = await getCryptoBackend();
+  checkPreKeySignature(curve, preKey.keyBytes, preKey.signature, identityPoint);
+  return recoverIdentityWallet(curve, identityKey.keyBytes, identityKey.signature);
 }
 
 /**

@@ -1,3 +1,5 @@
+import type { CurveName } from "./backend/types.js";
+
 /** Base of the package's typed errors; `code` is stable for programs, the message is for people. */
 export class XmtpCryptoError extends Error {
   constructor(
@@ -10,10 +12,12 @@ export class XmtpCryptoError extends Error {
       | "invalid_invitation"
       | "invalid_message"
       | "invalid_key_storage"
-      | "invalid_argument",
+      | "invalid_argument"
+      | "curve_unavailable",
     message: string,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = "XmtpCryptoError";
   }
 }
@@ -50,5 +54,17 @@ export class KeyStorageError extends XmtpCryptoError {
   constructor(message: string) {
     super("invalid_key_storage", message);
     this.name = "KeyStorageError";
+  }
+}
+
+/** A libsecp256k1 back end that cannot be used here: its binary is missing, fails to load, or is not the expected one. */
+export class CurveLoadError extends XmtpCryptoError {
+  constructor(
+    readonly curve: Exclude<CurveName, "noble">,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super("curve_unavailable", `${curve}: ${message}`, options);
+    this.name = "CurveLoadError";
   }
 }

@@ -9,7 +9,8 @@ import { decryptStoredKeyBundle, encryptKeyBundleForStorage } from "./keyStorage
 import { generatePrivateKeyBundleV1 } from "./legacyKeys.js";
 import { encodePrivateKeyBundle } from "./userKeys.js";
 import { enableIdentityText } from "./walletSignature.js";
-import { backends, FakeSdkApiClient, sdk, signTextWith } from "./test-support/sdk.js";
+import { backends } from "./test-support/backends.js";
+import { FakeSdkApiClient, sdk, signTextWith } from "./test-support/sdk.js";
 
 /** A Ledger-style wallet: v is 0/1 instead of 27/28. */
 function canonicalV(wallet: BaseWallet) {

@@ -25,7 +25,8 @@ import { InvalidKeyBundleError } from "./errors.js";
 import { createLegacyPrivateKey, generatePrivateKeyBundleV1, legacyPrivateKeyScalar, signLegacyPublicKey } from "./legacyKeys.js";
 import { legacyPublicKeyBundleFromSigned, signedPublicKeyBundleFromLegacy } from "./signedKeys.js";
 import { decodePrivateKeyBundle, encodePrivateKeyBundle, userKeysFromBundle } from "./userKeys.js";
-import { backends, sdk, sdkProto, signTextWith } from "./test-support/sdk.js";
+import { backends } from "./test-support/backends.js";
+import { sdk, sdkProto, signTextWith } from "./test-support/sdk.js";
 
 const CURVE_ORDER = secp256k1.Point.CURVE().n;
 

@@ -18,7 +18,6 @@ import { InvalidMessageError, XmtpCryptoError } from "./errors.js";
 import { sha256 } from "./hashes.js";
 import { compactOf } from "./identityKey.js";
 import type { CryptoCaches } from "./caches.js";
-import { signDigest } from "./secp256k1.js";
 import { signedPublicKeyPoint } from "./signedKeys.js";
 import type { UserKeys } from "./userKeys.js";
 
@@ -51,7 +50,8 @@ export async function encryptMessageV2(input: EncryptMessageV2Input): Promise<{ 
     topic: input.topic,
   });
   const headerBytes = toBinary(MessageHeaderV2Schema, header);
-  const signature = signDigest(sha256(concatBytes(headerBytes, input.content)), input.sender.preKeys[0].privateKey);
+  const { curve } = await getCryptoBackend();
+  const signature = curve.signDigest(sha256(concatBytes(headerBytes, input.content)), input.sender.preKeys[0].privateKey);
   const signed = create(SignedContentSchema, {
     payload: input.content,
     sender: input.sender.signedBundle,
@@ -118,8 +118,8 @@ export async function decryptMessageV2(
   } catch {
     throw new InvalidMessageError("signed content carries no signature");
   }
-  const backend = await getCryptoBackend();
-  const ok = await backend.verifySha256(concatBytes(v2.headerBytes, signed.payload), signature.bytes, signedPublicKeyPoint(signed.sender.preKey));
+  const { curve } = await getCryptoBackend();
+  const ok = curve.verifyDigest(sha256(concatBytes(v2.headerBytes, signed.payload)), signature.bytes, signedPublicKeyPoint(signed.sender.preKey));
   if (!ok) throw new InvalidMessageError("message signature does not match the sender's pre-key");
   return { header, signed, content: signed.payload, senderAddress, senderHmac: v2.senderHmac, shouldPush: v2.shouldPush };
 }

@@ -34,7 +34,8 @@ import {
 import { signDigest } from "./secp256k1.js";
 import { decodePrivateKeyBundle, userKeysFromBundle, type UserKeys } from "./userKeys.js";
 import { X3dhSecretCache } from "./x3dh.js";
-import { backends, Long, sdk, sdkConversationV2, sdkProto, sdkUser, signTextWith } from "./test-support/sdk.js";
+import { backends } from "./test-support/backends.js";
+import { Long, sdk, sdkConversationV2, sdkProto, sdkUser, signTextWith } from "./test-support/sdk.js";
 
 async function ourUser(wallet = Wallet.createRandom()) {
   const keys = userKeysFromBundle(await generatePrivateKeyBundleV1(signTextWith(wallet)));

@@ -1,6 +1,6 @@
 // §8.1: XMTP's X3DH variant: three ECDH shared points (65 bytes each, uncompressed) concatenated into 195 bytes.
 import type { Ciphertext } from "@xmtp-ts/proto";
-import { decryptAead, decryptAeadWithAnyOf } from "./aead.js";
+import { decryptAead } from "./aead.js";
 import { getCryptoBackend } from "./backend/index.js";
 import { concatBytes, toHex } from "./bytes.js";
 
@@ -32,22 +32,8 @@ function pairs(me: X3dhOwnKeys, peer: X3dhPeerKeys, isRecipient: boolean): [Uint
 
 /** The 195-byte secret. `isRecipient` picks the role: the sender and the recipient compute the same bytes. */
 export async function x3dhSecret(me: X3dhOwnKeys, peer: X3dhPeerKeys, isRecipient: boolean): Promise<Uint8Array> {
-  const backend = await getCryptoBackend();
-  const points = await Promise.all(pairs(me, peer, isRecipient).map(([priv, pub]) => backend.ecdhPoint(priv, pub)));
-  return concatBytes(...points);
-}
-
-/**
- * Every secret the three shared points could form when the back end knows each point only up to the sign of y
- * (up to 8); a caller holding ciphertext tries them and keeps the one that authenticates.
- * Cheaper than `x3dhSecret` on node:crypto, where resolving y costs a second ECDH per point.
- */
-export async function x3dhSecretCandidates(me: X3dhOwnKeys, peer: X3dhPeerKeys, isRecipient: boolean): Promise<Uint8Array[]> {
-  const backend = await getCryptoBackend();
-  const options = await Promise.all(pairs(me, peer, isRecipient).map(([priv, pub]) => backend.ecdhPointCandidates(priv, pub)));
-  const out: Uint8Array[] = [];
-  for (const a of options[0]) for (const b of options[1]) for (const c of options[2]) out.push(concatBytes(a, b, c));
-  return out;
+  const { curve } = await getCryptoBackend();
+  return concatBytes(...pairs(me, peer, isRecipient).map(([priv, pub]) => curve.ecdhPoint(priv, pub)));
 }
 
 /**
@@ -85,10 +71,8 @@ export class X3dhSecretCache {
 
 interface CacheEntry {
   exact?: Uint8Array;
-  /** The exact secret being computed. */
+  /** The secret being computed. */
   computing?: Promise<Uint8Array>;
-  /** The candidate secrets being computed (when only candidates are needed). */
-  candidates?: Promise<Uint8Array[]>;
 }
 
 /** The exact secret, from the cache when present. */
@@ -111,7 +95,7 @@ export async function x3dhSecretCached(
   return entry.computing;
 }
 
-/** Decrypts an AEAD ciphertext keyed by an X3DH secret, computing the secret the cheapest way the back end allows. */
+/** Decrypts an AEAD ciphertext keyed by an X3DH secret, from the cache when present. */
 export async function decryptWithX3dh(
   ciphertext: Ciphertext | undefined,
   aad: Uint8Array,
@@ -120,20 +104,5 @@ export async function decryptWithX3dh(
   isRecipient: boolean,
   cache?: X3dhSecretCache,
 ): Promise<Uint8Array> {
-  const entry = cache?.entry(me, peer, isRecipient);
-  if (entry?.exact) return decryptAead(ciphertext, entry.exact, aad);
-  let candidates: Promise<Uint8Array[]>;
-  if (entry) {
-    entry.candidates ??= x3dhSecretCandidates(me, peer, isRecipient);
-    candidates = entry.candidates;
-    candidates.catch(() => (entry.candidates = undefined));
-  } else {
-    candidates = x3dhSecretCandidates(me, peer, isRecipient);
-  }
-  const secrets = await candidates;
-  // Another ciphertext of the same exchange may have found the secret meanwhile.
-  if (entry?.exact) return decryptAead(ciphertext, entry.exact, aad);
-  const { plaintext, secretIndex } = await decryptAeadWithAnyOf(ciphertext, secrets, aad);
-  if (entry) entry.exact = secrets[secretIndex];
-  return plaintext;
+  return decryptAead(ciphertext, await x3dhSecretCached(me, peer, isRecipient, cache), aad);
 }

@@ -1,40 +1,156 @@
-import { describe, expect, it } from "vitest";
-import { secp256k1 } from "@noble/curves/secp256k1.js";
-import { backends } from "../test-support/sdk.js";
-import { fromHex, toHex } from "../bytes.js";
-import { sha256 } from "../hashes.js";
-import { getCryptoBackend } from "./index.js";
+import { createRequire } from "node:module";
+import { afterAll, describe, expect, it, vi } from "vitest";
+import { Wallet } from "ethers";
+import { createAuthToken, verifyAuthToken } from "../authToken.js";
+import { fromHex, toHex, utf8ToBytes } from "../bytes.js";
+import { CurveLoadError } from "../errors.js";
+import { createInvitation, openSealedInvitation } from "../invitation.js";
+import { generatePrivateKeyBundleV1 } from "../legacyKeys.js";
+import { decryptMessageV2, encryptMessageV2 } from "../messageV2.js";
+import { getPublicKey, recoverPublicKey, sharedPoint, signDigest, verifyDigest } from "../secp256k1.js";
+import { backends, nativeCurve } from "../test-support/backends.js";
+import { signTextWith } from "../test-support/sdk.js";
+import { userKeysFromBundle } from "../userKeys.js";
+import { selectNodeCurve } from "./curves/nodeCurveSelection.js";
+import { composeBackend, currentCurve, getCryptoBackend, setCryptoBackend, useWasmSecp256k1 } from "./index.js";
+import type { RequireFunction } from "./nodeRuntime.js";
+import type { Secp256k1Curve } from "./types.js";
+import { webSymmetric } from "./webSymmetric.js";
 
-const CURVE_ORDER = secp256k1.Point.CURVE().n;
+const realRequire = createRequire(import.meta.url);
 
-describe("getCryptoBackend", () => {
-  it("picks node:crypto under Node.js", async () => {
-    expect((await getCryptoBackend()).name).toBe("node");
+/** A require under which `missing` packages fail to load, as where no prebuilt binary fits. */
+function requireWithout(...missing: string[]): RequireFunction {
+  const fails = (id: string) => {
+    if (missing.some((m) => id === m || id.startsWith(m + "/"))) throw new Error(`Cannot find module '${id}'`);
+  };
+  const fake = (id: string) => {
+    fails(id);
+    return realRequire(id);
+  };
+  fake.resolve = (id: string) => {
+    fails(id);
+    return realRequire.resolve(id);
+  };
+  return fake;
+}
+
+const inUseBefore = await getCryptoBackend();
+afterAll(() => setCryptoBackend(inUseBefore));
+
+describe("choosing the curve under Node.js", () => {
+  it("picks libsecp256k1 native with node:crypto by default, and the synchronous functions run on it", async () => {
+    const backend = await getCryptoBackend();
+    expect(backend.name).toBe("libsecp256k1-native+node-crypto");
+    expect(backend.curveLoadErrors).toEqual([]);
+    expect(currentCurve()).toBe(backend.curve);
+  });
+
+  it("falls back to libsecp256k1 as WebAssembly when the native binary does not load", async () => {
+    const { curve, loadErrors } = await selectNodeCurve(requireWithout("secp256k1"));
+    expect(curve.name).toBe("libsecp256k1-wasm");
+    expect(loadErrors.map((e) => [e.curve, e.code])).toEqual([["libsecp256k1-native", "curve_unavailable"]]);
+    expect(loadErrors[0].message).toMatch(/^libsecp256k1-native: no prebuilt binary of npm secp256k1 loads here: Cannot find module 'secp256k1\/bindings'/);
+  });
+
+  it("falls back to noble when neither libsecp256k1 build loads", async () => {
+    const { curve, loadErrors } = await selectNodeCurve(requireWithout("secp256k1", "tiny-secp256k1"));
+    expect(curve.name).toBe("noble");
+    expect(loadErrors.map((e) => e.curve)).toEqual(["libsecp256k1-native", "libsecp256k1-wasm"]);
+    expect(loadErrors[1].message).toMatch(/tiny-secp256k1 is not installed/);
+    const withWrongBinary = await selectNodeCurve(requireWithout("secp256k1"), new Uint8Array(8));
+    expect(withWrongBinary.curve.name).toBe("noble");
+    expect(withWrongBinary.loadErrors[1]).toBeInstanceOf(CurveLoadError);
   });
 });
 
-describe.each(backends)("crypto back end $name", (backend) => {
-  it("computes the full uncompressed ECDH point for random keys (both y parities occur)", async () => {
-    const parities = new Set<number>();
-    for (let i = 0; i < 24; i++) {
-      const a = secp256k1.utils.randomSecretKey();
-      const b = secp256k1.utils.randomSecretKey();
-      const expected = secp256k1.getSharedSecret(a, secp256k1.getPublicKey(b, false), false);
-      const got = await backend.ecdhPoint(a, secp256k1.getPublicKey(b, false));
-      expect(toHex(got)).toBe(toHex(expected));
-      parities.add(expected[64] & 1);
-      const candidates = await backend.ecdhPointCandidates(a, secp256k1.getPublicKey(b, false));
-      expect(candidates.map(toHex)).toContain(toHex(expected));
+describe("the back end in use", () => {
+  it("names both parts", () => {
+    expect(backends.map((b) => b.name)).toEqual(["noble+webcrypto", "libsecp256k1-wasm+webcrypto", "libsecp256k1-native+node-crypto"]);
+  });
+
+  it("is what setCryptoBackend puts in use, for the synchronous functions too, at once", async () => {
+    for (const backend of backends) {
+      setCryptoBackend(backend);
+      expect(currentCurve()).toBe(backend.curve);
+      expect(await getCryptoBackend()).toBe(backend);
     }
-    expect(parities.size).toBe(2);
   });
 
-  it("handles the private key n-1, whose successor is zero", async () => {
-    const a = fromHex((CURVE_ORDER - 1n).toString(16).padStart(64, "0"));
-    const pub = secp256k1.getPublicKey(secp256k1.utils.randomSecretKey(), false);
-    expect(toHex(await backend.ecdhPoint(a, pub))).toBe(toHex(secp256k1.getSharedSecret(a, pub, false)));
+  it("becomes libsecp256k1 as WebAssembly with useWasmSecp256k1, and stays as it was when that fails", async () => {
+    setCryptoBackend(backends[0]);
+    await expect(useWasmSecp256k1(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]))).rejects.toThrow(CurveLoadError);
+    expect((await getCryptoBackend()).name).toBe("noble+webcrypto");
+    const wasm = await useWasmSecp256k1();
+    expect(wasm.name).toBe("libsecp256k1-wasm+node-crypto");
+    expect(await getCryptoBackend()).toBe(wasm);
+    expect(currentCurve().name).toBe("libsecp256k1-wasm");
   });
 
+  it("stays the one set even when the default one finishes loading later", async () => {
+    vi.resetModules();
+    // A fresh copy of the module starts loading the default back end as it is imported.
+    const fresh = await import("./index.js");
+    fresh.setCryptoBackend(backends[0]);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(fresh.currentCurve().name).toBe("noble");
+    expect((await fresh.getCryptoBackend()).name).toBe("noble+webcrypto");
+  });
+});
+
+/** The native curve, counting the calls of each operation. */
+function countingCurve(): { curve: Secp256k1Curve; calls: Record<string, number> } {
+  const calls: Record<string, number> = {};
+  const counted = <A extends unknown[], R>(name: string, f: (...args: A) => R) => (...args: A) => {
+    calls[name] = (calls[name] ?? 0) + 1;
+    return f(...args);
+  };
+  const curve: Secp256k1Curve = {
+    name: nativeCurve.name,
+    publicKey: counted("publicKey", nativeCurve.publicKey),
+    ecdhPoint: counted("ecdhPoint", nativeCurve.ecdhPoint),
+    signDigest: counted("signDigest", nativeCurve.signDigest),
+    recoverPublicKey: counted("recoverPublicKey", nativeCurve.recoverPublicKey),
+    verifyDigest: counted("verifyDigest", nativeCurve.verifyDigest),
+    isValidPublicKey: counted("isValidPublicKey", nativeCurve.isValidPublicKey),
+  };
+  return { curve, calls };
+}
+
+describe("every curve operation of the package", () => {
+  it("runs on the curve in use: synchronous functions, key derivation, auth tokens, invitations, v2 messages", async () => {
+    const [alice, bob] = await Promise.all(
+      [Wallet.createRandom(), Wallet.createRandom()].map(async (w) => userKeysFromBundle(await generatePrivateKeyBundleV1(signTextWith(w)))),
+    );
+    const { curve, calls } = countingCurve();
+    setCryptoBackend(composeBackend(curve, webSymmetric));
+
+    const key = fromHex("07".padStart(64, "0"));
+    const digest = fromHex("11".repeat(32));
+    const signature = signDigest(digest, key);
+    expect(verifyDigest(digest, signature, getPublicKey(key))).toBe(true);
+    expect(toHex(recoverPublicKey(digest, signature))).toBe(toHex(getPublicKey(key)));
+    sharedPoint(key, getPublicKey(key));
+    expect(calls).toMatchObject({ publicKey: 3, signDigest: 1, verifyDigest: 1, recoverPublicKey: 1, ecdhPoint: 1 });
+
+    const wallet = Wallet.createRandom();
+    userKeysFromBundle(await generatePrivateKeyBundleV1(signTextWith(wallet)));
+    const token = createAuthToken({ identityKey: alice.identityKey, identityPrivateKey: alice.identityPrivateKey, walletAddress: alice.walletAddress, createdNs: 1n });
+    verifyAuthToken(token, { nowNs: 2n });
+    const sealed = await createInvitation({ sender: alice, recipient: bob.signedBundle });
+    const opened = await openSealedInvitation(sealed.bytes, bob, sealed.createdNs);
+    const message = await encryptMessageV2({ sender: alice, keyMaterial: opened.keyMaterial, topic: opened.topic, content: utf8ToBytes("hi") });
+    await decryptMessageV2(message.bytes, opened.keyMaterial, opened.topic);
+    // Keys: 2 public keys and 1 signature to generate, 2 public keys and 1 wallet recovery to derive. The token: 1
+    // signature, then 1 recovery and 1 check. An invitation: a bundle check (1 check, 1 recovery) and 3 ECDH on
+    // each side, plus 3 for the sealing secret when the sender's address sorts first (it then holds the recipient
+    // role for the topic). A v2 message: 1 signature, then a bundle check (1 check, 1 recovery) and 1 signature check.
+    const sealingEcdh = alice.walletAddress < bob.walletAddress ? 3 : 0;
+    expect(calls).toEqual({ publicKey: 3 + 4, signDigest: 1 + 3, verifyDigest: 1 + 5, recoverPublicKey: 1 + 5, ecdhPoint: 1 + 6 + sealingEcdh });
+  });
+});
+
+describe.each(backends)("symmetric primitives of the $name back end", (backend) => {
   it("HKDF-SHA256 matches RFC 5869 test case 1", async () => {
     const okm = await backend.hkdfSha256(
       fromHex("0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b"),
@@ -46,7 +162,7 @@ describe.each(backends)("crypto back end $name", (backend) => {
   });
 
   it("HMAC-SHA256 matches RFC 4231 test case 2", async () => {
-    const mac = await backend.hmacSha256(new TextEncoder().encode("Jefe"), new TextEncoder().encode("what do ya want for nothing?"));
+    const mac = await backend.hmacSha256(utf8ToBytes("Jefe"), utf8ToBytes("what do ya want for nothing?"));
     expect(toHex(mac)).toBe("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
   });
 
@@ -54,7 +170,7 @@ describe.each(backends)("crypto back end $name", (backend) => {
     const key = new Uint8Array(32).fill(7);
     const nonce = new Uint8Array(12).fill(9);
     const aad = new Uint8Array([1, 2, 3]);
-    const sealed = await backend.aes256GcmEncrypt(key, nonce, new TextEncoder().encode("hello"), aad);
+    const sealed = await backend.aes256GcmEncrypt(key, nonce, utf8ToBytes("hello"), aad);
     expect(sealed.length).toBe(5 + 16);
     expect(new TextDecoder().decode(await backend.aes256GcmDecrypt(key, nonce, sealed, aad))).toBe("hello");
     const flipped = sealed.slice();
@@ -64,8 +180,7 @@ describe.each(backends)("crypto back end $name", (backend) => {
     await expect(backend.aes256GcmDecrypt(key, nonce, sealed)).rejects.toThrow();
   });
 
-  it("AES-256-GCM agrees between back ends (NIST-style fixed vector)", async () => {
-    // Test case 16 of the GCM spec (McGrew & Viega), 256-bit key with AAD.
+  it("AES-256-GCM gives the GCM spec's test case 16 (256-bit key with AAD)", async () => {
     const key = fromHex("feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308");
     const nonce = fromHex("cafebabefacedbaddecaf888");
     const plaintext = fromHex(
@@ -78,115 +193,5 @@ describe.each(backends)("crypto back end $name", (backend) => {
         "76fc6ece0f4e1768cddf8853bb2d551b",
     );
   });
-
-  it("verifies low-S signatures over sha256 and rejects high-S, wrong key and altered messages", async () => {
-    const key = secp256k1.utils.randomSecretKey();
-    const pub = secp256k1.getPublicKey(key, false);
-    const message = new TextEncoder().encode("signed content");
-    const sig = secp256k1.sign(sha256(message), key, { prehash: false, lowS: true });
-    expect(await backend.verifySha256(message, sig, pub)).toBe(true);
-    // The same signature with s' = n - s is mathematically valid but not canonical.
-    const s = BigInt("0x" + toHex(sig.subarray(32)));
-    const highS = new Uint8Array(64);
-    highS.set(sig.subarray(0, 32));
-    highS.set(fromHex((CURVE_ORDER - s).toString(16).padStart(64, "0")), 32);
-    expect(await backend.verifySha256(message, highS, pub)).toBe(false);
-    const other = secp256k1.getPublicKey(secp256k1.utils.randomSecretKey(), false);
-    expect(await backend.verifySha256(message, sig, other)).toBe(false);
-    expect(await backend.verifySha256(new TextEncoder().encode("signed contenT"), sig, pub)).toBe(false);
-    expect(await backend.verifySha256(message, sig.subarray(0, 63), pub)).toBe(false);
-  });
 });
 
-describe.each(backends)("public key recovery on back end $name", (backend) => {
-  const recoverOrError = async (digest: Uint8Array, signature: Uint8Array, recovery: number) => {
-    try {
-      return toHex(await backend.recoverPublicKey(digest, signature, recovery));
-    } catch {
-      return "error";
-    }
-  };
-  const nobleOrError = (digest: Uint8Array, signature: Uint8Array, recovery: number) => {
-    try {
-      return toHex(secp256k1.Signature.fromBytes(signature, "compact").addRecoveryBit(recovery).recoverPublicKey(digest).toBytes(false));
-    } catch {
-      return "error";
-    }
-  };
-  const scalarBytes = (n: bigint) => fromHex(n.toString(16).padStart(64, "0"));
-
-  it("recovers the signer of 2000 random signatures, as noble does, and a flipped bit or recovery bit recovers another key", async () => {
-    let flippedDiffer = 0;
-    for (let i = 0; i < 2000; i++) {
-      const key = secp256k1.utils.randomSecretKey();
-      const digest = sha256(Uint8Array.of(i & 0xff, i >> 8, 7));
-      const signed = secp256k1.sign(digest, key, { prehash: false, format: "recovered", lowS: true });
-      const signature = signed.subarray(1);
-      expect(toHex(await backend.recoverPublicKey(digest, signature, signed[0]))).toBe(toHex(secp256k1.getPublicKey(key, false)));
-      if (i % 20 === 0) {
-        const otherBit = await recoverOrError(digest, signature, 1 - signed[0]);
-        expect(otherBit).toBe(nobleOrError(digest, signature, 1 - signed[0]));
-        const tampered = digest.slice();
-        tampered[i % 32] ^= 1 << i % 8;
-        const fromTampered = await recoverOrError(tampered, signature, signed[0]);
-        expect(fromTampered).toBe(nobleOrError(tampered, signature, signed[0]));
-        if (fromTampered !== toHex(secp256k1.getPublicKey(key, false))) flippedDiffer++;
-      }
-    }
-    expect(flippedDiffer).toBe(100);
-  });
-
-  it("agrees with noble on high-S signatures and on signatures whose r is no x coordinate", async () => {
-    let notOnCurve = 0;
-    for (let i = 0; i < 200; i++) {
-      const key = secp256k1.utils.randomSecretKey();
-      const digest = sha256(Uint8Array.of(i, 9));
-      const signed = secp256k1.sign(digest, key, { prehash: false, format: "recovered", lowS: true });
-      const highS = signed.slice(1);
-      highS.set(scalarBytes(CURVE_ORDER - BigInt("0x" + toHex(signed.subarray(33)))), 32);
-      // s → n − s recovers the same key with the other recovery bit.
-      expect(await recoverOrError(digest, highS, 1 - signed[0])).toBe(toHex(secp256k1.getPublicKey(key, false)));
-      const forgedR = signed.slice(1);
-      forgedR[31] ^= 0x5a;
-      const expected = nobleOrError(digest, forgedR, signed[0]);
-      if (expected === "error") notOnCurve++;
-      expect(await recoverOrError(digest, forgedR, signed[0])).toBe(expected);
-    }
-    // About half of all r values are not the x coordinate of a curve point.
-    expect(notOnCurve).toBeGreaterThan(50);
-  });
-
-  it("rejects out-of-range r and s, wrong sizes and recovery bits like noble, and handles a digest ≡ 0 (mod n)", async () => {
-    const key = secp256k1.utils.randomSecretKey();
-    const digest = sha256(Uint8Array.of(1));
-    const signed = secp256k1.sign(digest, key, { prehash: false, format: "recovered", lowS: true });
-    const r = signed.subarray(1, 33);
-    const s = signed.subarray(33);
-    const join = (a: Uint8Array, b: Uint8Array) => Uint8Array.from([...a, ...b]);
-    for (const bad of [
-      join(new Uint8Array(32), s),
-      join(r, new Uint8Array(32)),
-      join(scalarBytes(CURVE_ORDER), s),
-      join(r, scalarBytes(CURVE_ORDER)),
-    ]) {
-      expect(await recoverOrError(digest, bad, signed[0])).toBe("error");
-    }
-    await expect(backend.recoverPublicKey(digest, signed.subarray(1, 64), signed[0])).rejects.toThrow();
-    await expect(backend.recoverPublicKey(digest, signed.subarray(1), 2)).rejects.toThrow();
-    // e = n: u1 = 0, so the key is u2·R alone.
-    for (const zeroDigest of [scalarBytes(CURVE_ORDER), new Uint8Array(32)]) {
-      expect(await recoverOrError(zeroDigest, signed.subarray(1), signed[0])).toBe(nobleOrError(zeroDigest, signed.subarray(1), signed[0]));
-    }
-  });
-});
-
-describe.each(backends)("ECDH input checks on back end $name", (backend) => {
-  it("refuses a peer point off the curve (invalid-curve attack) instead of multiplying it", async () => {
-    const key = secp256k1.utils.randomSecretKey();
-    const offCurve = secp256k1.getPublicKey(secp256k1.utils.randomSecretKey(), false);
-    offCurve[64] ^= 1;
-    await expect(backend.ecdhPoint(key, offCurve)).rejects.toThrow();
-    await expect(backend.ecdhPointCandidates(key, offCurve)).rejects.toThrow();
-    await expect(backend.ecdhPoint(key, offCurve.subarray(0, 64))).rejects.toThrow();
-  });
-});

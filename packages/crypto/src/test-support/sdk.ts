@@ -1,7 +1,6 @@
-// Test helpers: the public SDK as a peer to produce and check vectors, and both crypto back ends.
+// Test helpers: the public SDK as a peer to produce and check vectors.
 import { createRequire } from "node:module";
 import { Wallet, getBytes, type BaseWallet } from "ethers";
-import { loadNodeBackend, webBackend, type CryptoBackend } from "../backend/index.js";
 import type { SignText } from "../legacyKeys.js";
 
 const require = createRequire(import.meta.url);
@@ -16,8 +15,6 @@ export const sdkProto: any = require(require.resolve("@xmtp/proto", { paths: [re
 export function signTextWith(wallet: BaseWallet): SignText {
   return async (text) => getBytes(await wallet.signMessage(text));
 }
-
-export const backends: CryptoBackend[] = [webBackend, await loadNodeBackend()];
 
 export function bytes(value: Uint8Array | ArrayLike<number>): Uint8Array {
   return Uint8Array.from(value as ArrayLike<number>);
