@@ -24,7 +24,7 @@ import {
   inviteTopic,
   userKeysFromBundle,
 } from "@xmtp-ts/crypto";
-import { printTable, startServer } from "./support.js";
+import { median, printTable, startServer, timed } from "./support.js";
 
 const require = createRequire(import.meta.url);
 // The public SDK's ES-module build fails on Node 20; its CJS build works.
@@ -47,7 +47,6 @@ function intFromEnv(name, fallback) {
 }
 
 const signTextWith = (wallet) => async (text) => getBytes(await wallet.signMessage(text));
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 async function newIdentity() {
   const wallet = Wallet.createRandom();
@@ -89,18 +88,6 @@ async function seedMessages(reader, { peer, sealed }, count) {
     }
     await reader.api.publish(batch);
   }
-}
-
-/**
- * Wall time, and the CPU time of this process (every thread) meanwhile: on a shared machine that schedules each
- * session fairly, wall time depends on who else runs, CPU time far less.
- */
-async function timed(fn) {
-  const cpuBefore = process.cpuUsage();
-  const started = performance.now();
-  const result = await fn();
-  const cpu = process.cpuUsage(cpuBefore);
-  return { ms: performance.now() - started, cpuMs: (cpu.user + cpu.system) / 1000, result };
 }
 
 async function main() {

@@ -271,3 +271,18 @@ export async function makeToken() {
     createdNs: BigInt(Date.now()) * 1_000_000n,
   });
 }
+
+/** The middle value (the upper one of an even count). */
+export const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+/**
+ * Wall time, and the CPU time of this process (every thread) meanwhile: on a shared machine that schedules each
+ * session fairly, wall time depends on who else runs, CPU time far less.
+ */
+export async function timed(fn) {
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  const result = await fn();
+  const cpu = process.cpuUsage(cpuBefore);
+  return { ms: performance.now() - started, cpuMs: (cpu.user + cpu.system) / 1000, result };
+}

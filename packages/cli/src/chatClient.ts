@@ -49,6 +49,8 @@ export interface PayerConfig {
 export interface ConnectOptions {
   /** Pays postage for first messages to strangers, and makes the vault transactions. */
   payer?: PayerConfig;
+  /** Keep the inbox in this encrypted database between commands. */
+  dbPath?: string;
 }
 
 /** `client.postage`, as the CLI uses it (docs/postage.md). */

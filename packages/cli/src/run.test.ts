@@ -333,12 +333,14 @@ describe("run: postage", () => {
     const h = harness({ env: { XMTP_PAYER_KEY: payer.privateKey.slice(2) } });
     await init(h);
     expect(await run(["send", PEER, "hi", "--max-price", "5000"], h.io)).toBe(ExitCode.OK);
-    expect(h.connects.at(-1)).toEqual({ payer: { privateKey: payer.privateKey, maxPriceWei: 5000n } });
+    // Every command keeps the inbox in a database beside the key file, one per identity and node.
+    const dbPath = expect.stringMatching(/\/inbox\/0x[0-9a-fA-F]{40}@localhost_5555\.db$/);
+    expect(h.connects.at(-1)).toEqual({ payer: { privateKey: payer.privateKey, maxPriceWei: 5000n }, dbPath });
 
     const unpaid = harness();
     await init(unpaid);
     expect(await run(["send", PEER, "hi"], unpaid.io)).toBe(ExitCode.OK);
-    expect(unpaid.connects.at(-1)).toEqual({});
+    expect(unpaid.connects.at(-1)).toEqual({ dbPath });
   });
 
   it("postage balance without XMTP_PAYER_KEY or without an RPC is a usage error naming what is missing", async () => {

@@ -20,6 +20,7 @@ import {
   type ConversationView,
   type MessageView,
 } from "./format.js";
+import { inboxDatabaseFor } from "./inboxDatabase.js";
 import { GrantBook, grantsFileFor, storedGrantOf, type GrantLike } from "./grantsFile.js";
 import { identityFromPrivateKey, initIdentity, loadIdentity, type WalletIdentity } from "./identity.js";
 import { explainSendRefusal, formatPrice, formatWei, postageCliError, quoteJson } from "./postageErrors.js";
@@ -83,7 +84,8 @@ function payerFromEnvironment(ctx: Context, options: { rpcUrl?: string; maxPrice
 async function connect(ctx: Context, payer?: Payer): Promise<Session> {
   const { identity, keyFile } = loadIdentity(ctx.options.keyFile, ctx.io.env);
   const grants = new GrantBook(grantsFileFor(keyFile), identity.address);
-  const client = await ctx.io.connect(identity, ctx.options.apiUrl, payer ? { payer: payer.config } : {});
+  const dbPath = inboxDatabaseFor(keyFile, identity.address, ctx.options.apiUrl);
+  const client = await ctx.io.connect(identity, ctx.options.apiUrl, payer ? { payer: payer.config, dbPath } : { dbPath });
   grants.restore(client.postage);
   return { client, grants };
 }

@@ -74,6 +74,7 @@ export async function connectClient(identity: WalletIdentity, apiUrl: string, op
   }
   const client = await Client.create(privateKeySigner(identity), {
     apiUrl,
+    dbPath: options.dbPath,
     ...(payer ? { postage: { payer, maxPriceWei: payerConfig?.maxPriceWei } } : {}),
   });
   const { postage } = client;

@@ -19,6 +19,8 @@ import { Stamper } from "./postage/Stamper.js";
 import { authTokenProvider } from "./keys/authTokens.js";
 import { importKeys, loadOrCreateKeys } from "./keys/loadKeys.js";
 import { toWalletSigner, type AnySigner } from "./signer.js";
+import type { InboxStore } from "./storage/InboxStore.js";
+import { checkDbEncryptionKey, databaseKeyOf, openInboxStore } from "./storage/openInboxStore.js";
 import { sharedInvitationPool, type InvitationPool } from "./workers/InvitationPool.js";
 
 export type XmtpEnv = "local" | "dev" | "production";
@@ -62,6 +64,17 @@ export interface ClientOptions extends NetworkOptions {
    * seals its invitations and intros and uses grants and prior contacts, which is all a free first message needs.
    */
   postage?: PostageOptions;
+  /**
+   * Keep the inbox in an encrypted local database between runs: a file path in Node.js, an IndexedDB database name
+   * in browsers. It stores conversations with their keys, consent, decrypted messages and sync cursors, so a warm
+   * start asks the node only for what is newer. One database per identity and network.
+   */
+  dbPath?: string;
+  /**
+   * The database key (at least 32 random bytes). Default: derived from the identity's private key. With it, the
+   * keys are stored too, so a later `create` with the same dbPath and key needs no signature and no network.
+   */
+  dbEncryptionKey?: Uint8Array;
 }
 
 export class ClientError extends Error {
@@ -77,6 +90,11 @@ function apiUrlOf(options: NetworkOptions): string {
   const url = ApiUrls[env];
   if (!url) throw new ClientError(`unknown env ${JSON.stringify(env)}: use "local", "dev" or "production", or pass apiUrl`);
   return url;
+}
+
+/** What a store is bound to: the node's URL, or the custom transport. */
+function networkOf(options: NetworkOptions): string {
+  return options.api ? (options.apiUrl ?? "a custom MessageApi") : apiUrlOf(options);
 }
 
 function apiOf(options: NetworkOptions): MessageApi {
@@ -107,8 +125,11 @@ export class Client implements ClientContext {
   /** Postage: the node's terms, the payer's vault channel, relationship grants (docs/postage.md). */
   readonly postage: ClientPostage;
 
-  private constructor(keys: UserKeys, api: MessageApi, options: ClientOptions) {
+  readonly store?: InboxStore;
+
+  private constructor(keys: UserKeys, api: MessageApi, options: ClientOptions, store?: InboxStore) {
     this.keys = keys;
+    this.store = store;
     this.address = keys.walletAddress;
     this.api = api;
     // The grant codec comes first so that an app's own codec for the same type replaces it.
@@ -130,7 +151,7 @@ export class Client implements ClientContext {
     this.subscribeOptions = options.subscribeOptions;
     if (options.parallelInvitations !== false) this.invitationPool = sharedInvitationPool();
     this.contactBook = new ContactBook(api, this.caches.verifier);
-    this.consent = new ConsentList(api, keys);
+    this.consent = new ConsentList(api, keys, store);
     this.conversations = new Conversations(this);
     const grantOnAllow = options.postage?.grantOnAllow;
     this.contacts = new Contacts(
@@ -168,17 +189,39 @@ export class Client implements ClientContext {
         .catch(() => undefined);
     }
     const api = apiOf(options);
-    let keys: UserKeys;
-    if (options.privateKeyOverride) {
-      const wallet = signer ? await toWalletSigner(signer) : undefined;
-      keys = importKeys(options.privateKeyOverride, wallet?.address);
-      withTokens(api, keys);
-    } else {
-      if (!signer) throw new ClientError("a signer is required unless privateKeyOverride is given");
-      const wallet = await toWalletSigner(signer);
-      keys = (await loadOrCreateKeys(api, wallet, (loaded) => withTokens(api, loaded))).keys;
+    let store: InboxStore | undefined;
+    let keys: UserKeys | undefined;
+    let keysStored = false;
+    try {
+      if (options.dbPath !== undefined && options.dbEncryptionKey !== undefined) {
+        store = await openInboxStore(options.dbPath, checkDbEncryptionKey(options.dbEncryptionKey), networkOf(options));
+        const stored = await store.loadKeys();
+        keysStored = stored !== undefined;
+        if (stored && !options.privateKeyOverride) {
+          const wallet = signer ? await toWalletSigner(signer) : undefined;
+          keys = importKeys(stored, wallet?.address);
+          withTokens(api, keys);
+        }
+      }
+      if (!keys && options.privateKeyOverride) {
+        const wallet = signer ? await toWalletSigner(signer) : undefined;
+        keys = importKeys(options.privateKeyOverride, wallet?.address);
+        withTokens(api, keys);
+      } else if (!keys) {
+        if (!signer) throw new ClientError("a signer is required unless privateKeyOverride is given (or keys stored with dbEncryptionKey)");
+        const wallet = await toWalletSigner(signer);
+        keys = (await loadOrCreateKeys(api, wallet, (loaded) => withTokens(api, loaded))).keys;
+      }
+      if (store) {
+        if (!keysStored) await store.saveKeys(encodePrivateKeyBundle(keys.bundle));
+      } else if (options.dbPath !== undefined) {
+        store = await openInboxStore(options.dbPath, await databaseKeyOf(keys), networkOf(options));
+      }
+    } catch (error) {
+      await store?.close();
+      throw error;
     }
-    const client = new Client(keys, api, options);
+    const client = new Client(keys, api, options, store);
     if (!options.skipContactPublishing) await client.contactBook.publishOwn(keys, options.publishLegacyContact === true);
     return client;
   }
@@ -243,6 +286,8 @@ export class Client implements ClientContext {
     return decodeContent(bytes, this.codecs);
   }
 
-  /** Nothing to release for HTTP (streams end with their own `return()`); kept for SDK parity. */
-  async close(): Promise<void> {}
+  /** Closes the local database, if any (streams end with their own `return()`). */
+  async close(): Promise<void> {
+    await this.store?.close();
+  }
 }

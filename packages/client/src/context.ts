@@ -6,6 +6,7 @@ import type { ConsentList } from "./contacts/Consent.js";
 import type { GrantStore } from "./postage/GrantStore.js";
 import type { PriorContacts } from "./postage/PriorContacts.js";
 import type { ReachPublisher } from "./postage/ReachPublisher.js";
+import type { InboxStore } from "./storage/InboxStore.js";
 import type { InvitationPool } from "./workers/InvitationPool.js";
 
 /** What conversations need from their client; the Client provides it (kept separate to avoid import cycles). */
@@ -28,4 +29,6 @@ export interface ClientContext {
   readonly priorContacts: PriorContacts;
   /** Relationship grants received; grants arriving as message content are kept here. */
   readonly postageGrants: GrantStore;
+  /** Where the inbox persists between runs (`dbPath`); undefined: memory only. */
+  readonly store?: InboxStore;
 }

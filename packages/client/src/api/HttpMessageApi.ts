@@ -2,6 +2,7 @@
 // headers, publish auth with one token refresh on UNAUTHENTICATED, and retries for transient failures only; and the
 // postage quote (GET, docs/postage.md §4).
 import { equalBytes, isAddress, toChecksumAddress } from "@xmtp-ts/crypto";
+import { GroupedSubscription } from "../streams/GroupedSubscription.js";
 import { ResumableSubscription, type SubscriptionTuning } from "../streams/ResumableSubscription.js";
 import type { SubscriptionTransport } from "../streams/transport.js";
 import { backoffDelay, delay } from "./delay.js";
@@ -216,7 +217,8 @@ export class HttpMessageApi implements MessageApi {
   }
 
   subscribe(topics: string[], options: SubscribeOptions & SubscriptionTuning = {}): Subscription {
-    return new ResumableSubscription(this.transport, topics, { ...this.subscriptionTuning, ...options });
+    const tuning = { ...this.subscriptionTuning, ...options };
+    return new GroupedSubscription(topics, (group) => new ResumableSubscription(this.transport, group, tuning), tuning.maxTopicsPerStream);
   }
 
   /** What a ResumableSubscription needs from us. */

@@ -12,6 +12,7 @@ import {
 import type { PrivatePreferencesAction } from "@xmtp-ts/proto";
 import type { Envelope, MessageApi, SubscribeOptions } from "../api/index.js";
 import { EnvelopeStream, type MessageStream } from "../conversations/streams.js";
+import type { InboxStore } from "../storage/InboxStore.js";
 
 export type ConsentState = "allowed" | "denied" | "unknown";
 
@@ -36,10 +37,24 @@ export class ConsentList {
   /** Digests of the recent entries this instance published: already applied, so a stream must not apply them late. */
   private readonly published = new Set<string>();
 
+  private restored: Promise<void> | undefined;
+
   constructor(
     private readonly api: MessageApi,
     private readonly keys: UserKeys,
+    /** With a store, a start resumes from the stored list and asks the node only for newer entries. */
+    private readonly store?: InboxStore,
   ) {}
+
+  private restore(): Promise<void> {
+    this.restored ??= (async () => {
+      if (!this.store) return;
+      const { entries, cursorNs } = await this.store.loadConsent();
+      for (const [address, state] of entries) this.set(address, state);
+      this.lastLoadNs = cursorNs;
+    })();
+    return this.restored;
+  }
 
   private preferencesTopic(): Promise<string> {
     this.topic ??= privatePreferencesTopic(this.keys.identityPrivateKey);
@@ -79,6 +94,7 @@ export class ConsentList {
   }
 
   private async loadNow(): Promise<void> {
+    await this.restore();
     const startedNs = BigInt(Date.now()) * 1_000_000n;
     const startTimeNs = this.lastLoadNs === undefined ? undefined : this.lastLoadNs - CLOCK_SKEW_NS;
     const envelopes = await this.api.queryAll({ contentTopic: await this.preferencesTopic(), direction: "ascending", startTimeNs });
@@ -90,6 +106,7 @@ export class ConsentList {
     // An incremental load replays its overlap in order, ending in the same states; a full load starts over.
     if (startTimeNs === undefined) this.states.clear();
     for (const action of actions) if (action) this.apply(action);
+    await this.store?.saveConsent([...this.states], startedNs);
     this.lastLoadNs = startedNs;
   }
 
@@ -110,6 +127,7 @@ export class ConsentList {
     if (this.published.size > MAX_REMEMBERED_OWN_ENTRIES) this.published.delete(this.published.values().next().value!);
     await this.api.publish([{ contentTopic: await this.preferencesTopic(), timestampNs: BigInt(Date.now()) * 1_000_000n, message }]);
     for (const address of walletAddresses) this.set(address, state);
+    await this.store?.saveConsent([...this.states]);
   }
 
   /**

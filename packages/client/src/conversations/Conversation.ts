@@ -17,6 +17,8 @@ import { legacyBundleOf } from "../contacts/ContactBook.js";
 import type { ConsentState } from "../contacts/Consent.js";
 import type { ClientContext } from "../context.js";
 import { DecodedMessage } from "./DecodedMessage.js";
+import type { InboxStore, StoredMessage } from "../storage/InboxStore.js";
+import { CLOCK_SKEW_NS } from "./syncClock.js";
 import { iteratePages, mapPages } from "./pages.js";
 import { EnvelopeStream, type MessageStream } from "./streams.js";
 
@@ -152,17 +154,26 @@ abstract class BaseConversation {
     try {
       opened = await this.open(envelope);
     } catch (err) {
-      return new DecodedMessage({
-        id,
-        messageVersion: this.conversationVersion,
-        senderAddress: "",
-        sentNs: envelope.timestampNs,
-        content: undefined,
-        contentType: undefined,
-        error: asError(err),
-        conversation: this as unknown as Conversation,
-      });
+      return this.unreadable(id, envelope.timestampNs, asError(err));
     }
+    return this.decodeOpened(id, opened);
+  }
+
+  private unreadable(id: string, sentNs: bigint, error: Error): DecodedMessage {
+    return new DecodedMessage({
+      id,
+      messageVersion: this.conversationVersion,
+      senderAddress: "",
+      sentNs,
+      content: undefined,
+      contentType: undefined,
+      error,
+      conversation: this as unknown as Conversation,
+    });
+  }
+
+  /** The message an opened envelope holds: its content decoded by the codecs (a failure gives `error`). */
+  private async decodeOpened(id: string, opened: OpenedMessage): Promise<DecodedMessage> {
     const base = {
       id,
       messageVersion: this.conversationVersion,
@@ -197,14 +208,65 @@ abstract class BaseConversation {
 
   /** Messages in the conversation, oldest first unless `direction` says otherwise. */
   async messages(options: ListMessagesOptions = {}): Promise<DecodedMessage[]> {
-    const params: QueryParams & { limit?: number } = {
-      contentTopic: this.topic,
-      direction: directionOf(options.direction),
+    const range = {
       startTimeNs: options.startTime ? toNs(options.startTime) : undefined,
       endTimeNs: options.endTime ? toNs(options.endTime) : undefined,
-      limit: options.limit,
     };
+    const direction = directionOf(options.direction);
+    if (this.client.store) return this.storedMessages(this.client.store, { ...range, direction, limit: options.limit });
+    const params: QueryParams & { limit?: number } = { contentTopic: this.topic, direction, ...range, limit: options.limit };
     return mapPages(this.client.api, params, (envelopes) => Promise.all(envelopes.map((envelope) => this.decodeMessage(envelope))));
+  }
+
+  private syncing: Promise<void> | undefined;
+
+  /** Stores what the node has on the topic since the stored cursor; one sync at a time, callers meanwhile share it. */
+  private syncStore(store: InboxStore): Promise<void> {
+    this.syncing ??= (async () => {
+      const cursorNs = await store.messageCursor(this.topic);
+      const startedNs = BigInt(Date.now()) * 1_000_000n;
+      const params: QueryParams = {
+        contentTopic: this.topic,
+        direction: "ascending",
+        startTimeNs: cursorNs === undefined ? undefined : cursorNs - CLOCK_SKEW_NS,
+      };
+      const fetched = await mapPages(this.client.api, params, (envelopes) =>
+        Promise.all(envelopes.map(async (envelope) => ({ id: messageId(envelope.message), message: await this.storable(envelope) }))),
+      );
+      await store.appendMessages(this.topic, fetched, startedNs);
+    })().finally(() => (this.syncing = undefined));
+    return this.syncing;
+  }
+
+  /** An envelope as stored: with what opening it gave, so reading it again needs no crypto. */
+  private async storable(envelope: Envelope): Promise<StoredMessage> {
+    const stored: StoredMessage = { envelopeTimestampNs: envelope.timestampNs, message: envelope.message };
+    try {
+      stored.opened = await this.open(envelope);
+    } catch {
+      // Kept without `opened`: reading it opens it again and reports why it fails.
+    }
+    return stored;
+  }
+
+  private async storedMessages(
+    store: InboxStore,
+    query: { startTimeNs?: bigint; endTimeNs?: bigint; direction: "ascending" | "descending"; limit?: number },
+  ): Promise<DecodedMessage[]> {
+    await this.syncStore(store);
+    const stored = await store.listMessages(this.topic, {
+      fromNs: query.startTimeNs,
+      toNs: query.endTimeNs,
+      limit: query.limit,
+      descending: query.direction === "descending",
+    });
+    return Promise.all(
+      stored.map(({ id, message }) =>
+        message.opened
+          ? this.decodeOpened(id, message.opened)
+          : this.decodeMessage({ contentTopic: this.topic, timestampNs: message.envelopeTimestampNs, message: message.message }),
+      ),
+    );
   }
 
   /**

@@ -342,3 +342,27 @@ describe("ending", () => {
     expect(() => api.subscribe([A, ""])).toThrow("subscribe: topics[1] must be a non-empty string");
   });
 });
+
+describe("topic sets too big to snapshot their start", () => {
+  const secondsAgo = (s: number) => BigInt(Date.now() - s * 1000) * 1_000_000n;
+  const queriesSeen = () => node.fake.requests.filter((r) => r.path.includes("query")).length;
+
+  it("open without a query, deliver what comes after ready, and fill a later gap from the stream's start", async () => {
+    node.publish(A, secondsAgo(3600), msg(1), false); // an hour old: before any start window
+    const { subscription } = subscribe([A, B], { startSnapshotMaxTopics: 1 });
+    await subscription.ready;
+    expect(queriesSeen()).toBe(0);
+    node.publish(B, secondsAgo(0), msg(2));
+    expect(ids(await take(subscription, 1))).toEqual(["b2"]);
+    node.openStreams()[0].response.end();
+    node.publish(A, secondsAgo(0) + 1n, msg(3), false); // only a gap query finds it
+    expect(ids(await take(subscription, 1))).toEqual(["a3"]);
+    expect(queriesSeen()).toBeGreaterThan(0);
+  });
+
+  it("still snapshot a topic set at or under the limit", async () => {
+    const { subscription } = subscribe([A, B], { startSnapshotMaxTopics: 2 });
+    await subscription.ready;
+    expect(queriesSeen()).toBeGreaterThan(0);
+  });
+});

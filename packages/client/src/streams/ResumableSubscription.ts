@@ -41,6 +41,18 @@ export interface SubscriptionTuning {
    * stream when its buffer is full; the gap query then catches up. Default 1,000.
    */
   maxQueuedEnvelopes?: number;
+  /**
+   * Topics per stream: a bigger topic set is split into several streams, merged (GroupedSubscription). Default 5,000
+   * (a node's default cap is 10,000 per subscription).
+   */
+  maxTopicsPerStream?: number;
+  /**
+   * Recording where topics start costs one query per topic (and a node's read rate limit counts topics), twice
+   * with the first gap fill. Above this many new topics at once, their start is instead the moment their stream
+   * opens: no queries, at the price that a reconnect within the first clock-skew allowance may deliver an envelope
+   * the node held just before. Default 500.
+   */
+  startSnapshotMaxTopics?: number;
 }
 
 export type ResumableSubscriptionOptions = SubscribeOptions & SubscriptionTuning;
@@ -99,6 +111,7 @@ export class ResumableSubscription implements Subscription {
   private readonly skewNs: bigint;
   private readonly dedupeWindow: number;
   private readonly maxQueued: number;
+  private readonly startSnapshotMaxTopics: number;
   private readonly startTimeNs: bigint | undefined;
   private readonly onConnectionLost: ((error: unknown) => void) | undefined;
 
@@ -110,6 +123,8 @@ export class ResumableSubscription implements Subscription {
   private readonly topicStart = new Map<string, bigint>();
   /** Topics whose start has not been recorded yet (done before their first stream opens). */
   private readonly unstarted = new Set<string>();
+  /** Topics whose start is their first stream's opening (too many to query): that stream has no gap to fill. */
+  private readonly startingAtStream = new Set<string>();
   /** Per topic, digest → timestamp of the envelopes the node held when the topic's start was recorded. */
   private readonly knownBeforeStart = new Map<string, Map<string, bigint>>();
   /** Newest timestamp delivered per topic, never later than when it was delivered (senders' clocks run ahead too). */
@@ -138,6 +153,7 @@ export class ResumableSubscription implements Subscription {
     this.skewNs = BigInt(Math.round(nonNegative(options.clockSkewAllowanceMs ?? 10_000, "clockSkewAllowanceMs") * 1e6));
     this.dedupeWindow = positive(options.dedupeWindow ?? 10_000, "dedupeWindow");
     this.maxQueued = positive(options.maxQueuedEnvelopes ?? 1_000, "maxQueuedEnvelopes");
+    this.startSnapshotMaxTopics = nonNegative(options.startSnapshotMaxTopics ?? 500, "startSnapshotMaxTopics");
     if (options.startTimeNs !== undefined && (typeof options.startTimeNs !== "bigint" || options.startTimeNs < 0n)) {
       throw new TypeError(`startTimeNs must be a non-negative bigint, got ${String(options.startTimeNs)}`);
     }
@@ -207,6 +223,7 @@ export class ResumableSubscription implements Subscription {
         this.unstarted.delete(topic);
         this.knownBeforeStart.delete(topic);
         this.lastDelivered.delete(topic);
+        this.startingAtStream.delete(topic);
       }
       this.topics = next;
       this.generation++;
@@ -235,10 +252,11 @@ export class ResumableSubscription implements Subscription {
         if (this.closed) break;
         connection = await this.connect(topics);
         // Even the first stream fills the gap: what arrived while it was being opened belongs to it.
-        await this.fillGap(topics);
+        await this.fillGap(topics.filter((topic) => !this.startingAtStream.has(topic)));
         if (this.closed) break;
         if (connection.endedWith !== undefined) throw connection.endedWith;
         this.goLive(connection);
+        for (const topic of topics) this.startingAtStream.delete(topic);
         this.markLive(generation);
         failures = 0;
         const outcome = await Promise.race([
@@ -342,6 +360,14 @@ export class ResumableSubscription implements Subscription {
   private async recordStart(topics: string[]): Promise<void> {
     if (topics.length === 0) return;
     const start = this.maxWithStart(nowNs() - this.skewNs);
+    if (topics.length > this.startSnapshotMaxTopics) {
+      for (const topic of topics) {
+        this.topicStart.set(topic, start);
+        this.unstarted.delete(topic);
+        this.startingAtStream.add(topic);
+      }
+      return;
+    }
     const held = await this.queryFrom(topics.map((topic) => ({ topic, start })));
     topics.forEach((topic, i) => {
       // updateTopics may have dropped the topic while it was being queried.

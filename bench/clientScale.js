@@ -1,0 +1,204 @@
+// `node bench/clientScale.js` (after `npm run build`): @xmtp-ts/client with 10,000 conversations, each with a
+// different peer, on a real node (its own process, SQLite, rate limits off for the seeding).
+//
+//   crypto floor:       ECDH/s of the crypto back end in use: opening one invitation takes three, so 10,000
+//                       conversations cost at least 30,000 / (ECDH/s) seconds of one core; the ratio of the cold
+//                       list to this floor is machine-independent enough to compare builds.
+//   cold list:          a new client, no database: every invitation fetched and opened.
+//   warm list:          a new client on a database a previous run filled: create + list (the node is asked only
+//                       for invitations newer than the stored cursor).
+//   newConversation:    with 10,000 existing: a new peer (contact fetched, invitation sealed and published, consent
+//                       entry) and an existing one.
+//   first message:      from process-level cold (new client, no database) and warm (database): create, find the
+//                       conversation with an existing peer, send.
+//
+// Each measure runs BENCH_SCALE_ROUNDS (3) times; the median counts. Wall time and this process's CPU time (all
+// threads) are both printed. Environment: BENCH_SCALE_CONVERSATIONS (10000), BENCH_SCALE_ROUNDS (3).
+import { mkdtempSync, rmSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Client } from "@xmtp-ts/client";
+import {
+  compactToWalletSignature,
+  createInvitation,
+  encodePrivateKeyBundle,
+  generatePrivateKey,
+  generatePrivateKeyBundleV1,
+  getCryptoBackend,
+  getPublicKey,
+  hashPersonalMessage,
+  inviteTopic,
+  publicKeyToAddress,
+  signDigest,
+  userKeysFromBundle,
+} from "@xmtp-ts/crypto";
+import { intFromEnv, median, printTable, startServer, timed } from "./support.js";
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const settings = {
+  conversations: intFromEnv("BENCH_SCALE_CONVERSATIONS", 10_000),
+  rounds: intFromEnv("BENCH_SCALE_ROUNDS", 3),
+};
+const TARGETS = { coldListMs: 3000, warmListMs: 300, newConversationMs: 50 };
+const PUBLISH_BATCH = 500;
+
+
+/** A wallet that signs with a raw key (no ethers: seeding 10,000 identities is the slow part of this bench). */
+function rawWallet() {
+  const privateKey = generatePrivateKey();
+  const address = publicKeyToAddress(getPublicKey(privateKey));
+  const signText = async (text) => compactToWalletSignature(signDigest(hashPersonalMessage(text), privateKey));
+  return { address, signText };
+}
+
+async function newIdentity() {
+  const wallet = rawWallet();
+  return userKeysFromBundle(await generatePrivateKeyBundleV1(wallet.signText, { walletAddress: wallet.address }));
+}
+
+/** ECDH operations per second of the back end in use, on one core. */
+async function ecdhPerSecond() {
+  const backend = await getCryptoBackend();
+  const keys = Array.from({ length: 64 }, () => generatePrivateKey());
+  const points = keys.map((key) => getPublicKey(key));
+  const operations = 3000;
+  const started = performance.now();
+  for (let i = 0; i < operations; i++) backend.curve.ecdhPoint(keys[i % 64], points[(i * 7 + 1) % 64]);
+  return { name: backend.name, perSecond: operations / ((performance.now() - started) / 1000) };
+}
+
+/** `count` invitations to `reader`, each from a new peer, published on the reader's invite topic. */
+async function seedConversations(reader, count) {
+  const peers = [];
+  let batch = [];
+  const started = performance.now();
+  for (let i = 0; i < count; i++) {
+    const peer = await newIdentity();
+    const sealed = await createInvitation({ sender: peer, recipient: reader.signedPublicKeyBundle });
+    batch.push({ contentTopic: inviteTopic(reader.address), timestampNs: sealed.createdNs, message: sealed.bytes });
+    peers.push(peer);
+    if (batch.length >= PUBLISH_BATCH || i === count - 1) {
+      await reader.api.publish(batch);
+      batch = [];
+      process.stdout.write(`\rseeded ${i + 1} of ${count} conversations (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+    }
+  }
+  process.stdout.write("\n");
+  return peers;
+}
+
+async function main() {
+  const floor = await ecdhPerSecond();
+  console.log(`crypto back end: ${floor.name}, ${floor.perSecond.toFixed(0)} ECDH/s on one core; ${availableParallelism()} cores`);
+  const dataDir = mkdtempSync(join(tmpdir(), "xmtp-bench-scale-"));
+  const dbDir = mkdtempSync(join(tmpdir(), "xmtp-bench-scale-db-"));
+  const node = await startServer("xmtp-node", join(repoRoot, "packages/node/dist/main.js"), [
+    "--host", "127.0.0.1", "--port", "0", "--data-dir", dataDir, "--rate-limits", "off",
+  ]);
+  try {
+    const apiUrl = node.url;
+    const readerKeys = await newIdentity();
+    const exported = encodePrivateKeyBundle(readerKeys.bundle);
+    const connect = (options = {}) => Client.create(null, { apiUrl, privateKeyOverride: exported, skipContactPublishing: true, ...options });
+    const reader = await Client.create(null, { apiUrl, privateKeyOverride: exported });
+    const peers = await seedConversations(reader, settings.conversations);
+    // Peers with a published contact, for newConversation with someone new.
+    const strangers = [];
+    for (let i = 0; i < settings.rounds; i++) {
+      const keys = await newIdentity();
+      strangers.push(await Client.create(null, { apiUrl, privateKeyOverride: encodePrivateKeyBundle(keys.bundle) }));
+    }
+
+    // The peers the first-message measures write to publish their contacts, as every real peer has.
+    const peerAt = (round, step, offset) => peers[(round * step + offset) % peers.length];
+    for (let round = 0; round < settings.rounds; round++) {
+      for (const peer of [peerAt(round, 997, 0), peerAt(round, 389, 5)]) {
+        await Client.create(null, { apiUrl, privateKeyOverride: encodePrivateKeyBundle(peer.bundle) });
+      }
+    }
+
+    const runs = { cold: [], warm: [], newPeer: [], existingPeer: [], firstCold: [], firstWarm: [] };
+    const dbPath = join(dbDir, "inbox.db");
+    const fill = await timed(async () => {
+      const client = await connect({ dbPath });
+      const listed = await client.conversations.list();
+      await client.close();
+      return listed.length;
+    });
+    if (fill.result !== settings.conversations) throw new Error(`the database run listed ${fill.result} conversations`);
+
+    for (let round = 0; round < settings.rounds; round++) {
+      const cold = await timed(async () => (await connect()).conversations.list());
+      // Each round adds one conversation (newConversation with a stranger, below).
+      if (cold.result.length !== settings.conversations + round) throw new Error(`cold list found ${cold.result.length}`);
+      runs.cold.push(cold);
+
+      let warmClient;
+      const warm = await timed(async () => {
+        warmClient = await connect({ dbPath });
+        return warmClient.conversations.list();
+      });
+      if (warm.result.length !== settings.conversations + round) throw new Error(`warm list found ${warm.result.length}`);
+      runs.warm.push(warm);
+      runs.newPeer.push(await timed(() => warmClient.conversations.newConversation(strangers[round].address)));
+      const existing = peerAt(round, 997, 0).walletAddress;
+      runs.existingPeer.push(await timed(() => warmClient.conversations.newConversation(existing)));
+      await warmClient.close();
+
+      const other = peerAt(round, 389, 5).walletAddress;
+      runs.firstCold.push(
+        await timed(async () => {
+          const client = await connect();
+          await (await client.conversations.newConversation(other)).send("hello from a cold start");
+        }),
+      );
+      runs.firstWarm.push(
+        await timed(async () => {
+          const client = await connect({ dbPath });
+          await (await client.conversations.newConversation(other)).send("hello from a warm start");
+          await client.close();
+        }),
+      );
+    }
+
+    const floorMs = (settings.conversations * 3 * 1000) / floor.perSecond;
+    const ms = (name) => median(runs[name].map((r) => r.ms));
+    const cpuMs = (name) => median(runs[name].map((r) => r.cpuMs));
+    const n = settings.conversations.toLocaleString("en-US");
+    const rows = [
+      [`cold list of ${n}`, ms("cold"), cpuMs("cold"), `≤ ${TARGETS.coldListMs} ms`, ms("cold") <= TARGETS.coldListMs],
+      [`warm list of ${n} (create + list)`, ms("warm"), cpuMs("warm"), `≤ ${TARGETS.warmListMs} ms`, ms("warm") <= TARGETS.warmListMs],
+      [`newConversation, new peer, ${n} existing`, ms("newPeer"), cpuMs("newPeer"), `≤ ${TARGETS.newConversationMs} ms`, ms("newPeer") <= TARGETS.newConversationMs],
+      [`newConversation, existing peer`, ms("existingPeer"), cpuMs("existingPeer"), `≤ ${TARGETS.newConversationMs} ms`, ms("existingPeer") <= TARGETS.newConversationMs],
+      [`first message, cold start`, ms("firstCold"), cpuMs("firstCold"), "", undefined],
+      [`first message, warm start`, ms("firstWarm"), cpuMs("firstWarm"), "", undefined],
+    ].map(([label, wall, cpu, target, met]) => [
+      label,
+      `${wall.toFixed(1)} ms`,
+      `${cpu.toFixed(1)} ms`,
+      target,
+      met === undefined ? "" : met ? "ok" : "MISSED",
+    ]);
+    console.log("");
+    printTable([`client at scale (median of ${settings.rounds})`, "wall", "CPU (all threads)", "target", ""], rows);
+    console.log(`filling the database (first run with dbPath: cold list + writes): ${fill.ms.toFixed(0)} ms`);
+    console.log(
+      `cold list / crypto floor (${n} × 3 ECDH on one core = ${floorMs.toFixed(0)} ms): ${(ms("cold") / floorMs).toFixed(2)}x wall, ` +
+        `${(cpuMs("cold") / floorMs).toFixed(2)}x CPU`,
+    );
+    console.log(`warm list / cold list: ${(ms("warm") / ms("cold")).toFixed(3)}x`);
+    const rounds = (name) => runs[name].map((r) => r.ms.toFixed(0)).join(", ");
+    console.log("rounds (ms): " + Object.keys(runs).map((name) => `${name} [${rounds(name)}]`).join("; "));
+    await reader.close();
+  } finally {
+    await node.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(dbDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
