@@ -1,6 +1,7 @@
 // The real `xmtp` binary against a real node, talking with the public SDK and with another CLI user.
-import { chmodSync, readFileSync, statSync } from "node:fs";
+import { chmodSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { once } from "node:events";
+import { join } from "node:path";
 import { Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startNode, type RunningNode } from "../../../test/support/runningNode.js";
@@ -115,6 +116,11 @@ describe("chatting with a public-SDK client", () => {
         peerAddress: sdkWallet.address,
         latestMessage: { content: "hello back from the SDK" },
       });
+      // The inbox was kept between these commands, encrypted, beside the key file: one database for this node.
+      const port = new URL(node.url).port;
+      const inbox = join(cli.home, "inbox");
+      expect(readdirSync(inbox).filter((name) => name.endsWith(".db"))).toEqual([`${address}@127.0.0.1_${port}.db`]);
+      expect(statSync(join(inbox, `${address}@127.0.0.1_${port}.db`)).mode & 0o777).toBe(0o600);
     } finally {
       await sdkClient.close();
     }

@@ -182,8 +182,9 @@ export class Client implements ClientContext {
    * publishes its contact if needed. With `privateKeyOverride` the signer may be null.
    */
   static async create(signer: AnySigner | null, options: ClientOptions = {}): Promise<Client> {
-    // Worker threads load while the keys are fetched, so the first listing finds them ready.
-    if (options.parallelInvitations !== false) {
+    // Worker threads load while the keys are fetched, so the first listing finds them ready. Not with a database:
+    // a warm start opens few invitations, and starting threads would only slow it (they start when a batch needs them).
+    if (options.parallelInvitations !== false && options.dbPath === undefined) {
       void sharedInvitationPool()
         .then((pool) => pool.warmUp())
         .catch(() => undefined);

@@ -87,6 +87,20 @@ export async function verifySignedPublicKeyBundle(bundle: SignedPublicKeyBundle)
 }
 
 /**
+ * What the check of a v2 bundle depends on, and nothing else: both keys' bytes and signatures (with the kind of
+ * signature). Built from the fields directly: re-encoding the bundle to key the cache cost more than the rest of
+ * a cache hit.
+ */
+function signedBundleId(bundle: SignedPublicKeyBundle): string {
+  const part = (key: SignedPublicKeyBundle["identityKey"]) => {
+    const signature = key?.signature?.union;
+    const compact = signature?.value as { bytes?: Uint8Array; recovery?: number } | undefined;
+    return `${toHex(key?.keyBytes ?? new Uint8Array(0))}/${signature?.case ?? "-"}/${toHex(compact?.bytes ?? new Uint8Array(0))}/${compact?.recovery ?? "-"}`;
+  };
+  return `2|${part(bundle.identityKey)}|${part(bundle.preKey)}`;
+}
+
+/**
  * Remembers verified bundles by their encoding so each distinct bundle costs one signature check and one wallet
  * recovery however often it appears (every message of a conversation carries the sender's bundle).
  * Failures are not remembered.
@@ -96,7 +110,7 @@ export class KeyBundleVerifier {
   constructor(private readonly limit = 10_000) {}
 
   verifySigned(bundle: SignedPublicKeyBundle): Promise<string> {
-    return this.remember("2" + toHex(toBinary(SignedPublicKeyBundleSchema, bundle)), () => verifySignedPublicKeyBundle(bundle));
+    return this.remember(signedBundleId(bundle), () => verifySignedPublicKeyBundle(bundle));
   }
 
   verifyLegacy(bundle: PublicKeyBundle): Promise<string> {

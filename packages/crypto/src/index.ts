@@ -1,5 +1,5 @@
 export * from "./bytes.js";
-export * from "./hashes.js";
+export { keccak256, sha256 } from "./hashes.js";
 export * from "./secp256k1.js";
 export * from "./address.js";
 export * from "./walletSignature.js";

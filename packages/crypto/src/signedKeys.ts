@@ -44,10 +44,20 @@ export function decodeUnsignedPublicKey(key: SignedPublicKey): UnsignedPublicKey
   return unsigned;
 }
 
+/**
+ * Points already read, by the key_bytes array they came from: opening an invitation reads the same four keys
+ * several times (whose bundle, which pre-key, the bundle check, X3DH), each a protobuf decode otherwise.
+ */
+const pointsOfKeyBytes = new WeakMap<Uint8Array, Uint8Array>();
+
 /** The 65-byte point of a SignedPublicKey. */
 export function signedPublicKeyPoint(key: SignedPublicKey): Uint8Array {
-  const unsigned = decodeUnsignedPublicKey(key);
-  return (unsigned.union.value as { bytes: Uint8Array }).bytes;
+  let point = pointsOfKeyBytes.get(key.keyBytes);
+  if (!point) {
+    point = (decodeUnsignedPublicKey(key).union.value as { bytes: Uint8Array }).bytes;
+    pointsOfKeyBytes.set(key.keyBytes, point);
+  }
+  return point;
 }
 
 export function isLegacyCompatible(key: SignedPublicKey): boolean {

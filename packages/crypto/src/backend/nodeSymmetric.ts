@@ -1,6 +1,7 @@
 // HMAC, HKDF and AES-GCM on node:crypto (OpenSSL): native, several times faster than WebCrypto's promise round
 // trips for the many small inputs of the protocol. Loaded only under Node.js, through a computed import.
 import type * as NodeCrypto from "node:crypto";
+import { useNativeSha256 } from "../hashes.js";
 import { importNodeBuiltin } from "./nodeRuntime.js";
 import type { SymmetricCrypto } from "./types.js";
 
@@ -49,7 +50,9 @@ export function createNodeSymmetric(nodeCrypto: typeof NodeCrypto): SymmetricCry
   };
 }
 
-/** The node:crypto primitives; rejects outside Node.js. */
+/** The node:crypto primitives; rejects outside Node.js. SHA-256 moves to node:crypto too (message ids, digests). */
 export async function loadNodeSymmetric(): Promise<SymmetricCrypto> {
-  return createNodeSymmetric(await importNodeBuiltin<typeof NodeCrypto>("crypto"));
+  const nodeCrypto = await importNodeBuiltin<typeof NodeCrypto>("crypto");
+  useNativeSha256((data) => plain(nodeCrypto.createHash("sha256").update(data).digest()));
+  return createNodeSymmetric(nodeCrypto);
 }
