@@ -19,20 +19,8 @@ import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Client } from "@xmtp-ts/client";
-import {
-  compactToWalletSignature,
-  createInvitation,
-  encodePrivateKeyBundle,
-  generatePrivateKey,
-  generatePrivateKeyBundleV1,
-  getCryptoBackend,
-  getPublicKey,
-  hashPersonalMessage,
-  inviteTopic,
-  publicKeyToAddress,
-  signDigest,
-  userKeysFromBundle,
-} from "@xmtp-ts/crypto";
+import { encodePrivateKeyBundle, generatePrivateKey, getCryptoBackend, getPublicKey } from "@xmtp-ts/crypto";
+import { newIdentity, seedConversations } from "./seedInbox.js";
 import { intFromEnv, median, printTable, startServer, timed } from "./support.js";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -41,21 +29,7 @@ const settings = {
   rounds: intFromEnv("BENCH_SCALE_ROUNDS", 3),
 };
 const TARGETS = { coldListMs: 3000, warmListMs: 300, newConversationMs: 50 };
-const PUBLISH_BATCH = 500;
 
-
-/** A wallet that signs with a raw key (no ethers: seeding 10,000 identities is the slow part of this bench). */
-function rawWallet() {
-  const privateKey = generatePrivateKey();
-  const address = publicKeyToAddress(getPublicKey(privateKey));
-  const signText = async (text) => compactToWalletSignature(signDigest(hashPersonalMessage(text), privateKey));
-  return { address, signText };
-}
-
-async function newIdentity() {
-  const wallet = rawWallet();
-  return userKeysFromBundle(await generatePrivateKeyBundleV1(wallet.signText, { walletAddress: wallet.address }));
-}
 
 /** ECDH operations per second of the back end in use, on one core. */
 async function ecdhPerSecond() {
@@ -66,26 +40,6 @@ async function ecdhPerSecond() {
   const started = performance.now();
   for (let i = 0; i < operations; i++) backend.curve.ecdhPoint(keys[i % 64], points[(i * 7 + 1) % 64]);
   return { name: backend.name, perSecond: operations / ((performance.now() - started) / 1000) };
-}
-
-/** `count` invitations to `reader`, each from a new peer, published on the reader's invite topic. */
-async function seedConversations(reader, count) {
-  const peers = [];
-  let batch = [];
-  const started = performance.now();
-  for (let i = 0; i < count; i++) {
-    const peer = await newIdentity();
-    const sealed = await createInvitation({ sender: peer, recipient: reader.signedPublicKeyBundle });
-    batch.push({ contentTopic: inviteTopic(reader.address), timestampNs: sealed.createdNs, message: sealed.bytes });
-    peers.push(peer);
-    if (batch.length >= PUBLISH_BATCH || i === count - 1) {
-      await reader.api.publish(batch);
-      batch = [];
-      process.stdout.write(`\rseeded ${i + 1} of ${count} conversations (${((performance.now() - started) / 1000).toFixed(0)} s)`);
-    }
-  }
-  process.stdout.write("\n");
-  return peers;
 }
 
 async function main() {

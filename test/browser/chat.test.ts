@@ -1,6 +1,7 @@
 // End to end in headless Chromium: the built chat app (apps/chat), a real node, two development wallets in two
 // browser contexts, a public-SDK client in Node, and a browser wallet (EIP-1193) backed by ethers; and a node that
-// requires postage, on a real EVM chain (anvil) with a deployed PostageVault.
+// requires postage, on a real EVM chain (anvil) with a deployed PostageVault. Also: the app runs on libsecp256k1 as
+// WebAssembly (the .wasm its build emits), and a reload lists the conversations from the inbox database (IndexedDB).
 import { copyFileSync, mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
@@ -9,7 +10,7 @@ import type * as XmtpSdk from "@xmtp/xmtp-js";
 import { Client as XmtpTsClient } from "@xmtp-ts/client";
 import { deployVault } from "@xmtp-ts/postage";
 import { Wallet, getBytes, type HDNodeWallet } from "ethers";
-import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
+import type { Browser, BrowserContext, Locator, Page, Route } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAnvil, type Anvil } from "../../packages/postage/src/test-support/anvil.js";
 import { startNode, type RunningNode } from "../support/runningNode.js";
@@ -108,6 +109,41 @@ async function errorBannerText(user: ChatUser): Promise<string> {
   const banner = user.page.getByTestId("error-banner");
   await banner.waitFor();
   return (await banner.textContent()) ?? "";
+}
+
+/** The crypto back end the app runs on, as it leaves it on <html data-crypto-backend> once chosen. */
+async function cryptoBackendOf(page: Page): Promise<string | null> {
+  await page.locator("html[data-crypto-backend]").waitFor({ state: "attached" });
+  return page.locator("html").getAttribute("data-crypto-backend");
+}
+
+async function indexedDbNames(page: Page): Promise<string[]> {
+  return page.evaluate(async () => (await indexedDB.databases()).map((database) => database.name ?? ""));
+}
+
+/**
+ * Holds back every query of `address`'s invite and intro topics (how the client syncs its conversation list with
+ * the node) until `release()`: whatever the page lists meanwhile came from its own database.
+ */
+async function holdConversationSync(page: Page, address: string) {
+  const held: Route[] = [];
+  let holding = true;
+  const topics = [`/xmtp/0/invite-${address}/proto`, `/xmtp/0/intro-${address}/proto`];
+  const handler = async (route: Route) => {
+    const body = route.request().postData() ?? "";
+    if (holding && topics.some((topic) => body.includes(topic))) held.push(route);
+    else await route.continue();
+  };
+  await page.route(/\/message\/v1\/(query|batch-query)$/, handler);
+  return {
+    count: () => held.length,
+    async release() {
+      holding = false;
+      // Before unroute, which would settle the held routes itself.
+      for (const route of held.splice(0)) await route.continue();
+      await page.unroute(/\/message\/v1\/(query|batch-query)$/, handler);
+    },
+  };
 }
 
 function createSdkClient(wallet: HDNodeWallet, apiUrl = node.url): Promise<XmtpSdk.Client> {
@@ -228,16 +264,48 @@ describe.skipIf(!BROWSER_TESTS_RUN)("chat app in Chromium (install it with `bash
     expect(await errorBannerText(alice)).toContain(stranger);
     await screenshot(alice, "06-alice-error");
 
-    // Reloading restores the same development wallet and its conversations from the network.
+    // Alice's inbox is kept in IndexedDB, one database per wallet and node.
+    expect(await indexedDbNames(alice.page)).toContain(`xmtp-inbox:${alice.address}:${node.url.replace(/\/+$/, "")}`);
+
+    // Reloading restores the same development wallet and lists its conversations from that database: the node's
+    // answer to the conversation sync is held back until both show.
+    const sync = await holdConversationSync(alice.page, alice.address);
     await alice.page.reload();
     await alice.page.getByTestId("connect-dev-wallet").filter({ hasText: "Continue as development wallet" }).click();
     const again = await connected(alice.page, "alice");
     expect(again.address).toBe(alice.address);
-    await conversationItem(alice, bob.address).filter({ hasText: "See you on XMTP!" }).waitFor();
+    await conversationItem(alice, bob.address).waitFor();
     await conversationItem(alice, sdkWallet.address).waitFor();
+    // The sync did ask (and still waits): the list above did not come from it.
+    await expect.poll(() => sync.count(), { timeout: 10_000 }).toBeGreaterThan(0);
+    await sync.release();
+    await conversationItem(alice, bob.address).filter({ hasText: "See you on XMTP!" }).waitFor();
 
     expect(pageErrors).toEqual([]);
   }, 240_000);
+
+  it("runs secp256k1 on libsecp256k1 as WebAssembly, from the .wasm the build emitted", async () => {
+    const wasmAssets = app.assets.filter((name) => name.endsWith(".wasm"));
+    expect(wasmAssets).toEqual([expect.stringMatching(/^secp256k1-[\w-]+\.wasm$/)]);
+    const page = await newPage("crypto-backend");
+    const wasmResponses: string[] = [];
+    const warnings: string[] = [];
+    page.on("response", (response) => {
+      if (response.url().endsWith(".wasm")) wasmResponses.push(`${response.status()} ${response.url()}`);
+    });
+    page.on("console", (message) => {
+      if (message.type() === "warning" || message.type() === "error") warnings.push(message.text());
+    });
+    await openApp(page);
+    // Not noble+webcrypto, the browsers' default: the app loaded libsecp256k1 before any client exists.
+    expect(await cryptoBackendOf(page)).toBe("libsecp256k1-wasm+webcrypto");
+    expect(wasmResponses).toEqual([`200 ${app.url}assets/${wasmAssets[0]}`]);
+    await page.getByTestId("connect-dev-wallet").click();
+    await connected(page, "crypto-backend");
+    expect(await cryptoBackendOf(page)).toBe("libsecp256k1-wasm+webcrypto");
+    expect(warnings).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
 
   it("connects a browser wallet through EIP-1193 (window.ethereum) and chats with it", async () => {
     const wallet = Wallet.createRandom();

@@ -38,6 +38,8 @@ export interface AppConfig {
   ethereum?: Eip1193Provider;
   /** Remembers the node URL the user typed. */
   saveApiUrl(url: string): void;
+  /** Settles once the crypto back end is chosen (libsecp256k1 loaded, or noble kept): connecting waits for it. */
+  cryptoReady?: Promise<unknown>;
 }
 
 interface ConversationEntry {
@@ -189,6 +191,8 @@ export class ChatApp {
         wallet = developmentWallet(this.config.storage);
         this.setStatus(`Connecting development wallet ${shortAddress(wallet.address)}…`);
       }
+      // A client made before libsecp256k1 is in use would open its invitations on noble, far slower.
+      await this.config.cryptoReady?.catch(() => undefined);
       const client = await createChatClient(wallet.signer, apiUrl);
       this.restoreGrants(client);
       this.session = {
@@ -217,7 +221,10 @@ export class ChatApp {
     const session = this.session;
     if (session) {
       session.closed = true;
-      for (const stream of session.streams) void stream.return(undefined).catch(() => {});
+      // The database closes once the streams have stopped writing to it.
+      void Promise.allSettled(session.streams.map((stream) => stream.return(undefined)))
+        .then(() => session.client.close())
+        .catch(() => {});
     }
     this.session = undefined;
     this.errorMessage = reason;
@@ -231,24 +238,51 @@ export class ChatApp {
 
   private async loadConversations(session: Session): Promise<void> {
     try {
+      // What the inbox database holds shows at once (a reload lists without waiting for the node); the sync then
+      // adds what is new, which on a first visit is everything.
+      const stored = await this.storedConversations(session);
+      for (const conversation of stored) this.entryFor(session, conversation);
+      if (stored.length > 0) {
+        session.loadingList = false;
+        this.renderIfCurrent(session);
+      }
+      const storedPreviews = this.loadLatestMessages(session, [...session.entries.values()]);
+      // Reported when awaited below; until then a failing sync must not leave it unhandled.
+      storedPreviews.catch(() => undefined);
       const conversations = await session.client.conversations.list();
+      const fresh = conversations.filter((conversation) => !session.entries.has(conversation.topic));
       for (const conversation of conversations) this.entryFor(session, conversation);
       session.loadingList = false;
-      this.render();
-      // Latest messages a few at a time: the list fills in without flooding the node.
-      const queue = [...session.entries.values()];
-      const worker = async () => {
-        for (let entry = queue.shift(); entry && !session.closed; entry = queue.shift()) {
-          const [latest] = await entry.conversation.messages({ limit: 1, direction: "descending" });
-          if (latest) this.noteLatest(entry, latest);
-          this.renderIfCurrent(session);
-        }
-      };
-      await Promise.all(Array.from({ length: 4 }, worker));
+      this.renderIfCurrent(session);
+      const freshEntries = fresh.map((conversation) => this.entryFor(session, conversation));
+      await Promise.all([storedPreviews, this.loadLatestMessages(session, freshEntries)]);
     } catch (err) {
       session.loadingList = false;
       if (!session.closed) this.showError(`Could not load your conversations. ${explainError(err, session.apiUrl)}`);
     }
+  }
+
+  /** The conversations in the inbox database; none if it cannot be read (the sync with the node follows anyway). */
+  private async storedConversations(session: Session): Promise<ChatConversation[]> {
+    try {
+      return await session.client.conversations.listStored();
+    } catch (err) {
+      console.warn("XMTP chat: could not read the inbox database; listing from the node.", err);
+      return [];
+    }
+  }
+
+  /** Latest messages a few at a time: the list fills in without flooding the node. */
+  private async loadLatestMessages(session: Session, entries: ConversationEntry[]): Promise<void> {
+    const queue = [...entries];
+    const worker = async () => {
+      for (let entry = queue.shift(); entry && !session.closed; entry = queue.shift()) {
+        const [latest] = await entry.conversation.messages({ limit: 1, direction: "descending" });
+        if (latest) this.noteLatest(entry, latest);
+        this.renderIfCurrent(session);
+      }
+    };
+    await Promise.all(Array.from({ length: 4 }, worker));
   }
 
   private startStreams(session: Session): void {

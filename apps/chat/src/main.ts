@@ -1,5 +1,6 @@
 import "./style.css";
 import { ChatApp } from "./app.js";
+import { loadCryptoBackend } from "./cryptoBackend.js";
 import type { Eip1193Provider } from "./wallets.js";
 
 const API_URL_KEY = "xmtp-chat:api-url";
@@ -16,6 +17,9 @@ function initialApiUrl(): string {
   );
 }
 
+// Started before anything else, so it is usually loaded by the time someone clicks Connect; connecting waits for it.
+const cryptoReady = loadCryptoBackend();
+
 const root = document.getElementById("app");
 if (!root) throw new Error("index.html has no #app element");
 
@@ -24,4 +28,5 @@ new ChatApp(root, {
   storage: localStorage,
   ethereum: (window as { ethereum?: Eip1193Provider }).ethereum,
   saveApiUrl: (url) => localStorage.setItem(API_URL_KEY, url),
+  cryptoReady,
 });

@@ -39,16 +39,44 @@ export interface ChatClient {
     acceptGrant(grant: string): PostageGrant;
   };
   conversations: {
+    /** Syncs with the node: what the inbox database holds plus what is newer. */
     list(): Promise<ChatConversation[]>;
+    /** What the inbox database holds, without the network. */
+    listStored(): Promise<ChatConversation[]>;
     newConversation(peerAddress: string): Promise<ChatConversation>;
     stream(onConnectionLost?: (error: unknown) => void): Promise<ChatStream<ChatConversation>>;
     streamAllMessages(onConnectionLost?: (error: unknown) => void): Promise<ChatStream<ChatMessage>>;
   };
+  /** Closes the inbox database. */
+  close(): Promise<void>;
 }
 
-/** Loads the wallet's XMTP keys from the node, or creates and registers them (the wallet signs once or twice). */
+/**
+ * The IndexedDB database that keeps a wallet's inbox on one node between visits. One per wallet and node: the
+ * client refuses a database of another network, and its key comes from the wallet's XMTP identity.
+ */
+export function inboxDatabaseName(address: string, apiUrl: string): string {
+  return `xmtp-inbox:${address}:${apiUrl}`;
+}
+
+const DATABASE_ERROR_NAMES = /^(LocalDatabase\w*Error|InboxStoreError)$/;
+
+/**
+ * Loads the wallet's XMTP keys from the node, or creates and registers them (the wallet signs once or twice), and
+ * opens the wallet's inbox database. The database is only a cache of the network: if it cannot be opened (storage
+ * blocked, corrupt, written by a newer app), the app goes on without it, as it did before it had one; a browser
+ * wallet then signs once more.
+ */
 export async function createChatClient(signer: WalletSigner, apiUrl: string): Promise<ChatClient> {
-  return Client.create(signer, { apiUrl, appVersion: "xmtp-ts-chat/0.1.0" });
+  const options = { apiUrl, appVersion: "xmtp-ts-chat/0.1.0" };
+  const dbPath = inboxDatabaseName(await signer.getAddress(), apiUrl);
+  try {
+    return await Client.create(signer, { ...options, dbPath });
+  } catch (error) {
+    if (!(error instanceof Error && DATABASE_ERROR_NAMES.test(error.name))) throw error;
+    console.warn(`XMTP chat: the inbox database ${dbPath} cannot be used; going on without it.`, error);
+    return Client.create(signer, options);
+  }
 }
 
 /** Resolves when the node answers a query (a bare contact lookup); rejects while it cannot be reached. */

@@ -138,6 +138,35 @@ describe.each(backends)("keys and bundles (§6) on the $name back end", (backend
   });
 });
 
+describe("KeyBundleVerifier on v2 bundles", () => {
+  it("serves a cache hit only for the same keys and signatures: any other field value is checked afresh", async () => {
+    const { wallet, publicBundle } = await sdkBundle();
+    const verifier = new KeyBundleVerifier();
+    const fresh = () => signedPublicKeyBundleFromLegacy(fromBinary(PublicKeyBundleSchema, publicBundle.toBytes()));
+    const first = verifier.verifySigned(fresh());
+    expect(verifier.verifySigned(fresh())).toBe(first);
+    expect(await first).toBe(wallet.address);
+    const tamperings: ((bundle: ReturnType<typeof fresh>) => void)[] = [
+      (b) => (b.preKey!.keyBytes = Uint8Array.from(b.preKey!.keyBytes, (x, i) => (i === b.preKey!.keyBytes.length - 1 ? x ^ 1 : x))),
+      (b) => ((b.preKey!.signature!.union.value as { bytes: Uint8Array }).bytes[5] ^= 1),
+      (b) => ((b.preKey!.signature!.union.value as { recovery: number }).recovery ^= 1),
+      (b) => ((b.identityKey!.signature!.union.value as { recovery: number }).recovery += 256),
+      (b) => ((b.identityKey!.signature!.union.value as { bytes: Uint8Array }).bytes[40] ^= 1),
+    ];
+    for (const tamper of tamperings) {
+      const forged = fresh();
+      tamper(forged);
+      // Checked afresh (another promise), whatever the check then says of the changed field.
+      const result = verifier.verifySigned(forged);
+      expect(result).not.toBe(first);
+      await result.catch(() => undefined);
+    }
+    const forged = fresh();
+    tamperings[1](forged);
+    await expect(verifier.verifySigned(forged)).rejects.toThrow(InvalidKeyBundleError);
+  });
+});
+
 describe("contact bundles (§6.3)", () => {
   it("decodes the SDK's v1, v2 and bare PublicKeyBundle forms", async () => {
     const { wallet, publicBundle } = await sdkBundle();

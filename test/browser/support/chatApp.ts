@@ -1,6 +1,6 @@
 // Builds the chat app (apps/chat) with vite's JS API, as `npm run chat:build` would, and serves the build on a free
 // loopback port: the test exercises the same bundle a user gets.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,6 +11,8 @@ export const chatAppRoot = join(repoRoot, "apps/chat");
 
 export interface ServedChatApp {
   url: string;
+  /** The files the build emitted under assets/ (served at `${url}assets/<name>`). */
+  assets: string[];
   close(): Promise<void>;
 }
 
@@ -29,6 +31,7 @@ export async function serveChatApp(): Promise<ServedChatApp> {
   if (!address || typeof address === "string") throw new Error("vite preview did not listen on a TCP port");
   return {
     url: `http://127.0.0.1:${address.port}/`,
+    assets: readdirSync(join(outDir, "assets")),
     async close() {
       await server.close();
       rmSync(outDir, { recursive: true, force: true });

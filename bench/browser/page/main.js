@@ -1,0 +1,61 @@
+// The benchmark page (bench/clientBrowser.js drives it through playwright): lists a seeded inbox with
+// @xmtp-ts/client in this page's thread, as the chat app does, on either secp256k1 back end, with or without the
+// IndexedDB inbox database. Everything is exposed on window.xmtpBench and returns plain data.
+import { Client } from "@xmtp-ts/client";
+import { fromBase64, getCryptoBackend, setCryptoBackend, useWasmSecp256k1 } from "@xmtp-ts/crypto";
+import secp256k1WasmUrl from "@xmtp-ts/crypto/secp256k1.wasm?url";
+import { countingBackend } from "./curveCounter.js";
+
+let backends;
+
+/** Both back ends, kept so each measure can put its own in use: noble (browsers' default) and libsecp256k1. */
+function loadBackends() {
+  backends ??= (async () => {
+    const noble = await getCryptoBackend();
+    if (!noble.name.startsWith("noble+")) throw new Error(`the browsers' default back end should be noble, got ${noble.name}`);
+    const wasm = await useWasmSecp256k1(secp256k1WasmUrl);
+    return { noble, wasm };
+  })();
+  return backends;
+}
+
+/** Puts a back end in use; `counted`: through countingBackend, whose `calls` are returned too. */
+async function useBackend(kind, { counted = false } = {}) {
+  const loaded = await loadBackends();
+  const backend = loaded[kind];
+  if (!backend) throw new Error(`unknown back end ${kind}: "noble" or "wasm"`);
+  const { backend: inUse, calls } = counted ? countingBackend(backend) : { backend };
+  setCryptoBackend(inUse);
+  return { ...inUse, calls };
+}
+
+/**
+ * A fresh client (create) lists every conversation (list); with `dbName`, through that IndexedDB inbox database.
+ * Wall times of each phase, in milliseconds; with `counted`, also the curve's calls (count and time per operation).
+ */
+async function list({ apiUrl, keysBase64, backend, dbName, counted }) {
+  const inUse = await useBackend(backend, { counted });
+  const privateKeyOverride = fromBase64(keysBase64);
+  const started = performance.now();
+  const client = await Client.create(null, { apiUrl, privateKeyOverride, skipContactPublishing: true, dbPath: dbName });
+  const created = performance.now();
+  const conversations = await client.conversations.list();
+  const listed = performance.now();
+  await client.close();
+  return {
+    ms: listed - started,
+    createMs: created - started,
+    listMs: listed - created,
+    conversations: conversations.length,
+    backend: (await getCryptoBackend()).name,
+    curveCalls: inUse.calls,
+  };
+}
+
+/** The names of both back ends once loaded (the WebAssembly one fetched and compiled). */
+async function backendNames() {
+  const { noble, wasm } = await loadBackends();
+  return { noble: noble.name, wasm: wasm.name };
+}
+
+window.xmtpBench = { backendNames, list };
