@@ -8,8 +8,9 @@
 //   messages:      a fresh client lists, then reads one conversation of 400 messages (both parties writing)
 //
 // Each measure runs BENCH_CLIENT_ROUNDS (5) rounds per client, SDK and ours alternating, each round with a new
-// client instance (nothing cached); the median counts. The ratio is SDK time / our time (target ≥ 3).
-// Environment: BENCH_CLIENT_CONVERSATIONS (150), BENCH_CLIENT_MESSAGES (400), BENCH_CLIENT_ROUNDS (5).
+// client instance (nothing cached); the median counts. The ratio is SDK time / our time (target ≥ 5).
+// The whole runs once per inbox size in BENCH_CLIENT_CONVERSATIONS ("150,1000"), each on a node of its own.
+// Environment: BENCH_CLIENT_CONVERSATIONS ("150,1000"), BENCH_CLIENT_MESSAGES (400), BENCH_CLIENT_ROUNDS (5).
 import { createRequire } from "node:module";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -31,12 +32,17 @@ const require = createRequire(import.meta.url);
 const sdk = require("@xmtp/xmtp-js");
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const sizes = (process.env.BENCH_CLIENT_CONVERSATIONS || "150,1000").split(",").map((raw) => {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`BENCH_CLIENT_CONVERSATIONS must list positive integers, got ${JSON.stringify(raw)}`);
+  return value;
+});
 const settings = {
-  conversations: intFromEnv("BENCH_CLIENT_CONVERSATIONS", 150),
+  conversations: sizes[0],
   messages: intFromEnv("BENCH_CLIENT_MESSAGES", 400),
   rounds: intFromEnv("BENCH_CLIENT_ROUNDS", 5),
 };
-const TARGET_RATIO = 3;
+const TARGET_RATIO = 5;
 
 function intFromEnv(name, fallback) {
   const raw = process.env[name];
@@ -183,7 +189,14 @@ async function main() {
   }
 }
 
-main().catch((err) => {
+async function mainForEverySize() {
+  for (const size of sizes) {
+    settings.conversations = size;
+    await main();
+  }
+}
+
+mainForEverySize().catch((err) => {
   console.error(err);
   process.exit(1);
 });

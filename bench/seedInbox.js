@@ -3,11 +3,13 @@
 import {
   compactToWalletSignature,
   createInvitation,
+  encryptPrivatePreferencesAction,
   generatePrivateKey,
   generatePrivateKeyBundleV1,
   getPublicKey,
   hashPersonalMessage,
   inviteTopic,
+  privatePreferencesTopic,
   publicKeyToAddress,
   signDigest,
   userKeysFromBundle,
@@ -23,14 +25,22 @@ export async function newIdentity() {
   return userKeysFromBundle(await generatePrivateKeyBundleV1(signText, { walletAddress }));
 }
 
-/** `count` conversations with `reader` (a Client), each from a new peer; resolves with the peers' keys. */
+/** How far back the seeded conversations start: an inbox's invitations are old, not all from the last seconds. */
+const SEEDED_HISTORY_NS = 3_600_000_000_000n;
+
+/**
+ * `count` conversations with `reader` (a Client), each from a new peer, dated over the past hour (so none falls in
+ * the 10 s a later sync looks back); resolves with the peers' keys.
+ */
 export async function seedConversations(reader, count) {
   const peers = [];
   let batch = [];
   const started = performance.now();
+  const firstNs = BigInt(Date.now()) * 1_000_000n - SEEDED_HISTORY_NS;
   for (let i = 0; i < count; i++) {
     const peer = await newIdentity();
-    const sealed = await createInvitation({ sender: peer, recipient: reader.signedPublicKeyBundle });
+    const createdNs = firstNs + (SEEDED_HISTORY_NS * BigInt(i)) / BigInt(count);
+    const sealed = await createInvitation({ sender: peer, recipient: reader.signedPublicKeyBundle, createdNs });
     batch.push({ contentTopic: inviteTopic(reader.address), timestampNs: sealed.createdNs, message: sealed.bytes });
     peers.push(peer);
     if (batch.length >= PUBLISH_BATCH || i === count - 1) {
@@ -41,4 +51,23 @@ export async function seedConversations(reader, count) {
   }
   process.stdout.write("\n");
   return peers;
+}
+
+/** `reader` (a Client) allows each of `addresses` in its consent list, one entry each, as one newConversation each would. */
+export async function seedConsent(reader, addresses) {
+  const topic = await privatePreferencesTopic(reader.keys.identityPrivateKey);
+  const firstNs = BigInt(Date.now()) * 1_000_000n - SEEDED_HISTORY_NS;
+  let batch = [];
+  for (let i = 0; i < addresses.length; i++) {
+    const message = await encryptPrivatePreferencesAction(
+      { messageType: { case: "allowAddress", value: { walletAddresses: [addresses[i]] } } },
+      reader.keys.identityPrivateKey,
+      reader.keys.identityPublicKey,
+    );
+    batch.push({ contentTopic: topic, timestampNs: firstNs + (SEEDED_HISTORY_NS * BigInt(i)) / BigInt(addresses.length), message });
+    if (batch.length >= PUBLISH_BATCH || i === addresses.length - 1) {
+      await reader.api.publish(batch);
+      batch = [];
+    }
+  }
 }

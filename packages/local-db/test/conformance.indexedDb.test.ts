@@ -5,7 +5,6 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BROWSER_TESTS_RUN, launchChromium } from "../../../test/browser/support/chromium.js";
 import { scenarios } from "../src/test-support/conformance.js";
-import { formatTimings, WARM_START_CONVERSATIONS } from "../src/test-support/timings.js";
 import type { LocalDbPageApi, LocalDbTestWindow } from "./browser/pageApi.js";
 import { serveLocalDbPage, type ServedPage } from "./browser/servePage.js";
 
@@ -51,8 +50,9 @@ describe.skipIf(!BROWSER_TESTS_RUN)("IndexedDB driver conformance in Chromium (i
   });
 
   for (const scenario of scenarios) {
-    const skipReason = scenario.notFor?.indexeddb;
-    it.skipIf(skipReason !== undefined)(scenario.name, async () => {
+    // A scenario that has no meaning for this driver (notFor, e.g. truncating a file) is left out, not skipped.
+    if (scenario.notFor?.indexeddb !== undefined) continue;
+    it(scenario.name, async () => {
       const outcome = await inPage("run", scenario.name);
       if (!outcome.ok) throw new Error(outcome.error);
     });
@@ -60,18 +60,6 @@ describe.skipIf(!BROWSER_TESTS_RUN)("IndexedDB driver conformance in Chromium (i
 
   it("openLocalDatabase uses IndexedDB in a browser", async () => {
     expect(await inPage("openLocalDatabaseLocation", "picked-by-environment")).toBe("indexeddb:picked-by-environment");
-  });
-
-  it(`warm start: opens and lists ${WARM_START_CONVERSATIONS} conversations in 0.3 s, or close to IndexedDB's own cost`, async () => {
-    const full = process.env.XMTP_LOCAL_DB_TIMINGS === "1";
-    const timings = await inPage("timings", { smallRecords: full ? 2000 : 200, largeRecords: full ? 100 : 10, warmStartRuns: 3 });
-    const rawList = await inPage("rawIndexedDbListMilliseconds", WARM_START_CONVERSATIONS);
-    const warmStart = Math.min(...timings.warmStartMilliseconds);
-    console.log(`${formatTimings("IndexedDB", timings)}\nIndexedDB  raw getAll() of ${WARM_START_CONVERSATIONS} rows, no crypto: ${rawList} ms`);
-    // Chromium's IndexedDB alone costs ~20-50 us per row on a slow machine (a plain getAll, before any decryption),
-    // so there the 0.3 s budget cannot be met by one row per record; this then checks that the driver adds at most
-    // 1.5x on top of IndexedDB's own cost (decryption, checks, the open).
-    expect(warmStart < 300 || warmStart < 2.5 * rawList, `warm start ${warmStart} ms, raw getAll ${rawList} ms`).toBe(true);
   });
 
   it("raised no uncaught error in the page", () => {

@@ -9,7 +9,8 @@ afterAll(() => harness.cleanup());
 
 describe("SQLite driver conformance", () => {
   for (const scenario of scenarios) {
-    const skipReason = scenario.notFor?.sqlite;
-    it.skipIf(skipReason !== undefined)(scenario.name, () => scenario.run(harness));
+    // A scenario that has no meaning for this driver (notFor) is not a test of it: left out, not skipped.
+    if (scenario.notFor?.sqlite !== undefined) continue;
+    it(scenario.name, () => scenario.run(harness));
   }
 });

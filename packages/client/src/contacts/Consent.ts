@@ -50,7 +50,8 @@ export class ConsentList {
     this.restored ??= (async () => {
       if (!this.store) return;
       const { entries, cursorNs } = await this.store.loadConsent();
-      for (const [address, state] of entries) this.set(address, state);
+      // Stored in the list's own key form already (checksummed): no keccak per entry on a warm start.
+      for (const [address, state] of entries) this.states.set(address, state);
       this.lastLoadNs = cursorNs;
     })();
     return this.restored;
@@ -106,7 +107,9 @@ export class ConsentList {
     // An incremental load replays its overlap in order, ending in the same states; a full load starts over.
     if (startTimeNs === undefined) this.states.clear();
     for (const action of actions) if (action) this.apply(action);
-    await this.store?.saveConsent([...this.states], startedNs);
+    // The list is rewritten only when entries came in; otherwise only the cursor moves.
+    const changed = actions.some((action) => action !== undefined) || startTimeNs === undefined;
+    await this.store?.saveConsent(changed ? [...this.states] : undefined, startedNs);
     this.lastLoadNs = startedNs;
   }
 

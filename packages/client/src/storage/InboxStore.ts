@@ -161,11 +161,15 @@ export class InboxStore {
     return { entries: stored ? decodeRecord<ConsentEntry[]>(stored) : [], cursorNs };
   }
 
-  /** The whole list (it is rewritten: entries move to the end when set again), with the cursor of the load. */
-  async saveConsent(entries: ConsentEntry[], cursorNs?: bigint): Promise<void> {
-    const writes: LocalWrite[] = [{ type: "put", collection: CONSENT, key: "entries", value: encodeRecord(entries) }];
+  /**
+   * The whole list (rewritten: entries move to the end when set again), or none when unchanged, with the cursor of
+   * the load that made it (none after a local change: the next load still has to look there).
+   */
+  async saveConsent(entries: ConsentEntry[] | undefined, cursorNs?: bigint): Promise<void> {
+    const writes: LocalWrite[] = [];
+    if (entries) writes.push({ type: "put", collection: CONSENT, key: "entries", value: encodeRecord(entries) });
     if (cursorNs !== undefined) writes.push(cursorWrite("consent", cursorNs));
-    await this.db.write(writes);
+    if (writes.length > 0) await this.db.write(writes);
   }
 
   messageCursor(topic: string): Promise<bigint | undefined> {
