@@ -1,6 +1,7 @@
 // The benchmark page (bench/clientBrowser.js drives it through playwright): lists a seeded inbox with
-// @xmtp-ts/client in this page's thread, as the chat app does, on either secp256k1 back end, with or without the
-// IndexedDB inbox database. Everything is exposed on window.xmtpBench and returns plain data.
+// @xmtp-ts/client on either secp256k1 back end, opening invitations in this page's thread or on the client's pool
+// of Web Workers (as the chat app does), with or without the IndexedDB inbox database. Everything is exposed on
+// window.xmtpBench and returns plain data.
 import { Client } from "@xmtp-ts/client";
 import { fromBase64, getCryptoBackend, setCryptoBackend, useWasmSecp256k1 } from "@xmtp-ts/crypto";
 import secp256k1WasmUrl from "@xmtp-ts/crypto/secp256k1.wasm?url";
@@ -30,14 +31,18 @@ async function useBackend(kind, { counted = false } = {}) {
 }
 
 /**
- * A fresh client (create) lists every conversation (list); with `dbName`, through that IndexedDB inbox database.
- * Wall times of each phase, in milliseconds; with `counted`, also the curve's calls (count and time per operation).
+ * A fresh client (create) lists every conversation (list); with `dbName`, through that IndexedDB inbox database;
+ * with `workers`, opening invitations on the client's pool of Web Workers, else in this page's thread. Wall times
+ * of each phase, in milliseconds; with `counted`, also the curve's calls (count and time per operation); with
+ * `workers`, what the pool did during the listing (batches opened on workers, the back ends the workers run on).
  */
-async function list({ apiUrl, keysBase64, backend, dbName, counted }) {
+async function list({ apiUrl, keysBase64, backend, dbName, counted, workers }) {
   const inUse = await useBackend(backend, { counted });
   const privateKeyOverride = fromBase64(keysBase64);
   const started = performance.now();
-  const client = await Client.create(null, { apiUrl, privateKeyOverride, skipContactPublishing: true, dbPath: dbName });
+  const client = await Client.create(null, { apiUrl, privateKeyOverride, skipContactPublishing: true, dbPath: dbName, parallelInvitations: workers });
+  const pool = await client.invitationPool;
+  const batchesBefore = pool?.batchesOnWorkers ?? 0;
   const created = performance.now();
   const conversations = await client.conversations.list();
   const listed = performance.now();
@@ -49,6 +54,7 @@ async function list({ apiUrl, keysBase64, backend, dbName, counted }) {
     conversations: conversations.length,
     backend: (await getCryptoBackend()).name,
     curveCalls: inUse.calls,
+    pool: pool && { batchesOnWorkers: pool.batchesOnWorkers - batchesBefore, workerBackends: pool.workerBackends },
   };
 }
 

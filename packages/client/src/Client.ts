@@ -19,9 +19,11 @@ import { Stamper } from "./postage/Stamper.js";
 import { authTokenProvider } from "./keys/authTokens.js";
 import { importKeys, loadOrCreateKeys } from "./keys/loadKeys.js";
 import { toWalletSigner, type AnySigner } from "./signer.js";
+import type { SubscriptionTuning } from "./streams/ResumableSubscription.js";
 import type { InboxStore } from "./storage/InboxStore.js";
 import { checkDbEncryptionKey, databaseKeyOf, openInboxStore } from "./storage/openInboxStore.js";
-import { sharedInvitationPool, type InvitationPool } from "./workers/InvitationPool.js";
+import type { InvitationOpener } from "./workers/invitationOpener.js";
+import { sharedInvitationPool } from "./workers/InvitationPool.js";
 
 export type XmtpEnv = "local" | "dev" | "production";
 
@@ -52,11 +54,13 @@ export interface ClientOptions extends NetworkOptions {
   privateKeyOverride?: Uint8Array;
   /** Extra content codecs (text is built in). */
   codecs?: ContentCodec<any>[];
-  /** Subscription tuning passed to every stream. */
-  subscribeOptions?: Omit<SubscribeOptions, "onConnectionLost" | "signal">;
+  /** Subscription tuning passed to every stream (SubscriptionTuning: stall timeout, reconnect delays, maxTopicsPerStream, …). */
+  subscribeOptions?: Omit<SubscribeOptions & SubscriptionTuning, "onConnectionLost" | "signal">;
   /**
-   * Open big batches of invitations (cold listings) on worker threads, started in the background by `create`.
-   * Default true; Node.js only (elsewhere everything runs in the calling thread anyway).
+   * Open big batches of invitations (cold listings) on workers, started in the background by `create`: worker
+   * threads in Node.js, Web Workers in browsers (bundlers find their entry; they run the page's secp256k1, e.g.
+   * libsecp256k1 once loaded with `useWasmSecp256k1`, and leave the page's thread to the UI). One per core, at
+   * most 3, none on one core; where workers cannot start or fail, the calling thread opens them. Default true.
    */
   parallelInvitations?: boolean;
   /**
@@ -118,7 +122,7 @@ export class Client implements ClientContext {
   readonly conversations: Conversations;
   readonly contacts: Contacts;
   readonly subscribeOptions?: ClientOptions["subscribeOptions"];
-  readonly invitationPool?: Promise<InvitationPool>;
+  readonly invitationPool?: Promise<InvitationOpener>;
   readonly priorContacts = new PriorContacts();
   readonly postageGrants: GrantStore;
   readonly reachPublisher: ReachPublisher;

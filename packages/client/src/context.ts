@@ -6,8 +6,9 @@ import type { ConsentList } from "./contacts/Consent.js";
 import type { GrantStore } from "./postage/GrantStore.js";
 import type { PriorContacts } from "./postage/PriorContacts.js";
 import type { ReachPublisher } from "./postage/ReachPublisher.js";
+import type { SubscriptionTuning } from "./streams/ResumableSubscription.js";
 import type { InboxStore } from "./storage/InboxStore.js";
-import type { InvitationPool } from "./workers/InvitationPool.js";
+import type { InvitationOpener } from "./workers/invitationOpener.js";
 
 /** What conversations need from their client; the Client provides it (kept separate to avoid import cycles). */
 export interface ClientContext {
@@ -20,9 +21,9 @@ export interface ClientContext {
   readonly consent: ConsentList;
   /** Peers this client instance already sent a v1 intro to (the first v1 send publishes to both intro topics). */
   readonly introducedPeers: Set<string>;
-  readonly subscribeOptions?: Omit<SubscribeOptions, "onConnectionLost" | "signal">;
-  /** Where big batches of invitations are opened (worker threads in Node.js); undefined: in this thread. */
-  readonly invitationPool?: Promise<InvitationPool>;
+  readonly subscribeOptions?: Omit<SubscribeOptions & SubscriptionTuning, "onConnectionLost" | "signal">;
+  /** Where big batches of invitations are opened (worker threads in Node.js, Web Workers in browsers); undefined: in this thread. */
+  readonly invitationPool?: Promise<InvitationOpener>;
   /** Publishes writes to other wallets' reach topics (invitations, v1 intros) with postage proofs. */
   readonly reachPublisher: ReachPublisher;
   /** Wallets whose invitation or intro to us we opened: writing back to them claims a prior contact. */

@@ -6,7 +6,7 @@ export * from "./walletSignature.js";
 export * from "./identityKey.js";
 export * from "./authToken.js";
 export * from "./errors.js";
-export { getCryptoBackend, setCryptoBackend, useWasmSecp256k1 } from "./backend/index.js";
+export { getCryptoBackend, secp256k1WasmModuleInUse, setCryptoBackend, useWasmSecp256k1 } from "./backend/index.js";
 export type { Secp256k1WasmSource } from "./backend/curves/wasmLoader.js";
 export type { CryptoBackend, CryptoBackendName, CurveName, Secp256k1Curve, SymmetricName, SymmetricPrimitives } from "./backend/types.js";
 export * from "./aead.js";

@@ -1,10 +1,13 @@
 // Opening an invitation costs three ECDH, a signature check and a wallet recovery; a cold listing opens one per
-// conversation. In Node.js this pool spreads big batches over worker threads (one per core); elsewhere, or when the
-// compiled worker is not available (tests running from TypeScript sources), everything runs in this thread.
-import { encodePrivateKeyBundle, toHex, type CryptoCaches, type UserKeys } from "@xmtp-ts/crypto";
-import { fromBinary, SealedInvitationHeaderV1Schema, SealedInvitationSchema } from "@xmtp-ts/proto";
+// conversation. In Node.js this pool spreads big batches over worker threads (one per core); browsers have
+// WebInvitationPool; where the compiled worker is not available (tests running from TypeScript sources), everything
+// runs in this thread.
+import { encodePrivateKeyBundle, type CryptoCaches, type UserKeys } from "@xmtp-ts/crypto";
+import { orderByParties } from "./invitationParties.js";
 import { openInvitations } from "./openInvitations.js";
+import type { InvitationOpener } from "./invitationOpener.js";
 import type { InvitationJob, InvitationJobResult, WorkerRequest, WorkerResponse } from "./protocol.js";
+import { WebInvitationPool } from "./WebInvitationPool.js";
 
 /** Below this many invitations a worker round trip is not worth it. */
 export const MIN_PARALLEL_JOBS = 24;
@@ -51,17 +54,23 @@ export class InvitationPool {
   private nextId = 0;
   private readonly encodedKeys = new WeakMap<UserKeys, Uint8Array>();
 
+  /** Chunks the workers have opened (the rest of a batch, if any, was opened in this thread). */
+  workerChunks = 0;
+
   private constructor(
     private readonly workerUrl: URL | undefined,
     private readonly size: number,
+    private readonly execArgv?: string[],
   ) {}
 
   /**
    * A pool of `size` workers (default: one per core, at most 3) running `workerUrl` (default: the compiled
-   * invitationWorker.js next to this module). This thread takes a share of every batch too. Without Node.js,
-   * without that file, or on one core, a pool that runs everything in this thread.
+   * invitationWorker.js next to this module). This thread only hands out the work. Without Node.js,
+   * without that file, or on one core, a pool that runs everything in this thread. `execArgv` replaces the Node.js
+   * flags the workers inherit (tests drop the "source" export condition, under which workers would load sources).
    */
-  static async create(options: { workerUrl?: URL; size?: number } = {}): Promise<InvitationPool> {
+  static async create(options: { workerUrl?: URL; size?: number; execArgv?: string[] } = {}): Promise<InvitationPool> {
+    // Browsers have their own pool of Web Workers: WebInvitationPool, which sharedInvitationPool() picks there.
     if (!isNode()) return new InvitationPool(undefined, 0);
     const workerUrl = options.workerUrl ?? new URL("./invitationWorker.js", import.meta.url);
     const fs = await dynamicImport<typeof import("node:fs")>("node:fs");
@@ -70,7 +79,7 @@ export class InvitationPool {
     const os = await dynamicImport<typeof import("node:os")>("node:os");
     const cores = os.availableParallelism();
     const size = options.size ?? (cores > 1 ? Math.min(MAX_WORKERS, cores) : 0);
-    return new InvitationPool(size > 0 ? workerUrl : undefined, size);
+    return new InvitationPool(size > 0 ? workerUrl : undefined, size, options.execArgv);
   }
 
   /** Whether big batches go to worker threads. */
@@ -93,7 +102,7 @@ export class InvitationPool {
   private async startWorkers(workerUrl: URL): Promise<PooledWorker[]> {
     const { Worker } = await dynamicImport<typeof import("node:worker_threads")>("node:worker_threads");
     return Array.from({ length: this.size }, () => {
-      const pooled: PooledWorker = { worker: new Worker(workerUrl) as unknown as NodeWorker, pending: new Map() };
+      const pooled: PooledWorker = { worker: new Worker(workerUrl, { execArgv: this.execArgv }) as unknown as NodeWorker, pending: new Map() };
       pooled.worker.on("message", (response) => {
         const waiter = pooled.pending.get(response.id);
         if (!waiter) return;
@@ -106,6 +115,7 @@ export class InvitationPool {
         pooled.broken = error;
         for (const waiter of pooled.pending.values()) waiter.reject(error);
         pooled.pending.clear();
+        void this.failQueueIfNoWorkers();
       });
       // After the listeners: attaching a message listener refs the worker again.
       pooled.worker.unref();
@@ -134,7 +144,6 @@ export class InvitationPool {
    * next page of a listing) shares the threads instead of waiting for the first batch's slowest chunk.
    */
   private readonly queue: QueuedChunk[] = [];
-  private localRunning = false;
 
   /** Opens every invitation; one result per job, in order. */
   async open(keys: UserKeys, jobs: InvitationJob[], caches?: CryptoCaches): Promise<InvitationJobResult[]> {
@@ -142,12 +151,10 @@ export class InvitationPool {
     if (!workers) return openInvitations(keys, jobs, caches);
     // Invitations between the same two parties sit together, so they mostly land in one chunk, where the bundle
     // check and the X3DH exchange are shared.
-    const order = jobs
-      .map((job, index) => ({ index, party: partiesOf(job.message) }))
-      .sort((a, b) => (a.party < b.party ? -1 : a.party > b.party ? 1 : a.index - b.index));
-    const sorted = order.map(({ index }) => jobs[index]);
+    const order = orderByParties(jobs);
+    const sorted = order.map((index) => jobs[index]);
     // Small chunks handed out as threads free up: a thread the OS runs less often takes fewer of them.
-    const threads = workers.length + 1;
+    const threads = workers.length;
     const size = Math.max(4, Math.ceil(sorted.length / (threads * CHUNKS_PER_THREAD)));
     const chunks: Promise<InvitationJobResult[]>[] = [];
     for (let i = 0; i < sorted.length; i += size) {
@@ -158,7 +165,7 @@ export class InvitationPool {
     try {
       const results = (await Promise.all(chunks)).flat();
       const inOrder = new Array<InvitationJobResult>(jobs.length);
-      order.forEach(({ index }, i) => (inOrder[index] = results[i]));
+      order.forEach((index, i) => (inOrder[index] = results[i]));
       return inOrder;
     } catch {
       // A worker died: do the batch here rather than fail the listing.
@@ -166,13 +173,18 @@ export class InvitationPool {
     }
   }
 
-  /** Hands queued chunks to idle workers (two in flight each, so none waits for this thread) and to this thread. */
+  /**
+   * Hands queued chunks to idle workers, two in flight each so none waits for this thread. This thread takes no
+   * share: it has the network to read and the results to take in, and measured with a share of its own (10,000
+   * invitations, 2 cores) the listing took 30% more CPU and longer.
+   */
   private pump(workers: PooledWorker[]): void {
     for (const pooled of workers) {
       while (!pooled.broken && pooled.pending.size < IN_FLIGHT_PER_WORKER && this.queue.length > 0) {
         const chunk = this.queue.shift()!;
         this.run(pooled, chunk.keys, chunk.jobs).then(
           (results) => {
+            this.workerChunks++;
             chunk.resolve(results);
             this.pump(workers);
           },
@@ -183,32 +195,13 @@ export class InvitationPool {
         );
       }
     }
-    if (!this.localRunning && this.queue.length > 0) {
-      this.localRunning = true;
-      // After the current turn, so the workers' postMessage calls go out before this thread gets busy.
-      void yieldToEventLoop().then(() => this.runLocally(workers));
-    }
   }
 
-  /**
-   * This thread's share: one invitation at a time, yielding to the event loop in between. Opening one is a
-   * synchronous run of about 5 ms; a whole chunk at once would hold back the workers' results, and with them
-   * their next chunks, for as long as the chunk takes.
-   */
-  private async runLocally(workers: PooledWorker[]): Promise<void> {
-    try {
-      for (let chunk = this.queue.shift(); chunk; chunk = this.queue.shift()) {
-        const results: InvitationJobResult[] = [];
-        for (const job of chunk.jobs) {
-          results.push(...(await openInvitations(chunk.keys, [job], chunk.caches)));
-          await yieldToEventLoop();
-        }
-        chunk.resolve(results);
-        this.pump(workers);
-      }
-    } finally {
-      this.localRunning = false;
-    }
+  /** With every worker broken, nothing would take the queued chunks: their batches go back to this thread. */
+  private async failQueueIfNoWorkers(): Promise<void> {
+    const workers = this.workers ? await this.workers : [];
+    if (workers.some((w) => !w.broken)) return;
+    for (const chunk of this.queue.splice(0)) chunk.reject(new Error("every invitation worker failed"));
   }
 
   async close(): Promise<void> {
@@ -218,30 +211,11 @@ export class InvitationPool {
   }
 }
 
-/** Lets pending worker messages through; setImmediate, since a zero timeout waits a whole millisecond in Node. */
-function yieldToEventLoop(): Promise<void> {
-  const immediate = (globalThis as { setImmediate?: (callback: () => void) => unknown }).setImmediate;
-  return new Promise((resolve) => (immediate ? immediate(resolve) : setTimeout(resolve, 0)));
-}
 
-/** The two identity keys an invitation is between (cheap: no crypto), or "" when it does not parse. */
-function partiesOf(message: Uint8Array): string {
-  try {
-    const sealed = fromBinary(SealedInvitationSchema, message);
-    if (sealed.version.case !== "v1") return "";
-    const header = fromBinary(SealedInvitationHeaderV1Schema, sealed.version.value.headerBytes);
-    const a = toHex(header.sender?.identityKey?.keyBytes ?? new Uint8Array(0));
-    const b = toHex(header.recipient?.identityKey?.keyBytes ?? new Uint8Array(0));
-    return a < b ? a + b : b + a;
-  } catch {
-    return "";
-  }
-}
+let shared: Promise<InvitationOpener> | undefined;
 
-let shared: Promise<InvitationPool> | undefined;
-
-/** The process-wide pool (workers are shared by every client in the process). */
-export function sharedInvitationPool(): Promise<InvitationPool> {
-  shared ??= InvitationPool.create();
+/** The process-wide pool (workers are shared by every client in the process or page): worker threads in Node.js, Web Workers elsewhere. */
+export function sharedInvitationPool(): Promise<InvitationOpener> {
+  shared ??= isNode() ? InvitationPool.create() : Promise.resolve(WebInvitationPool.create());
   return shared;
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { Wallet } from "ethers";
@@ -8,11 +9,12 @@ import { createInvitation, openSealedInvitation } from "../invitation.js";
 import { generatePrivateKeyBundleV1 } from "../legacyKeys.js";
 import { decryptMessageV2, encryptMessageV2 } from "../messageV2.js";
 import { getPublicKey, recoverPublicKey, sharedPoint, signDigest, verifyDigest } from "../secp256k1.js";
+import { secp256k1WasmFile } from "../secp256k1WasmFile.js";
 import { backends, nativeCurve } from "../test-support/backends.js";
 import { signTextWith } from "../test-support/sdk.js";
 import { userKeysFromBundle } from "../userKeys.js";
 import { selectNodeCurve } from "./curves/nodeCurveSelection.js";
-import { composeBackend, currentCurve, getCryptoBackend, setCryptoBackend, useWasmSecp256k1 } from "./index.js";
+import { composeBackend, currentCurve, getCryptoBackend, secp256k1WasmModuleInUse, setCryptoBackend, useWasmSecp256k1 } from "./index.js";
 import type { RequireFunction } from "./nodeRuntime.js";
 import type { Secp256k1Curve } from "./types.js";
 import { webSymmetric } from "./webSymmetric.js";
@@ -85,6 +87,23 @@ describe("the back end in use", () => {
     expect(wasm.name).toBe("libsecp256k1-wasm+node-crypto");
     expect(await getCryptoBackend()).toBe(wasm);
     expect(currentCurve().name).toBe("libsecp256k1-wasm");
+  });
+
+  it("gives the compiled secp256k1.wasm behind its curve, for other threads to load, and none behind other curves", async () => {
+    const compiled = await WebAssembly.compile(readFileSync(secp256k1WasmFile()));
+    await useWasmSecp256k1(compiled);
+    expect(secp256k1WasmModuleInUse()).toBe(compiled);
+    const loadedFromFile = (await useWasmSecp256k1()).curve;
+    const module = secp256k1WasmModuleInUse();
+    expect(module).toBeInstanceOf(WebAssembly.Module);
+    expect(module).not.toBe(compiled);
+    const again = await useWasmSecp256k1(module);
+    expect(again.curve).not.toBe(loadedFromFile);
+    expect(toHex(again.curve.publicKey(fromHex("07".padStart(64, "0"))))).toBe(toHex(loadedFromFile.publicKey(fromHex("07".padStart(64, "0")))));
+    for (const backend of backends.filter((b) => b.curve.name !== "libsecp256k1-wasm")) {
+      setCryptoBackend(backend);
+      expect(secp256k1WasmModuleInUse(), backend.name).toBeUndefined();
+    }
   });
 
   it("stays the one set even when the default one finishes loading later", async () => {

@@ -8,6 +8,7 @@
 import type { CurveLoadError } from "../errors.js";
 import { nobleCurve } from "./curves/noble.js";
 import { selectNodeCurve } from "./curves/nodeCurveSelection.js";
+import { wasmModuleOf } from "./curves/wasm.js";
 import { loadWasmCurve, type Secp256k1WasmSource } from "./curves/wasmLoader.js";
 import { loadNodeSymmetric } from "./nodeSymmetric.js";
 import { isNode, nodeRequire } from "./nodeRuntime.js";
@@ -79,6 +80,15 @@ export async function useWasmSecp256k1(source?: Secp256k1WasmSource): Promise<Cr
   const backend = composeBackend(curve, symmetric);
   setCryptoBackend(backend);
   return backend;
+}
+
+/**
+ * The compiled secp256k1.wasm behind the curve in use, or undefined when that curve is not libsecp256k1 as
+ * WebAssembly. A page posts it to its Web Workers (a compiled module is structured-cloneable), which pass it to
+ * their own `useWasmSecp256k1`: they then run on the page's curve without fetching or compiling the binary again.
+ */
+export function secp256k1WasmModuleInUse(): WebAssembly.Module | undefined {
+  return wasmModuleOf(curveInUse);
 }
 
 // Under Node.js, start loading libsecp256k1 as this module loads, so that code calling only the synchronous

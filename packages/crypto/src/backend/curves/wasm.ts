@@ -179,6 +179,14 @@ function createWasmCurve(abi: Secp256k1WasmExports): Secp256k1Curve {
   };
 }
 
+/** The compiled module behind each curve made here, so other threads can instantiate it without fetching it again. */
+const modulesOfCurves = new WeakMap<Secp256k1Curve, WebAssembly.Module>();
+
+/** The compiled secp256k1.wasm `curve` runs on; undefined for a curve not made by instantiateWasmCurve. */
+export function wasmModuleOf(curve: Secp256k1Curve): WebAssembly.Module | undefined {
+  return modulesOfCurves.get(curve);
+}
+
 /**
  * A curve over a compiled secp256k1.wasm: checks its interface, instantiates it, randomizes its context and checks
  * that it computes 1·G right. Throws CurveLoadError for a module that is not tiny-secp256k1 2.2.4's.
@@ -192,5 +200,6 @@ export async function instantiateWasmCurve(module: WebAssembly.Module): Promise<
   const one = new Uint8Array(SCALAR_LENGTH);
   one[SCALAR_LENGTH - 1] = 1;
   if (toHex(curve.publicKey(one)) !== GENERATOR) throw notTheExpectedBinary("the module computes a wrong 1·G");
+  modulesOfCurves.set(curve, module);
   return curve;
 }
