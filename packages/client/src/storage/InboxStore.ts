@@ -184,7 +184,7 @@ export class InboxStore {
       collection,
       key: id,
       value: encodeRecord(messageJson(message)),
-      order: message.envelopeTimestampNs,
+      order: orderOf(message.envelopeTimestampNs),
     }));
     writes.push(cursorWrite(collection, cursorNs));
     await this.db.write(writes);
@@ -207,6 +207,12 @@ export class InboxStore {
   close(): Promise<void> {
     return this.db.close();
   }
+}
+
+/** The database orders by signed 64-bit integers; a timestamp past them (a node or sender lying) sorts last. */
+const MAX_ORDER = (1n << 63n) - 1n;
+function orderOf(timestampNs: bigint): bigint {
+  return timestampNs > MAX_ORDER ? MAX_ORDER : timestampNs < 0n ? 0n : timestampNs;
 }
 
 /** A sync that found nothing new moves only its cursor: an empty segment would be one more record to read. */

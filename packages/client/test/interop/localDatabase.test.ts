@@ -82,6 +82,21 @@ describe("a client with dbPath", () => {
     await warm.close();
   });
 
+  it("stores what it cannot read, also dated past any 64-bit order, and reads the rest", async () => {
+    const wallet = Wallet.createRandom();
+    const client = await Client.create(wallet, { apiUrl: xmtpNode.url, dbPath: newDbPath() });
+    const peer = await sdkClient(xmtpNode.url);
+    const chat = await peer.conversations.newConversation(wallet.address);
+    await chat.send("readable");
+    const [conversation] = await client.conversations.list();
+    // Garbage from the far future: a bad sender or node can write it; it must not make the conversation unreadable.
+    await client.api.publish([{ contentTopic: conversation.topic, timestampNs: (1n << 64n) - 1n, message: Uint8Array.of(1, 2, 3) }]);
+    const read = await conversation.messages();
+    expect(read.map((m) => m.content ?? m.error?.name)).toEqual(["readable", expect.any(String)]);
+    expect((await conversation.messages()).length).toBe(2);
+    await client.close();
+  });
+
   it("with dbEncryptionKey keeps the keys too: a later start needs no signer", async () => {
     const wallet = Wallet.createRandom();
     const dbPath = newDbPath();
