@@ -55,3 +55,11 @@ export {
   type PostagePayer,
   type VaultTransaction,
 } from "./postage/index.js";
+export { InboxStoreError } from "./storage/InboxStore.js";
+export {
+  LocalDatabaseClosedError,
+  LocalDatabaseCorruptError,
+  LocalDatabaseError,
+  LocalDatabaseKeyError,
+  LocalDatabaseVersionError,
+} from "@xmtp-ts/local-db";

@@ -4,10 +4,9 @@ import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync, statSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LocalDatabaseCorruptError, LocalDatabaseKeyError } from "@xmtp-ts/local-db";
 import type { RunningNode } from "../../../../test/support/runningNode.js";
 import { HttpMessageApi, type QueryParams } from "../../src/api/index.js";
-import { Client } from "../../src/index.js";
+import { Client, LocalDatabaseCorruptError, LocalDatabaseKeyError } from "../../src/index.js";
 import { node, sdkClient, Wallet } from "../support/peers.js";
 
 let xmtpNode: RunningNode;
