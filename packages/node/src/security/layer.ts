@@ -7,7 +7,6 @@ import { AccessControl } from "./accessControl.js";
 import type { AuthzStore } from "./authzStore.js";
 import { SecurityGuard } from "./guard.js";
 import type { SecurityConfig } from "./limits.js";
-import { openPostgresAuthzStore } from "./postgresAuthzStore.js";
 import { openSqliteAuthzStore } from "./sqliteAuthzStore.js";
 
 /**
@@ -16,6 +15,8 @@ import { openSqliteAuthzStore } from "./sqliteAuthzStore.js";
  */
 export async function openAuthzStore(storage: StorageConfig, database?: NodeConfig["database"]): Promise<AuthzStore> {
   if (storage.kind === "sqlite") return openSqliteAuthzStore(storage.path);
+  // Loaded on demand, as the envelope store is (server.ts): a SQLite node never loads the PostgreSQL driver.
+  const { openPostgresAuthzStore } = await import("./postgresAuthzStore.js");
   return openPostgresAuthzStore(storage.url, {
     connectTimeoutMs: database?.connectTimeoutMs,
     queryTimeoutMs: database?.queryTimeoutMs,
