@@ -376,6 +376,11 @@ async function postageQuote(ctx: Context): Promise<void> {
   }
 }
 
+/** Who pays and into which vault channel, as every postage command prints it in --json. */
+function payerChannelJson(payer: Payer, network: { operator: string; vault: string; chainId: bigint } | undefined) {
+  return { payer: payer.address, operator: network?.operator ?? null, vault: network?.vault ?? null, chainId: network?.chainId.toString() ?? null };
+}
+
 async function postageBalance(ctx: Context, rpcUrl: string | undefined): Promise<void> {
   const payer = requirePayer(ctx, "balance", rpcUrl);
   const { client } = await connect(ctx, payer);
@@ -384,10 +389,7 @@ async function postageBalance(ctx: Context, rpcUrl: string | undefined): Promise
   const network = quote.postage === "required" ? quote : undefined;
   if (ctx.options.json) {
     return printJson(ctx, {
-      payer: payer.address,
-      operator: network?.operator ?? null,
-      vault: network?.vault ?? null,
-      chainId: network?.chainId.toString() ?? null,
+      ...payerChannelJson(payer, network),
       depositedWei: balance.deposited.toString(),
       owedWei: balance.owed.toString(),
       redeemedWei: balance.redeemed.toString(),
@@ -413,10 +415,7 @@ async function postageDeposit(ctx: Context, amountWei: bigint, rpcUrl: string | 
   const network = quote.postage === "required" ? quote : undefined;
   if (ctx.options.json) {
     return printJson(ctx, {
-      payer: payer.address,
-      operator: network?.operator ?? null,
-      vault: network?.vault ?? null,
-      chainId: network?.chainId.toString() ?? null,
+      ...payerChannelJson(payer, network),
       amountWei: amountWei.toString(),
       transaction: transaction.hash,
       blockNumber: transaction.blockNumber,

@@ -137,10 +137,7 @@ export class InboxStore {
     cursorNs: bigint | undefined,
     everything: () => Segment<StoredInvitation>,
   ): Promise<void> {
-    const toJson = (s: Segment<StoredInvitation>) => ({ items: s.items.map(invitationJson), digests: s.digests });
-    const writes = isEmpty(segment) ? [] : this.invitationLog.writesFor(toJson(segment), () => toJson(everything()));
-    if (cursorNs !== undefined) writes.push(cursorWrite("invitations", cursorNs));
-    await this.db.write(writes);
+    await this.append(this.invitationLog, invitationJson, "invitations", segment, cursorNs, everything);
   }
 
   async loadIntros(): Promise<SyncedLog<StoredIntro>> {
@@ -150,9 +147,22 @@ export class InboxStore {
 
   /** Adds intros, as `appendInvitations` adds invitations. */
   async appendIntros(segment: Segment<StoredIntro>, cursorNs: bigint | undefined, everything: () => Segment<StoredIntro>): Promise<void> {
-    const toJson = (s: Segment<StoredIntro>) => ({ items: s.items.map(introJson), digests: s.digests });
-    const writes = isEmpty(segment) ? [] : this.introLog.writesFor(toJson(segment), () => toJson(everything()));
-    if (cursorNs !== undefined) writes.push(cursorWrite("intros", cursorNs));
+    await this.append(this.introLog, introJson, "intros", segment, cursorNs, everything);
+  }
+
+  /** A segment in its log (none when empty: a sync that found nothing moves only its cursor) and the cursor. */
+  private async append<T, J>(
+    log: SegmentLog<J>,
+    toJson: (item: T) => J,
+    cursorName: string,
+    segment: Segment<T>,
+    cursorNs: bigint | undefined,
+    everything: () => Segment<T>,
+  ): Promise<void> {
+    const jsonOf = (s: Segment<T>): Segment<J> => ({ items: s.items.map(toJson), digests: s.digests });
+    const empty = segment.items.length === 0 && segment.digests.length === 0;
+    const writes = empty ? [] : log.writesFor(jsonOf(segment), () => jsonOf(everything()));
+    if (cursorNs !== undefined) writes.push(cursorWrite(cursorName, cursorNs));
     await this.db.write(writes);
   }
 
@@ -215,10 +225,6 @@ function orderOf(timestampNs: bigint): bigint {
   return timestampNs > MAX_ORDER ? MAX_ORDER : timestampNs < 0n ? 0n : timestampNs;
 }
 
-/** A sync that found nothing new moves only its cursor: an empty segment would be one more record to read. */
-function isEmpty(segment: Segment<unknown>): boolean {
-  return segment.items.length === 0 && segment.digests.length === 0;
-}
 
 function invitationJson(invitation: StoredInvitation): InvitationJson {
   return {
