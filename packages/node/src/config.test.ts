@@ -34,7 +34,7 @@ describe("parseCommandLine", () => {
       maxPageBytes: 4 * 1024 * 1024,
       maxBatchBytes: 16 * 1024 * 1024,
     });
-    expect(config.database).toEqual({ connectTimeoutMs: 5_000, queryTimeoutMs: 10_000 });
+    expect(config.database).toEqual({ connectTimeoutMs: 5_000, queryTimeoutMs: 10_000, poolSize: 10 });
   });
 
   it("reads the Waku and limit flags, and refuses values out of range", () => {
@@ -42,6 +42,8 @@ describe("parseCommandLine", () => {
     expect(config.p2p).toMatchObject({ wsPort: 0, wakuClusterId: 7, wakuShardCount: 16 });
     expect(config.http.maxPageBytes).toBe(2048);
     expect(parse([], { XMTP_DB_QUERY_TIMEOUT_MS: "2000" }).database.queryTimeoutMs).toBe(2000);
+    expect(parse(["--db-pool-size", "4"]).database.poolSize).toBe(4);
+    expect(() => parse(["--db-pool-size", "0"])).toThrow(/--db-pool-size must be an integer from 1 to 1000/);
     expect(() => parse(["--waku-shard-count", "0"])).toThrow(/--waku-shard-count must be an integer from 1 to 1024/);
     expect(() => parse(["--header-timeout-ms", "5"])).toThrow(/--header-timeout-ms must be an integer from 100/);
   });

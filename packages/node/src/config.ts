@@ -43,6 +43,11 @@ export interface NodeConfig {
     maxBodyBytes: number;
     /** After SIGTERM, in-flight requests get this long before their connections are cut. */
     shutdownGraceMs: number;
+    /**
+     * After SIGTERM, the node first answers /readyz with 503 and keeps serving this long, so a load balancer's
+     * health check takes it out of rotation before it stops listening (docs/scale-out.md). 0: stop at once.
+     */
+    drainDelayMs: number;
     /** A request whose headers are not complete this long after its first byte is answered 408 and closed. */
     headerTimeoutMs: number;
     /** A request whose body is not complete this long after its headers is answered 408 and closed. */
@@ -66,6 +71,11 @@ export interface NodeConfig {
     connectTimeoutMs: number;
     /** A statement that has not answered after this long fails (server-side statement_timeout and a client-side timeout). */
     queryTimeoutMs: number;
+    /**
+     * Connections of the envelope store's pool (PostgreSQL). A node process holds at most this many plus 3 (two for
+     * the allow/deny lists, one listening for other processes' commits): see docs/scale-out.md for sizing.
+     */
+    poolSize: number;
   };
   /** Access control, rate limits and abuse limits (src/security). */
   security: SecurityConfig;
@@ -91,6 +101,7 @@ export const DEFAULTS = {
   maxStreamBufferBytes: 4 * 1024 * 1024,
   maxBodyBytes: 8 * 1024 * 1024,
   shutdownGraceMs: 10_000,
+  drainDelayMs: 0,
   headerTimeoutMs: 10_000,
   bodyTimeoutMs: 30_000,
   idleConnectionTimeoutMs: 10_000,
@@ -101,6 +112,7 @@ export const DEFAULTS = {
   maxBatchBytes: 16 * 1024 * 1024,
   dbConnectTimeoutMs: 5_000,
   dbQueryTimeoutMs: 10_000,
+  dbPoolSize: 10,
 } as const;
 
 export class ConfigError extends Error {
@@ -131,6 +143,8 @@ Options (each also settable by the environment variable shown; flags win):
   --waku-shard-count N   shards in the cluster (autosharding)    (XMTP_WAKU_SHARD_COUNT, default ${DEFAULTS.wakuShardCount})
   --log-level LEVEL      debug | info | warn | error             (XMTP_LOG_LEVEL, default ${DEFAULTS.logLevel})
   --stream-keepalive-ms N  keep-alive interval on streams        (XMTP_STREAM_KEEPALIVE_MS, default ${DEFAULTS.streamKeepAliveMs})
+  --drain-delay-ms N     on SIGTERM, answer /readyz 503 but keep serving this long before stopping, so a load
+                         balancer routes elsewhere first (XMTP_DRAIN_DELAY_MS, default ${DEFAULTS.drainDelayMs})
   --max-stream-buffer-bytes N  unsent bytes before a slow stream is cut
                                                                  (XMTP_MAX_STREAM_BUFFER_BYTES, default ${DEFAULTS.maxStreamBufferBytes})
   --max-body-bytes N     largest accepted request body           (XMTP_MAX_BODY_BYTES, default ${DEFAULTS.maxBodyBytes})
@@ -149,6 +163,8 @@ Options (each also settable by the environment variable shown; flags win):
   --max-batch-bytes N    message bytes in one batch-query answer (XMTP_MAX_BATCH_BYTES, default ${DEFAULTS.maxBatchBytes})
   --db-connect-timeout-ms N  PostgreSQL connect timeout          (XMTP_DB_CONNECT_TIMEOUT_MS, default ${DEFAULTS.dbConnectTimeoutMs})
   --db-query-timeout-ms N  PostgreSQL statement timeout          (XMTP_DB_QUERY_TIMEOUT_MS, default ${DEFAULTS.dbQueryTimeoutMs})
+  --db-pool-size N       PostgreSQL connections for envelopes; the process
+                         holds N + 3 in all (XMTP_DB_POOL_SIZE, default ${DEFAULTS.dbPoolSize})
   -h, --help             print this help and exit
 ${SECURITY_USAGE}${POSTAGE_USAGE}
 Subcommands:
@@ -175,6 +191,7 @@ type FlagName =
   | "sync-interval-ms"
   | "log-level"
   | "stream-keepalive-ms"
+  | "drain-delay-ms"
   | "max-stream-buffer-bytes"
   | "max-body-bytes"
   | "header-timeout-ms"
@@ -187,6 +204,7 @@ type FlagName =
   | "max-batch-bytes"
   | "db-connect-timeout-ms"
   | "db-query-timeout-ms"
+  | "db-pool-size"
   | SecurityFlagName
   | PostageFlagName;
 
@@ -207,6 +225,7 @@ const FLAG_ENV: Record<FlagName, string> = {
   "sync-interval-ms": "XMTP_SYNC_INTERVAL_MS",
   "log-level": "XMTP_LOG_LEVEL",
   "stream-keepalive-ms": "XMTP_STREAM_KEEPALIVE_MS",
+  "drain-delay-ms": "XMTP_DRAIN_DELAY_MS",
   "max-stream-buffer-bytes": "XMTP_MAX_STREAM_BUFFER_BYTES",
   "max-body-bytes": "XMTP_MAX_BODY_BYTES",
   "header-timeout-ms": "XMTP_HEADER_TIMEOUT_MS",
@@ -219,6 +238,7 @@ const FLAG_ENV: Record<FlagName, string> = {
   "max-batch-bytes": "XMTP_MAX_BATCH_BYTES",
   "db-connect-timeout-ms": "XMTP_DB_CONNECT_TIMEOUT_MS",
   "db-query-timeout-ms": "XMTP_DB_QUERY_TIMEOUT_MS",
+  "db-pool-size": "XMTP_DB_POOL_SIZE",
 };
 
 const REPEATABLE: ReadonlySet<FlagName> = new Set(["peer"]);
@@ -316,6 +336,7 @@ export function parseCommandLine(
       maxStreamBufferBytes: integerOf("max-stream-buffer-bytes", 1024, 2 ** 31) ?? DEFAULTS.maxStreamBufferBytes,
       maxBodyBytes: integerOf("max-body-bytes", 1024, 2 ** 31) ?? DEFAULTS.maxBodyBytes,
       shutdownGraceMs: DEFAULTS.shutdownGraceMs,
+      drainDelayMs: integerOf("drain-delay-ms", 0, 600_000) ?? DEFAULTS.drainDelayMs,
       headerTimeoutMs: integerOf("header-timeout-ms", 100, 3_600_000) ?? DEFAULTS.headerTimeoutMs,
       bodyTimeoutMs: integerOf("body-timeout-ms", 100, 3_600_000) ?? DEFAULTS.bodyTimeoutMs,
       idleConnectionTimeoutMs: integerOf("idle-connection-timeout-ms", 100, 3_600_000) ?? DEFAULTS.idleConnectionTimeoutMs,
@@ -328,6 +349,7 @@ export function parseCommandLine(
     database: {
       connectTimeoutMs: integerOf("db-connect-timeout-ms", 100, 3_600_000) ?? DEFAULTS.dbConnectTimeoutMs,
       queryTimeoutMs: integerOf("db-query-timeout-ms", 100, 3_600_000) ?? DEFAULTS.dbQueryTimeoutMs,
+      poolSize: integerOf("db-pool-size", 1, 1_000) ?? DEFAULTS.dbPoolSize,
     },
     security: parseSecurityFlags(lookup, (message) => new ConfigError(message)),
     postage: parsePostageFlags(lookup, env, (message) => new ConfigError(message)),

@@ -3,7 +3,11 @@
 //
 // Fan-out happens as soon as the store has committed the envelopes, when the store can say so (SQLite: before the
 // WAL flush that the publisher's acknowledgement waits for), so subscribers do not wait for the disk.
-import type { Envelope, EnvelopeStore, StoredEnvelope } from "./store/EnvelopeStore.js";
+//
+// A store shared by several node processes (PostgreSQL) feeds the subscribers itself, in its commit order, with
+// what every process committed (SharedEnvelopeStore.follow, wired in server.ts): the ingest then streams nothing
+// directly, and hands ephemeral envelopes to the store so that every process's subscribers get them.
+import type { Envelope, EnvelopeStore, SharedEnvelopeStore, StoredEnvelope } from "./store/EnvelopeStore.js";
 import { withDigest } from "./store/digest.js";
 import type { SubscriptionHub } from "./hub.js";
 import { silentLogger, type Logger } from "./log.js";
@@ -36,6 +40,8 @@ export class EnvelopeIngest {
     private readonly store: EnvelopeStore,
     private readonly hub: SubscriptionHub,
     private readonly logger: Logger = silentLogger,
+    /** Set when subscribers are fed by following this shared store (the same store as `store`, maybe unwrapped). */
+    private readonly sharedStore?: SharedEnvelopeStore,
   ) {}
 
   /** Registers a relay; returns a function that removes it. */
@@ -54,6 +60,7 @@ export class EnvelopeIngest {
     // The relay and catch-up compute each envelope's digest when they validate it; it is not computed twice.
     const withDigests = envelopes.map((e) => ("digest" in e && e.digest instanceof Uint8Array ? e : withDigest(e)));
     const storable = withDigests.filter((e) => !isEphemeralTopic(e.contentTopic));
+    if (this.sharedStore) return this.ingestShared(this.sharedStore, withDigests, storable, origin);
     let delivered: StoredEnvelope[] | undefined;
     const fanOut = (added: StoredEnvelope[]) => {
       delivered = newEnvelopes(withDigests, storable, added);
@@ -70,9 +77,30 @@ export class EnvelopeIngest {
     return { delivered: delivered!, duplicates: storable.length - added.length };
   }
 
+  /** With a shared store: subscribers get the stored envelopes from the store's follower, and the ephemeral ones too. */
+  private async ingestShared(
+    shared: SharedEnvelopeStore,
+    all: StoredEnvelope[],
+    storable: StoredEnvelope[],
+    origin: EnvelopeOrigin,
+  ): Promise<IngestResult> {
+    const ephemeral = storable.length === all.length ? [] : all.filter((e) => isEphemeralTopic(e.contentTopic));
+    const [added] = await Promise.all([
+      storable.length > 0 ? this.store.append(storable, undefined, { durable: origin === "local" }) : [],
+      ephemeral.length > 0 ? shared.shareEphemeral(ephemeral) : undefined,
+    ]);
+    const delivered = newEnvelopes(all, storable, added);
+    this.relay(all, origin);
+    return { delivered, duplicates: storable.length - added.length };
+  }
+
   /** Streams the new envelopes; relays every local one, duplicates included. */
   private publish(delivered: StoredEnvelope[], all: StoredEnvelope[], origin: EnvelopeOrigin): void {
     this.hub.publish(delivered);
+    this.relay(all, origin);
+  }
+
+  private relay(all: StoredEnvelope[], origin: EnvelopeOrigin): void {
     if (origin !== "local") return;
     for (const relay of this.relays) {
       try {

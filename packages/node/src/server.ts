@@ -11,7 +11,7 @@ import { MessageApi, type ApiHooks } from "./http/api.js";
 import { BodyBudget } from "./http/bodyBudget.js";
 import { CONNECTION_CHECK_INTERVAL_MS, ConnectionLimits } from "./http/connectionLimits.js";
 import { clientAddressOf, limitKeyOfAddress } from "./security/clientAddress.js";
-import type { EnvelopeStore, WakuEnvelopeStore } from "./store/EnvelopeStore.js";
+import { isSharedEnvelopeStore, type CommitFollower, type EnvelopeStore, type WakuEnvelopeStore } from "./store/EnvelopeStore.js";
 import { openSqliteStore } from "./store/sqlite.js";
 import type { Network } from "./relay/network.js";
 import { NodeMetrics, instrumentStore } from "./metrics/nodeMetrics.js";
@@ -85,6 +85,7 @@ export async function openConfiguredStore(config: NodeConfig): Promise<EnvelopeS
   return openPostgresStore(config.storage.url, {
     connectTimeoutMs: config.database.connectTimeoutMs,
     queryTimeoutMs: config.database.queryTimeoutMs,
+    maxConnections: config.database.poolSize,
     wakuHasher,
   });
 }
@@ -123,7 +124,20 @@ export async function startNode(config: NodeConfig, components: Partial<NodeComp
   let draining = false;
   const hub = components.hub ?? new SubscriptionHub(logger);
   const authenticator = components.authenticator ?? new Authenticator({ clock });
-  const ingest = new EnvelopeIngest(store, hub, logger);
+  // Several processes may serve a shared store: its follower, not this process's publishes, feeds the subscribers.
+  const sharedStore = isSharedEnvelopeStore(openedStore) ? openedStore : undefined;
+  let follower: CommitFollower | undefined;
+  if (sharedStore) {
+    try {
+      follower = await sharedStore.follow((envelopes) => hub.publish(envelopes), { logger: logger.child({ component: "follower" }) });
+    } catch (error) {
+      await postage?.stop();
+      await security.close();
+      if (!components.store) await store.close();
+      throw error;
+    }
+  }
+  const ingest = new EnvelopeIngest(store, hub, logger, sharedStore);
   const api = new MessageApi({
     store,
     postage: postage?.gate,
@@ -182,6 +196,7 @@ export async function startNode(config: NodeConfig, components: Partial<NodeComp
       });
     });
   } catch (error) {
+    await follower?.close();
     await postage?.stop();
     await security.close();
     if (!components.store) await store.close();
@@ -222,6 +237,7 @@ export async function startNode(config: NodeConfig, components: Partial<NodeComp
       });
     } catch (error) {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await follower?.close();
       await postage?.stop();
       await security.close();
       if (!components.store) await store.close();
@@ -237,6 +253,11 @@ export async function startNode(config: NodeConfig, components: Partial<NodeComp
   const close = () =>
     (closing ??= (async () => {
       draining = true;
+      // Still serving, but not ready: a load balancer's health check moves traffic away before we stop listening.
+      if (config.http.drainDelayMs > 0) {
+        logger.info("draining before shutdown", { drainDelayMs: config.http.drainDelayMs });
+        await new Promise((resolve) => setTimeout(resolve, config.http.drainDelayMs));
+      }
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       const grace = setTimeout(() => server.closeAllConnections(), config.http.shutdownGraceMs);
       await api.shutdown();
@@ -263,6 +284,7 @@ export async function startNode(config: NodeConfig, components: Partial<NodeComp
         }
       };
       await step("stopping the relay", () => network?.stop());
+      await step("stopping the commit follower", () => follower?.close());
       await step("stopping postage", () => postage?.stop());
       await step("closing the security layer", () => security.close());
       await step("closing the store", () => store.close());

@@ -1,4 +1,5 @@
 // The node's durable storage of envelopes. Two implementations (SQLite, PostgreSQL) pass one conformance suite.
+import type { Logger } from "../log.js";
 
 export interface Envelope {
   contentTopic: string;
@@ -185,4 +186,46 @@ export interface WakuEnvelopeStore extends EnvelopeStore {
   queryWaku(query: WakuStoreQuery): Promise<WakuStorePage>;
   /** The envelopes with these waku hashes, in the order asked; unknown hashes are left out (a repeated one appears once). */
   readByWakuHashes(hashes: readonly Uint8Array[]): Promise<WakuStoredEnvelope[]>;
+}
+
+/** Receives what a shared store committed, in commit order. Called synchronously, one batch at a time. */
+export type CommitListener = (envelopes: StoredEnvelope[]) => void;
+
+/** A running follower of a shared store's commits (see SharedEnvelopeStore.follow). */
+export interface CommitFollower {
+  /** The last sequence number delivered (its position in the store's arrival order). */
+  readonly position: bigint;
+  close(): Promise<void>;
+}
+
+export interface FollowOptions {
+  /** Logs a follower that cannot read (the database is gone) once per outage, and its recovery. */
+  logger?: Logger;
+  /** The follower reads even when no notification came, this often (default 1000 ms): a notification can be lost. */
+  pollIntervalMs?: number;
+}
+
+/**
+ * A store that several node processes can serve at once (PostgreSQL): each learns of every commit, its own and the
+ * others', from the store itself, in one order shared by all of them. The node feeds its live subscribers from
+ * `follow` instead of from its own publishes, so a subscriber on any process sees every envelope, once, in the
+ * store's commit order (docs/scale-out.md).
+ */
+export interface SharedEnvelopeStore extends EnvelopeStore {
+  readonly shared: true;
+  /**
+   * Delivers every envelope committed after this call (by any process), then every ephemeral envelope shared
+   * after it, in commit order, without gaps or repeats, until closed. Reads resume where they stopped after a
+   * database outage.
+   */
+  follow(listener: CommitListener, options?: FollowOptions): Promise<CommitFollower>;
+  /**
+   * Hands ephemeral envelopes (never stored for queries, docs/protocol.md §5) to every process's follower.
+   * Resolves once they are committed; they are kept about a minute, for followers that lag.
+   */
+  shareEphemeral(envelopes: readonly StoredEnvelope[]): Promise<void>;
+}
+
+export function isSharedEnvelopeStore(store: EnvelopeStore): store is SharedEnvelopeStore {
+  return (store as Partial<SharedEnvelopeStore>).shared === true;
 }

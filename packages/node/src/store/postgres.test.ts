@@ -191,6 +191,17 @@ describe.skipIf(!url)("PostgreSQL store", () => {
     expect(seen.size).toBe(writers.length * perWriter * 2);
   });
 
+  it("migrates once when several stores open a new schema at the same moment; the others wait, then find it done", async () => {
+    const schema = freshSchema();
+    const stores = await Promise.all(Array.from({ length: 4 }, () => open(schema)));
+    const versions = await admin.query<{ version: number }>(`SELECT version FROM ${schema}.xmtp_schema_migrations ORDER BY version`);
+    expect(versions.rows.map((row) => row.version)).toEqual(Array.from({ length: POSTGRES_SCHEMA_VERSION }, (_, i) => i + 1));
+    // Each store works on the shared tables.
+    await Promise.all(stores.map((store, i) => store.append([envelope(9_000 + i)])));
+    const page = await stores[0].query({ topic: TOPIC, limit: 10, direction: "ascending" });
+    expect(page.envelopes.map(text)).toEqual(["e9000", "e9001", "e9002", "e9003"]);
+  });
+
   it("acknowledges an append only once it is visible to a fresh connection", async () => {
     const schema = freshSchema();
     const store = await open(schema);

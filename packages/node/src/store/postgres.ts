@@ -20,7 +20,11 @@ import {
   type DigestPage,
   type EnvelopePage,
   type EnvelopeQuery,
+  type CommitFollower,
+  type CommitListener,
+  type FollowOptions,
   type ReplicationPage,
+  type SharedEnvelopeStore,
   type StoredEnvelope,
   type WakuEnvelopeStore,
   type WakuHasher,
@@ -33,13 +37,10 @@ import { checkWakuQuery } from "./wakuQuery.js";
 import { POSTGRES_POSTAGE_SCHEMA, PostgresPostageLedger, insertProofs } from "./postgresPostageLedger.js";
 import type { PostageLedger } from "./postageLedger.js";
 import { asUint8Array } from "./driverBytes.js";
+import { PostgresCommitFollower } from "./postgresFollower.js";
+import { toColumn, toEnvelope, type EnvelopeRow as Row } from "./postgresRows.js";
 import { createPostgresPool, inTransaction, poolQuery, type PostgresPool } from "./postgresPool.js";
 
-// Postgres bigint is signed 64-bit; timestamps are uint64. Shifting by 2^63 keeps the order (as the SQLite store
-// does), so ranges and ORDER BY work on the column directly.
-const TIMESTAMP_OFFSET = 1n << 63n;
-const toColumn = (timestampNs: bigint) => (timestampNs - TIMESTAMP_OFFSET).toString();
-const fromColumn = (value: string) => BigInt(value) + TIMESTAMP_OFFSET;
 const MIN_COLUMN = toColumn(0n);
 const MAX_COLUMN = toColumn((1n << 64n) - 1n);
 // Sequence bounds no row reaches, for "no cursor" and "cursor envelope unknown".
@@ -89,6 +90,22 @@ const MIGRATIONS: Migration[] = [
     // Postage (docs/postage.md): proofs kept beside the envelopes they came with, relationships, accepted vouchers.
     version: 3,
     statements: POSTGRES_POSTAGE_SCHEMA,
+  },
+  {
+    // Ephemeral envelopes on their way to the other node processes sharing this schema (docs/scale-out.md): never
+    // queried, kept about a minute for followers that lag, written without waiting for the disk.
+    version: 4,
+    statements: [
+      `CREATE TABLE ephemeral_envelopes (
+         seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+         digest bytea NOT NULL,
+         topic text NOT NULL,
+         timestamp_ns bigint NOT NULL,
+         message bytea NOT NULL,
+         created_at timestamptz NOT NULL DEFAULT now()
+       )`,
+      "CREATE INDEX ephemeral_envelopes_by_age ON ephemeral_envelopes (created_at)",
+    ],
   },
 ];
 export const POSTGRES_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
@@ -168,6 +185,15 @@ const WAKU_SET_HASHES = {
            FROM unnest($1::bigint[], $2::bytea[]) AS batch(seq, waku_hash) WHERE envelopes.seq = batch.seq`,
 };
 
+const INSERT_EPHEMERAL = {
+  name: "xmtp_ephemeral_insert",
+  text: `INSERT INTO ephemeral_envelopes (digest, topic, timestamp_ns, message)
+         SELECT digest, topic, timestamp_ns, message
+           FROM unnest($1::bytea[], $2::text[], $3::bigint[], $4::bytea[]) WITH ORDINALITY
+                AS batch(digest, topic, timestamp_ns, message, position)
+          ORDER BY position`,
+};
+
 const SINCE = {
   name: "xmtp_envelopes_since",
   text: "SELECT seq, digest, topic, timestamp_ns, message FROM envelopes WHERE seq > $1 ORDER BY seq LIMIT $2",
@@ -183,14 +209,6 @@ const BY_SEQUENCE = {
   name: "xmtp_envelopes_by_seq",
   text: "SELECT seq, digest, topic, timestamp_ns, message FROM envelopes WHERE seq = ANY($1::bigint[])",
 };
-
-interface Row {
-  seq: string;
-  digest: Buffer;
-  topic?: string;
-  timestamp_ns: string;
-  message: Buffer;
-}
 
 interface PendingAppend {
   envelopes: StoredEnvelope[];
@@ -215,10 +233,13 @@ export interface PostgresStoreOptions extends WakuHashOptions {
   queryTimeoutMs?: number;
 }
 
-export class PostgresEnvelopeStore implements WakuEnvelopeStore {
+export class PostgresEnvelopeStore implements WakuEnvelopeStore, SharedEnvelopeStore {
+  /** Several node processes may serve this store at once (docs/scale-out.md). */
+  readonly shared = true;
   private pending: PendingAppend[] = [];
   private writing: Promise<void> | undefined;
   private closed = false;
+  private readonly followers = new Set<PostgresCommitFollower>();
 
   private readonly pool: pg.Pool;
   /** Postage proofs, relationships and vouchers, in this database (docs/postage.md). */
@@ -226,8 +247,10 @@ export class PostgresEnvelopeStore implements WakuEnvelopeStore {
 
   private constructor(
     private readonly connections: PostgresPool,
-    private readonly lockKey: string,
+    private readonly locks: SchemaLocks,
     private readonly wakuHasher: WakuHasher | undefined,
+    /** Opens a pool of one for a follower's LISTEN connection, set up like the store's own. */
+    private readonly openListenConnection: () => PostgresPool,
   ) {
     this.pool = connections.pool;
     this.postage = new PostgresPostageLedger(this.pool);
@@ -250,7 +273,8 @@ export class PostgresEnvelopeStore implements WakuEnvelopeStore {
       connectTimeoutMs: options.connectTimeoutMs,
       queryTimeoutMs: options.queryTimeoutMs,
     });
-    const lockKey = advisoryLockKey(schema ?? "");
+    const locks = schemaLocks(schema ?? "");
+    const lockKey = locks.envelopes;
     const batchSize = options.wakuBackfillBatchSize ?? DEFAULT_WAKU_BACKFILL_BATCH_SIZE;
     if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
       await connections.end();
@@ -263,7 +287,62 @@ export class PostgresEnvelopeStore implements WakuEnvelopeStore {
       await connections.end();
       throw new Error(`opening PostgreSQL store at ${redactUrl(url)} failed: ${error instanceof Error ? error.message : String(error)}`);
     }
-    return new PostgresEnvelopeStore(connections, lockKey, options.wakuHasher);
+    const openListenConnection = () =>
+      createPostgresPool({
+        connectionString,
+        max: 1,
+        applicationName: "xmtp-ts-node-follower",
+        sessionSettings,
+        connectTimeoutMs: options.connectTimeoutMs,
+        queryTimeoutMs: options.queryTimeoutMs,
+      });
+    return new PostgresEnvelopeStore(connections, locks, options.wakuHasher, openListenConnection);
+  }
+
+  async follow(listener: CommitListener, options?: FollowOptions): Promise<CommitFollower> {
+    if (this.closed) throw new Error("envelope store is closed");
+    const listenConnections = this.openListenConnection();
+    let follower: PostgresCommitFollower;
+    try {
+      follower = await PostgresCommitFollower.start({ pool: this.pool, listenConnections, channel: this.locks.channel }, listener, options);
+    } catch (error) {
+      await listenConnections.end();
+      throw error;
+    }
+    this.followers.add(follower);
+    // This process's own commits are read at once, without waiting for the notification to come back.
+    return {
+      get position() {
+        return follower.position;
+      },
+      close: async () => {
+        this.followers.delete(follower);
+        await follower.close();
+      },
+    };
+  }
+
+  async shareEphemeral(envelopes: readonly StoredEnvelope[]): Promise<void> {
+    if (this.closed) throw new Error("envelope store is closed");
+    if (envelopes.length === 0) return;
+    await inTransaction(this.pool, "write", async (client) => {
+      // Nobody waits for these on disk: they are never queried, and a crash may lose them like a dropped stream.
+      await client.query("SET LOCAL synchronous_commit = off");
+      await client.query("SELECT pg_advisory_xact_lock($1::bigint)", [this.locks.ephemeral]);
+      for (const chunk of statementChunks(envelopes)) {
+        await client.query({
+          ...INSERT_EPHEMERAL,
+          values: [
+            chunk.map((e) => e.digest),
+            chunk.map((e) => e.contentTopic),
+            chunk.map((e) => toColumn(e.timestampNs)),
+            chunk.map((e) => e.message),
+          ],
+        });
+      }
+      await client.query("SELECT pg_notify($1, '')", [this.locks.channel]);
+    });
+    for (const follower of this.followers) follower.poke();
   }
 
   append(envelopes: StoredEnvelope[]): Promise<StoredEnvelope[]> {
@@ -316,7 +395,7 @@ export class PostgresEnvelopeStore implements WakuEnvelopeStore {
     const inserted = new Set<string>();
     // Resolves only once COMMIT has answered; a COMMIT whose answer is lost is a failure (see inTransaction).
     await inTransaction(this.pool, "write", async (client) => {
-      await client.query("SELECT pg_advisory_xact_lock($1::bigint)", [this.lockKey]);
+      await client.query("SELECT pg_advisory_xact_lock($1::bigint)", [this.locks.envelopes]);
       for (const chunk of statementChunks([...unique.values()])) {
         const result = await client.query<{ digest: Buffer }>({
           ...INSERT,
@@ -335,7 +414,11 @@ export class PostgresEnvelopeStore implements WakuEnvelopeStore {
         .filter(([key, e]) => e.postage && inserted.has(key))
         .map(([, e]) => ({ digest: e.digest, proof: e.postage! }));
       await insertProofs(client, proofs);
+      // Delivered at COMMIT to every process following this schema (postgresFollower.ts).
+      if (inserted.size > 0) await client.query("SELECT pg_notify($1, '')", [this.locks.channel]);
     });
+    // This process's followers read at once rather than when the notification comes back.
+    if (inserted.size > 0) for (const follower of this.followers) follower.poke();
     return inserted;
   }
 
@@ -522,6 +605,8 @@ export class PostgresEnvelopeStore implements WakuEnvelopeStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await Promise.all([...this.followers].map((follower) => follower.close()));
+    this.followers.clear();
     const { connectTimeoutMs, queryTimeoutMs } = this.connections;
     const deadline = Date.now() + 2 * (connectTimeoutMs + queryTimeoutMs) + 1_000;
     while (this.writing && Date.now() < deadline) {
@@ -639,15 +724,27 @@ function splitSchema(url: string, explicit: string | undefined): { connectionStr
   return { connectionString: parsed.toString(), schema };
 }
 
-/**
- * Writers of one schema serialize on pg_advisory_xact_lock(key) so sequences commit in order; the key is derived
- * from the schema so stores in different schemas do not wait for each other.
- */
-function advisoryLockKey(schema: string): string {
-  return createHash("sha256").update(`xmtp-ts envelopes ${schema}`).digest().readBigInt64BE(0).toString();
+/** What the processes sharing one schema coordinate on. */
+interface SchemaLocks {
+  /** Writers of envelopes serialize on pg_advisory_xact_lock(key), so sequences commit in order. */
+  envelopes: string;
+  /** The same for the ephemeral table. */
+  ephemeral: string;
+  /** The LISTEN/NOTIFY channel every commit is announced on. */
+  channel: string;
 }
 
-function* statementChunks(envelopes: StoredEnvelope[]): Generator<StoredEnvelope[]> {
+/** Derived from the schema, so stores in different schemas neither wait for nor wake each other. */
+function schemaLocks(schema: string): SchemaLocks {
+  const hash = (what: string) => createHash("sha256").update(`xmtp-ts ${what} ${schema}`).digest();
+  return {
+    envelopes: hash("envelopes").readBigInt64BE(0).toString(),
+    ephemeral: hash("ephemeral envelopes").readBigInt64BE(0).toString(),
+    channel: `xmtp_commits_${hash("commits").subarray(0, 8).toString("hex")}`,
+  };
+}
+
+function* statementChunks(envelopes: readonly StoredEnvelope[]): Generator<StoredEnvelope[]> {
   let chunk: StoredEnvelope[] = [];
   let bytes = 0;
   for (const envelope of envelopes) {
@@ -666,15 +763,6 @@ function digestKey(digest: Uint8Array): string {
   return Buffer.from(digest.buffer, digest.byteOffset, digest.byteLength).toString("hex");
 }
 
-function toEnvelope(row: Row, topic: string): StoredEnvelope {
-  return {
-    contentTopic: topic,
-    timestampNs: fromColumn(row.timestamp_ns),
-    message: asUint8Array(row.message),
-    digest: asUint8Array(row.digest),
-  };
-}
-
 
 /** The URL without its password, for messages and logs. */
 export function redactUrl(url: string): string {
@@ -687,6 +775,9 @@ export function redactUrl(url: string): string {
   }
 }
 
-export function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<WakuEnvelopeStore & { postage: PostageLedger }> {
+export function openPostgresStore(
+  url: string,
+  options: PostgresStoreOptions = {},
+): Promise<WakuEnvelopeStore & SharedEnvelopeStore & { postage: PostageLedger }> {
   return PostgresEnvelopeStore.open(url, options);
 }

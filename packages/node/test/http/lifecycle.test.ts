@@ -57,6 +57,31 @@ describe("in-process shutdown", () => {
   });
 });
 
+describe("in-process shutdown with a drain delay", () => {
+  it("answers /readyz 503 but keeps serving during the delay, then stops listening", async () => {
+    const node = await startTestNode({ http: { drainDelayMs: 1_500 } });
+    const topic = "/xmtp/0/m-drain/proto";
+    try {
+      expect((await fetch(node.url + "/readyz")).status).toBe(200);
+      let closedAt = 0;
+      const closed = node.close().then(() => (closedAt = Date.now()));
+      const ready = await fetch(node.url + "/readyz");
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toMatchObject({ reason: "node is shutting down" });
+      // Still serving: a publish and a query made during the delay are answered.
+      const published = await publish(node, [envelopeJson(topic, 1n, bytesOf("during the drain"))], alice.token());
+      expect(published.status).toBe(200);
+      const queried = await post(node.url, "/message/v1/query", { contentTopics: [topic] });
+      expect(queried.body.envelopes).toHaveLength(1);
+      expect(closedAt).toBe(0);
+      await closed;
+      await expect(fetch(node.url + "/readyz")).rejects.toThrow();
+    } finally {
+      await node.dispose();
+    }
+  });
+});
+
 describe("in-process shutdown with idle connections", () => {
   it("does not wait for keep-alive or never-used connections", async () => {
     // With a grace period longer than the test timeout, close() only finishes in time if it closes these itself.

@@ -3,6 +3,7 @@ import { createRequire } from "node:module";
 import type * as XmtpSdk from "@xmtp/xmtp-js";
 import { Wallet, type HDNodeWallet } from "ethers";
 import { startNode, type RunningNode } from "../../../../test/support/runningNode.js";
+import { clusterAsRunningNode, startCluster } from "../../../../test/support/cluster.js";
 
 const require = createRequire(import.meta.url);
 // The SDK's ES-module build fails on Node 20 (extensionless imports in @xmtp/proto), so load the CJS build.
@@ -49,8 +50,17 @@ export function createClient(node: RunningNode, wallet: HDNodeWallet, options: C
   });
 }
 
-export async function startInteropNode(): Promise<RunningNode> {
-  return startNode();
+/**
+ * The node the suite runs against: one xmtp-node process, or, when vitest's "interop-through-cluster" project sets
+ * XMTP_TEST_INTEROP_CLUSTER, three instances over one PostgreSQL behind HAProxy, which must behave as one node.
+ */
+export async function startInteropNode(args: string[] = []): Promise<RunningNode> {
+  if (process.env.XMTP_TEST_INTEROP_CLUSTER) {
+    const postgresUrl = process.env.XMTP_TEST_POSTGRES_URL;
+    if (!postgresUrl) throw new Error("XMTP_TEST_INTEROP_CLUSTER needs XMTP_TEST_POSTGRES_URL (eval \"$(bash .ci/postgres.sh)\")");
+    return clusterAsRunningNode(await startCluster({ postgresUrl, args }));
+  }
+  return startNode({ args });
 }
 
 /** The next item of an SDK stream, failing with a clear message instead of hanging the test. */

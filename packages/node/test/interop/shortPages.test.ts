@@ -3,8 +3,8 @@
 // cursor although it holds fewer envelopes than the SDK asked for, and the SDK must follow that cursor (docs/protocol.md §2,
 // loop rule) to get every message of the conversation.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startNode, type RunningNode } from "../../../../test/support/runningNode.js";
-import { createClient, newWallet, rawQuery, sdk, texts, type SdkConversation } from "./sdk.js";
+import type { RunningNode } from "../../../../test/support/runningNode.js";
+import { createClient, newWallet, rawQuery, sdk, startInteropNode, texts, type SdkConversation } from "./sdk.js";
 
 const COUNT = 9;
 let node: RunningNode;
@@ -13,7 +13,7 @@ let bobSide: SdkConversation;
 const expected = Array.from({ length: COUNT }, (_, i) => `message ${i + 1} ${"x".repeat(i % 3 === 0 ? 600 : 20)}`);
 
 beforeAll(async () => {
-  node = await startNode({ args: ["--max-page-bytes", "1024"] });
+  node = await startInteropNode(["--max-page-bytes", "1024"]);
   const [alice, bob] = await Promise.all([createClient(node, newWallet()), createClient(node, newWallet())]);
   aliceSide = await alice.conversations.newConversation(bob.address);
   const base = Date.now() - 60_000;
