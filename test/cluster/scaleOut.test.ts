@@ -13,6 +13,7 @@ let topicCounter = 0;
 const freshTopic = (kind = "m") => `/xmtp/0/${kind}-scaleout-${run}-${topicCounter++}/proto`;
 const messageOf = (label: string) => Buffer.from(label).toString("base64");
 const labelOf = (e: StreamedEnvelope) => Buffer.from(e.message, "base64").toString();
+const ADMIN_TOKEN = randomBytes(16).toString("hex");
 
 describe.skipIf(!postgresUrl)("three instances over one PostgreSQL behind HAProxy", () => {
   let cluster: Cluster;
@@ -32,7 +33,7 @@ describe.skipIf(!postgresUrl)("three instances over one PostgreSQL behind HAProx
 
   beforeAll(async () => {
     alice = await createIdentity();
-    cluster = await startCluster({ postgresUrl: postgresUrl!, args: ["--stream-keepalive-ms", "2000"] });
+    cluster = await startCluster({ postgresUrl: postgresUrl!, args: ["--stream-keepalive-ms", "2000", "--admin-token", ADMIN_TOKEN] });
   });
   afterAll(async () => {
     for (const s of streams) s.close();
@@ -113,6 +114,29 @@ describe.skipIf(!postgresUrl)("three instances over one PostgreSQL behind HAProx
       cursor = answer.body.pagingInfo?.cursor;
     }
     expect(seen).toEqual(Array.from({ length: 25 }, (_, n) => `p${n}`));
+  });
+
+  it("applies a denylist entry made through one instance's admin API on every instance", async () => {
+    const mallory = await createIdentity();
+    const topic = freshTopic();
+    const publishAs = (url: string) =>
+      post(url, "/message/v1/publish", { envelopes: [envelopeJson(topic, nowNs(), messageOf("from mallory"))] }, {
+        authorization: `Bearer ${mallory.token()}`,
+      });
+    for (const instance of cluster.instances) expect((await publishAs(instance.url)).status).toBe(200);
+    const denied = await post(cluster.instances[0].url, "/admin/v1/authz", { address: mallory.address, permission: "deny" }, {
+      authorization: `Bearer ${ADMIN_TOKEN}`,
+    });
+    expect(denied.status, JSON.stringify(denied.body)).toBe(200);
+    // Each instance re-reads the shared lists within --authz-refresh-ms (1 s); wait up to 10 s for all three.
+    for (const [i, instance] of cluster.instances.entries()) {
+      const deadline = Date.now() + 10_000;
+      let status = 0;
+      while ((status = (await publishAs(instance.url)).status) !== 403 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(status, `instance ${i} refuses the denied wallet`).toBe(403);
+    }
   });
 
   it("killing an instance mid-load loses nothing acknowledged; the balancer keeps publishes and streams going", async () => {
