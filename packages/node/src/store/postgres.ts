@@ -118,7 +118,7 @@ const INSERT = {
                 AS batch(digest, topic, timestamp_ns, message, waku_hash, position)
           ORDER BY position
          ON CONFLICT (digest) DO NOTHING
-         RETURNING digest`,
+         RETURNING digest, pg_notify($6, '') IS NULL AS announced`,
 };
 
 // The cursor's arrival sequence is looked up in the same statement; an unknown cursor envelope falls back to the
@@ -405,6 +405,10 @@ export class PostgresEnvelopeStore implements WakuEnvelopeStore, SharedEnvelopeS
             chunk.map((e) => toColumn(e.timestampNs)),
             chunk.map((e) => e.message),
             chunk.map((e) => this.wakuHasher?.hash(e) ?? null),
+            // Each inserted row announces the commit to the processes following this schema (postgresFollower.ts);
+            // PostgreSQL delivers one notification per channel and transaction, at COMMIT. In the statement itself,
+            // not one of its own: the writers' lock is held until COMMIT, and a round trip less holds it less long.
+            this.locks.channel,
           ],
         });
         for (const row of result.rows) inserted.add(row.digest.toString("hex"));
@@ -414,8 +418,6 @@ export class PostgresEnvelopeStore implements WakuEnvelopeStore, SharedEnvelopeS
         .filter(([key, e]) => e.postage && inserted.has(key))
         .map(([, e]) => ({ digest: e.digest, proof: e.postage! }));
       await insertProofs(client, proofs);
-      // Delivered at COMMIT to every process following this schema (postgresFollower.ts).
-      if (inserted.size > 0) await client.query("SELECT pg_notify($1, '')", [this.locks.channel]);
     });
     // This process's followers read at once rather than when the notification comes back.
     if (inserted.size > 0) for (const follower of this.followers) follower.poke();

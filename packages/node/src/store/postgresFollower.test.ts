@@ -51,9 +51,9 @@ describe.skipIf(!url)("PostgreSQL commit follower", () => {
     opened.push(store);
     return store;
   };
-  const follow = async (store: SharedEnvelopeStore) => {
+  const follow = async (store: SharedEnvelopeStore, pollIntervalMs?: number) => {
     const collected = new Collected();
-    followers.push(await store.follow(collected.add));
+    followers.push(await store.follow(collected.add, { pollIntervalMs }));
     return collected;
   };
 
@@ -88,6 +88,17 @@ describe.skipIf(!url)("PostgreSQL commit follower", () => {
       expect(s.labels).toEqual(committed);
     }
     expect(seen[0].labels).not.toContain("before");
+  });
+
+  it("is woken by another process's commit through its notification, not by its poll", async () => {
+    const schema = freshSchema();
+    const [writer, reader] = [await open(schema), await open(schema)];
+    // Polling once a minute: only the notification can bring these within the wait below.
+    const seen = await follow(reader, 60_000);
+    await writer.append([envelope("notified-1")]);
+    await writer.shareEphemeral([envelope("notified-2", "/xmtp/0/mE-notified/proto")]);
+    await seen.atLeast(2, "notified commits");
+    expect(seen.labels).toEqual(["notified-1", "notified-2"]);
   });
 
   it("shares ephemeral envelopes with every follower without storing them for queries", async () => {
