@@ -38,13 +38,12 @@
 // not a throughput figure: on a shared 2-core machine the cores, not the instance count, decide throughput.
 import http from "node:http";
 import net from "node:net";
-import { spawn } from "node:child_process";
-import { accessSync, constants, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
-import { delimiter, dirname, join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { randomBytes } from "node:crypto";
-import pg from "pg";
+import { dropSchemas, findHaproxy, startHaproxy, waitUntilReady, withPostgres } from "../test/support/haproxy.js";
 import { RawHttpConnection, cpuSecondsOf, intFromEnv, makeToken, percentile, printTable, sleep, startServer } from "./support.js";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -81,8 +80,6 @@ const DELIVERY_WITHIN_MS = 15_000;
 const ANSWERS_WITHIN_MS = 120_000;
 /** After every delivery arrived, how long to keep listening for duplicates (more than one follower poll). */
 const DUPLICATE_WATCH_MS = 1_500;
-/** Lines kept from HAProxy's output, for error messages. */
-const MAX_LOG_LINES = 300;
 
 // --- Prerequisites -------------------------------------------------------------------------------------------------
 
@@ -96,21 +93,6 @@ function postgresUrlOrExit() {
       '  eval "$(bash .ci/postgres.sh)" && node bench/scaleOut.js; eval "$XMTP_TEST_POSTGRES_STOP"\n',
   );
   process.exit(2);
-}
-
-/** haproxy on PATH, or where Debian installs it (/usr/sbin is not on every user's PATH). */
-function findHaproxy() {
-  const directories = [...(process.env.PATH ?? "").split(delimiter).filter(Boolean), "/usr/sbin", "/usr/local/sbin"];
-  for (const directory of directories) {
-    const candidate = join(directory, "haproxy");
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not there
-    }
-  }
-  return undefined;
 }
 
 /** The balancer's address and the server lines of the HAProxy config, which the bench uses as they are. */
@@ -143,30 +125,12 @@ async function busyPorts(endpoints) {
 
 // --- PostgreSQL ----------------------------------------------------------------------------------------------------
 
-/** A URL pg can use: a node-style ?schema= parameter would be read as a connection option. */
-function pgConnectionString(postgresUrl) {
-  const url = new URL(postgresUrl);
-  url.searchParams.delete("schema");
-  return url.toString();
-}
-
-async function withPg(postgresUrl, fn) {
-  const client = new pg.Client({ connectionString: pgConnectionString(postgresUrl), connectionTimeoutMillis: 5_000 });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
-
 /** Drops the bench's schemas (and empties the list); a failure is printed, not thrown. */
-async function dropSchemas(postgresUrl, schemas) {
+async function dropBenchSchemas(postgresUrl, schemas) {
   const dropping = schemas.splice(0);
-  if (dropping.length === 0) return;
-  await withPg(postgresUrl, async (client) => {
-    for (const schema of dropping) await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  }).catch((error) => console.error(`could not drop the schemas ${dropping.join(", ")}: ${error.message}`));
+  await dropSchemas(postgresUrl, dropping).catch((error) =>
+    console.error(`could not drop the schemas ${dropping.join(", ")}: ${error.message}`),
+  );
 }
 
 /** pid, parent pid and the ticks fields of /proc/<pid>/stat, or undefined. */
@@ -193,7 +157,7 @@ function procStat(pid) {
  */
 async function findPostmaster(postgresUrl) {
   // Read while the connection is open: the backend exits with it.
-  const backendStat = await withPg(postgresUrl, async (client) => procStat((await client.query("SELECT pg_backend_pid() AS pid")).rows[0].pid));
+  const backendStat = await withPostgres(postgresUrl, async (client) => procStat((await client.query("SELECT pg_backend_pid() AS pid")).rows[0].pid));
   if (backendStat?.comm !== "postgres") return undefined;
   return procStat(backendStat.ppid)?.comm === "postgres" ? backendStat.ppid : undefined;
 }
@@ -218,145 +182,22 @@ function postgresCpuSeconds(postmaster) {
 // --- HAProxy -------------------------------------------------------------------------------------------------------
 
 /**
- * HAProxy in the foreground (-db), one process (no -W master, so its pid is the process that does the work and its
- * CPU time is all of HAProxy's). Reads its log lines ("log stdout", option httplog): server state changes, and for
- * every request which server answered it.
+ * HAProxy (test/support/haproxy.js) as one process (no -W master, so its pid is the process that does the work and
+ * its CPU time is all of HAProxy's), with a count of the publishes each server answered from its access log. Access
+ * lines are not kept: there is one per publish.
  */
 function startBalancer(binary, configPath, url) {
-  const child = spawn(binary, ["-db", "-f", configPath], { stdio: ["ignore", "pipe", "pipe"] });
-  const logs = [];
-  const states = new Map();
-  const changes = [];
-  const probes = new Map();
   const requests = { publish: new Map(), failedPublishes: 0 };
-  let exitStatus;
-  const exited = new Promise((resolveExit) => {
-    child.once("exit", (code, signal) => {
-      exitStatus = signal ? `killed by ${signal}` : `exited with ${code}`;
-      resolveExit();
-    });
-    child.once("error", (error) => {
-      exitStatus = `failed to start: ${error.message}`;
-      resolveExit();
-    });
-  });
-  const bump = (map, key) => map.set(key, (map.get(key) ?? 0) + 1);
-  const onLine = (line, fromStdout) => {
-    // "Server xmtp_nodes/node2 is DOWN, reason: …" comes both as a log line (stdout) and a [WARNING] (stderr).
-    const change = /Server [^\s/]+\/(\S+) is (UP|DOWN)\b/.exec(line);
-    if (change) {
-      states.set(change[1], change[2]);
-      if (fromStdout) changes.push({ at: performance.now(), server: change[1], state: change[2] });
-    }
-    // "127.0.0.1:51296 [05/Dec/2026:11:18:51.913] xmtp_api xmtp_nodes/node1 0/0/0/4/4 200 227 … "POST /message/v1/publish HTTP/1.1""
-    const access = /\] \S+ [^\s/]+\/(\S+) \S+ (-?\d+) .*"(?:GET|POST) (\S+) /.exec(line);
-    if (access) {
-      const [, server, status, path] = access;
-      if (path === "/message/v1/publish") {
-        bump(requests.publish, server);
-        if (status !== "200") requests.failedPublishes++;
-      } else if (path.startsWith("/readyz?bench-probe=")) {
-        probes.set(path.slice("/readyz?bench-probe=".length), { server, status: Number(status) });
-      }
-      return; // access lines are not kept: there is one per publish
-    }
-    logs.push(line);
-    if (logs.length > MAX_LOG_LINES) logs.shift();
+  const onRequest = ({ server, status, path }) => {
+    if (path !== "/message/v1/publish") return;
+    requests.publish.set(server, (requests.publish.get(server) ?? 0) + 1);
+    if (status !== 200) requests.failedPublishes++;
   };
-  for (const [stream, fromStdout] of [[child.stdout, true], [child.stderr, false]]) {
-    let buffered = "";
-    stream.on("data", (chunk) => {
-      buffered += chunk.toString("utf8");
-      let start = 0;
-      let newline;
-      while ((newline = buffered.indexOf("\n", start)) >= 0) {
-        onLine(buffered.slice(start, newline), fromStdout);
-        start = newline + 1;
-      }
-      buffered = buffered.slice(start);
-    });
-  }
-  const failure = (what) => new Error(`${what}\nhaproxy ${exitStatus ?? "is running"}; its output:\n${logs.join("\n")}`);
-  const checkAlive = () => {
-    if (exitStatus !== undefined) throw failure("haproxy is not running");
-  };
-  /** One GET /readyz through the balancer; which server answered it, from the access log (or undefined). */
-  const probe = async () => {
-    const id = randomBytes(8).toString("hex");
-    const answered = await fetch(`${url}/readyz?bench-probe=${id}`).then(
-      (response) => response.arrayBuffer().then(() => true),
-      () => false,
-    );
-    // The access line is written once the answer is sent, so it may trail the answer a little.
-    const logDeadline = performance.now() + 1_000;
-    while (answered && !probes.has(id) && performance.now() < logDeadline) await sleep(10);
-    const result = probes.get(id);
-    probes.delete(id);
-    return result;
-  };
-  return {
-    url,
-    pid: child.pid,
-    logs,
-    changes,
-    requests,
-    async waitUntilDown(servers, deadline) {
-      while (!servers.every((server) => states.get(server) === "DOWN")) {
-        checkAlive();
-        if (performance.now() > deadline) throw failure(`haproxy did not mark ${servers.join(", ")} DOWN in time`);
-        await sleep(50);
-      }
-    },
-    /** Until `times` consecutive probes in a row were answered 200 by `server`. */
-    async waitUntilOnlyServer(server, times, deadline) {
-      let inARow = 0;
-      while (inARow < times) {
-        checkAlive();
-        if (performance.now() > deadline) throw failure(`the balancer did not answer ${times} probes in a row from ${server} in time`);
-        const result = await probe();
-        inARow = result?.status === 200 && result.server === server ? inARow + 1 : 0;
-        if (inARow === 0) await sleep(50);
-      }
-    },
-    /** Until each of `servers` has answered a probe with 200 through the balancer. */
-    async waitUntilServedBy(servers, deadline) {
-      const pending = new Set(servers);
-      while (pending.size > 0) {
-        checkAlive();
-        if (performance.now() > deadline) throw failure(`the balancer did not answer /readyz with 200 from ${[...pending].join(", ")} in time`);
-        const result = await probe();
-        if (!(result?.status === 200 && pending.delete(result.server))) await sleep(50);
-      }
-    },
-    async stop() {
-      if (exitStatus !== undefined) return;
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-      await exited;
-      clearTimeout(timer);
-    },
-    kill() {
-      if (exitStatus === undefined) child.kill("SIGKILL");
-    },
-  };
+  const balancer = startHaproxy(binary, configPath, url, { keepAccessLines: false, onRequest });
+  return Object.assign(balancer, { requests });
 }
 
 // --- Nodes ---------------------------------------------------------------------------------------------------------
-
-async function waitUntilReady(url, deadline) {
-  let last = "no answer";
-  while (performance.now() <= deadline) {
-    try {
-      const response = await fetch(`${url}/readyz`);
-      last = `${response.status} ${await response.text()}`;
-      if (response.status === 200) return;
-    } catch (error) {
-      last = error.message;
-    }
-    await sleep(100);
-  }
-  throw new Error(`${url}/readyz did not answer 200 in time; last: ${last}`);
-}
 
 /** One instance's /metrics, read directly (not through the balancer). */
 async function metricsOf(instance) {
@@ -434,7 +275,7 @@ function cpuSnapshot(instances, balancer, postmaster) {
   return {
     at: performance.now(),
     instances: instances.map((instance) => cpuSecondsOf(instance.pid)),
-    balancer: cpuSecondsOf(balancer.pid),
+    balancer: cpuSecondsOf(balancer.process.pid),
     postgres: postgresCpuSeconds(postmaster),
     self: (self.user + self.system) / 1e6,
   };
@@ -848,7 +689,7 @@ async function main() {
   const schemas = [];
   const onSignal = async () => {
     for (const child of live) child.kill();
-    await dropSchemas(postgresUrl, schemas);
+    await dropBenchSchemas(postgresUrl, schemas);
     process.exit(130);
   };
   process.on("SIGINT", onSignal);
@@ -858,7 +699,7 @@ async function main() {
   try {
     postmaster = await findPostmaster(postgresUrl);
   } catch (error) {
-    console.error(`cannot connect to the PostgreSQL database (${pgConnectionString(postgresUrl).replace(/\/\/[^@/]*@/, "//…@")}): ${error.message}`);
+    console.error(`cannot connect to the PostgreSQL database (${postgresUrl.replace(/\/\/[^@/]*@/, "//…@")}): ${error.message}`);
     process.exit(2);
   }
   console.log(
@@ -873,7 +714,7 @@ async function main() {
     a = await runConfiguration({ label: "A", running: config.servers.slice(0, 1), ...common });
     b = await runConfiguration({ label: "B", running: config.servers, ...common });
   } finally {
-    await dropSchemas(postgresUrl, schemas);
+    await dropBenchSchemas(postgresUrl, schemas);
   }
   report(a, b, postmaster);
   const failed = [a, b].filter(

@@ -2,21 +2,18 @@
 // operators are given, deploy/haproxy/xmtp-node.cfg. Only the balancer's port and the server lines are changed for
 // a test, so what the tests exercise is the documented load balancer, not a look-alike.
 // Needs `haproxy` (bash .ci/haproxy.sh installs Debian's) and a PostgreSQL URL (bash .ci/postgres.sh starts one).
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { accessSync, constants, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
-import { delimiter, dirname, join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import pg from "pg";
+import { dropSchemas, findHaproxy, startHaproxy, waitUntilReady, type Haproxy } from "./haproxy.js";
 import { startNode, type RunningNode } from "./runningNode.js";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const haproxyTemplatePath = join(repoRoot, "deploy/haproxy/xmtp-node.cfg");
 
-/** As for a node: only the latest lines, so a balancer logging every request cannot grow a test's memory. */
-const MAX_LOG_LINES = 2_000;
 /** How long a cluster may take to start, and an instance to come back into the balancer after a restart. */
 const READY_WITHIN_MS = 20_000;
 /** How long HAProxy may take to mark a stopped instance DOWN: fall 2 × inter 1s, plus a check in flight. */
@@ -41,7 +38,8 @@ export interface Cluster {
   serverNames: string[];
   /** The PostgreSQL schema every instance uses, created for this cluster and dropped by dispose(). */
   schema: string;
-  haproxy: { process: ChildProcess; logs: string[] };
+  /** The balancer's process, its latest output lines (access log included), and stop(). */
+  haproxy: Pick<Haproxy, "process" | "logs" | "stop">;
   /** SIGTERM one instance, wait for it to exit, then until HAProxy has marked it DOWN. */
   stopInstance(index: number): Promise<void>;
   /** SIGKILL one instance (a crash), then wait until HAProxy has marked it DOWN. */
@@ -85,7 +83,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     };
     await attempt(async () => haproxy?.stop());
     await Promise.all(instances.map((instance) => attempt(() => instance.stop())));
-    await attempt(() => dropSchema(options.postgresUrl, schema));
+    await attempt(() => dropSchemas(options.postgresUrl, [schema]));
     rmSync(workDir, { recursive: true, force: true });
     if (failures.length > 0) throw failures[0];
   };
@@ -96,14 +94,15 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     started.forEach((result) => result.status === "fulfilled" && instances.push(result.value));
     const failed = started.find((result) => result.status === "rejected");
     if (failed) throw (failed as PromiseRejectedResult).reason;
-    const deadline = Date.now() + READY_WITHIN_MS;
+    const deadline = performance.now() + READY_WITHIN_MS;
     await Promise.all(instances.map((instance) => waitUntilReady(instance.url, deadline)));
 
     const template = readFileSync(haproxyTemplatePath, "utf8");
     const { config, serverNames } = renderHaproxyConfig(template, balancerPort, ports);
     const configPath = join(workDir, "haproxy.cfg");
     writeFileSync(configPath, config);
-    haproxy = startHaproxy(haproxyBinary, configPath, `http://127.0.0.1:${balancerPort}`);
+    // Master-worker, as a systemd unit runs it; the access lines are kept, for tests that read them.
+    haproxy = startHaproxy(haproxyBinary, configPath, `http://127.0.0.1:${balancerPort}`, { masterWorker: true });
     // Proven by HAProxy's own access log: a request through the balancer reached each instance and got 200.
     await haproxy.waitUntilServedBy(serverNames, deadline);
 
@@ -117,22 +116,22 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       instances,
       serverNames,
       schema,
-      haproxy: { process: balancer.process, logs: balancer.logs },
+      haproxy: { process: balancer.process, logs: balancer.logs, stop: () => balancer.stop() },
       async stopInstance(index) {
         const server = serverOf(index);
         await instances[index].stop();
-        await balancer.waitUntilDown(server, Date.now() + DOWN_WITHIN_MS);
+        await balancer.waitUntilDown([server], performance.now() + DOWN_WITHIN_MS);
       },
       async killInstance(index) {
         const server = serverOf(index);
         await instances[index].kill();
-        await balancer.waitUntilDown(server, Date.now() + DOWN_WITHIN_MS);
+        await balancer.waitUntilDown([server], performance.now() + DOWN_WITHIN_MS);
       },
       async restartInstance(index) {
         const server = serverOf(index);
         await instances[index].stop();
         instances[index] = await startInstance(index);
-        const restartDeadline = Date.now() + READY_WITHIN_MS;
+        const restartDeadline = performance.now() + READY_WITHIN_MS;
         await waitUntilReady(instances[index].url, restartDeadline);
         // After rise 2 × inter 1s HAProxy marks it UP again; waiting for a request it answered through the balancer
         // also covers a restart so quick that HAProxy never marked it DOWN.
@@ -152,26 +151,19 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
  * stop()/kill() stop the balancer and every instance, so the URL refuses connections as a stopped node's does.
  */
 export function clusterAsRunningNode(cluster: Cluster): RunningNode {
-  const stopBalancer = async () => {
-    const child = cluster.haproxy.process;
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolveExit) => child.once("exit", resolveExit));
-    child.kill("SIGTERM");
-    await exited;
-  };
   return {
     url: cluster.url,
     dataDir: cluster.instances[0].dataDir,
     process: cluster.haproxy.process,
     logs: cluster.haproxy.logs,
     async stop() {
-      await stopBalancer();
+      await cluster.haproxy.stop();
       const codes = await Promise.all(cluster.instances.map((instance) => instance.stop()));
       const failed = codes.findIndex((code) => code !== 0);
       return failed < 0 ? 0 : codes[failed];
     },
     async kill() {
-      await stopBalancer();
+      await cluster.haproxy.stop();
       await Promise.all(cluster.instances.map((instance) => instance.kill()));
     },
     dispose: () => cluster.dispose(),
@@ -211,123 +203,6 @@ export function renderHaproxyConfig(
   return { config: output.join("\n"), serverNames };
 }
 
-interface Haproxy {
-  url: string;
-  process: ChildProcess;
-  logs: string[];
-  stop(): Promise<void>;
-  waitUntilDown(server: string, deadline: number): Promise<void>;
-  waitUntilServedBy(servers: string[], deadline: number): Promise<void>;
-}
-
-function startHaproxy(binary: string, configPath: string, url: string): Haproxy {
-  // -W: master-worker, as a systemd unit runs it (the master restarts nothing, but reports a dying worker);
-  // -db: stay in the foreground, so killing the child stops the balancer and its output comes to us.
-  const child = spawn(binary, ["-W", "-db", "-f", configPath], { stdio: ["ignore", "pipe", "pipe"] });
-  const logs: string[] = [];
-  // What HAProxy last said about each server (nothing until a first change: HAProxy starts them UP).
-  const states = new Map<string, "UP" | "DOWN">();
-  // Which server answered each probe request, read from the access log (option httplog, logged to stdout).
-  const probes = new Map<string, { server: string; status: number }>();
-  let exitStatus: string | undefined;
-  const exited = new Promise<void>((resolveExit) => {
-    child.once("exit", (code, signal) => {
-      exitStatus = signal ? `killed by ${signal}` : `exited with ${code}`;
-      resolveExit();
-    });
-    child.once("error", (error) => {
-      exitStatus = `failed to start: ${error.message}`;
-      resolveExit();
-    });
-  });
-
-  const onLine = (line: string) => {
-    logs.push(line);
-    if (logs.length > MAX_LOG_LINES) logs.splice(0, logs.length - MAX_LOG_LINES);
-    // "Server xmtp_nodes/node2 is DOWN, reason: …", both as a log line on stdout and a [WARNING] on stderr.
-    const change = /Server [^\s/]+\/(\S+) is (UP|DOWN)\b/.exec(line);
-    if (change) states.set(change[1], change[2] as "UP" | "DOWN");
-    // "127.0.0.1:51296 [05/Dec/2026:11:18:51.913] xmtp_api xmtp_nodes/node1 0/0/0/4/4 200 227 … "GET /readyz?…"
-    const probe = /\] \S+ [^\s/]+\/(\S+) \S+ (-?\d+) .*"GET \/readyz\?cluster-probe=([0-9a-f]+) /.exec(line);
-    if (probe) probes.set(probe[3], { server: probe[1], status: Number(probe[2]) });
-  };
-  for (const stream of [child.stdout!, child.stderr!]) {
-    let buffered = "";
-    stream.on("data", (chunk: Buffer) => {
-      buffered += chunk.toString("utf8");
-      let newline: number;
-      while ((newline = buffered.indexOf("\n")) >= 0) {
-        onLine(buffered.slice(0, newline));
-        buffered = buffered.slice(newline + 1);
-      }
-    });
-  }
-
-  const failure = (what: string) =>
-    new Error(`${what}\nhaproxy ${exitStatus ?? "is running"}; its output:\n${logs.join("\n")}`);
-  const checkAlive = () => {
-    if (exitStatus !== undefined) throw failure("haproxy is not running");
-  };
-
-  return {
-    url,
-    process: child,
-    logs,
-    async stop() {
-      if (exitStatus !== undefined) return;
-      child.kill("SIGTERM");
-      await exited;
-    },
-    async waitUntilDown(server, deadline) {
-      while (states.get(server) !== "DOWN") {
-        checkAlive();
-        if (Date.now() > deadline) throw failure(`haproxy did not mark ${server} DOWN in time`);
-        await sleep(50);
-      }
-    },
-    async waitUntilServedBy(servers, deadline) {
-      const pending = new Set(servers);
-      while (pending.size > 0) {
-        checkAlive();
-        if (Date.now() > deadline) {
-          throw failure(
-            `the balancer at ${url} did not answer /readyz with 200 from ${[...pending].join(", ")} in time ` +
-              `(this reads HAProxy's access log: keep "log stdout" and "option httplog" in ${haproxyTemplatePath})`,
-          );
-        }
-        const id = randomBytes(8).toString("hex");
-        const answered = await fetch(`${url}/readyz?cluster-probe=${id}`).then(
-          (response) => response.arrayBuffer().then(() => true),
-          () => false,
-        );
-        // The access log line is written once the answer is sent, so it can trail the answer a little.
-        const logDeadline = Date.now() + 1_000;
-        while (answered && !probes.has(id) && Date.now() < logDeadline) await sleep(10);
-        const probe = probes.get(id);
-        probes.delete(id);
-        if (probe?.status === 200 && pending.delete(probe.server)) continue;
-        // Not (yet) routed to a server we wait for: it is still coming UP, or the balancer is still starting.
-        await sleep(50);
-      }
-    },
-  };
-}
-
-/** haproxy on PATH, or where Debian installs it: /usr/sbin is not on every user's PATH. */
-function findHaproxy(): string | undefined {
-  const directories = [...(process.env.PATH ?? "").split(delimiter).filter(Boolean), "/usr/sbin", "/usr/local/sbin"];
-  for (const directory of directories) {
-    const candidate = join(directory, "haproxy");
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not there
-    }
-  }
-  return undefined;
-}
-
 /** Ports that were free a moment ago: all bound to port 0 at once (so they differ), then released. */
 async function freePorts(count: number): Promise<number[]> {
   const servers: Server[] = [];
@@ -345,34 +220,3 @@ async function freePorts(count: number): Promise<number[]> {
     await Promise.all(servers.map((server) => new Promise((resolveClose) => server.close(resolveClose))));
   }
 }
-
-/** Polls an instance's /readyz until it answers 200 (its store answers), or throws at the deadline. */
-async function waitUntilReady(url: string, deadline: number): Promise<void> {
-  let last = "no answer";
-  while (Date.now() <= deadline) {
-    try {
-      const response = await fetch(`${url}/readyz`);
-      last = `${response.status} ${await response.text()}`;
-      if (response.status === 200) return;
-    } catch (error) {
-      last = (error as Error).message;
-    }
-    await sleep(100);
-  }
-  throw new Error(`${url}/readyz did not answer 200 in time; last: ${last}`);
-}
-
-async function dropSchema(postgresUrl: string, schema: string): Promise<void> {
-  // pg would read a node-style ?schema= parameter as a connection option: leave it out.
-  const url = new URL(postgresUrl);
-  url.searchParams.delete("schema");
-  const client = new pg.Client({ connectionString: url.toString() });
-  await client.connect();
-  try {
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  } finally {
-    await client.end();
-  }
-}
-
-const sleep = (ms: number) => new Promise((resolveSleep) => setTimeout(resolveSleep, ms));
