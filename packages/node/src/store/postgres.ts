@@ -7,7 +7,8 @@
 // Appends are group-committed: calls that arrive while a transaction is running are written together in the next
 // one, with unnest() array inserts. Writers also take a transaction-scoped advisory lock, so sequence numbers are
 // committed in increasing order even when several node processes share the database: a replication reader
-// (readSince) that has seen sequence N can never later find a smaller sequence appear, which catch-up relies on.
+// (readSince) that has seen sequence N can never later find a smaller sequence appear, which catch-up relies on,
+// and so does the commit follower (postgresFollower.ts) that feeds every process's live subscribers.
 //
 // Database faults (connection lost, server killed or restarting, failover, a hung server, a full disk) fail the
 // request in flight with StoreUnavailableError (HTTP 503), never the process: see postgresPool.ts and
@@ -310,7 +311,6 @@ export class PostgresEnvelopeStore implements WakuEnvelopeStore, SharedEnvelopeS
       throw error;
     }
     this.followers.add(follower);
-    // This process's own commits are read at once, without waiting for the notification to come back.
     return {
       get position() {
         return follower.position;
