@@ -15,7 +15,7 @@ function recordingStore() {
       return envelopes;
     },
     query: async () => ({ envelopes: [] }),
-    readSince: async (after: bigint) => ({ envelopes: [], nextSequence: after }),
+    flushCommitted: async () => {},
     close: async () => {},
   };
   return { appends, store: store as unknown as EnvelopeStore };

@@ -219,7 +219,7 @@ export async function startNode(config: NodeConfig, components: Partial<NodeComp
         peers: config.p2p.peers,
         store,
         ingest,
-        durabilityBarrier: durabilityBarrierOf(store),
+        durabilityBarrier: () => store.flushCommitted(),
         logger: logger.child({ component: "p2p" }),
         syncIntervalMs: config.p2p.syncIntervalMs,
         wsPort: config.p2p.wsPort,
@@ -309,12 +309,6 @@ export async function startNode(config: NodeConfig, components: Partial<NodeComp
     onClose: (task) => void closeTasks.push(task),
     close,
   };
-}
-
-/** The store's flush of what it has committed, when it commits envelopes from peers without waiting for the disk. */
-function durabilityBarrierOf(store: EnvelopeStore): (() => Promise<void>) | undefined {
-  const flushing = store as EnvelopeStore & { flushCommitted?: () => Promise<void> };
-  return typeof flushing.flushCommitted === "function" ? () => flushing.flushCommitted!() : undefined;
 }
 
 function isWildcard(address: string): boolean {

@@ -8,9 +8,9 @@ function fakeStore(overrides: Partial<EnvelopeStore> = {}): EnvelopeStore & { ex
   return {
     append: async (envelopes) => envelopes,
     query: async () => ({ envelopes: [] }),
-    readSince: async (after) => ({ envelopes: [], nextSequence: after }),
     readDigestsSince: async (after) => ({ sequences: [], digests: [], messageBytes: [], nextSequence: after }),
     readBySequence: async () => [],
+    flushCommitted: async () => undefined,
     close: async () => undefined,
     extra: () => "still reachable",
     ...overrides,
@@ -64,12 +64,12 @@ describe("instrumentStore", () => {
     const envelope = { contentTopic: "t", timestampNs: 1n, message: new Uint8Array([1]), digest: new Uint8Array(32) };
     await store.append([envelope, envelope]);
     await expect(store.query({ topic: "t", limit: 1, direction: "ascending" })).rejects.toThrow("disk gone");
-    expect(await store.readSince(5n, 10)).toEqual({ envelopes: [], nextSequence: 5n });
+    expect(await store.readDigestsSince(5n, 10)).toEqual({ sequences: [], digests: [], messageBytes: [], nextSequence: 5n });
     expect(store.extra()).toBe("still reachable");
     const text = metrics.render();
     expect(text).toContain('xmtp_storage_latency_seconds_count{operation="append"} 2');
     expect(text).toContain('xmtp_storage_latency_seconds_count{operation="query"} 1');
-    expect(text).toContain('xmtp_storage_latency_seconds_count{operation="read_since"} 1');
+    expect(text).toContain('xmtp_storage_latency_seconds_count{operation="read_digests_since"} 1');
     expect(text).toContain("xmtp_envelopes_stored_total 2\n");
   });
 });

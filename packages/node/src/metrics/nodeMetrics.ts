@@ -103,7 +103,6 @@ export class NodeMetrics {
 const TIMED_STORE_OPERATIONS: Record<string, string> = {
   append: "append",
   query: "query",
-  readSince: "read_since",
   readDigestsSince: "read_digests_since",
   readBySequence: "read_by_sequence",
 };

@@ -52,12 +52,6 @@ export interface EnvelopePage {
   cursor?: IndexCursor;
 }
 
-export interface ReplicationPage {
-  envelopes: StoredEnvelope[];
-  /** Pass as `afterSequence` to continue; equals the input when there was nothing new. */
-  nextSequence: bigint;
-}
-
 /** What catch-up offers a peer before sending anything: the digests of a stretch of the store, in arrival order. */
 export interface DigestPage {
   /** The local sequence number of each envelope, ascending; readBySequence takes them. */
@@ -94,14 +88,19 @@ export interface EnvelopeStore {
   /** One page of a topic, ordered by timestampNs then arrival order (both reversed for descending). */
   query(query: EnvelopeQuery): Promise<EnvelopePage>;
 
-  /** Envelopes in local arrival order after a sequence number, for peers catching up. */
-  readSince(afterSequence: bigint, limit: number): Promise<ReplicationPage>;
-
   /**
-   * The same stretch as readSince, digests only: a peer is offered digests first and sent only the envelopes it
-   * lacks, usually none, so reading topics and messages for the offer would be wasted.
+   * The digests of the envelopes after a sequence number, in local arrival order, for peers catching up: a peer is
+   * offered digests first and sent only the envelopes it lacks (readBySequence), usually none, so reading topics and
+   * messages for the offer would be wasted.
    */
   readDigestsSince(afterSequence: bigint, limit: number): Promise<DigestPage>;
+
+  /**
+   * Resolves once everything committed before the call is durable. Appends made with `durable: false` may resolve
+   * before that; whoever records progress past such envelopes (catch-up's saved positions) waits for this first.
+   * A store whose appends are always durable when they resolve answers at once.
+   */
+  flushCommitted(): Promise<void>;
 
   /** The envelopes with these sequence numbers (as readDigestsSince gave them), in the order asked; unknown ones are left out. */
   readBySequence(sequences: readonly bigint[]): Promise<StoredEnvelope[]>;

@@ -5,11 +5,12 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { createWakuHasher } from "../waku/messageHash.js";
-import { describeEnvelopeStoreConformance, describeWakuStoreConformance } from "./conformance.js";
-import { describePostageLedgerConformance } from "./postageLedgerConformance.js";
+import { describeEnvelopeStoreConformance, describeWakuStoreConformance } from "./test-support/envelopeStoreConformance.js";
+import { describePostageLedgerConformance } from "./test-support/postageLedgerConformance.js";
 import { withDigest } from "./digest.js";
 import type { EnvelopeStore, StoredEnvelope } from "./EnvelopeStore.js";
 import { openPostgresStore, POSTGRES_SCHEMA_VERSION, redactUrl } from "./postgres.js";
+import { readSince } from "./test-support/readSince.js";
 
 const url = process.env.XMTP_TEST_POSTGRES_URL;
 const inCi = Boolean(process.env.CI);
@@ -115,7 +116,7 @@ describe.skipIf(!url)("PostgreSQL store", () => {
     const first = await open(schema);
     await first.append([envelope(1)]);
     const second = await open(schema);
-    expect((await second.readSince(0n, 10)).envelopes.map(text)).toEqual(["e1"]);
+    expect((await readSince(second, 0n, 10)).envelopes.map(text)).toEqual(["e1"]);
     const versions = await admin.query(`SELECT version FROM ${schema}.xmtp_schema_migrations ORDER BY version`);
     expect(versions.rows.map((r) => r.version)).toEqual(Array.from({ length: POSTGRES_SCHEMA_VERSION }, (_, i) => i + 1));
   });
@@ -157,7 +158,7 @@ describe.skipIf(!url)("PostgreSQL store", () => {
     const seen: string[] = [];
     let after = 0n;
     for (;;) {
-      const page = await store.readSince(after, 1000);
+      const page = await readSince(store, after, 1000);
       if (page.envelopes.length === 0) break;
       seen.push(...page.envelopes.map(text));
       after = page.nextSequence;
@@ -182,7 +183,7 @@ describe.skipIf(!url)("PostgreSQL store", () => {
     let after = 0n;
     for (;;) {
       const finished = done;
-      const page = await reader.readSince(after, 37);
+      const page = await readSince(reader, after, 37);
       for (const e of page.envelopes) seen.add(text(e));
       after = page.nextSequence;
       if (finished && page.envelopes.length === 0) break;

@@ -7,7 +7,7 @@
 // Appends are group-committed: calls that arrive while a transaction is running are written together in the next
 // one, with unnest() array inserts. Writers also take a transaction-scoped advisory lock, so sequence numbers are
 // committed in increasing order even when several node processes share the database: a replication reader
-// (readSince) that has seen sequence N can never later find a smaller sequence appear, which catch-up relies on,
+// (readDigestsSince) that has seen sequence N can never later find a smaller sequence appear, which catch-up relies on,
 // and so does the commit follower (postgresFollower.ts) that feeds every process's live subscribers.
 //
 // Database faults (connection lost, server killed or restarting, failover, a hung server, a full disk) fail the
@@ -24,7 +24,6 @@ import {
   type CommitFollower,
   type CommitListener,
   type FollowOptions,
-  type ReplicationPage,
   type SharedEnvelopeStore,
   type StoredEnvelope,
   type WakuEnvelopeStore,
@@ -193,11 +192,6 @@ const INSERT_EPHEMERAL = {
            FROM unnest($1::bytea[], $2::text[], $3::bigint[], $4::bytea[]) WITH ORDINALITY
                 AS batch(digest, topic, timestamp_ns, message, position)
           ORDER BY position`,
-};
-
-const SINCE = {
-  name: "xmtp_envelopes_since",
-  text: "SELECT seq, digest, topic, timestamp_ns, message FROM envelopes WHERE seq > $1 ORDER BY seq LIMIT $2",
 };
 
 const DIGESTS_SINCE = {
@@ -546,14 +540,9 @@ export class PostgresEnvelopeStore implements WakuEnvelopeStore, SharedEnvelopeS
     return this.wakuHasher;
   }
 
-  async readSince(afterSequence: bigint, limit: number): Promise<ReplicationPage> {
+  /** Every append resolves after a synchronous COMMIT (`durable` is not needed here): nothing is left to flush. */
+  async flushCommitted(): Promise<void> {
     if (this.closed) throw new Error("envelope store is closed");
-    const result = await poolQuery<Row>(this.pool, "read", { ...SINCE, values: [afterSequence.toString(), limit] });
-    const rows = result.rows;
-    return {
-      envelopes: rows.map((row) => toEnvelope(row, row.topic!)),
-      nextSequence: rows.length > 0 ? BigInt(rows[rows.length - 1].seq) : afterSequence,
-    };
   }
 
   async readDigestsSince(afterSequence: bigint, limit: number): Promise<DigestPage> {

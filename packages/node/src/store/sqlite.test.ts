@@ -4,9 +4,10 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import Database from "better-sqlite3";
 import { createWakuHasher } from "../waku/messageHash.js";
-import { describeEnvelopeStoreConformance, describeWakuStoreConformance } from "./conformance.js";
+import { describeEnvelopeStoreConformance, describeWakuStoreConformance } from "./test-support/envelopeStoreConformance.js";
 import { withDigest } from "./digest.js";
-import { describePostageLedgerConformance } from "./postageLedgerConformance.js";
+import { describePostageLedgerConformance } from "./test-support/postageLedgerConformance.js";
+import { readSince } from "./test-support/readSince.js";
 import { openSqliteStore, SQLITE_SCHEMA_VERSION, SqliteEnvelopeStore, type SqliteStoreOptions } from "./sqlite.js";
 
 const dir = mkdtempSync(join(tmpdir(), "xmtp-sqlite-test-"));
@@ -215,7 +216,7 @@ describe("SqliteEnvelopeStore", () => {
     }
     expect(largestWal).toBeGreaterThan(0);
     expect(largestWal).toBeLessThan(30_000_000);
-    expect((await store.readSince(0n, 5000)).envelopes).toHaveLength(4000);
+    expect((await readSince(store, 0n, 5000)).envelopes).toHaveLength(4000);
     await store.close();
   });
 });

@@ -33,7 +33,6 @@ import {
   type EnvelopePage,
   type EnvelopeQuery,
   type EnvelopeStore,
-  type ReplicationPage,
   type SortDirection,
   type StoredEnvelope,
   type WakuEnvelopeStore,
@@ -176,7 +175,6 @@ export class SqliteEnvelopeStore implements WakuEnvelopeStore {
   readonly postage: PostageLedger;
   private readonly cursorSeq: Database.Statement;
   private readonly pageStatements = { ascending: new Map<number, PageStatements>(), descending: new Map<number, PageStatements>() };
-  private readonly sinceStatements = new Map<number, Database.Statement>();
   private readonly digestsSinceStatements = new Map<number, Database.Statement>();
   private readonly bySequence: Database.Statement;
   private readonly cache: EnvelopeCache;
@@ -590,20 +588,6 @@ export class SqliteEnvelopeStore implements WakuEnvelopeStore {
         .prepare("SELECT seq, digest, topic, timestamp_ns, message, waku_hash FROM envelopes WHERE waku_hash = ? ORDER BY seq LIMIT 1")
         .safeIntegers(true),
     });
-  }
-
-  async readSince(afterSequence: bigint, limit: number): Promise<ReplicationPage> {
-    if (this.closed) throw new Error("envelope store is closed");
-    const statement = statementForLimit(this.sinceStatements, limit, "readSince", () =>
-      this.db
-        .prepare(`SELECT seq, digest, topic, timestamp_ns, message FROM envelopes WHERE seq > ? ORDER BY seq LIMIT ${limit}`)
-        .safeIntegers(true),
-    );
-    const rows = statement.all(afterSequence) as Row[];
-    return {
-      envelopes: rows.map((row) => toEnvelope(row, row.topic!)),
-      nextSequence: rows.length > 0 ? rows[rows.length - 1].seq : afterSequence,
-    };
   }
 
   async readDigestsSince(afterSequence: bigint, limit: number): Promise<DigestPage> {

@@ -394,7 +394,7 @@ describe.skipIf(unavailable !== undefined)("PostgreSQL faults against the stores
     await postgres.killPostmaster();
     expectUnavailable((await rejection(store.append([envelope()]))).error, "write");
     expectUnavailable((await rejection(store.query({ topic: TOPIC, limit: 10, direction: "ascending" }))).error, "read");
-    expectUnavailable((await rejection(store.readSince(0n, 10))).error, "read");
+    expectUnavailable((await rejection(store.readDigestsSince(0n, 10))).error, "read");
     expectUnavailable((await rejection(store.readDigestsSince(0n, 10))).error, "read");
     expectUnavailable((await rejection(store.readBySequence([1n]))).error, "read");
     const probing = store as EnvelopeStore & { probeWrite(): Promise<void> };

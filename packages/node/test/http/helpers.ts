@@ -14,6 +14,7 @@ import {
   toBase64,
 } from "@xmtp-ts/crypto";
 import { defaultConfig, silentLogger, startNode, type NodeComponents, type NodeConfig, type NodeConfigOverrides, type RunningNode } from "../../src/index.js";
+import { readSince } from "../../src/store/test-support/readSince.js";
 
 export interface TestNode extends RunningNode {
   dataDir: string;
@@ -106,5 +107,5 @@ export async function storedOn(node: RunningNode, topic: string) {
 
 /** Every envelope in the store, in arrival order. */
 export async function everythingStored(node: RunningNode) {
-  return (await node.store.readSince(0n, 100_000)).envelopes;
+  return (await readSince(node.store, 0n, 100_000)).envelopes;
 }

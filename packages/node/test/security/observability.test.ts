@@ -22,9 +22,9 @@ describe("health and readiness", () => {
     const store: EnvelopeStore = {
       append: (e) => real.append(e),
       query: (q) => (broken ? Promise.reject(new Error("disk I/O error")) : real.query(q)),
-      readSince: (s, l) => real.readSince(s, l),
       readDigestsSince: (s, l) => real.readDigestsSince(s, l),
       readBySequence: (sequences) => real.readBySequence(sequences),
+      flushCommitted: () => real.flushCommitted(),
       close: () => real.close(),
     };
     const node = await startSecureNode({}, { store });

@@ -1,6 +1,6 @@
 // An in-memory stand-in for the node's store and ingest, for unit tests of the relay and sync modules.
 import { toHex } from "@xmtp-ts/crypto";
-import type { DigestPage, Envelope, EnvelopeStore, ReplicationPage, StoredEnvelope } from "../../store/EnvelopeStore.js";
+import type { DigestPage, Envelope, EnvelopeStore, StoredEnvelope } from "../../store/EnvelopeStore.js";
 import { envelopeDigest } from "../../store/digest.js";
 import { isEphemeralTopic } from "../../ingest.js";
 
@@ -28,13 +28,8 @@ export class MemoryStore implements EnvelopeStore {
     throw new Error("MemoryStore does not answer queries");
   }
 
-  async readSince(afterSequence: bigint, limit: number): Promise<ReplicationPage> {
-    const rows = this.rows.filter((row) => row.sequence > afterSequence).slice(0, limit);
-    return {
-      envelopes: rows.map((row) => row.envelope),
-      nextSequence: rows.length > 0 ? rows[rows.length - 1].sequence : afterSequence,
-    };
-  }
+  /** Appends are complete when they resolve. */
+  async flushCommitted(): Promise<void> {}
 
   async readDigestsSince(afterSequence: bigint, limit: number): Promise<DigestPage> {
     const rows = this.rows.filter((row) => row.sequence > afterSequence).slice(0, limit);

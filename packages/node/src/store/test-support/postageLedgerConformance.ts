@@ -2,9 +2,9 @@
 //   describePostageLedgerConformance("sqlite", () => openSqliteStore(path))
 // `openStore` must return a new, empty store on every call. The suite closes what it opens.
 import { afterEach, describe, expect, it } from "vitest";
-import { withDigest } from "./digest.js";
-import type { EnvelopeStore } from "./EnvelopeStore.js";
-import type { NewVoucher, PostageLedger } from "./postageLedger.js";
+import { withDigest } from "../digest.js";
+import type { EnvelopeStore } from "../EnvelopeStore.js";
+import type { NewVoucher, PostageLedger } from "../postageLedger.js";
 
 type StoreWithLedger = EnvelopeStore & { postage: PostageLedger };
 
