@@ -8,7 +8,7 @@
 // what every process committed (SharedEnvelopeStore.follow, wired in server.ts): the ingest then streams nothing
 // directly, and hands ephemeral envelopes to the store so that every process's subscribers get them.
 import type { Envelope, EnvelopeStore, SharedEnvelopeStore, StoredEnvelope } from "./store/EnvelopeStore.js";
-import { withDigest } from "./store/digest.js";
+import { digestKey, withDigest } from "./store/digest.js";
 import type { SubscriptionHub } from "./hub.js";
 import { silentLogger, type Logger } from "./log.js";
 
@@ -30,8 +30,6 @@ export interface IngestResult {
   /** How many were already stored. */
   duplicates: number;
 }
-
-const digestKey = (digest: Uint8Array) => Buffer.from(digest.buffer, digest.byteOffset, digest.byteLength).toString("hex");
 
 export class EnvelopeIngest {
   private readonly relays = new Set<Relay>();

@@ -13,3 +13,8 @@ export function envelopeDigest(contentTopic: string, message: Uint8Array): Uint8
 export function withDigest(envelope: Envelope): StoredEnvelope {
   return { ...envelope, digest: envelopeDigest(envelope.contentTopic, envelope.message) };
 }
+
+/** A digest as a string (hex), for Maps and Sets keyed by envelope identity. */
+export function digestKey(digest: Uint8Array): string {
+  return Buffer.from(digest.buffer, digest.byteOffset, digest.byteLength).toString("hex");
+}

@@ -40,12 +40,14 @@ import { asUint8Array } from "./driverBytes.js";
 import { PostgresCommitFollower } from "./postgresFollower.js";
 import { toColumn, toEnvelope, type EnvelopeRow as Row } from "./postgresRows.js";
 import { createPostgresPool, inTransaction, poolQuery, type PostgresPool } from "./postgresPool.js";
+import { AFTER_ALL_SEQ, BEFORE_ALL_SEQ, timestampColumnRange } from "./storeColumns.js";
+import { digestKey } from "./digest.js";
+import { indexPageCursor, wakuPageCursor } from "./pageCursor.js";
+import { StoreClosedError } from "./storeErrors.js";
 
-const MIN_COLUMN = toColumn(0n);
-const MAX_COLUMN = toColumn((1n << 64n) - 1n);
-// Sequence bounds no row reaches, for "no cursor" and "cursor envelope unknown".
-const BEFORE_ALL_SEQ = "-1";
-const AFTER_ALL_SEQ = ((1n << 63n) - 1n).toString();
+// The sequence bounds as node-postgres takes bigints: strings.
+const BEFORE_ALL = BEFORE_ALL_SEQ.toString();
+const AFTER_ALL = AFTER_ALL_SEQ.toString();
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 /** An insert statement carries at most this many message bytes; bigger group commits use several statements. */
@@ -295,7 +297,7 @@ export class PostgresEnvelopeStore implements WakuEnvelopeStore, SharedEnvelopeS
   }
 
   async follow(listener: CommitListener, options?: FollowOptions): Promise<CommitFollower> {
-    if (this.closed) throw new Error("envelope store is closed");
+    if (this.closed) throw new StoreClosedError();
     const listenConnections = this.openListenConnection();
     let follower: PostgresCommitFollower;
     try {
@@ -317,7 +319,7 @@ export class PostgresEnvelopeStore implements WakuEnvelopeStore, SharedEnvelopeS
   }
 
   async shareEphemeral(envelopes: readonly StoredEnvelope[]): Promise<void> {
-    if (this.closed) throw new Error("envelope store is closed");
+    if (this.closed) throw new StoreClosedError();
     if (envelopes.length === 0) return;
     await inTransaction(this.pool, "write", async (client) => {
       // Nobody waits for these on disk: they are never queried, and a crash may lose them like a dropped stream.
@@ -340,7 +342,7 @@ export class PostgresEnvelopeStore implements WakuEnvelopeStore, SharedEnvelopeS
   }
 
   append(envelopes: StoredEnvelope[]): Promise<StoredEnvelope[]> {
-    if (this.closed) return Promise.reject(new Error("envelope store is closed"));
+    if (this.closed) return Promise.reject(new StoreClosedError());
     if (envelopes.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
       this.pending.push({ envelopes, resolve, reject });
@@ -419,17 +421,16 @@ export class PostgresEnvelopeStore implements WakuEnvelopeStore, SharedEnvelopeS
   }
 
   async query(query: EnvelopeQuery): Promise<EnvelopePage> {
-    if (this.closed) throw new Error("envelope store is closed");
+    if (this.closed) throw new StoreClosedError();
     const ascending = query.direction === "ascending";
-    const low = query.startTimeNs !== undefined ? toColumn(query.startTimeNs) : MIN_COLUMN;
-    const high = query.endTimeNs !== undefined ? toColumn(query.endTimeNs) : MAX_COLUMN;
+    const { low, high } = timestampColumnRange(query, toColumn);
     let cursorTime = ascending ? low : high;
     let cursorDigest: Uint8Array | null = null;
-    let fallbackSeq = ascending ? BEFORE_ALL_SEQ : AFTER_ALL_SEQ;
+    let fallbackSeq = ascending ? BEFORE_ALL : AFTER_ALL;
     if (query.cursor) {
       cursorTime = toColumn(query.cursor.senderTimeNs);
       cursorDigest = query.cursor.digest;
-      fallbackSeq = ascending ? AFTER_ALL_SEQ : BEFORE_ALL_SEQ;
+      fallbackSeq = ascending ? AFTER_ALL : BEFORE_ALL;
     }
     const maxBytes = query.maxBytes;
     if (maxBytes !== undefined && !(maxBytes >= 1)) throw new RangeError(`query maxBytes must be at least 1, got ${maxBytes}`);
@@ -447,23 +448,17 @@ export class PostgresEnvelopeStore implements WakuEnvelopeStore, SharedEnvelopeS
       ],
     });
     const envelopes = result.rows.map((row) => toEnvelope(row, query.topic));
-    const last = envelopes[envelopes.length - 1];
-    let bytes = 0;
-    for (const envelope of envelopes) bytes += envelope.message.byteLength;
-    // A cursor when the page is full, or was ended by the byte budget (its messages reach it).
-    const cut = envelopes.length >= query.limit || (maxBytes !== undefined && bytes >= maxBytes);
-    return { envelopes, cursor: cut && last ? { digest: last.digest, senderTimeNs: last.timestampNs } : undefined };
+    return { envelopes, cursor: indexPageCursor(envelopes, query.limit, maxBytes) };
   }
 
   async queryWaku(query: WakuStoreQuery): Promise<WakuStorePage> {
-    if (this.closed) throw new Error("envelope store is closed");
+    if (this.closed) throw new StoreClosedError();
     const hasher = this.requireWakuHasher();
     const topics = checkWakuQuery(query);
     const ascending = query.direction === "ascending";
-    const low = query.startTimeNs !== undefined ? toColumn(query.startTimeNs) : MIN_COLUMN;
-    const high = query.endTimeNs !== undefined ? toColumn(query.endTimeNs) : MAX_COLUMN;
+    const { low, high } = timestampColumnRange(query, toColumn);
     let cursorTime = ascending ? low : high;
-    let cursorSeq = ascending ? BEFORE_ALL_SEQ : AFTER_ALL_SEQ;
+    let cursorSeq = ascending ? BEFORE_ALL : AFTER_ALL;
     if (query.cursor) {
       const found = await poolQuery<{ seq: string; timestamp_ns: string }>(this.pool, "read", {
         ...WAKU_CURSOR,
@@ -487,15 +482,11 @@ export class PostgresEnvelopeStore implements WakuEnvelopeStore, SharedEnvelopeS
       ],
     });
     const envelopes = await this.withWakuHashes(result.rows, hasher);
-    const last = envelopes[envelopes.length - 1];
-    let bytes = 0;
-    for (const envelope of envelopes) bytes += envelope.message.byteLength;
-    const cut = envelopes.length >= query.limit || (maxBytes !== undefined && bytes >= maxBytes);
-    return { envelopes, cursor: cut && last ? last.wakuHash : undefined };
+    return { envelopes, cursor: wakuPageCursor(envelopes, query.limit, maxBytes) };
   }
 
   async readByWakuHashes(hashes: readonly Uint8Array[]): Promise<WakuStoredEnvelope[]> {
-    if (this.closed) throw new Error("envelope store is closed");
+    if (this.closed) throw new StoreClosedError();
     const hasher = this.requireWakuHasher();
     if (hashes.length === 0) return [];
     const result = await poolQuery<Row & { waku_hash: Buffer }>(this.pool, "read", { ...WAKU_BY_HASHES, values: [hashes] });
@@ -542,11 +533,11 @@ export class PostgresEnvelopeStore implements WakuEnvelopeStore, SharedEnvelopeS
 
   /** Every append resolves after a synchronous COMMIT (`durable` is not needed here): nothing is left to flush. */
   async flushCommitted(): Promise<void> {
-    if (this.closed) throw new Error("envelope store is closed");
+    if (this.closed) throw new StoreClosedError();
   }
 
   async readDigestsSince(afterSequence: bigint, limit: number): Promise<DigestPage> {
-    if (this.closed) throw new Error("envelope store is closed");
+    if (this.closed) throw new StoreClosedError();
     const result = await poolQuery<{ seq: string; digest: Buffer; message_bytes: number }>(this.pool, "read", {
       ...DIGESTS_SINCE,
       values: [afterSequence.toString(), limit],
@@ -563,7 +554,7 @@ export class PostgresEnvelopeStore implements WakuEnvelopeStore, SharedEnvelopeS
   }
 
   async readBySequence(sequences: readonly bigint[]): Promise<StoredEnvelope[]> {
-    if (this.closed) throw new Error("envelope store is closed");
+    if (this.closed) throw new StoreClosedError();
     if (sequences.length === 0) return [];
     const result = await poolQuery<Row>(this.pool, "read", { ...BY_SEQUENCE, values: [sequences.map(String)] });
     const bySequence = new Map(result.rows.map((row) => [row.seq, row]));
@@ -582,7 +573,7 @@ export class PostgresEnvelopeStore implements WakuEnvelopeStore, SharedEnvelopeS
    * it to learn that a write fault is over without waiting for a client's publish.
    */
   async probeWrite(): Promise<void> {
-    if (this.closed) throw new Error("envelope store is closed");
+    if (this.closed) throw new StoreClosedError();
     await inTransaction(this.pool, "write", async (client) => {
       await client.query("SELECT txid_current()");
     });
@@ -748,10 +739,6 @@ function* statementChunks(envelopes: readonly StoredEnvelope[]): Generator<Store
     bytes += envelope.message.length;
   }
   if (chunk.length > 0) yield chunk;
-}
-
-function digestKey(digest: Uint8Array): string {
-  return Buffer.from(digest.buffer, digest.byteOffset, digest.byteLength).toString("hex");
 }
 
 

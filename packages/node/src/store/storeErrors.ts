@@ -19,3 +19,11 @@ export class StoreUnavailableError extends Error {
 export function isStoreUnavailable(error: unknown): error is StoreUnavailableError {
   return error instanceof StoreUnavailableError;
 }
+
+/** What every operation of an envelope store fails with once close() has been called. */
+export class StoreClosedError extends Error {
+  constructor() {
+    super("envelope store is closed");
+    this.name = "StoreClosedError";
+  }
+}
