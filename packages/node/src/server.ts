@@ -13,7 +13,7 @@ import { CONNECTION_CHECK_INTERVAL_MS, ConnectionLimits } from "./http/connectio
 import { clientAddressOf, limitKeyOfAddress } from "./security/clientAddress.js";
 import { isSharedEnvelopeStore, type CommitFollower, type EnvelopeStore, type WakuEnvelopeStore } from "./store/EnvelopeStore.js";
 import { openSqliteStore } from "./store/sqlite.js";
-import type { Network } from "./relay/network.js";
+import type { Network } from "./network.js";
 import { NodeMetrics, instrumentStore } from "./metrics/nodeMetrics.js";
 import { StoreHealth } from "./store/storeHealth.js";
 import { createWakuHasher } from "./waku/messageHash.js";
@@ -211,7 +211,7 @@ export async function startNode(config: NodeConfig, components: Partial<NodeComp
   const gate = postage?.gate;
   if (config.p2p.port !== undefined) {
     try {
-      const { startNetwork } = await import("./relay/network.js");
+      const { startNetwork } = await import("./network.js");
       network = await startNetwork({
         dataDir: config.dataDir,
         listenHost: config.p2p.host,

@@ -7,10 +7,10 @@ import { WakuRelay, WAKU_PUBSUB_TOPIC, envelopeToWakuMessageBytes } from "./waku
 import { WAKU_RELAY_PING_CONTENT_TOPIC, classifyRelayMessage } from "./relayTopics.js";
 import { decodeWakuMessage, encodeWakuMessage } from "./wakuMessage.js";
 import { MAX_POSTAGE_PROOF_BYTES } from "@xmtp-ts/postage";
-import { silentLogger } from "./logger.js";
+import { silentLogger } from "../p2p/logger.js";
 import { relayMessageId, relayMessageIdKey } from "./messageId.js";
-import { MemoryIngest, MemoryStore } from "../sync/test-support/memoryNode.js";
-import { RecentDigests } from "../sync/recentDigests.js";
+import { MemoryIngest, MemoryStore } from "../p2p/test-support/memoryNode.js";
+import { RecentDigests } from "../p2p/recentDigests.js";
 import { autoshardOf, pubsubTopicOf } from "../waku/sharding.js";
 import type { Envelope } from "../store/EnvelopeStore.js";
 

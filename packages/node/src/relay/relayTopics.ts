@@ -6,7 +6,7 @@
 import type { GossipSub } from "@libp2p/gossipsub";
 import type { Envelope } from "../store/EnvelopeStore.js";
 import { decodeWakuMessage } from "./wakuMessage.js";
-import { relayEnvelopeProblem, relayTopicProblem } from "./validation.js";
+import { relayEnvelopeProblem, relayTopicProblem } from "../p2p/validation.js";
 
 /** The named topic of earlier xmtp-ts nodes (and of Waku before sharding). */
 export const WAKU_LEGACY_PUBSUB_TOPIC = "/waku/2/default-waku/proto";

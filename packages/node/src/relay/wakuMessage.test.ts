@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { decodeWakuMessage, encodeWakuMessage } from "./wakuMessage.js";
-import { ProtobufDecodeError } from "./protobufWire.js";
+import { ProtobufDecodeError } from "../p2p/protobufWire.js";
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex");
 const fromHex = (text: string) => Uint8Array.from(Buffer.from(text, "hex"));

@@ -11,7 +11,7 @@ import {
   expectWireType,
   copyBytes,
   zigzagDecode,
-} from "./protobufWire.js";
+} from "../p2p/protobufWire.js";
 
 export interface WakuMessage {
   payload: Uint8Array;

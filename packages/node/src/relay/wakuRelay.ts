@@ -3,17 +3,17 @@
 // implementations use) and the named `/waku/2/default-waku/proto` (what earlier xmtp-ts nodes use). Envelopes
 // published locally are broadcast; envelopes from peers are validated, then handed to the node's ingest exactly like a
 // local publish (stored once by digest, streamed to subscribers). See relayTopics.ts and docs/network.md ("Relay").
-import "./promiseWithResolvers.js";
+import "../p2p/promiseWithResolvers.js";
 import { TopicValidatorResult, type GossipSub, type GossipsubMessage, type Message } from "@libp2p/gossipsub";
 import type { PeerId } from "@libp2p/interface";
 import type { Envelope, StoredEnvelope } from "../store/EnvelopeStore.js";
 import { envelopeDigest } from "../store/digest.js";
 import { encodeWakuMessage } from "./wakuMessage.js";
 import { needsPostageCheck, type AdmitFromPeer, type PeerAdmission } from "../postage/peerAdmission.js";
-import { relayEnvelopeProblem } from "./validation.js";
+import { relayEnvelopeProblem } from "../p2p/validation.js";
 import { isEphemeralTopic } from "../ingest.js";
-import { ThrottledWarning, type NetworkLogger } from "./logger.js";
-import type { RecentDigests } from "../sync/recentDigests.js";
+import { ThrottledWarning, type NetworkLogger } from "../p2p/logger.js";
+import type { RecentDigests } from "../p2p/recentDigests.js";
 import { TopicPeers, WAKU_LEGACY_PUBSUB_TOPIC, classifyRelayMessage } from "./relayTopics.js";
 
 export const WAKU_RELAY_PROTOCOL = "/vac/waku/relay/2.0.0";

@@ -4,10 +4,10 @@
 import type { PeerId, Stream } from "@libp2p/interface";
 import type { Envelope, StoredEnvelope } from "../store/EnvelopeStore.js";
 import { needsPostageCheck, type AdmitFromPeer } from "../postage/peerAdmission.js";
-import { ThrottledWarning, type NetworkLogger } from "../relay/logger.js";
+import { ThrottledWarning, type NetworkLogger } from "../p2p/logger.js";
 import { pullFromPeer } from "./syncClient.js";
 import type { SyncState } from "./syncState.js";
-import type { RecentDigests } from "./recentDigests.js";
+import type { RecentDigests } from "../p2p/recentDigests.js";
 import { DEFAULT_SYNC_PAGE_SIZE } from "./syncServer.js";
 
 export interface CatchUpSink {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { streamPair } from "@libp2p/utils";
-import { FramedStream, FrameError } from "./framedStream.js";
+import { FramedStream, FrameError } from "../p2p/framedStream.js";
 import {
   decodeClientFrame,
   decodeServerFrame,
@@ -11,12 +11,12 @@ import {
 } from "./syncMessages.js";
 import { MAX_SYNC_PAGE_SIZE, SyncServer } from "./syncServer.js";
 import { pullFromPeer, type SyncPage } from "./syncClient.js";
-import { MemoryStore, digestOf } from "./test-support/memoryNode.js";
+import { MemoryStore, digestOf } from "../p2p/test-support/memoryNode.js";
 import { withDigest } from "../store/digest.js";
 import { openSqliteStore } from "../store/sqlite.js";
-import { silentLogger } from "../relay/logger.js";
+import { silentLogger } from "../p2p/logger.js";
 import type { Envelope } from "../store/EnvelopeStore.js";
-import { encodeLengthPrefix } from "../relay/protobufWire.js";
+import { encodeLengthPrefix } from "../p2p/protobufWire.js";
 
 function envelope(i: number, topic = "/xmtp/0/m-sync/proto"): Envelope {
   return { contentTopic: topic, timestampNs: 1_000_000n + BigInt(i), message: Uint8Array.of(i & 0xff, i >> 8, 7) };
@@ -62,42 +62,6 @@ describe("sync messages", () => {
     expect(() => decodeServerFrame(Uint8Array.of(0x22, 0x03, 0x0a, 0x01, 0x00))).toThrow(/not a multiple of 32/);
     expect(() => decodeClientFrame(new Uint8Array(0))).toThrow(/neither request nor want/);
     expect(() => decodeClientFrame(Uint8Array.of(0x0a, 0x02, 0x0a, 0x00))).toThrow(/request.after_sequence \(1\) has wire type 2/);
-  });
-});
-
-describe("framed stream", () => {
-  it("reassembles a frame split over many chunks and several frames in one chunk", async () => {
-    const [a, b] = await streamPair();
-    const reader = new FramedStream(b, 1 << 20);
-    const big = Uint8Array.from({ length: 300_000 }, (_, i) => i % 251);
-    const prefix = encodeLengthPrefix(big.length);
-    const bytes = new Uint8Array([...prefix, ...big, 1, 0x61, 1, 0x62]);
-    for (let offset = 0; offset < bytes.length; offset += 7_777) a.send(bytes.subarray(offset, offset + 7_777));
-    expect(await reader.read(5_000)).toEqual(big);
-    expect(await reader.read(5_000)).toEqual(Uint8Array.of(0x61));
-    expect(await reader.read(5_000)).toEqual(Uint8Array.of(0x62));
-    await a.close();
-    expect(await reader.read(5_000)).toBeUndefined();
-  });
-
-  it("refuses a frame over the limit before receiving it", async () => {
-    const [a, b] = await streamPair();
-    const reader = new FramedStream(b, 1_000);
-    a.send(encodeLengthPrefix(1_001));
-    await expect(reader.read(5_000)).rejects.toThrow(FrameError);
-  });
-
-  it("gives up on a silent peer", async () => {
-    const [, b] = await streamPair();
-    await expect(new FramedStream(b, 1_000).read(50)).rejects.toThrow(/timed out/);
-  });
-
-  it("reports a stream that ends inside a frame", async () => {
-    const [a, b] = await streamPair();
-    const reader = new FramedStream(b, 1_000);
-    a.send(Uint8Array.of(5, 1, 2));
-    await a.close();
-    await expect(reader.read(5_000)).rejects.toThrow(/middle of a frame/);
   });
 });
 

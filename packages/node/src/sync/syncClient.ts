@@ -5,8 +5,8 @@ import type { Stream } from "@libp2p/interface";
 import { equalBytes } from "@xmtp-ts/crypto";
 import type { StoredEnvelope } from "../store/EnvelopeStore.js";
 import { envelopeDigest } from "../store/digest.js";
-import { MAX_RELAYED_MESSAGE_BYTES, relayEnvelopeProblem } from "../relay/validation.js";
-import { FramedStream } from "./framedStream.js";
+import { MAX_RELAYED_MESSAGE_BYTES, relayEnvelopeProblem } from "../p2p/validation.js";
+import { FramedStream } from "../p2p/framedStream.js";
 import { decodeServerFrame, encodeClientFrame, encodeWantBitmap, type ServerFrame } from "./syncMessages.js";
 import { MAX_SYNC_PAGE_SIZE, PAGE_BYTE_BUDGET } from "./syncServer.js";
 

@@ -24,7 +24,7 @@ import {
   decodeUtf8,
   expectWireType,
   varintLength,
-} from "../relay/protobufWire.js";
+} from "../p2p/protobufWire.js";
 
 export const SYNC_PROTOCOL = "/xmtp-ts/sync/1.0.0";
 export const DIGEST_BYTES = 32;

@@ -4,8 +4,8 @@ import type { Stream } from "@libp2p/interface";
 import { reachTopicKind } from "@xmtp-ts/postage";
 import type { DigestPage, EnvelopeStore, StoredEnvelope } from "../store/EnvelopeStore.js";
 import type { PostageLedger } from "../store/postageLedger.js";
-import { ThrottledWarning, type NetworkLogger } from "../relay/logger.js";
-import { FramedStream } from "./framedStream.js";
+import { ThrottledWarning, type NetworkLogger } from "../p2p/logger.js";
+import { FramedStream } from "../p2p/framedStream.js";
 import { decodeClientFrame, encodeServerFrame, isWanted, type ClientFrame } from "./syncMessages.js";
 
 /** The most envelopes one page may hold, whatever the client asks for. */

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { SYNC_STATE_FILE, SyncState } from "./syncState.js";
-import type { NetworkLogger } from "../relay/logger.js";
+import type { NetworkLogger } from "../p2p/logger.js";
 
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })));

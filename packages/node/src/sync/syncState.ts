@@ -2,7 +2,7 @@
 // directory so a restarted node resumes catch-up where it stopped instead of re-reading the peer's whole store.
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { NetworkLogger } from "../relay/logger.js";
+import type { NetworkLogger } from "../p2p/logger.js";
 
 export const SYNC_STATE_FILE = "sync-state.json";
 

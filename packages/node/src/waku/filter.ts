@@ -8,9 +8,9 @@ import { create, fromBinary, toBinary, wakuFilterV2 } from "@xmtp-ts/proto";
 import type { EnvelopeListener, Unsubscribe } from "../hub.js";
 import type { Envelope } from "../store/EnvelopeStore.js";
 import { isEphemeralTopic } from "../ingest.js";
-import { relayTopicProblem } from "../relay/validation.js";
+import { relayTopicProblem } from "../p2p/validation.js";
 import { RateLimiter, type BucketPolicy } from "../security/rateLimiter.js";
-import { encodeLengthPrefix } from "../relay/protobufWire.js";
+import { encodeLengthPrefix } from "../p2p/protobufWire.js";
 import { serveOneRequest, type RequestResponseLogger } from "./requestResponse.js";
 import type { RemoteEnd } from "./remoteEnd.js";
 

@@ -11,7 +11,7 @@ import { topicOwner } from "../auth.js";
 import { isStoreUnavailable } from "../store/storeErrors.js";
 import { PostageRefusedError } from "../postage/postageRefusedError.js";
 import type { Envelope } from "../store/EnvelopeStore.js";
-import { relayEnvelopeProblem, MAX_RELAYED_MESSAGE_BYTES } from "../relay/validation.js";
+import { relayEnvelopeProblem, MAX_RELAYED_MESSAGE_BYTES } from "../p2p/validation.js";
 import type { BucketPolicy } from "../security/rateLimiter.js";
 import { RemoteRateLimits, type RemoteEnd } from "./remoteEnd.js";
 import { serveOneRequest, type RequestResponseLogger } from "./requestResponse.js";

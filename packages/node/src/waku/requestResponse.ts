@@ -1,7 +1,7 @@
 // The shape of the Waku service protocols (Metadata, LightPush, Store): on a fresh stream the client sends one
 // varint-length-prefixed request, the server answers with one varint-length-prefixed response and closes.
 import type { Stream } from "@libp2p/interface";
-import { FrameError, FramedStream } from "../sync/framedStream.js";
+import { FrameError, FramedStream } from "../p2p/framedStream.js";
 
 /** How long a client may take to send its request. */
 const REQUEST_TIMEOUT_MS = 10_000;

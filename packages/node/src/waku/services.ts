@@ -3,7 +3,7 @@
 import type { Libp2p } from "@libp2p/interface";
 import type { Envelope } from "../store/EnvelopeStore.js";
 import type { BucketPolicy } from "../security/rateLimiter.js";
-import { ThrottledWarning, type NetworkLogger } from "../relay/logger.js";
+import { ThrottledWarning, type NetworkLogger } from "../p2p/logger.js";
 import { WAKU_PUBSUB_TOPIC } from "../relay/wakuRelay.js";
 import { LIGHTPUSH_V2_PROTOCOL, LIGHTPUSH_V3_PROTOCOL, LightPushService } from "./lightPush.js";
 import { METADATA_PROTOCOL, metadataHandler } from "./metadata.js";

@@ -7,7 +7,7 @@ import { create, fromBinary, toBinary, wakuStoreV3 } from "@xmtp-ts/proto";
 import { WakuCursorNotFoundError, type WakuEnvelopeStore, type WakuStoredEnvelope } from "../store/EnvelopeStore.js";
 import { isStoreUnavailable } from "../store/storeErrors.js";
 import { isEphemeralTopic } from "../ingest.js";
-import { relayTopicProblem } from "../relay/validation.js";
+import { relayTopicProblem } from "../p2p/validation.js";
 import type { BucketPolicy } from "../security/rateLimiter.js";
 import { serveOneRequest, type RequestResponseLogger } from "./requestResponse.js";
 import { RemoteRateLimits, type RemoteEnd } from "./remoteEnd.js";

@@ -1,5 +1,5 @@
 // Three real node processes in a line A - B - C on loopback: relay, replicated storage, catch-up, partitions.
-import "../../src/relay/promiseWithResolvers.js";
+import "../../src/p2p/promiseWithResolvers.js";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";

@@ -3,7 +3,7 @@
 // installed under the alias js-waku-relay so that it does not displace the @waku/sdk 0.0.36 of the light-node
 // tests. The two xmtp-ts nodes are not peers of each other: the js-waku node is their only link, so every envelope
 // that crosses went through its router, both ways.
-import "../../src/relay/promiseWithResolvers.js";
+import "../../src/p2p/promiseWithResolvers.js";
 import { afterAll, describe, expect, it } from "vitest";
 import { createEncoder, createDecoder, type DecodedMessage, type RelayNode as JsWakuRelayNode } from "js-waku-relay";
 import { createRelayNode } from "js-waku-relay/relay";

@@ -1,6 +1,6 @@
 // @waku/sdk light nodes for the Waku interop tests. @waku/sdk calls Promise.withResolvers (Node.js 22), so the
 // polyfill is loaded before it.
-import "../../src/relay/promiseWithResolvers.js";
+import "../../src/p2p/promiseWithResolvers.js";
 import { createLightNode, type LightNode, type Protocols } from "@waku/sdk";
 import { eventually, type RelayNode } from "../network/support.js";
 

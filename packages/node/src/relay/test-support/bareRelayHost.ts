@@ -1,7 +1,7 @@
 // A bare Waku relay host for tests: a libp2p node with gossipsub speaking /vac/waku/relay/2.0.0, unsigned messages,
 // message ids sha256(data) as Waku's. It runs none of our relay code, so it stands in for another implementation (or
 // a rogue peer) that a node relays with.
-import "../promiseWithResolvers.js";
+import "../../p2p/promiseWithResolvers.js";
 import { createLibp2p } from "libp2p";
 import { tcp } from "@libp2p/tcp";
 import { noise } from "@libp2p/noise";

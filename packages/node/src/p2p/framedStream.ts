@@ -1,9 +1,9 @@
 // Length-prefixed frames (unsigned varint length, then the frame bytes) over a libp2p stream, the framing libp2p
 // protocols conventionally use. Reads are bounded in size and in time so a misbehaving peer cannot stall or bloat us.
 // libp2p streams call Promise.withResolvers (Node.js 22+) while reading and draining.
-import "../relay/promiseWithResolvers.js";
+import "./promiseWithResolvers.js";
 import type { Stream } from "@libp2p/interface";
-import { copyBytes, encodeLengthPrefix } from "../relay/protobufWire.js";
+import { copyBytes, encodeLengthPrefix } from "./protobufWire.js";
 
 export class FrameError extends Error {
   constructor(message: string) {

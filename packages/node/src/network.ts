@@ -1,37 +1,26 @@
-// The node's peer-to-peer side: a libp2p host with the Waku relay (gossipsub) and the catch-up sync protocol,
-// kept connected to the static peers. This module loads libp2p, so the node imports it lazily, only when
-// --p2p-port is given.
-import "./promiseWithResolvers.js";
-import { createLibp2p, type Libp2p } from "libp2p";
-import { tcp } from "@libp2p/tcp";
-import { webSockets } from "@libp2p/websockets";
-import { mplex } from "@libp2p/mplex";
-import { noise } from "@libp2p/noise";
-import { yamux } from "@libp2p/yamux";
-import { identify } from "@libp2p/identify";
-import { gossipsub, StrictNoSign, type GossipSub } from "@libp2p/gossipsub";
-import type { Envelope, EnvelopeStore } from "../store/EnvelopeStore.js";
-import { DEFAULTS } from "../config.js";
-import { CatchUp } from "../sync/catchUp.js";
-import { MAX_INBOUND_SYNC_STREAMS, SyncServer } from "../sync/syncServer.js";
-import { SYNC_PROTOCOL } from "../sync/syncMessages.js";
-import { SyncState } from "../sync/syncState.js";
-import { RecentDigests } from "../sync/recentDigests.js";
-import type { NetworkLogger } from "./logger.js";
-import { loadOrCreateNodeKey } from "./nodeKey.js";
-import { listenAddress, parsePeerAddress } from "./peerAddress.js";
-import { StaticPeers, DEFAULT_DIAL_BACKOFF, type BackoffOptions } from "./staticPeers.js";
-import { MAX_RELAYED_MESSAGE_BYTES } from "./validation.js";
-import type { AdmitFromPeer } from "../postage/peerAdmission.js";
-import type { PostageLedger } from "../store/postageLedger.js";
-import { WakuRelay, type PeerEnvelopeSink } from "./wakuRelay.js";
-import { withCoalescedFrames, withCoalescedWrites } from "./coalescedWrites.js";
-import { batchGossipRpcs } from "./rpcBatching.js";
-import { skipGossipWithoutCandidates } from "./gossipEmission.js";
-import { relayMessageId, relayMessageIdKey } from "./messageId.js";
-import { startWakuServices, xmtpShard, type WakuServices, type WakuServicesOptions } from "../waku/services.js";
-import { pubsubTopicOf, type WakuShardingConfig } from "../waku/sharding.js";
-
+// The node's peer-to-peer side, assembled: a libp2p host (p2p/) running the Waku relay (relay/), the catch-up sync
+// protocol (sync/) and optionally the Waku service protocols (waku/), kept connected to the static peers. This module
+// loads libp2p, so the node imports it lazily, only when --p2p-port is given.
+import "./p2p/promiseWithResolvers.js";
+import type { Libp2p } from "libp2p";
+import type { GossipSub } from "@libp2p/gossipsub";
+import type { Envelope, EnvelopeStore } from "./store/EnvelopeStore.js";
+import { DEFAULTS } from "./config.js";
+import type { AdmitFromPeer } from "./postage/peerAdmission.js";
+import type { PostageLedger } from "./store/postageLedger.js";
+import type { NetworkLogger } from "./p2p/logger.js";
+import { createLibp2pHost } from "./p2p/libp2pHost.js";
+import { parsePeerAddress } from "./p2p/peerAddress.js";
+import { StaticPeers, DEFAULT_DIAL_BACKOFF, type BackoffOptions } from "./p2p/staticPeers.js";
+import { RecentDigests } from "./p2p/recentDigests.js";
+import { WakuRelay, type PeerEnvelopeSink } from "./relay/wakuRelay.js";
+import { prepareWakuGossipsub, wakuGossipsub } from "./relay/wakuGossipsub.js";
+import { CatchUp } from "./sync/catchUp.js";
+import { MAX_INBOUND_SYNC_STREAMS, SyncServer } from "./sync/syncServer.js";
+import { SYNC_PROTOCOL } from "./sync/syncMessages.js";
+import { SyncState } from "./sync/syncState.js";
+import { startWakuServices, xmtpShard, type WakuServices, type WakuServicesOptions } from "./waku/services.js";
+import { pubsubTopicOf, type WakuShardingConfig } from "./waku/sharding.js";
 
 export interface NetworkOptions {
   /** Holds the node key (stable peer id) and the per-peer sync positions. */
@@ -79,52 +68,17 @@ export interface Network {
   stop(): Promise<void>;
 }
 
-const SEEN_TTL_MS = 30_000;
-// mplex (libp2p 3) closes a connection on which the remote opens more new streams than this in a second, whatever
-// their protocol. Every Waku request is a new stream, so this is a light node's request rate ceiling: its own rate
-// limits (LightPush, Store, Filter) refuse far earlier, with a status instead of a cut connection.
-const MPLEX_NEW_STREAMS_PER_SECOND = 1_000;
-
 export async function startNetwork(options: NetworkOptions): Promise<Network> {
   const staticPeerAddresses = options.peers.map(parsePeerAddress);
-  const listen = [listenAddress(options.listenHost, options.listenPort)];
-  if (options.wsPort !== undefined) listen.push(`${listenAddress(options.listenHost, options.wsPort)}/ws`);
-  const { privateKey, created } = await loadOrCreateNodeKey(options.dataDir);
-  const state = await SyncState.load(options.dataDir, options.logger, { durabilityBarrier: options.durabilityBarrier });
-
-  const libp2p = await createLibp2p({
-    privateKey,
-    start: false,
-    addresses: { listen },
-    transports: [withCoalescedWrites(tcp()), webSockets()],
-    connectionEncrypters: [noise()],
-    // yamux for our own peers; mplex for js-waku light nodes, which offer nothing else. js-waku opens streams for
-    // several protocols at once when it connects, which mplex's default (5 new streams a second) would punish by
-    // closing the connection.
-    streamMuxers: [withCoalescedFrames(yamux()), mplex({ disconnectThreshold: MPLEX_NEW_STREAMS_PER_SECOND })],
-    services: {
-      identify: identify(),
-      pubsub: gossipsub({
-        globalSignaturePolicy: StrictNoSign,
-        fallbackToFloodsub: false,
-        allowPublishToZeroTopicPeers: true,
-        ignoreDuplicatePublishError: true,
-        msgIdFn: relayMessageId,
-        // Message ids are remembered (seen cache, and our own publishes) for 30 s instead of gossipsub's 2 min: at
-        // thousands of envelopes per second the two caches hold hundreds of thousands of ids, which old-generation
-        // GC keeps walking. Gossip asks for a message only within a few heartbeats, so a duplicate arriving later
-        // than 30 s is rare, and costs one forward and a dedupe in the store, not a loop.
-        seenTTL: SEEN_TTL_MS,
-        msgIdToStrFn: relayMessageIdKey,
-        // Room for one 1 MiB envelope plus the WakuMessage and RPC framing.
-        maxInboundDataLength: 2 * MAX_RELAYED_MESSAGE_BYTES,
-      }),
-    },
+  const { libp2p, createdNodeKey } = await createLibp2pHost({
+    dataDir: options.dataDir,
+    listenHost: options.listenHost,
+    listenPort: options.listenPort,
+    wsPort: options.wsPort,
+    services: { pubsub: wakuGossipsub() },
   });
-  WakuRelay.useWakuProtocol(libp2p.services.pubsub);
-  // Before anything is sent: every RPC gossipsub sends goes through the batching.
-  const sendHeldRpcs = batchGossipRpcs(libp2p.services.pubsub);
-  skipGossipWithoutCandidates(libp2p.services.pubsub);
+  const state = await SyncState.load(options.dataDir, options.logger, { durabilityBarrier: options.durabilityBarrier });
+  const sendHeldRpcs = prepareWakuGossipsub(libp2p.services.pubsub);
 
   const recent = new RecentDigests();
   const sharding = options.waku?.sharding ?? options.sharding ?? { clusterId: DEFAULTS.wakuClusterId, shardCount: DEFAULTS.wakuShardCount };
@@ -169,7 +123,7 @@ export async function startNetwork(options: NetworkOptions): Promise<Network> {
 
   const peerId = libp2p.peerId.toString();
   const multiaddrs = libp2p.getMultiaddrs().map((address) => address.toString());
-  options.logger.info("relay listening", { peerId, multiaddrs, newPeerId: created, staticPeers: options.peers, pubsubTopics: relay.topics });
+  options.logger.info("relay listening", { peerId, multiaddrs, newPeerId: createdNodeKey, staticPeers: options.peers, pubsubTopics: relay.topics });
 
   let stopping: Promise<void> | undefined;
   return {

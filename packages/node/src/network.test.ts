@@ -9,16 +9,16 @@ import { noise } from "@libp2p/noise";
 import { yamux } from "@libp2p/yamux";
 import { multiaddr } from "@multiformats/multiaddr";
 import { startNetwork, type Network } from "./network.js";
-import { silentLogger } from "./logger.js";
-import { WAKU_PUBSUB_TOPIC, WAKU_RELAY_PROTOCOL, WakuRelay, envelopeToWakuMessageBytes } from "./wakuRelay.js";
-import { WAKU_RELAY_PING_CONTENT_TOPIC } from "./relayTopics.js";
-import { encodeWakuMessage } from "./wakuMessage.js";
-import { MemoryIngest, MemoryStore, digestOf } from "../sync/test-support/memoryNode.js";
-import { startBareRelayHost } from "./test-support/bareRelayHost.js";
-import { SYNC_STATE_FILE } from "../sync/syncState.js";
-import { SYNC_PROTOCOL } from "../sync/syncMessages.js";
-import { MAX_INBOUND_SYNC_STREAMS } from "../sync/syncServer.js";
-import type { Envelope } from "../store/EnvelopeStore.js";
+import { silentLogger } from "./p2p/logger.js";
+import { WAKU_PUBSUB_TOPIC, WAKU_RELAY_PROTOCOL, WakuRelay, envelopeToWakuMessageBytes } from "./relay/wakuRelay.js";
+import { WAKU_RELAY_PING_CONTENT_TOPIC } from "./relay/relayTopics.js";
+import { encodeWakuMessage } from "./relay/wakuMessage.js";
+import { MemoryIngest, MemoryStore, digestOf } from "./p2p/test-support/memoryNode.js";
+import { startBareRelayHost } from "./relay/test-support/bareRelayHost.js";
+import { SYNC_STATE_FILE } from "./sync/syncState.js";
+import { SYNC_PROTOCOL } from "./sync/syncMessages.js";
+import { MAX_INBOUND_SYNC_STREAMS } from "./sync/syncServer.js";
+import type { Envelope } from "./store/EnvelopeStore.js";
 
 interface TestPeer {
   network: Network;
