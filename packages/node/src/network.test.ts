@@ -13,7 +13,7 @@ import { silentLogger } from "./p2p/logger.js";
 import { WAKU_PUBSUB_TOPIC, WAKU_RELAY_PROTOCOL, WakuRelay, envelopeToWakuMessageBytes } from "./relay/wakuRelay.js";
 import { WAKU_RELAY_PING_CONTENT_TOPIC } from "./relay/relayTopics.js";
 import { encodeWakuMessage } from "./relay/wakuMessage.js";
-import { MemoryIngest, MemoryStore, digestOf } from "./p2p/test-support/memoryNode.js";
+import { MemoryIngest, MemoryStore, envelopeDigestOf } from "./p2p/test-support/memoryNode.js";
 import { startBareRelayHost } from "./relay/test-support/bareRelayHost.js";
 import { SYNC_STATE_FILE } from "./sync/syncState.js";
 import { SYNC_PROTOCOL } from "./sync/syncMessages.js";
@@ -100,7 +100,7 @@ describe("relay between two in-process peers", () => {
     await b.ingest.until((d) => contains(d, stored) && contains(d, ephemeral), "both envelopes at B");
     expect(b.store.rows.map((r) => r.envelope.contentTopic)).toEqual([stored.contentTopic]);
     expect(b.store.rows[0].envelope.timestampNs).toBe(stored.timestampNs);
-    expect(b.store.rows[0].envelope.digest).toEqual(digestOf(stored));
+    expect(b.store.rows[0].envelope.digest).toEqual(envelopeDigestOf(stored));
     // The relay hands the digest it computed while validating to the ingest (checked there), which then need not
     // hash the envelope again.
     expect(b.ingest.carriedDigests).toBe(1);

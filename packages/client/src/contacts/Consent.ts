@@ -4,15 +4,14 @@ import {
   encryptPrivatePreferencesAction,
   isAddress,
   privatePreferencesTopic,
-  sha256,
   toChecksumAddress,
-  toHex,
   type UserKeys,
 } from "@xmtp-ts/crypto";
 import type { PrivatePreferencesAction } from "@xmtp-ts/proto";
 import type { Envelope, MessageApi, SubscribeOptions } from "../api/index.js";
 import { EnvelopeStream, type MessageStream } from "../conversations/streams.js";
 import type { InboxStore } from "../storage/InboxStore.js";
+import { messageDigestHex } from "../api/digests.js";
 
 export type ConsentState = "allowed" | "denied" | "unknown";
 
@@ -24,10 +23,6 @@ function keyOf(address: string): string {
 }
 
 const MAX_REMEMBERED_OWN_ENTRIES = 1_000;
-
-function digestOf(message: Uint8Array): string {
-  return toHex(sha256(message));
-}
 
 export class ConsentList {
   private readonly states = new Map<string, "allowed" | "denied">();
@@ -126,7 +121,7 @@ export class ConsentList {
       this.keys.identityPrivateKey,
       this.keys.identityPublicKey,
     );
-    this.published.add(digestOf(message));
+    this.published.add(messageDigestHex(message));
     if (this.published.size > MAX_REMEMBERED_OWN_ENTRIES) this.published.delete(this.published.values().next().value!);
     await this.api.publish([{ contentTopic: await this.preferencesTopic(), timestampNs: BigInt(Date.now()) * 1_000_000n, message }]);
     for (const address of walletAddresses) this.set(address, state);
@@ -145,7 +140,7 @@ export class ConsentList {
       );
       if (!action) return [];
       // Our own entry arrives after later local changes may have been made: applying it now would undo them.
-      if (!this.published.has(digestOf(envelope.message))) this.apply(action);
+      if (!this.published.has(messageDigestHex(envelope.message))) this.apply(action);
       return [action];
     });
     await stream.ready;

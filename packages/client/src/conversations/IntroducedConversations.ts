@@ -5,7 +5,7 @@ import type { Envelope } from "../api/index.js";
 import type { ClientContext } from "../context.js";
 import type { StoredIntro } from "../storage/InboxStore.js";
 import { ConversationV1 } from "./Conversation.js";
-import { digestOf } from "./InvitedConversations.js";
+import { messageDigestHex } from "../api/digests.js";
 import { CLOCK_SKEW_NS, nowNs } from "./syncClock.js";
 
 export class IntroducedConversations {
@@ -64,7 +64,7 @@ export class IntroducedConversations {
   }
 
   private async addEnvelopes(envelopes: Envelope[], cursorNs: bigint | undefined): Promise<ConversationV1[]> {
-    const fresh = envelopes.filter((envelope) => !this.seen.has(digestOf(envelope)));
+    const fresh = envelopes.filter((envelope) => !this.seen.has(messageDigestHex(envelope.message)));
     const opened = await Promise.all(
       fresh.map((envelope) => decryptMessageV1(envelope.message, this.client.keys, this.client.caches).catch(() => undefined)),
     );
@@ -80,7 +80,7 @@ export class IntroducedConversations {
       added.push(intro);
       out.push(conversation);
     }
-    const digests = fresh.map(digestOf);
+    const digests = fresh.map((envelope) => messageDigestHex(envelope.message));
     for (const digest of digests) this.seen.add(digest);
     const store = this.client.store;
     if (store && (digests.length > 0 || cursorNs !== undefined)) {

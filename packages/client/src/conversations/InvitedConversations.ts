@@ -4,6 +4,7 @@
 import { createInvitation, inviteTopic, isValidTopic, openSealedInvitation, sha256, toHex } from "@xmtp-ts/crypto";
 import type { SignedPublicKeyBundle } from "@xmtp-ts/proto";
 import type { Envelope } from "../api/index.js";
+import { messageDigestHex } from "../api/digests.js";
 import type { ClientContext } from "../context.js";
 import type { StoredInvitation } from "../storage/InboxStore.js";
 import { openInvitations } from "../workers/openInvitations.js";
@@ -11,10 +12,6 @@ import type { InvitationJobResult } from "../workers/protocol.js";
 import { ConversationV2 } from "./Conversation.js";
 import { mapPages } from "./pages.js";
 import { CLOCK_SKEW_NS, nowNs } from "./syncClock.js";
-
-export function digestOf(envelope: Envelope): string {
-  return toHex(sha256(envelope.message));
-}
 
 export class InvitedConversations {
   private readonly byTopic = new Map<string, ConversationV2>();
@@ -90,7 +87,7 @@ export class InvitedConversations {
       // Pages read before a failure count (their envelopes are marked seen, so they must not be lost).
       for (const page of pages) {
         const { fresh, opened } = await page;
-        fresh.forEach((envelope) => digests.push(digestOf(envelope)));
+        fresh.forEach((envelope) => digests.push(messageDigestHex(envelope.message)));
         for (const invitation of opened) {
           if (!invitation.ok) continue;
           const { ok: _opened, ...record } = invitation;
@@ -112,7 +109,7 @@ export class InvitedConversations {
   /** Opens the envelopes not processed before (all at once, on the worker threads when there are many). */
   private async openFresh(envelopes: Envelope[]): Promise<{ fresh: Envelope[]; opened: InvitationJobResult[] }> {
     const fresh = envelopes.filter((envelope) => {
-      const digest = digestOf(envelope);
+      const digest = messageDigestHex(envelope.message);
       if (this.seen.has(digest)) return false;
       this.seen.add(digest);
       return true;
@@ -153,7 +150,7 @@ export class InvitedConversations {
     } catch {
       return undefined;
     }
-    const digest = digestOf(envelope);
+    const digest = messageDigestHex(envelope.message);
     this.seen.add(digest);
     const record: StoredInvitation = {
       topic: opened.topic,

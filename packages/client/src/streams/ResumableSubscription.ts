@@ -10,8 +10,9 @@
 // subscribed, which must never be delivered. Before a topic's first stream opens, its recent window is queried and
 // those envelopes are remembered as "known before start"; gap queries never go back past that window and skip what
 // it held. Whatever arrives after that query is delivered: by the first gap fill or by the stream.
-import { concatBytes, sha256, toHex, utf8ToBytes } from "@xmtp-ts/crypto";
+import { sha256 } from "@xmtp-ts/crypto";
 import { backoffDelay, delay } from "../api/delay.js";
+import { envelopeDigestHex } from "../api/digests.js";
 import { ApiError } from "../api/errors.js";
 import { MAX_PAGE_SIZE } from "../api/json.js";
 import type { Envelope, QueryParams, SubscribeOptions, Subscription } from "../api/types.js";
@@ -86,9 +87,6 @@ interface Connection {
 
 const nowNs = (): bigint => BigInt(Date.now()) * 1_000_000n;
 
-/** What dedupe compares: the same bytes on another topic are another envelope. */
-const digestOf = (envelope: Envelope): string =>
-  toHex(sha256(concatBytes(utf8ToBytes(envelope.contentTopic), envelope.message)));
 
 function isRetryable(error: unknown): boolean {
   return error instanceof StreamDroppedError || (error instanceof ApiError && error.transient);
@@ -373,7 +371,7 @@ export class ResumableSubscription implements Subscription {
       // updateTopics may have dropped the topic while it was being queried.
       if (!this.topics.has(topic) || !this.unstarted.has(topic)) return;
       const known = new Map<string, bigint>();
-      for (const envelope of held[i]) known.set(digestOf(envelope), envelope.timestampNs);
+      for (const envelope of held[i]) known.set(envelopeDigestHex(envelope), envelope.timestampNs);
       if (known.size > 0) this.knownBeforeStart.set(topic, known);
       this.topicStart.set(topic, start);
       this.unstarted.delete(topic);
@@ -452,7 +450,7 @@ export class ResumableSubscription implements Subscription {
   private deliver(envelope: Envelope): void {
     if (this.closed || !this.topics.has(envelope.contentTopic)) return;
     if (this.startTimeNs !== undefined && envelope.timestampNs < this.startTimeNs) return;
-    const key = digestOf(envelope);
+    const key = envelopeDigestHex(envelope);
     if (this.seen.has(key) || this.knownBeforeStart.get(envelope.contentTopic)?.has(key)) return;
     this.seen.add(key);
     if (this.seen.size > this.dedupeWindow) this.seen.delete(this.seen.values().next().value!);

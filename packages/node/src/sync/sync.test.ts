@@ -11,7 +11,7 @@ import {
 } from "./syncMessages.js";
 import { MAX_SYNC_PAGE_SIZE, SyncServer } from "./syncServer.js";
 import { pullFromPeer, type SyncPage } from "./syncClient.js";
-import { MemoryStore, digestOf } from "../p2p/test-support/memoryNode.js";
+import { MemoryStore, envelopeDigestOf } from "../p2p/test-support/memoryNode.js";
 import { withDigest } from "../store/digest.js";
 import { openSqliteStore } from "../store/sqlite.js";
 import { silentLogger } from "../p2p/logger.js";
@@ -24,7 +24,7 @@ function envelope(i: number, topic = "/xmtp/0/m-sync/proto"): Envelope {
 
 async function storeWith(count: number): Promise<MemoryStore> {
   const store = new MemoryStore();
-  await store.append(Array.from({ length: count }, (_, i) => ({ ...envelope(i), digest: digestOf(envelope(i)) })));
+  await store.append(Array.from({ length: count }, (_, i) => ({ ...envelope(i), digest: envelopeDigestOf(envelope(i)) })));
   return store;
 }
 
@@ -42,7 +42,7 @@ describe("sync messages", () => {
     expect(decodeClientFrame(encodeClientFrame(want))).toEqual(want);
     const e = envelope(3);
     expect(decodeServerFrame(encodeServerFrame({ kind: "envelope", envelope: e }))).toEqual({ kind: "envelope", envelope: e });
-    const offer = { kind: "offer" as const, digests: [digestOf(envelope(1)), digestOf(envelope(2))], nextSequence: 42n, caughtUp: true };
+    const offer = { kind: "offer" as const, digests: [envelopeDigestOf(envelope(1)), envelopeDigestOf(envelope(2))], nextSequence: 42n, caughtUp: true };
     expect(decodeServerFrame(encodeServerFrame(offer))).toEqual(offer);
     const empty = { kind: "offer" as const, digests: [], nextSequence: 7n, caughtUp: false };
     expect(decodeServerFrame(encodeServerFrame(empty))).toEqual(empty);
@@ -169,7 +169,7 @@ describe("sync server and client", () => {
     const store = new MemoryStore();
     const bad = { contentTopic: "not-a-topic", timestampNs: 1n, message: Uint8Array.of(1) };
     const good = envelope(1);
-    await store.append([bad, good].map((e) => ({ ...e, digest: digestOf(e) })));
+    await store.append([bad, good].map((e) => ({ ...e, digest: envelopeDigestOf(e) })));
     const pages: SyncPage[] = [];
     const reached = await pullFromPeer(await serve(store), {
       afterSequence: 0n,
@@ -201,7 +201,7 @@ describe("sync server and client", () => {
 
   it("transfers only the envelopes the client does not have", async () => {
     const store = await storeWith(50);
-    const known = new Set(Array.from({ length: 50 }, (_, i) => i).filter((i) => i % 2 === 0).map((i) => Buffer.from(digestOf(envelope(i))).toString("hex")));
+    const known = new Set(Array.from({ length: 50 }, (_, i) => i).filter((i) => i % 2 === 0).map((i) => Buffer.from(envelopeDigestOf(envelope(i))).toString("hex")));
     const pages: SyncPage[] = [];
     const reached = await pullFromPeer(await serve(store), {
       afterSequence: 0n,
@@ -238,7 +238,7 @@ describe("sync server and client", () => {
     void (async () => {
       const framed = new FramedStream(server, 1 << 20);
       await framed.read(5_000);
-      await framed.write(encodeServerFrame({ kind: "offer", digests: [digestOf(envelope(1))], nextSequence: 1n, caughtUp: true }));
+      await framed.write(encodeServerFrame({ kind: "offer", digests: [envelopeDigestOf(envelope(1))], nextSequence: 1n, caughtUp: true }));
       await framed.read(5_000);
       await framed.write(encodeServerFrame({ kind: "envelope", envelope: envelope(2) }));
       await framed.write(encodeServerFrame({ kind: "pageEnd" }));
@@ -265,7 +265,7 @@ describe("sync server and client", () => {
     const options = { afterSequence: 0n, pageSize: 10, pageTimeoutMs: 10_000, isKnown: () => false, onPage: async (p: SyncPage) => void pages.push(p) };
 
     const eleven = Array.from({ length: 11 }, (_, i) => envelope(i));
-    await expect(pullFromPeer(await fakePeer(eleven.map(digestOf), eleven), options)).rejects.toThrow(
+    await expect(pullFromPeer(await fakePeer(eleven.map(envelopeDigestOf), eleven), options)).rejects.toThrow(
       /offered 11 envelopes for a page of at most 10/,
     );
     // Eight messages of 1,000,000 bytes: an honest server ends its page at the fifth (4 MiB reached), so more than
@@ -275,12 +275,12 @@ describe("sync server and client", () => {
       message[0] = i;
       return { contentTopic: "/xmtp/0/m-huge/proto", timestampNs: BigInt(i), message };
     });
-    await expect(pullFromPeer(await fakePeer(huge.map(digestOf), huge), options)).rejects.toThrow(
+    await expect(pullFromPeer(await fakePeer(huge.map(envelopeDigestOf), huge), options)).rejects.toThrow(
       /peer sent more than 5242880 bytes of messages in one page/,
     );
     expect(pages).toEqual([]);
     // Five of them (an honest page's worth) pass.
-    await pullFromPeer(await fakePeer(huge.slice(0, 5).map(digestOf), huge.slice(0, 5)), options);
+    await pullFromPeer(await fakePeer(huge.slice(0, 5).map(envelopeDigestOf), huge.slice(0, 5)), options);
     expect(pages.map((p) => p.envelopes.length)).toEqual([5]);
   });
 

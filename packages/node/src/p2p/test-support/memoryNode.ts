@@ -4,7 +4,7 @@ import type { DigestPage, Envelope, EnvelopeStore, StoredEnvelope } from "../../
 import { envelopeDigest } from "../../store/digest.js";
 import { isEphemeralTopic } from "../../ingest.js";
 
-export function digestOf(envelope: Envelope): Uint8Array {
+export function envelopeDigestOf(envelope: Envelope): Uint8Array {
   return envelopeDigest(envelope.contentTopic, envelope.message);
 }
 
@@ -63,7 +63,7 @@ export class MemoryIngest {
 
   async ingest(envelopes: readonly (Envelope | StoredEnvelope)[], _origin: "local" | "peer"): Promise<StoredEnvelope[]> {
     const stored = envelopes.filter((e) => !isEphemeralTopic(e.contentTopic)).map((e) => {
-      const digest = digestOf(e);
+      const digest = envelopeDigestOf(e);
       if ("digest" in e) {
         if (toHex(e.digest) !== toHex(digest)) throw new Error(`envelope carries a wrong digest ${toHex(e.digest)}`);
         this.carriedDigests++;

@@ -11,12 +11,12 @@ type StoreWithLedger = EnvelopeStore & { postage: PostageLedger };
 const OPERATOR = "0x1111111111111111111111111111111111111111";
 const PAYER = "0xAbCdEf0123456789aBcDeF0123456789AbCdEf01";
 const OTHER_PAYER = "0x2222222222222222222222222222222222222222";
-const digestOf = (n: number) => new Uint8Array(32).fill(n);
+const fakeDigest = (n: number) => new Uint8Array(32).fill(n);
 const voucher = (cumulative: bigint, n: number, payer = PAYER): NewVoucher => ({
   operator: OPERATOR,
   payer,
   cumulative,
-  digest: digestOf(n),
+  digest: fakeDigest(n),
   signature: new Uint8Array(65).fill(n),
 });
 const UINT256_MAX = (1n << 256n) - 1n;
@@ -41,7 +41,7 @@ export function describePostageLedgerConformance(name: string, openStore: () => 
       await store.append([proved, plain]);
       // The same envelope again with another proof: a duplicate, its proof is not taken.
       await store.append([{ ...proved, postage: new Uint8Array([9]) }]);
-      const proofs = await store.postage.readProofs([proved.digest, plain.digest, digestOf(3)]);
+      const proofs = await store.postage.readProofs([proved.digest, plain.digest, fakeDigest(3)]);
       expect([...proofs.entries()]).toEqual([[Buffer.from(proved.digest).toString("hex"), new Uint8Array([7, 7])]]);
       // Envelopes read back do not carry proofs (the HTTP API never returns them).
       const page = await store.query({ topic, limit: 10, direction: "ascending" });
@@ -79,7 +79,7 @@ export function describePostageLedgerConformance(name: string, openStore: () => 
         operator: OPERATOR,
         payer: PAYER.toLowerCase(),
         cumulative: 25n,
-        digest: digestOf(2),
+        digest: fakeDigest(2),
         signature: new Uint8Array(65).fill(2),
         acceptedAtNs: 3n,
         redeemed: 0n,
