@@ -15,17 +15,7 @@ for package in "${packages[@]}"; do
 done
 
 if [ "${#missing[@]}" -gt 0 ]; then
-  if [ "$(id -u)" -eq 0 ]; then
-    as_root=()
-  elif command -v sudo >/dev/null 2>&1; then
-    as_root=(sudo)
-  else
-    echo ".ci/chromium.sh: installing ${missing[*]} needs root (or sudo)" >&2
-    exit 1
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  "${as_root[@]}" apt-get update
-  "${as_root[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
+  bash "$(dirname "$0")/apt-install.sh" .ci/chromium.sh "${missing[@]}"
 fi
 
 if ! /usr/bin/chromium --version 2>/dev/null; then

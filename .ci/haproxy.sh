@@ -6,18 +6,8 @@
 set -euo pipefail
 
 if ! command -v haproxy >/dev/null 2>&1; then
-  if [ "$(id -u)" -eq 0 ]; then
-    as_root=()
-  elif command -v sudo >/dev/null 2>&1; then
-    as_root=(sudo)
-  else
-    echo ".ci/haproxy.sh: installing haproxy needs root (or sudo)" >&2
-    exit 1
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  "${as_root[@]}" apt-get update >&2
   # The package's own service (the "haproxy" systemd unit) is not used: the tests start haproxy themselves.
-  "${as_root[@]}" apt-get install -y --no-install-recommends haproxy >&2
+  bash "$(dirname "$0")/apt-install.sh" .ci/haproxy.sh haproxy
 fi
 
 if ! version="$(haproxy -v 2>&1 | head -n 1)"; then

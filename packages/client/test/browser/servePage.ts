@@ -2,24 +2,17 @@
 // condition, secp256k1.wasm emitted through the alias of packages/crypto/README.md) and serves the build on a free
 // loopback port. The build is also the check that vite finds the Web Worker entry in the package's sources.
 // A page URL with `?csp=<policy>` is served with that Content-Security-Policy header.
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { secp256k1WasmFile } from "@xmtp-ts/crypto/secp256k1-wasm-file";
-import { build, defaultClientConditions, preview, type InlineConfig, type Plugin } from "vite";
+import { defaultClientConditions, type InlineConfig, type Plugin } from "vite";
+import { buildAndPreview, type PreviewedBuild } from "../../../../test/support/vitePreview.js";
 
 const pageRoot = dirname(fileURLToPath(import.meta.url));
 
-export interface ServedPoolPage {
-  url: string;
-  /** The files the build emitted under assets/ (served at `${url}assets/<name>`). */
-  assets: string[];
-  close(): Promise<void>;
-}
+export type ServedPoolPage = PreviewedBuild;
 
-export async function servePoolPage(): Promise<ServedPoolPage> {
-  const outDir = mkdtempSync(join(tmpdir(), "xmtp-client-pool-page-"));
+export function servePoolPage(): Promise<ServedPoolPage> {
   const config: InlineConfig = {
     root: pageRoot,
     configFile: false,
@@ -28,26 +21,10 @@ export async function servePoolPage(): Promise<ServedPoolPage> {
       conditions: ["source", ...defaultClientConditions],
       alias: [{ find: /^@xmtp-ts\/crypto\/secp256k1\.wasm(?=\?|$)/, replacement: secp256k1WasmFile() }],
     },
-    build: { outDir, emptyOutDir: true, target: "es2022", minify: false },
+    build: { target: "es2022", minify: false },
     plugins: [contentSecurityPolicyFromQuery()],
   };
-  try {
-    await build(config);
-    const server = await preview({ ...config, preview: { host: "127.0.0.1", port: 0, strictPort: true, open: false } });
-    const address = server.httpServer.address();
-    if (!address || typeof address === "string") throw new Error("vite preview did not listen on a TCP port");
-    return {
-      url: `http://127.0.0.1:${address.port}/`,
-      assets: readdirSync(join(outDir, "assets")),
-      async close() {
-        await server.close();
-        rmSync(outDir, { recursive: true, force: true });
-      },
-    };
-  } catch (error) {
-    rmSync(outDir, { recursive: true, force: true });
-    throw error;
-  }
+  return buildAndPreview(config, { tmpPrefix: "xmtp-client-pool-page-" });
 }
 
 /**

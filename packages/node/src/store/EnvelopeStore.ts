@@ -192,8 +192,6 @@ export type CommitListener = (envelopes: StoredEnvelope[]) => void;
 
 /** A running follower of a shared store's commits (see SharedEnvelopeStore.follow). */
 export interface CommitFollower {
-  /** The last sequence number delivered (its position in the store's arrival order). */
-  readonly position: bigint;
   close(): Promise<void>;
 }
 

@@ -308,9 +308,6 @@ export class PostgresEnvelopeStore implements WakuEnvelopeStore, SharedEnvelopeS
     }
     this.followers.add(follower);
     return {
-      get position() {
-        return follower.position;
-      },
       close: async () => {
         this.followers.delete(follower);
         await follower.close();

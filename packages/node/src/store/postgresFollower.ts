@@ -11,6 +11,7 @@ import type pg from "pg";
 import type { CommitFollower, CommitListener, FollowOptions, StoredEnvelope } from "./EnvelopeStore.js";
 import { silentLogger, type Logger } from "../log.js";
 import { poolQuery, type PostgresPool } from "./postgresPool.js";
+import { messageBytesOf } from "./pageCursor.js";
 import { toEnvelope, type EnvelopeRow } from "./postgresRows.js";
 
 export const DEFAULT_FOLLOW_POLL_INTERVAL_MS = 1_000;
@@ -82,10 +83,6 @@ export class PostgresCommitFollower implements CommitFollower {
     return follower;
   }
 
-  get position(): bigint {
-    return this.envelopesAfter;
-  }
-
   /** Reads what was committed since the last read: now, or right after the read in progress. */
   poke(): void {
     if (this.closed) return;
@@ -145,15 +142,9 @@ export class PostgresCommitFollower implements CommitFollower {
       } catch (error) {
         this.logger.error("commit listener failed", { error });
       }
-      if (result.rows.length < PAGE_ROWS && !this.pageWasCut(envelopes)) return after;
+      // A page ended by the byte budget may have left rows behind although it holds fewer than PAGE_ROWS.
+      if (result.rows.length < PAGE_ROWS && messageBytesOf(envelopes) < PAGE_BYTES) return after;
     }
-  }
-
-  /** A page ended by the byte budget may have left rows behind even with fewer than PAGE_ROWS rows. */
-  private pageWasCut(envelopes: StoredEnvelope[]): boolean {
-    let bytes = 0;
-    for (const envelope of envelopes) bytes += envelope.message.byteLength;
-    return bytes >= PAGE_BYTES;
   }
 
   private async listen(): Promise<void> {
