@@ -82,6 +82,19 @@ describe.skipIf(!postgresUrl)("three instances over one PostgreSQL behind HAProx
     expect(viaBalancer.envelopes).toHaveLength(total);
   });
 
+  it("a stream opened on one instance right after another acknowledged a publish starts after it, as on one node", async () => {
+    const [a, b] = cluster.instances.map((instance) => instance.url);
+    for (let i = 0; i < 15; i++) {
+      const topic = freshTopic();
+      await publishTo(a, topic, `before-${i}`);
+      const onB = await stream(b, "/message/v1/subscribe", { contentTopics: [topic] });
+      await publishTo(a, topic, `after-${i}`);
+      // Delivered in commit order: had the earlier one come, it would be first.
+      expect((await onB.atLeast(1, `stream ${i} on B`)).map(labelOf)).toEqual([`after-${i}`]);
+      onB.close();
+    }
+  });
+
   it("carries ephemeral envelopes from one instance to subscribers on the others", async () => {
     const topic = freshTopic("mE");
     const [a, b, c] = cluster.instances.map((instance) => instance.url);

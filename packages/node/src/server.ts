@@ -142,6 +142,7 @@ export async function startNode(config: NodeConfig, components: Partial<NodeComp
     store,
     postage: postage?.gate,
     hub,
+    commitsCaughtUp: follower ? follower.caughtUp.bind(follower) : undefined,
     ingest,
     authenticator,
     logger,

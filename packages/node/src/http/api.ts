@@ -100,6 +100,12 @@ export interface ApiDependencies {
    */
   postage?: Pick<PostageGate, "admit">;
   hub: SubscriptionHub;
+  /**
+   * When several processes share the store, the hub is fed from the commit order and may lag what another process
+   * has already acknowledged: a new stream waits for this before it registers and answers, so it never receives
+   * what was committed before its request (docs/scale-out.md). Absent for a node alone with its store.
+   */
+  commitsCaughtUp?: () => Promise<void>;
   ingest: EnvelopeIngest;
   authenticator: Authenticator;
   logger: Logger;
@@ -338,9 +344,18 @@ export class MessageApi {
 
   private async subscribe(exchange: Exchange, topics: string[] | "all"): Promise<void> {
     const { req, res, requestId } = exchange;
-    // No await unless the hook returns a promise: the subscription is registered in the same tick the body was parsed.
+    // Alone with its store, no await unless the hook returns a promise: the subscription is registered in the same
+    // tick the body was parsed.
     const checked = this.deps.hooks?.beforeSubscribe?.(topics, req);
     const release = (checked instanceof Promise ? await checked : checked) ?? undefined;
+    if (this.deps.commitsCaughtUp) {
+      try {
+        await this.deps.commitsCaughtUp();
+      } catch (error) {
+        release?.();
+        throw error;
+      }
+    }
     if (res.destroyed || res.writableEnded) {
       release?.();
       return; // the client left while we read its request

@@ -192,6 +192,12 @@ export type CommitListener = (envelopes: StoredEnvelope[]) => void;
 
 /** A running follower of a shared store's commits (see SharedEnvelopeStore.follow). */
 export interface CommitFollower {
+  /**
+   * Resolves once the listener has been given everything committed before this call (by any process); rejects if
+   * the store cannot be read. A subscription registered after it never receives what was committed before the
+   * subscribe request arrived, as with a node alone with its store.
+   */
+  caughtUp(): Promise<void>;
   close(): Promise<void>;
 }
 

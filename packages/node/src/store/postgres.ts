@@ -308,6 +308,7 @@ export class PostgresEnvelopeStore implements WakuEnvelopeStore, SharedEnvelopeS
     }
     this.followers.add(follower);
     return {
+      caughtUp: () => follower.caughtUp(),
       close: async () => {
         this.followers.delete(follower);
         await follower.close();

@@ -140,6 +140,22 @@ describe.skipIf(!url)("PostgreSQL commit follower", () => {
     }
   });
 
+  it("says when it has delivered everything another process committed before the question", async () => {
+    const schema = freshSchema();
+    const [writer, reader] = [await open(schema), await open(schema)];
+    // Polling once a minute: between a commit and its notification, only caughtUp() can make the follower read.
+    const seen = await follow(reader, 60_000);
+    const follower = followers[followers.length - 1];
+    for (let i = 0; i < 30; i++) {
+      await writer.append([envelope(`c${i}`)]);
+      await follower.caughtUp();
+      expect(seen.labels).toContain(`c${i}`);
+    }
+    expect(seen.labels).toEqual(Array.from({ length: 30 }, (_, i) => `c${i}`));
+    await follower.close();
+    await expect(follower.caughtUp()).rejects.toThrow(/closed/);
+  });
+
   it("delivers a large backlog in bounded pages, in order", async () => {
     const schema = freshSchema();
     const [writer, reader] = [await open(schema), await open(schema)];

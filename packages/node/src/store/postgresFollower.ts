@@ -10,6 +10,7 @@
 import type pg from "pg";
 import type { CommitFollower, CommitListener, FollowOptions, StoredEnvelope } from "./EnvelopeStore.js";
 import { silentLogger, type Logger } from "../log.js";
+import { StoreClosedError } from "./storeErrors.js";
 import { poolQuery, type PostgresPool } from "./postgresPool.js";
 import { messageBytesOf } from "./pageCursor.js";
 import { toEnvelope, type EnvelopeRow } from "./postgresRows.js";
@@ -50,6 +51,10 @@ export class PostgresCommitFollower implements CommitFollower {
   private ephemeralAfter = 0n;
   private reading: Promise<void> | undefined;
   private readAgain = false;
+  /** Read passes begun and finished: a pass begun after a commit became visible delivers it. */
+  private passesBegun = 0;
+  private passesDone = 0;
+  private passWaiters: { pass: number; resolve(): void; reject(error: unknown): void }[] = [];
   private closed = false;
   private failing = false;
   private listening: pg.PoolClient | undefined;
@@ -95,9 +100,20 @@ export class PostgresCommitFollower implements CommitFollower {
     });
   }
 
+  caughtUp(): Promise<void> {
+    if (this.closed) return Promise.reject(new StoreClosedError());
+    // A pass that begins after this call reads every commit made before it (sequences become visible in order).
+    const pass = this.passesBegun + 1;
+    return new Promise<void>((resolve, reject) => {
+      this.passWaiters.push({ pass, resolve, reject });
+      this.poke();
+    });
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.settleWaiters(new StoreClosedError());
     clearInterval(this.pollTimer);
     clearInterval(this.pruneTimer);
     clearTimeout(this.relistenTimer);
@@ -111,6 +127,7 @@ export class PostgresCommitFollower implements CommitFollower {
   private async readAll(): Promise<void> {
     do {
       this.readAgain = false;
+      const pass = ++this.passesBegun;
       try {
         this.envelopesAfter = await this.readTable(ENVELOPES_AFTER, this.envelopesAfter);
         this.ephemeralAfter = await this.readTable(EPHEMERAL_AFTER, this.ephemeralAfter);
@@ -122,9 +139,23 @@ export class PostgresCommitFollower implements CommitFollower {
         // The position stays where it was: the next poll reads from there, so an outage delays, never drops.
         if (!this.failing) this.logger.warn("cannot read the shared store's new commits; retrying", { error });
         this.failing = true;
+        this.settleWaiters(error);
         return;
       }
+      this.passesDone = pass;
+      this.settleWaiters();
     } while (this.readAgain && !this.closed);
+  }
+
+  /** Resolves the waiters whose pass is done; with an error, rejects every waiter (their pass cannot be read). */
+  private settleWaiters(error?: unknown): void {
+    const waiting = this.passWaiters;
+    this.passWaiters = [];
+    for (const waiter of waiting) {
+      if (error !== undefined) waiter.reject(error);
+      else if (waiter.pass <= this.passesDone) waiter.resolve();
+      else this.passWaiters.push(waiter);
+    }
   }
 
   /** Delivers every row after `after`, page by page; returns the new position. */
