@@ -203,7 +203,7 @@ async function makePerson(privateKeyHex) {
   return { address: signer.address, keys };
 }
 
-/** A publish token of this person's own wallet, signed by its identity key (docs/protocol.md §4). */
+/** A publish token of this person's own wallet, signed by its identity key (docs/protocol/api.md §4). */
 function tokenOf(person) {
   return createAuthToken({
     identityKey: person.keys.identityKey,

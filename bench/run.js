@@ -265,7 +265,7 @@ async function fanout(server, token, messages = settings.fanoutMessages) {
   while (streamsOpen + streamErrors.length < settings.subscribers && performance.now() < openDeadline) await sleep(20);
   if (streamErrors.length > 0) throw new Error(`${server.name}: subscribe failed: ${streamErrors[0]}`);
   const headersMissing = settings.subscribers - streamsOpen;
-  // Subscribe is fire-and-forget (docs/protocol.md §3): give the server time to register every stream before publishing.
+  // Subscribe is fire-and-forget (docs/protocol/api.md §3): give the server time to register every stream before publishing.
   await sleep(1_000);
 
   const publishAgent = new http.Agent({ keepAlive: true, maxSockets: 8 });

@@ -260,7 +260,7 @@ export function intFromEnv(name, fallback) {
   return value;
 }
 
-/** A valid publish token for a fresh wallet, made the way the SDK makes one (docs/protocol.md §4). */
+/** A valid publish token for a fresh wallet, made the way the SDK makes one (docs/protocol/api.md §4). */
 export async function makeToken() {
   const wallet = Wallet.createRandom();
   const identity = await createWalletSignedIdentityKey(async (text) => fromHex(await wallet.signMessage(text)));

@@ -1,4 +1,4 @@
-// A subscribe or subscribe-all stream read over real HTTP (NDJSON lines, docs/protocol.md §3), collecting the
+// A subscribe or subscribe-all stream read over real HTTP (NDJSON lines, docs/protocol/api.md §3), collecting the
 // envelopes it delivers, for tests that watch what reaches subscribers.
 
 export interface StreamedEnvelope {

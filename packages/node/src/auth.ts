@@ -1,4 +1,4 @@
-// Publish authentication (docs/protocol.md §4) and the topic ownership rule (§2.2, §5).
+// Publish authentication (docs/protocol/api.md §4) and the topic ownership rule (§2.2, §5).
 import { AUTH_TOKEN_MAX_AGE_NS, AuthTokenError, verifyAuthToken } from "@xmtp-ts/crypto";
 import { ApiError, GrpcCode } from "./errors.js";
 
@@ -95,7 +95,7 @@ const OWNED_TOPIC_KINDS = ["contact-", "privatestore-"] as const;
 
 /**
  * The wallet that alone may write a topic, or undefined for an open topic: `/xmtp/0/contact-<addr>/…` and
- * `/xmtp/0/privatestore-<addr>/…` belong to <addr> (docs/protocol.md §5). Topics outside /xmtp/0/ carry no rule.
+ * `/xmtp/0/privatestore-<addr>/…` belong to <addr> (docs/protocol/api.md §5). Topics outside /xmtp/0/ carry no rule.
  */
 export function topicOwner(topic: string): string | undefined {
   if (!topic.startsWith("/xmtp/0/")) return undefined;

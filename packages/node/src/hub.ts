@@ -6,7 +6,7 @@ import { silentLogger, type Logger } from "./log.js";
 export type EnvelopeListener = (envelope: Envelope) => void;
 export type Unsubscribe = () => void;
 
-/** subscribe-all delivers what is under this prefix (docs/protocol.md §2.6). */
+/** subscribe-all delivers what is under this prefix (docs/protocol/api.md §2.6). */
 export const SUBSCRIBE_ALL_PREFIX = "/xmtp/0/";
 
 export class SubscriptionHub {

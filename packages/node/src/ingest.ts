@@ -19,7 +19,7 @@ export interface Relay {
   broadcast(envelopes: readonly StoredEnvelope[]): void | Promise<void>;
 }
 
-/** Ephemeral topics are relayed to subscribers but never stored (docs/protocol.md §5). */
+/** Ephemeral topics are relayed to subscribers but never stored (docs/protocol/api.md §5). */
 export function isEphemeralTopic(topic: string): boolean {
   return topic.startsWith("/xmtp/0/mE-") || topic.startsWith("/xmtp/0/dmE-");
 }

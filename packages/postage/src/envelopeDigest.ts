@@ -1,4 +1,4 @@
-// The envelope's identity (docs/postage.md §3, docs/protocol.md §2.2): sha256(utf8(content_topic) ‖ message).
+// The envelope's identity (docs/postage.md §3, docs/protocol/api.md §2.2): sha256(utf8(content_topic) ‖ message).
 // The node hashes it with node:crypto (packages/node/src/store/digest.ts); seals and stamps are made in browsers
 // too, so this one uses the portable hash of @xmtp-ts/crypto. Both give the same 32 bytes.
 import { concatBytes, sha256, utf8ToBytes } from "@xmtp-ts/crypto";

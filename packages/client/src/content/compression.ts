@@ -1,4 +1,4 @@
-// Payload compression of EncodedContent (docs/protocol.md §7): DEFLATE is the zlib format (RFC 1950) and GZIP is
+// Payload compression of EncodedContent (docs/protocol/api.md §7): DEFLATE is the zlib format (RFC 1950) and GZIP is
 // RFC 1952, exactly what the web CompressionStream calls "deflate" and "gzip". Those streams exist in Node 18+ and
 // in browsers, so no Node-only module is needed.
 import { concatBytes } from "@xmtp-ts/crypto";

@@ -174,7 +174,7 @@ describe("query pages bounded by --max-page-bytes", () => {
       const seen: string[] = [];
       const pageSizes: number[] = [];
       let cursor: unknown;
-      // The loop rule of docs/protocol.md §2: stop on an empty page or one without a cursor.
+      // The loop rule of docs/protocol/api.md §2: stop on an empty page or one without a cursor.
       for (let pages = 0; pages < 50; pages++) {
         const res = await post(small.url, "/message/v1/query", queryBody(topic, direction, cursor));
         expect(res.status).toBe(200);

@@ -1,4 +1,4 @@
-// The grpc-gateway JSON mapping of the message API (docs/protocol.md §2): request decoding with validation that names
+// The grpc-gateway JSON mapping of the message API (docs/protocol/api.md §2): request decoding with validation that names
 // the offending field, and response encoding. bytes are strict standard base64; uint64 are decimal strings
 // (JSON numbers accepted on input only when they are safe integers); enums by name or number; field names in
 // lowerCamelCase or proto snake_case.
@@ -7,7 +7,7 @@ import type { Envelope, EnvelopePage, IndexCursor, SortDirection } from "../stor
 import { invalidArgument } from "../errors.js";
 import { MAX_POSTAGE_PROOF_BYTES } from "@xmtp-ts/postage";
 
-/** The reference node's limits (docs/protocol.md §2.2-§2.4). */
+/** The reference node's limits (docs/protocol/api.md §2.2-§2.4). */
 export const MAX_TOPIC_BYTES = 300;
 export const MAX_MESSAGE_BYTES = 1_048_214;
 export const DEFAULT_PAGE_SIZE = 100;
@@ -150,7 +150,7 @@ function parseDirection(value: unknown, path: string): SortDirection {
     case "SORT_DIRECTION_UNSPECIFIED":
     case 2:
     case "SORT_DIRECTION_DESCENDING":
-      // The reference node reads a missing or unspecified direction as descending (docs/protocol.md §2.3).
+      // The reference node reads a missing or unspecified direction as descending (docs/protocol/api.md §2.3).
       return "descending";
     case 1:
     case "SORT_DIRECTION_ASCENDING":

@@ -54,7 +54,7 @@ export class EnvelopeStream {
       if (res.writableLength === 0) this.write(KEEP_ALIVE_LINE);
     }, options.keepAliveMs);
     this.keepAlive.unref();
-    // The response's close (not the request's) is the moment the client is gone (docs/protocol.md §3).
+    // The response's close (not the request's) is the moment the client is gone (docs/protocol/api.md §3).
     res.once("close", () => {
       this.ended = true;
       clearInterval(this.keepAlive);

@@ -32,7 +32,7 @@ export type SecurityFlagName = keyof typeof SECURITY_FLAG_ENV;
 /** The largest value of a byte-count flag (1 PiB). */
 const MAX_BYTE_FLAG = 2 ** 50;
 
-/** The batch-query cap of the message API (docs/protocol.md §2.4); --max-topics-per-query may only lower it. */
+/** The batch-query cap of the message API (docs/protocol/api.md §2.4); --max-topics-per-query may only lower it. */
 export const MAX_TOPICS_PER_QUERY_CEILING = 50;
 
 const d = DEFAULT_SECURITY_CONFIG;

@@ -223,7 +223,7 @@ export interface SharedEnvelopeStore extends EnvelopeStore {
    */
   follow(listener: CommitListener, options?: FollowOptions): Promise<CommitFollower>;
   /**
-   * Hands ephemeral envelopes (never stored for queries, docs/protocol.md §5) to every process's follower.
+   * Hands ephemeral envelopes (never stored for queries, docs/protocol/api.md §5) to every process's follower.
    * Resolves once they are committed; they are kept about a minute, for followers that lag.
    */
   shareEphemeral(envelopes: readonly StoredEnvelope[]): Promise<void>;

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { Envelope, StoredEnvelope } from "./EnvelopeStore.js";
 
 /**
- * sha256(contentTopic ‖ message), the envelope's identity for dedupe and cursors (docs/protocol.md §2.2, §2.3).
+ * sha256(contentTopic ‖ message), the envelope's identity for dedupe and cursors (docs/protocol/api.md §2.2, §2.3).
  * node:crypto hashes the two parts in place, with no concatenated copy of a message of up to 1 MiB.
  */
 export function envelopeDigest(contentTopic: string, message: Uint8Array): Uint8Array {

@@ -72,7 +72,7 @@ interface QueryAnswer {
   pagingInfo?: { cursor?: unknown };
 }
 
-/** One reader: pages through the topic by cursor as the SDK does (docs/protocol.md §2), keeping only fingerprints. */
+/** One reader: pages through the topic by cursor as the SDK does (docs/protocol/api.md §2), keeping only fingerprints. */
 async function readAll(direction: string, acceptEncoding: string): Promise<{ seen: string[]; pages: number }> {
   const seen: string[] = [];
   let cursor: unknown;

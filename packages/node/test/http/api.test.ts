@@ -1,4 +1,4 @@
-// The message API over real HTTP against an in-process node: the happy paths and wire conventions (docs/protocol.md §2).
+// The message API over real HTTP against an in-process node: the happy paths and wire conventions (docs/protocol/api.md §2).
 import { gunzipSync } from "node:zlib";
 import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -115,7 +115,7 @@ describe("publish and query", () => {
     expect(tooMany.body).toMatchObject({ code: 3, message: "cannot exceed 500 rows per query" });
   });
 
-  it("orders timestamp ties by arrival, newest first when descending (docs/protocol.md §6)", async () => {
+  it("orders timestamp ties by arrival, newest first when descending (docs/protocol/api.md §6)", async () => {
     const topic = freshTopic();
     await publish(node, [envelopeJson(topic, 100n, bytesOf("v1-bundle"))], token);
     await publish(node, [envelopeJson(topic, 100n, bytesOf("v2-bundle"))], token);

@@ -49,7 +49,7 @@ export interface Identity {
 
 export const nowNs = () => BigInt(Date.now()) * 1_000_000n;
 
-/** A wallet with a legacy identity key signed by it, as the SDK makes them (docs/protocol.md §4, §6). */
+/** A wallet with a legacy identity key signed by it, as the SDK makes them (docs/protocol/api.md §4, §6). */
 export async function createIdentity(wallet: Wallet = Wallet.createRandom() as unknown as Wallet): Promise<Identity> {
   const identity = await createWalletSignedIdentityKey(async (text) => fromHex(await wallet.signMessage(text)));
   const identityKey = legacyPublicKeyOf(identity);

@@ -1,4 +1,4 @@
-// Every publish-auth rule (docs/protocol.md §4, §2.2) and every bad-input rule, over real HTTP: the right 4xx, a gRPC
+// Every publish-auth rule (docs/protocol/api.md §4, §2.2) and every bad-input rule, over real HTTP: the right 4xx, a gRPC
 // code and a message naming the problem, nothing stored, and the node still serving afterwards.
 import { request as httpRequest } from "node:http";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";

@@ -1,4 +1,4 @@
-// subscribe and subscribe-all over real HTTP (docs/protocol.md §2.5, §3): NDJSON lines, keep-alives, registration on
+// subscribe and subscribe-all over real HTTP (docs/protocol/api.md §2.5, §3): NDJSON lines, keep-alives, registration on
 // arrival, cleanup when the response closes, and the cut-off of a reader that does not keep up.
 import { connect } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";

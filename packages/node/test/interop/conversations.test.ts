@@ -109,7 +109,7 @@ describe("v2 conversation", () => {
 });
 
 describe("compressed content", () => {
-  // Compressible and well under SDK 13's 1,000-byte decompression limit (docs/protocol.md §7).
+  // Compressible and well under SDK 13's 1,000-byte decompression limit (docs/protocol/api.md §7).
   const text = "interop compression check. ".repeat(30);
 
   function encodedContentOf(message: SdkMessage) {
@@ -184,7 +184,7 @@ describe("v1 conversation with a legacy-only contact", () => {
   });
 });
 
-describe("contact ordering (docs/protocol.md §6)", () => {
+describe("contact ordering (docs/protocol/api.md §6)", () => {
   // An unknown protobuf field (number 15, varint) changes the bytes, so the node's dedupe keeps both copies,
   // while every decoder ignores it.
   const withUnknownField = (bytes: Uint8Array, value: number) => concatBytes(bytes, Uint8Array.of(0x78, value));

@@ -14,7 +14,7 @@ export type SdkConversation = XmtpSdk.Conversation;
 export type SdkMessage = XmtpSdk.DecodedMessage;
 
 /**
- * Subscribe is fire-and-forget in the SDK (docs/protocol.md §3): a stream call returns before its HTTP request reaches
+ * Subscribe is fire-and-forget in the SDK (docs/protocol/api.md §3): a stream call returns before its HTTP request reaches
  * the node, so tests give it this long before publishing what the stream must see.
  */
 export const STREAM_SETTLE_MS = 1_000;

@@ -1,6 +1,6 @@
 // Interop: the public SDK (@xmtp/xmtp-js 13.0.4) against a node whose query pages are cut short by bytes
 // (--max-page-bytes at its minimum, 1024): a page ends with the envelope that reaches the budget and carries a
-// cursor although it holds fewer envelopes than the SDK asked for, and the SDK must follow that cursor (docs/protocol.md §2,
+// cursor although it holds fewer envelopes than the SDK asked for, and the SDK must follow that cursor (docs/protocol/api.md §2,
 // loop rule) to get every message of the conversation.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningNode } from "../../../../test/support/runningNode.js";

@@ -1,6 +1,6 @@
 // Forged input over real HTTP: tokens that were tampered with, spliced from two identities, malleated or replayed
 // against another wallet's topics; and contact bundles whose signatures do not match. The node stores contact
-// bundles as opaque bytes (docs/protocol.md §1: it never reads `message`), so forged bundles must be caught by the client
+// bundles as opaque bytes (docs/protocol/api.md §1: it never reads `message`), so forged bundles must be caught by the client
 // reading them: the second part asks our client (@xmtp-ts/client, Client.canMessage) about each forgery.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getBytes } from "ethers";
