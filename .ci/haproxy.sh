@@ -10,8 +10,11 @@ if ! command -v haproxy >/dev/null 2>&1; then
   bash "$(dirname "$0")/apt-install.sh" .ci/haproxy.sh haproxy
 fi
 
-if ! version="$(haproxy -v 2>&1 | head -n 1)"; then
-  echo ".ci/haproxy.sh: haproxy is installed but does not run" >&2
+# The whole output first, then its first line: `haproxy -v | head -n 1` would fail under pipefail whenever head
+# closes the pipe before haproxy has written its last line (SIGPIPE, exit 141).
+if ! output="$(haproxy -v 2>&1)"; then
+  echo ".ci/haproxy.sh: haproxy is installed but does not run: $output" >&2
   exit 1
 fi
+version="${output%%$'\n'*}"
 echo ".ci/haproxy.sh: $version ($(command -v haproxy))" >&2
