@@ -1,5 +1,6 @@
-// A minimal protobuf wire-format reader/writer for the two small messages the network speaks (WakuMessage and the
-// sync frames). Hand-written because those messages are not part of the XMTP .proto files in @xmtp-ts/proto.
+// A minimal protobuf wire-format reader/writer, for where the node handles protobuf bytes itself rather than through
+// @xmtp-ts/proto's generated code: the WakuMessage on the relay (proto/waku/message/v1/message.proto), and the sync
+// protocol's envelope frames and its checks of what peers send (proto/xmtp-ts/sync/v1/sync.proto).
 
 export const WIRE_VARINT = 0;
 export const WIRE_FIXED64 = 1;

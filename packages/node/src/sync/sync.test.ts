@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { streamPair } from "@libp2p/utils";
-import { FramedStream, FrameError } from "../p2p/framedStream.js";
+import { FramedStream } from "../p2p/framedStream.js";
 import {
   decodeClientFrame,
   decodeServerFrame,
@@ -16,7 +16,6 @@ import { withDigest } from "../store/digest.js";
 import { openSqliteStore } from "../store/sqlite.js";
 import { silentLogger } from "../p2p/logger.js";
 import type { Envelope } from "../store/EnvelopeStore.js";
-import { encodeLengthPrefix } from "../p2p/protobufWire.js";
 
 function envelope(i: number, topic = "/xmtp/0/m-sync/proto"): Envelope {
   return { contentTopic: topic, timestampNs: 1_000_000n + BigInt(i), message: Uint8Array.of(i & 0xff, i >> 8, 7) };

@@ -1,6 +1,7 @@
 // Pulling side of /xmtp-ts/sync/1.0.0: pages through a peer's store from a remembered sequence until the peer says
 // it is caught up. Each page is offered by digest first, and only envelopes this node does not already have cross
-// the wire, so the periodic pass costs 32 bytes per envelope that gossip already delivered.
+// the wire, so the periodic pass costs 32 bytes per envelope that gossip already delivered. The frames and the
+// exchange are specified in proto/xmtp-ts/sync/v1/sync.proto.
 import type { Stream } from "@libp2p/interface";
 import { equalBytes } from "@xmtp-ts/crypto";
 import type { StoredEnvelope } from "../store/EnvelopeStore.js";

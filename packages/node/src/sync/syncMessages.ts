@@ -1,18 +1,12 @@
-// Messages of the catch-up protocol /xmtp-ts/sync/1.0.0 (see docs/network.md). Every frame on the stream is a
-// varint length and one of these protobuf messages:
+// Frames of the catch-up protocol /xmtp-ts/sync/1.0.0. Their wire format, the exchange, the framing and the limits
+// are specified in proto/xmtp-ts/sync/v1/sync.proto (see also docs/network.md, "Catch-up" section); this module maps
+// the messages generated from it (@xmtp-ts/proto's `sync`) to the node's frame types and checks what a peer sends.
 //
-//   client → server   message ClientFrame { oneof kind { SyncRequest request = 1; SyncWant want = 2; } }
-//                     message SyncRequest { uint64 after_sequence = 1; uint32 limit = 2; }
-//                     message SyncWant    { bytes bitmap = 1; }   // bit i (byte i/8, bit i%8 from the LSB) = send #i
-//
-//   server → client   message ServerFrame { oneof kind { xmtp.message_api.v1.Envelope envelope = 1;
-//                                                        PageEnd page_end = 2; string error = 3; PageOffer offer = 4; } }
-//                     message PageOffer   { bytes digests = 1;        // 32 bytes per envelope of the page, in order
-//                                           uint64 next_sequence = 2; bool caught_up = 3; }
-//                     message PageEnd     { }
-//
-// Envelope frames are written and read field by field here rather than through @xmtp-ts/proto's generic codec:
-// catch-up moves every envelope of a store through them, and the direct path allocates once per frame.
+// One path is written by hand on purpose: encoding an envelope frame (ServerFrame.envelope), which a server does for
+// every envelope a catch-up transfers. It sizes the frame up front and copies the message once, where the generated
+// encoder copies a nested message's bytes twice more and takes 2-4 times the CPU per frame. syncMessages.test.ts
+// checks that it produces exactly the generated encoder's bytes, so the .proto stays the contract.
+import { ScalarType, create, fromBinary, sync, toBinary, type DescMessage } from "@xmtp-ts/proto";
 import type { Envelope } from "../store/EnvelopeStore.js";
 import {
   ProtobufDecodeError,
@@ -24,6 +18,7 @@ import {
   decodeUtf8,
   expectWireType,
   varintLength,
+  type ProtobufField,
 } from "../p2p/protobufWire.js";
 
 export const SYNC_PROTOCOL = "/xmtp-ts/sync/1.0.0";
@@ -46,48 +41,29 @@ export type ServerFrame =
   | { kind: "error"; message: string };
 
 export function encodeClientFrame(frame: ClientFrame): Uint8Array {
-  if (frame.kind === "request") {
-    const request = new ProtobufWriter().uint64Field(1, frame.afterSequence).uint64Field(2, frame.limit).finish();
-    return new ProtobufWriter(request.length + 4).bytesField(1, request).finish();
-  }
-  const want = new ProtobufWriter(frame.bitmap.length + 8).bytesField(1, frame.bitmap).finish();
-  return new ProtobufWriter(want.length + 8).bytesField(2, want).finish();
+  // Both fields of a request are set even when zero: the .proto gives them explicit presence so that the bytes are
+  // the ones this protocol has always sent.
+  const kind =
+    frame.kind === "request"
+      ? { case: "request" as const, value: { afterSequence: frame.afterSequence, limit: frame.limit } }
+      : { case: "want" as const, value: { bitmap: frame.bitmap } };
+  return toBinary(sync.ClientFrameSchema, create(sync.ClientFrameSchema, { kind }));
 }
 
 export function decodeClientFrame(bytes: Uint8Array): ClientFrame {
-  let frame: ClientFrame | undefined;
-  for (const entry of fields(bytes)) {
-    if (entry.field === 1) {
-      expectWireType(entry, WIRE_LENGTH_DELIMITED, "request");
-      const request = { kind: "request" as const, afterSequence: 0n, limit: 0 };
-      for (const inner of fields(entry.bytes!)) {
-        if (inner.field === 1) {
-          expectWireType(inner, WIRE_VARINT, "request.after_sequence");
-          request.afterSequence = inner.varint!;
-        } else if (inner.field === 2) {
-          expectWireType(inner, WIRE_VARINT, "request.limit");
-          if (inner.varint! > 0xffffffffn) throw new ProtobufDecodeError("field request.limit does not fit in uint32");
-          request.limit = Number(inner.varint!);
-        }
-      }
-      frame = request;
-    } else if (entry.field === 2) {
-      expectWireType(entry, WIRE_LENGTH_DELIMITED, "want");
-      let bitmap: Uint8Array = new Uint8Array(0);
-      for (const inner of fields(entry.bytes!)) {
-        if (inner.field === 1) {
-          expectWireType(inner, WIRE_LENGTH_DELIMITED, "want.bitmap");
-          bitmap = copyBytes(inner.bytes!);
-        }
-      }
-      frame = { kind: "want", bitmap };
-    }
+  const { kind } = decodeChecked(sync.ClientFrameSchema, bytes);
+  switch (kind.case) {
+    case "request":
+      return { kind: "request", afterSequence: kind.value.afterSequence ?? 0n, limit: kind.value.limit ?? 0 };
+    case "want":
+      return { kind: "want", bitmap: copyBytes(kind.value.bitmap ?? EMPTY) };
+    default:
+      throw new ProtobufDecodeError("sync client frame has neither request nor want");
   }
-  if (!frame) throw new ProtobufDecodeError("sync client frame has neither request nor want");
-  return frame;
 }
 
 export function encodeServerFrame(frame: ServerFrame): Uint8Array {
+  let kind: sync.ServerFrame["kind"];
   switch (frame.kind) {
     case "envelope":
       return encodeEnvelopeFrame(frame.envelope);
@@ -97,57 +73,40 @@ export function encodeServerFrame(frame: ServerFrame): Uint8Array {
         if (digest.length !== DIGEST_BYTES) throw new RangeError(`digest ${i} has ${digest.length} bytes, not ${DIGEST_BYTES}`);
         digests.set(digest, i * DIGEST_BYTES);
       });
-      const offer = new ProtobufWriter(digests.length + 32)
-        .bytesField(1, digests)
-        .uint64Field(2, frame.nextSequence)
-        .boolField(3, frame.caughtUp)
-        .finish();
-      return new ProtobufWriter(offer.length + 8).bytesField(4, offer).finish();
+      const offer = { digests, nextSequence: frame.nextSequence, caughtUp: frame.caughtUp };
+      kind = { case: "offer", value: create(sync.PageOfferSchema, offer) };
+      break;
     }
     case "pageEnd":
-      return new ProtobufWriter(2).bytesField(2, new Uint8Array(0)).finish();
+      kind = { case: "pageEnd", value: create(sync.PageEndSchema) };
+      break;
     case "error":
-      return new ProtobufWriter().stringField(3, frame.message).finish();
+      kind = { case: "error", value: frame.message };
+      break;
   }
+  return toBinary(sync.ServerFrameSchema, create(sync.ServerFrameSchema, { kind }));
 }
 
 export function decodeServerFrame(bytes: Uint8Array): ServerFrame {
-  let frame: ServerFrame | undefined;
-  for (const entry of fields(bytes)) {
-    if (entry.field === 1) {
-      expectWireType(entry, WIRE_LENGTH_DELIMITED, "envelope");
-      frame = { kind: "envelope", envelope: decodeEnvelope(entry.bytes!) };
-    } else if (entry.field === 2) {
-      expectWireType(entry, WIRE_LENGTH_DELIMITED, "page_end");
-      frame = { kind: "pageEnd" };
-    } else if (entry.field === 3) {
-      expectWireType(entry, WIRE_LENGTH_DELIMITED, "error");
-      frame = { kind: "error", message: decodeUtf8(entry.bytes!, "error") };
-    } else if (entry.field === 4) {
-      expectWireType(entry, WIRE_LENGTH_DELIMITED, "offer");
-      frame = decodeOffer(entry.bytes!);
-    }
+  const { kind } = decodeChecked(sync.ServerFrameSchema, bytes);
+  switch (kind.case) {
+    case "envelope":
+      return { kind: "envelope", envelope: fromSyncEnvelope(kind.value) };
+    case "pageEnd":
+      return { kind: "pageEnd" };
+    case "error":
+      return { kind: "error", message: kind.value };
+    case "offer":
+      return decodeOffer(kind.value);
+    default:
+      throw new ProtobufDecodeError("sync server frame has none of envelope, page_end, error, offer");
   }
-  if (!frame) throw new ProtobufDecodeError("sync server frame has none of envelope, page_end, error, offer");
-  return frame;
 }
 
-function decodeOffer(bytes: Uint8Array): ServerFrame {
-  let packed: Uint8Array = new Uint8Array(0);
-  let nextSequence = 0n;
-  let caughtUp = false;
-  for (const entry of fields(bytes)) {
-    if (entry.field === 1) {
-      expectWireType(entry, WIRE_LENGTH_DELIMITED, "offer.digests");
-      packed = entry.bytes!;
-    } else if (entry.field === 2) {
-      expectWireType(entry, WIRE_VARINT, "offer.next_sequence");
-      nextSequence = entry.varint!;
-    } else if (entry.field === 3) {
-      expectWireType(entry, WIRE_VARINT, "offer.caught_up");
-      caughtUp = entry.varint! !== 0n;
-    }
-  }
+const EMPTY = new Uint8Array(0);
+
+function decodeOffer(offer: sync.PageOffer): ServerFrame {
+  const packed = offer.digests ?? EMPTY;
   if (packed.length % DIGEST_BYTES !== 0) {
     throw new ProtobufDecodeError(`field offer.digests has ${packed.length} bytes, not a multiple of ${DIGEST_BYTES}`);
   }
@@ -155,21 +114,28 @@ function decodeOffer(bytes: Uint8Array): ServerFrame {
   for (let offset = 0; offset < packed.length; offset += DIGEST_BYTES) {
     digests.push(copyBytes(packed.subarray(offset, offset + DIGEST_BYTES)));
   }
-  return { kind: "offer", digests, nextSequence, caughtUp };
-}
-
-function* fields(bytes: Uint8Array) {
-  const reader = new ProtobufReader(bytes);
-  while (!reader.done) yield reader.next();
+  return { kind: "offer", digests, nextSequence: offer.nextSequence ?? 0n, caughtUp: offer.caughtUp ?? false };
 }
 
 /**
- * The envelope's postage proof (docs/postage.md §4), an xmtp-ts field beyond the XMTP Envelope's three; nodes of
- * earlier versions skip it as an unknown field.
+ * The node's envelope, with its bytes copied: the generated decoder returns views into the frame, which would keep
+ * the whole receive buffer alive (and a Node.js Buffer compares unequal to a Uint8Array). An empty postage field
+ * means none.
  */
-const ENVELOPE_POSTAGE_FIELD = 15;
+function fromSyncEnvelope(received: sync.SyncEnvelope): Envelope {
+  const envelope: Envelope = {
+    contentTopic: received.contentTopic ?? "",
+    timestampNs: received.timestampNs ?? 0n,
+    message: copyBytes(received.message ?? EMPTY),
+  };
+  if (received.postage && received.postage.length > 0) envelope.postage = copyBytes(received.postage);
+  return envelope;
+}
 
-/** ServerFrame{envelope = Envelope{content_topic = 1, timestamp_ns = 2, message = 3, postage = 15}}, sized up front. */
+/**
+ * The ServerFrame{envelope = SyncEnvelope{content_topic = 1, timestamp_ns = 2, message = 3, postage = 15}} of
+ * sync.proto, written by hand (see the top of this file): sized up front, one allocation, one copy of the message.
+ */
 function encodeEnvelopeFrame(envelope: Envelope): Uint8Array {
   const topic = textEncoder.encode(envelope.contentTopic);
   const innerLength =
@@ -180,33 +146,68 @@ function encodeEnvelopeFrame(envelope: Envelope): Uint8Array {
   const writer = new ProtobufWriter(1 + varintLength(innerLength) + innerLength);
   writer.tag(1, WIRE_LENGTH_DELIMITED).varint(innerLength);
   writer.bytesField(1, topic).uint64Field(2, envelope.timestampNs).bytesField(3, envelope.message);
-  if (envelope.postage) writer.bytesField(ENVELOPE_POSTAGE_FIELD, envelope.postage);
+  if (envelope.postage) writer.bytesField(SYNC_ENVELOPE_POSTAGE_FIELD, envelope.postage);
   return writer.finish();
 }
 
-/** xmtp.message_api.v1.Envelope, with the message copied out of the frame. */
-function decodeEnvelope(bytes: Uint8Array): Envelope {
-  const envelope: Envelope = { contentTopic: "", timestampNs: 0n, message: new Uint8Array(0) };
+const SYNC_ENVELOPE_POSTAGE_FIELD = sync.SyncEnvelopeSchema.field.postage.number;
+
+/**
+ * Runs the generated decoder after checking the frame against the schema, which that decoder does not do: a known
+ * field with another wire type than its declaration (it would read the bytes as the declared type), a uint32 field
+ * holding a larger value (it would keep the low 32 bits), and string fields that are not UTF-8. Each error names the
+ * field; whatever else the decoder refuses is reported as a ProtobufDecodeError too.
+ */
+function decodeChecked<Desc extends DescMessage>(schema: Desc, bytes: Uint8Array) {
+  checkFields(schema, bytes, "");
   try {
-    for (const entry of fields(bytes)) {
-      if (entry.field === 1) {
-        expectWireType(entry, WIRE_LENGTH_DELIMITED, "envelope.content_topic");
-        envelope.contentTopic = decodeUtf8(entry.bytes!, "envelope.content_topic");
-      } else if (entry.field === 2) {
-        expectWireType(entry, WIRE_VARINT, "envelope.timestamp_ns");
-        envelope.timestampNs = entry.varint!;
-      } else if (entry.field === 3) {
-        expectWireType(entry, WIRE_LENGTH_DELIMITED, "envelope.message");
-        envelope.message = copyBytes(entry.bytes!);
-      } else if (entry.field === ENVELOPE_POSTAGE_FIELD) {
-        expectWireType(entry, WIRE_LENGTH_DELIMITED, "envelope.postage");
-        if (entry.bytes!.length > 0) envelope.postage = copyBytes(entry.bytes!);
-      }
-    }
+    // Unknown fields (from a newer peer) are skipped, not kept: nothing forwards these messages.
+    return fromBinary(schema, bytes, { readUnknownFields: false });
   } catch (error) {
-    throw new ProtobufDecodeError(`field envelope is malformed: ${error instanceof Error ? error.message : String(error)}`);
+    throw new ProtobufDecodeError(`${schema.typeName} is malformed: ${error instanceof Error ? error.message : String(error)}`);
   }
-  return envelope;
+}
+
+function checkFields(schema: DescMessage, bytes: Uint8Array, path: string): void {
+  const reader = new ProtobufReader(bytes);
+  while (!reader.done) {
+    let entry: ProtobufField;
+    try {
+      entry = reader.next();
+    } catch (error) {
+      if (!path) throw error;
+      throw new ProtobufDecodeError(`field ${path} is malformed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    const field = schema.fields.find((f) => f.number === entry.field);
+    if (!field) continue;
+    const name = path ? `${path}.${field.name}` : field.name;
+    if (field.fieldKind === "message") {
+      expectWireType(entry, WIRE_LENGTH_DELIMITED, name);
+      checkFields(field.message, entry.bytes!, name);
+    } else if (field.fieldKind === "scalar") {
+      switch (field.scalar) {
+        case ScalarType.UINT64:
+        case ScalarType.BOOL:
+          expectWireType(entry, WIRE_VARINT, name);
+          break;
+        case ScalarType.UINT32:
+          expectWireType(entry, WIRE_VARINT, name);
+          if (entry.varint! > 0xffffffffn) throw new ProtobufDecodeError(`field ${name} does not fit in uint32`);
+          break;
+        case ScalarType.BYTES:
+          expectWireType(entry, WIRE_LENGTH_DELIMITED, name);
+          break;
+        case ScalarType.STRING:
+          expectWireType(entry, WIRE_LENGTH_DELIMITED, name);
+          decodeUtf8(entry.bytes!, name);
+          break;
+        default:
+          throw new Error(`sync.proto field ${name} has a type this check does not know`);
+      }
+    } else {
+      throw new Error(`sync.proto field ${name} is a ${field.fieldKind}, which this check does not know`);
+    }
+  }
 }
 
 /** A want bitmap with bit i set when wanted(i). */

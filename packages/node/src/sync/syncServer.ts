@@ -1,5 +1,6 @@
 // Serving side of /xmtp-ts/sync/1.0.0. For each request: read a page of the store in arrival order after the
-// requested sequence, offer it by digest, then send the envelopes the client wants and a page end.
+// requested sequence, offer it by digest, then send the envelopes the client wants and a page end. The frames and
+// the exchange are specified in proto/xmtp-ts/sync/v1/sync.proto.
 import type { Stream } from "@libp2p/interface";
 import { reachTopicKind } from "@xmtp-ts/postage";
 import type { DigestPage, EnvelopeStore, StoredEnvelope } from "../store/EnvelopeStore.js";
