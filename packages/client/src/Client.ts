@@ -1,9 +1,10 @@
 // The client: an identity (keys found on, or created and stored on, the network), its contact published, and the
 // conversations, contacts and consent built on it. The API mirrors the public SDK's so apps port by changing imports.
+import { XmtpClientError } from "./errors/XmtpClientError.js";
 import { encodePrivateKeyBundle, KeyBundleVerifier, X3dhSecretCache, type UserKeys } from "@xmtp-ts/crypto";
 import type { PublicKeyBundle, SignedPublicKeyBundle } from "@xmtp-ts/proto";
 import { HttpMessageApi, type MessageApi, type SubscribeOptions } from "./api/index.js";
-import { CodecRegistry, decodeContent, encodeContentPayload, type ContentCodec, type ContentTypeIdShape, type DecodedContent, type EncodeContentOptions } from "./content/index.js";
+import { CodecRegistry, decodeContent, encodeContentPayload, type AnyContentCodec, type ContentTypeIdShape, type DecodedContent, type EncodeContentOptions } from "./content/index.js";
 import { ConsentList } from "./contacts/Consent.js";
 import { ContactBook, normalizeAddress, type Contact } from "./contacts/ContactBook.js";
 import { Contacts } from "./contacts/Contacts.js";
@@ -53,7 +54,7 @@ export interface ClientOptions extends NetworkOptions {
   /** Keys exported with `exportKeyBundle()` (or the SDK's `Client.getKeys`): no wallet signature needed. */
   privateKeyOverride?: Uint8Array;
   /** Extra content codecs (text is built in). */
-  codecs?: ContentCodec<any>[];
+  codecs?: AnyContentCodec[];
   /** Subscription tuning passed to every stream (SubscriptionTuning: stall timeout, reconnect delays, maxTopicsPerStream, …). */
   subscribeOptions?: Omit<SubscribeOptions & SubscriptionTuning, "onConnectionLost" | "signal">;
   /**
@@ -81,7 +82,8 @@ export interface ClientOptions extends NetworkOptions {
   dbEncryptionKey?: Uint8Array;
 }
 
-export class ClientError extends Error {
+export class ClientError extends XmtpClientError {
+  readonly code = "invalid_client_options";
   constructor(message: string) {
     super(message);
     this.name = "ClientError";
@@ -275,11 +277,11 @@ export class Client implements ClientContext {
     this.contactBook.forget(peerAddress);
   }
 
-  registerCodec(codec: ContentCodec<any>): void {
+  registerCodec(codec: AnyContentCodec): void {
     this.codecs.register(codec);
   }
 
-  codecFor(contentType: ContentTypeIdShape): ContentCodec<any> | undefined {
+  codecFor(contentType: ContentTypeIdShape): AnyContentCodec | undefined {
     return this.codecs.codecFor(contentType);
   }
 

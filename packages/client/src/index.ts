@@ -11,12 +11,13 @@ export {
   type ListMessagesPaginatedOptions,
   type SendOptions,
 } from "./conversations/Conversation.js";
-export { DecodedMessage } from "./conversations/DecodedMessage.js";
+export { DecodedMessage, type MessageConversation } from "./conversations/DecodedMessage.js";
 export type { MessageStream } from "./conversations/streams.js";
 export { Contacts } from "./contacts/Contacts.js";
 export type { ConsentState } from "./contacts/Consent.js";
 export { InvalidAddressInputError, type Contact } from "./contacts/ContactBook.js";
 export { KeysError } from "./keys/loadKeys.js";
+export { XmtpClientError, type XmtpClientErrorCode } from "./errors/XmtpClientError.js";
 export * from "./content/index.js";
 export {
   HttpMessageApi,
@@ -63,3 +64,7 @@ export {
   LocalDatabaseKeyError,
   LocalDatabaseVersionError,
 } from "@xmtp-ts/local-db";
+export { causeChain, MAX_CAUSE_CHAIN } from "./errors/causeChain.js";
+export { grpcCodeOf, grpcStatusOf, isGrpcErrorCode, type GrpcStatus } from "./errors/grpcStatus.js";
+export { checkAddressInput, type AddressInputCheck } from "./contacts/addressInput.js";
+export type { ConversationShape, ConversationsShape, DecodedMessageShape, MessageStreamShape } from "./conversations/shapes.js";

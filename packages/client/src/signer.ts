@@ -1,4 +1,5 @@
 // The wallets an app can hand to Client.create, reduced to what XMTP needs: an address and personal_sign.
+import { XmtpClientError } from "./errors/XmtpClientError.js";
 import { fromHex, isAddress, recoverWalletAddress, toChecksumAddress, walletSignatureToCompact } from "@xmtp-ts/crypto";
 
 /** ethers v6 Signer/Wallet, or any object with these two methods. */
@@ -30,7 +31,8 @@ export interface WalletSigner {
   signText(text: string): Promise<Uint8Array>;
 }
 
-export class SignerError extends Error {
+export class SignerError extends XmtpClientError {
+  readonly code = "invalid_signer";
   constructor(message: string) {
     super(message);
     this.name = "SignerError";

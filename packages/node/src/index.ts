@@ -19,7 +19,7 @@ export { createJsonLogger, silentLogger, type Logger, type LogLevel, type LogFie
 export { SqliteEnvelopeStore, openSqliteStore } from "./store/sqlite.js";
 export { envelopeDigest, withDigest } from "./store/digest.js";
 export { MAX_MESSAGE_BYTES, MAX_TOPIC_BYTES, MAX_PAGE_SIZE, MAX_PREFERENCES_PAGE_SIZE, MAX_BATCH_QUERIES, DEFAULT_PAGE_SIZE } from "./http/codec.js";
-export { MessageApi, API_PATHS, normalizePath, type ApiHooks, type ApiDependencies } from "./http/api.js";
+export { MessageApiServer, API_PATHS, normalizePath, type ApiHooks, type ApiDependencies } from "./http/api.js";
 export type { ParsedQuery } from "./http/codec.js";
 export * from "./security/index.js";
 export * from "./metrics/index.js";

@@ -3,11 +3,11 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Authenticator, systemClock, type Clock } from "./auth.js";
-import { describeStorage, type NodeConfig } from "./config.js";
+import type { NodeConfig } from "./config.js";
 import { SubscriptionHub } from "./hub.js";
 import { EnvelopeIngest } from "./ingest.js";
 import { createJsonLogger, type Logger } from "./log.js";
-import { MessageApi, type ApiHooks } from "./http/api.js";
+import { MessageApiServer, type ApiHooks } from "./http/api.js";
 import { BodyBudget } from "./http/bodyBudget.js";
 import { CONNECTION_CHECK_INTERVAL_MS, ConnectionLimits } from "./http/connectionLimits.js";
 import { clientAddressOf, limitKeyOfAddress } from "./security/clientAddress.js";
@@ -48,7 +48,7 @@ export interface RunningNode {
   authenticator: Authenticator;
   logger: Logger;
   server: Server;
-  api: MessageApi;
+  api: MessageApiServer;
   /** Prometheus metrics served at /metrics; components can add series or feed gauges (e.g. relayPeers.collect). */
   metrics: NodeMetrics;
   /** Access control (allow/deny lists), rate limits and abuse limits. */
@@ -138,7 +138,7 @@ export async function startNode(config: NodeConfig, components: Partial<NodeComp
     }
   }
   const ingest = new EnvelopeIngest(store, hub, logger, sharedStore);
-  const api = new MessageApi({
+  const api = new MessageApiServer({
     store,
     postage: postage?.gate,
     hub,

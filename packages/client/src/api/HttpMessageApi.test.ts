@@ -21,7 +21,7 @@ function api(options: Partial<HttpMessageApiOptions> = {}) {
 }
 
 describe("wire format", () => {
-  it("publishes the exact JSON of §2.2 with the SDK-style headers and a bearer token", async () => {
+  it("publishes the exact JSON of docs/protocol/api.md §2.2, SDK-style headers and a bearer token", async () => {
     fake.handle = (_request, response) => sendJson(response, 200, {});
     const message = new Uint8Array([0xfb, 0xff, 0x00, 0x01]); // base64 with + and /
     await api({ appVersion: "myapp/1.2.3" }).publish([
@@ -60,7 +60,7 @@ describe("wire format", () => {
     expect(fake.requests[0].json).toEqual({ contentTopics: [TOPIC], pagingInfo: { limit: 7 } });
   });
 
-  it("maps every query parameter (§2.3) and reads envelopes and the cursor back", async () => {
+  it("maps every query parameter (docs/protocol/api.md §2.3) and reads envelopes and the cursor back", async () => {
     const digest = new Uint8Array(32).fill(7);
     fake.handle = (_request, response) =>
       sendJson(response, 200, {

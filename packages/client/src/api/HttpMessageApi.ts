@@ -1,7 +1,7 @@
-// MessageApi over fetch (Node 20 and browsers; nothing Node-only): the four POST endpoints of §2 with the SDK's
-// headers, publish auth with one token refresh on UNAUTHENTICATED, and retries for transient failures only; and the
-// postage quote (GET, docs/postage.md §4).
-import { equalBytes, isAddress, toChecksumAddress } from "@xmtp-ts/crypto";
+// MessageApi over fetch (Node 20 and browsers; nothing Node-only): the four POST endpoints of docs/protocol/api.md §2
+// with the SDK's headers, publish auth with one token refresh on UNAUTHENTICATED, and retries for transient failures
+// only; and the postage quote (GET, docs/postage.md §4).
+import { isAddress, toChecksumAddress } from "@xmtp-ts/crypto";
 import { GroupedSubscription } from "../streams/GroupedSubscription.js";
 import { ResumableSubscription, type SubscriptionTuning } from "../streams/ResumableSubscription.js";
 import type { SubscriptionTransport } from "../streams/transport.js";
@@ -15,10 +15,10 @@ import {
   queryToJson,
   ResponseShapeError,
 } from "./json.js";
+import { queryPages } from "./paging.js";
 import { postageQuoteFromJson, type PostageQuote } from "./postageQuote.js";
 import type {
   AuthTokenProvider,
-  Cursor,
   Envelope,
   MessageApi,
   QueryPage,
@@ -28,7 +28,7 @@ import type {
 } from "./types.js";
 import { CLIENT_VERSION_HEADER } from "./version.js";
 
-/** The node rejects batch-query requests with more sub-queries than this (§2.4). */
+/** The node rejects batch-query requests with more sub-queries than this (docs/protocol/api.md §2.4). */
 export const MAX_BATCH_SIZE = 50;
 
 export interface RetryOptions {
@@ -158,18 +158,7 @@ export class HttpMessageApi implements MessageApi {
         ? checkPageSize(query.pageSize, "pageSize")
         : Math.min(limit ?? MAX_PAGE_SIZE, MAX_PAGE_SIZE);
     const out: Envelope[] = [];
-    let cursor = query.cursor;
-    for (;;) {
-      const page = await this.query({ ...query, pageSize, cursor });
-      if (page.envelopes.length === 0) break;
-      out.push(...page.envelopes);
-      if (limit !== undefined && out.length >= limit) return out.slice(0, limit);
-      if (!page.cursor) break;
-      if (cursor && sameCursor(cursor, page.cursor)) {
-        throw malformedResponse("query", "the node returned the same cursor twice; paging would never end");
-      }
-      cursor = page.cursor;
-    }
+    for await (const envelopes of queryPages(this, { ...query, pageSize }, { limit })) out.push(...envelopes);
     return out;
   }
 
@@ -392,8 +381,4 @@ function retryAfterMs(header: string | null, details: unknown[]): number | undef
     if (match) return Math.round(Number(match[1]) * 1000);
   }
   return undefined;
-}
-
-function sameCursor(a: Cursor, b: Cursor): boolean {
-  return a.senderTimeNs === b.senderTimeNs && equalBytes(a.digest, b.digest);
 }

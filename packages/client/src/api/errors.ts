@@ -1,4 +1,5 @@
 import { GrpcCode } from "@xmtp-ts/proto";
+import { XmtpClientError } from "../errors/XmtpClientError.js";
 
 export { GrpcCode };
 
@@ -20,8 +21,9 @@ export interface ApiErrorInit {
 }
 
 /** A failed call to the node's message API. */
-export class ApiError extends Error {
+export class ApiError extends XmtpClientError {
   readonly call: ApiCall;
+  /** The node's gRPC status (GrpcCode), as on the wire: the one member of the family whose `code` is a number. */
   readonly code: number | undefined;
   readonly serverMessage: string;
   readonly httpStatus: number | undefined;

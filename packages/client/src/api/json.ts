@@ -1,6 +1,8 @@
-// The grpc-gateway JSON mapping of the message API (§2.1): lowerCamelCase names, bytes as standard padded base64,
-// uint64 as decimal strings, enums by name. Requests are checked before sending so bad input fails here with the
-// name of the offending field; responses are read strictly enough that a broken node cannot smuggle in garbage.
+// The grpc-gateway JSON mapping of the message API (docs/protocol/api.md §2.1): lowerCamelCase names, bytes as standard
+// padded base64, uint64 as decimal strings, enums by name. Requests are checked before sending so bad input fails here
+// with the name of the offending field; responses are read strictly enough that a broken node cannot smuggle in
+// garbage.
+import { XmtpClientError } from "../errors/XmtpClientError.js";
 import { fromBase64, toBase64 } from "@xmtp-ts/crypto";
 import type { Cursor, Envelope, QueryPage, QueryParams, SortDirection } from "./types.js";
 
@@ -32,7 +34,9 @@ export interface QueryRequestJson {
 }
 
 /** A response that does not follow the wire format; the caller turns it into an ApiError. */
-export class ResponseShapeError extends Error {}
+export class ResponseShapeError extends XmtpClientError {
+  readonly code = "malformed_response";
+}
 
 function checkTopic(topic: unknown, name: string): string {
   if (typeof topic !== "string" || topic.length === 0) {

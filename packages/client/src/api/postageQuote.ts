@@ -87,7 +87,7 @@ export function postageQuoteFromJson(value: unknown, name = "quote"): PostageQuo
   return quote;
 }
 
-/** The price of one envelope (§4): the per-envelope price plus the per-byte price times the message's bytes. */
+/** One envelope's price (docs/postage.md §4): the per-envelope price plus the per-byte price times its bytes. */
 export function envelopePriceWei(quote: PostageRequiredQuote, messageBytes: number): bigint {
   return quote.priceWei + quote.pricePerByteWei * BigInt(messageBytes);
 }

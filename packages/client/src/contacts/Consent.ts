@@ -1,4 +1,5 @@
-// §11: the consent list (allow/deny per address) kept encrypted on the owner's private preferences topic.
+// docs/protocol/messages.md §5: the consent list (allow/deny per address) kept encrypted on the owner's private
+// preferences topic.
 import {
   decryptPrivatePreferencesPayload,
   encryptPrivatePreferencesAction,
@@ -15,7 +16,7 @@ import { messageDigestHex } from "../api/digests.js";
 
 export type ConsentState = "allowed" | "denied" | "unknown";
 
-/** Incremental reloads look back this far to catch entries from senders with lagging clocks (§16). */
+/** Incremental reloads look back this far for entries from senders with lagging clocks (docs/protocol/paging.md §4). */
 const CLOCK_SKEW_NS = 10_000_000_000n;
 
 function keyOf(address: string): string {

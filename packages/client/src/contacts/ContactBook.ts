@@ -1,4 +1,6 @@
-// §6.3-§6.4 and §13: peers' published key bundles (looked up, verified, cached) and our own contact publishing.
+// docs/protocol/identity.md §3-§4: peers' published key bundles (looked up, verified, cached) and our own contact
+// publishing.
+import type { XmtpClientErrorCode } from "../errors/XmtpClientError.js";
 import {
   contactTopic,
   decodeContactBundle,
@@ -14,13 +16,16 @@ import {
 } from "@xmtp-ts/crypto";
 import { toBinary, SignedPublicKeyBundleSchema, type PublicKeyBundle, type SignedPublicKeyBundle } from "@xmtp-ts/proto";
 import type { Envelope, MessageApi } from "../api/index.js";
+import { queryPages } from "../api/paging.js";
 
 /** A peer's verified contact: the newest valid bundle on its contact topic. */
 export type Contact =
   | { version: "v1"; address: string; bundle: PublicKeyBundle }
   | { version: "v2"; address: string; bundle: SignedPublicKeyBundle };
 
+/** A TypeError (an argument check), so outside XmtpClientError; its `code` is in the same list. */
 export class InvalidAddressInputError extends TypeError {
+  readonly code = "invalid_address" satisfies XmtpClientErrorCode;
   constructor(value: unknown) {
     super(`not an Ethereum address: ${JSON.stringify(value)}`);
     this.name = "InvalidAddressInputError";
@@ -52,17 +57,14 @@ const CONTACT_PAGE_SIZE = 5;
 
 /** Newest valid contact of `address`, paging on (5 per page, newest first) until one is found. */
 export async function lookupContact(api: MessageApi, address: string, verifier: KeyBundleVerifier): Promise<Contact | undefined> {
-  const topic = contactTopic(address);
-  let cursor;
-  for (;;) {
-    const page = await api.query({ contentTopic: topic, pageSize: CONTACT_PAGE_SIZE, direction: "descending", cursor });
-    for (const envelope of page.envelopes) {
+  const query = { contentTopic: contactTopic(address), pageSize: CONTACT_PAGE_SIZE, direction: "descending" } as const;
+  for await (const envelopes of queryPages(api, query)) {
+    for (const envelope of envelopes) {
       const contact = await readContact(envelope, address, verifier);
       if (contact) return contact;
     }
-    if (!page.cursor || page.envelopes.length === 0) return undefined;
-    cursor = page.cursor;
   }
+  return undefined;
 }
 
 /** The v2 form of any contact (what invitations are sealed to). */
@@ -123,8 +125,8 @@ export class ContactBook {
   }
 
   /**
-   * §6.4: publishes our bundles unless the newest valid entry is already our v2 bundle: v1 then v2 in two requests
-   * with increasing timestamps (peers take the newest; v2 must win), or only v1 when `legacyOnly`.
+   * docs/protocol/identity.md §4: publishes our bundles unless the newest valid entry is already our v2 bundle: v1 then
+   * v2 in two requests with increasing timestamps (peers take the newest; v2 must win), or only v1 when `legacyOnly`.
    */
   async publishOwn(keys: UserKeys, legacyOnly: boolean): Promise<boolean> {
     const existing = await lookupContact(this.api, keys.walletAddress, this.verifier);

@@ -3,7 +3,7 @@ import type { MessageStream } from "../conversations/streams.js";
 import type { ConsentList, ConsentState } from "./Consent.js";
 import type { ContactBook } from "./ContactBook.js";
 
-/** `client.contacts`: the consent list (§11) with the public SDK's method names. */
+/** `client.contacts`: the consent list (docs/protocol/messages.md §5) with the public SDK's method names. */
 export class Contacts {
   constructor(
     private readonly consent: ConsentList,

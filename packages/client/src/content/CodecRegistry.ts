@@ -1,8 +1,9 @@
+import { XmtpClientError } from "../errors/XmtpClientError.js";
 import { create, fromBinary, toBinary, EncodedContentSchema } from "@xmtp-ts/proto";
 import { ContentTypeId, contentTypeKey } from "./ContentTypeId.js";
 import { compress, compressionFormat, decompress, DEFAULT_MAX_DECOMPRESSED_SIZE } from "./compression.js";
 import { ContentTypeText, TextCodec } from "./TextCodec.js";
-import type { CodecRegistryShape, ContentCodec, ContentTypeIdShape, EncodedContentShape } from "./types.js";
+import type { AnyContentCodec, CodecRegistryShape, ContentTypeIdShape, EncodedContentShape } from "./types.js";
 
 /**
  * SDK 13 receivers refuse compressed payloads that inflate beyond 1,000 bytes ("maximum output size exceeded"),
@@ -18,15 +19,15 @@ export const MIN_COMPRESSIBLE_CONTENT_SIZE = 10;
  * incoming type when the incoming major version is not higher than its own.
  */
 export class CodecRegistry implements CodecRegistryShape {
-  private readonly codecs = new Map<string, ContentCodec<any>>();
+  private readonly codecs = new Map<string, AnyContentCodec>();
 
-  constructor(codecs: Iterable<ContentCodec<any>> = []) {
+  constructor(codecs: Iterable<AnyContentCodec> = []) {
     this.register(new TextCodec());
     for (const codec of codecs) this.register(codec);
   }
 
   /** Adds a codec, replacing any earlier one for the same `authority/type`. */
-  register(codec: ContentCodec<any>): this {
+  register(codec: AnyContentCodec): this {
     const id = codec?.contentType;
     if (!id || typeof id.authorityId !== "string" || typeof id.typeId !== "string") {
       throw new TypeError("codec has no contentType with authorityId and typeId");
@@ -39,11 +40,11 @@ export class CodecRegistry implements CodecRegistryShape {
   }
 
   /** The public SDK's name for `register`. */
-  registerCodec(codec: ContentCodec<any>): this {
+  registerCodec(codec: AnyContentCodec): this {
     return this.register(codec);
   }
 
-  codecFor(contentType: ContentTypeIdShape): ContentCodec<any> | undefined {
+  codecFor(contentType: ContentTypeIdShape): AnyContentCodec | undefined {
     const codec = this.codecs.get(contentTypeKey(contentType));
     if (!codec || contentType.versionMajor > codec.contentType.versionMajor) return undefined;
     return codec;
@@ -80,7 +81,8 @@ export interface DecodeContentOptions {
 }
 
 /** Bytes that are not a usable EncodedContent at all: not protobuf, no type, bad or oversized compression. */
-export class InvalidContentError extends Error {
+export class InvalidContentError extends XmtpClientError {
+  readonly code = "invalid_content";
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = "InvalidContentError";

@@ -1,6 +1,7 @@
-// Payload compression of EncodedContent (docs/protocol/api.md §7): DEFLATE is the zlib format (RFC 1950) and GZIP is
-// RFC 1952, exactly what the web CompressionStream calls "deflate" and "gzip". Those streams exist in Node 18+ and
+// Payload compression of EncodedContent (docs/protocol/content.md §4): DEFLATE is the zlib format (RFC 1950) and GZIP
+// is RFC 1952, exactly what the web CompressionStream calls "deflate" and "gzip". Those streams exist in Node 18+ and
 // in browsers, so no Node-only module is needed.
+import { XmtpClientError } from "../errors/XmtpClientError.js";
 import { concatBytes } from "@xmtp-ts/crypto";
 import { Compression } from "@xmtp-ts/proto";
 
@@ -9,7 +10,8 @@ export { Compression };
 /** Default cap on the decompressed size of a received payload, so a small "zip bomb" cannot exhaust memory. */
 export const DEFAULT_MAX_DECOMPRESSED_SIZE = 10 * 1024 * 1024;
 
-export class DecompressionError extends Error {
+export class DecompressionError extends XmtpClientError {
+  readonly code = "decompression_failed";
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = "DecompressionError";

@@ -28,3 +28,11 @@ export interface ContentCodec<T = unknown> {
   fallback(content: T): string | undefined;
   shouldPush(content: T): boolean;
 }
+
+/**
+ * A codec of any content type, as a registry holds them side by side. `T` appears both as input (encode) and as
+ * output (decode), so `ContentCodec<string>` is not a `ContentCodec<unknown>`: only `any` lets one collection hold
+ * codecs of different types; callers narrow the decoded content by its content type.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above: the one place the client needs it
+export type AnyContentCodec = ContentCodec<any>;

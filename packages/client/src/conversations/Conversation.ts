@@ -8,6 +8,7 @@ import {
   encryptMessageV2,
   ephemeralTopicOf,
   introTopic,
+  InvalidMessageError,
   messageId,
 } from "@xmtp-ts/crypto";
 import { MAX_PAGE_SIZE, type Envelope, type QueryParams, type SubscribeOptions } from "../api/index.js";
@@ -16,6 +17,7 @@ import type { PostageGrant } from "../postage/PostageGrant.js";
 import { legacyBundleOf } from "../contacts/ContactBook.js";
 import type { ConsentState } from "../contacts/Consent.js";
 import type { ClientContext } from "../context.js";
+import { ConversationError } from "./ConversationError.js";
 import { DecodedMessage } from "./DecodedMessage.js";
 import type { InboxStore, StoredMessage } from "../storage/InboxStore.js";
 import { CLOCK_SKEW_NS } from "./syncClock.js";
@@ -104,6 +106,8 @@ function asError(err: unknown): Error {
 abstract class BaseConversation {
   abstract readonly conversationVersion: "v1" | "v2";
   abstract readonly topic: string;
+  /** This conversation as the public union type, for the messages it hands out. */
+  protected abstract get self(): Conversation;
   readonly peerAddress: string;
   readonly createdAt: Date;
 
@@ -148,7 +152,7 @@ abstract class BaseConversation {
   protected abstract seal(payload: Uint8Array, shouldPush: boolean, sentNs: bigint, ephemeral: boolean): Promise<Sealed>;
 
   /** Turns an envelope of this conversation into a message; failures give a message with `error`, never a throw. */
-  async decodeMessage(envelope: Envelope): Promise<DecodedMessage> {
+  async decodeMessage(envelope: Envelope): Promise<DecodedMessage<unknown, Conversation>> {
     const id = messageId(envelope.message);
     let opened: OpenedMessage;
     try {
@@ -159,7 +163,7 @@ abstract class BaseConversation {
     return this.decodeOpened(id, opened);
   }
 
-  private unreadable(id: string, sentNs: bigint, error: Error): DecodedMessage {
+  private unreadable(id: string, sentNs: bigint, error: Error): DecodedMessage<unknown, Conversation> {
     return new DecodedMessage({
       id,
       messageVersion: this.conversationVersion,
@@ -168,19 +172,19 @@ abstract class BaseConversation {
       content: undefined,
       contentType: undefined,
       error,
-      conversation: this as unknown as Conversation,
+      conversation: this.self,
     });
   }
 
   /** The message an opened envelope holds: its content decoded by the codecs (a failure gives `error`). */
-  private async decodeOpened(id: string, opened: OpenedMessage): Promise<DecodedMessage> {
+  private async decodeOpened(id: string, opened: OpenedMessage): Promise<DecodedMessage<unknown, Conversation>> {
     const base = {
       id,
       messageVersion: this.conversationVersion,
       senderAddress: opened.senderAddress,
       recipientAddress: opened.recipientAddress,
       sentNs: opened.sentNs,
-      conversation: this as unknown as Conversation,
+      conversation: this.self,
       contentBytes: opened.contentBytes,
     };
     try {
@@ -207,7 +211,7 @@ abstract class BaseConversation {
   }
 
   /** Messages in the conversation, oldest first unless `direction` says otherwise. */
-  async messages(options: ListMessagesOptions = {}): Promise<DecodedMessage[]> {
+  async messages(options: ListMessagesOptions = {}): Promise<DecodedMessage<unknown, Conversation>[]> {
     const range = {
       startTimeNs: options.startTime ? toNs(options.startTime) : undefined,
       endTimeNs: options.endTime ? toNs(options.endTime) : undefined,
@@ -252,7 +256,7 @@ abstract class BaseConversation {
   private async storedMessages(
     store: InboxStore,
     query: { startTimeNs?: bigint; endTimeNs?: bigint; direction: "ascending" | "descending"; limit?: number },
-  ): Promise<DecodedMessage[]> {
+  ): Promise<DecodedMessage<unknown, Conversation>[]> {
     await this.syncStore(store);
     const stored = await store.listMessages(this.topic, {
       fromNs: query.startTimeNs,
@@ -273,7 +277,7 @@ abstract class BaseConversation {
    * The messages a page at a time, as the public SDK's `messagesPaginated`: each page is one query, the next one
    * asked for (with the node's cursor) while this one is decoded. Stop early with `break` or `return()`.
    */
-  messagesPaginated(options: ListMessagesPaginatedOptions = {}): AsyncGenerator<DecodedMessage[], void, undefined> {
+  messagesPaginated(options: ListMessagesPaginatedOptions = {}): AsyncGenerator<DecodedMessage<unknown, Conversation>[], void, undefined> {
     const pageSize = options.pageSize ?? MAX_PAGE_SIZE;
     if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
       throw new RangeError(`pageSize must be an integer from 1 to ${MAX_PAGE_SIZE}, got ${String(options.pageSize)}`);
@@ -289,16 +293,16 @@ abstract class BaseConversation {
   }
 
   /** New messages as they arrive; resolves once the node has the subscription. End it with `return()`. */
-  async streamMessages(onConnectionLost?: (error: unknown) => void): Promise<MessageStream<DecodedMessage>> {
+  async streamMessages(onConnectionLost?: (error: unknown) => void): Promise<MessageStream<DecodedMessage<unknown, Conversation>>> {
     return this.streamTopic(this.topic, onConnectionLost);
   }
 
   /** Messages sent with `{ ephemeral: true }`. */
-  async streamEphemeral(onConnectionLost?: (error: unknown) => void): Promise<MessageStream<DecodedMessage>> {
+  async streamEphemeral(onConnectionLost?: (error: unknown) => void): Promise<MessageStream<DecodedMessage<unknown, Conversation>>> {
     return this.streamTopic(this.ephemeralTopic, onConnectionLost);
   }
 
-  private async streamTopic(topic: string, onConnectionLost?: (error: unknown) => void): Promise<MessageStream<DecodedMessage>> {
+  private async streamTopic(topic: string, onConnectionLost?: (error: unknown) => void): Promise<MessageStream<DecodedMessage<unknown, Conversation>>> {
     const options: SubscribeOptions = { ...this.client.subscribeOptions, onConnectionLost };
     const stream = new EnvelopeStream(this.client.api.subscribe([topic], options), async (envelope) => [await this.decodeMessage(envelope)]);
     await stream.ready;
@@ -306,7 +310,7 @@ abstract class BaseConversation {
   }
 
   /** Encodes, encrypts and publishes; allows the peer if its consent state is still unknown (as the SDK does). */
-  async send(content: unknown, options: SendOptions = {}): Promise<DecodedMessage> {
+  async send(content: unknown, options: SendOptions = {}): Promise<DecodedMessage<unknown, Conversation>> {
     const { payload, shouldPush } = await encodeContentPayload(
       content,
       { contentType: options.contentType, compression: options.compression, fallback: options.contentFallback },
@@ -327,7 +331,7 @@ abstract class BaseConversation {
       recipientAddress: this.conversationVersion === "v1" ? this.peerAddress : undefined,
       sentNs,
       ...decoded,
-      conversation: this as unknown as Conversation,
+      conversation: this.self,
       contentBytes: payload,
     });
   }
@@ -335,6 +339,9 @@ abstract class BaseConversation {
 
 export class ConversationV2 extends BaseConversation {
   readonly conversationVersion = "v2" as const;
+  protected get self(): Conversation {
+    return this;
+  }
   readonly topic: string;
   /** The invitation's context: conversationId and metadata. */
   readonly context?: ConversationContext;
@@ -371,6 +378,9 @@ export class ConversationV2 extends BaseConversation {
 
 export class ConversationV1 extends BaseConversation {
   readonly conversationVersion = "v1" as const;
+  protected get self(): Conversation {
+    return this;
+  }
   readonly context = undefined;
   readonly topic: string;
 
@@ -382,7 +392,7 @@ export class ConversationV1 extends BaseConversation {
   protected async open(envelope: Envelope): Promise<OpenedMessage> {
     const opened = await decryptMessageV1(envelope.message, this.client.keys, this.client.caches);
     if (directMessageTopic(opened.senderAddress, opened.recipientAddress) !== this.topic) {
-      throw new Error("message is not between this conversation's two parties");
+      throw new InvalidMessageError("message is not between this conversation's two parties");
     }
     return {
       senderAddress: opened.senderAddress,
@@ -394,7 +404,7 @@ export class ConversationV1 extends BaseConversation {
 
   protected async seal(payload: Uint8Array, _shouldPush: boolean, sentNs: bigint, ephemeral: boolean): Promise<Sealed> {
     const contact = await this.client.contactBook.get(this.peerAddress);
-    if (!contact) throw new Error(`${this.peerAddress} is not on the XMTP network`);
+    if (!contact) throw new ConversationError(`${this.peerAddress} is not on the XMTP network`);
     const sentMs = sentNs / 1_000_000n;
     const { bytes } = await encryptMessageV1(
       { sender: this.client.keys, recipient: legacyBundleOf(contact), content: payload, timestampMs: sentMs },

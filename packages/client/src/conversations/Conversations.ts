@@ -6,6 +6,7 @@ import { normalizeAddress, signedBundleOf } from "../contacts/ContactBook.js";
 import type { ClientContext } from "../context.js";
 import type { Conversation } from "./Conversation.js";
 import type { DecodedMessage } from "./DecodedMessage.js";
+import { ConversationError } from "./ConversationError.js";
 import { IntroducedConversations } from "./IntroducedConversations.js";
 import { InvitedConversations } from "./InvitedConversations.js";
 import { EnvelopeStream, type MessageStream } from "./streams.js";
@@ -15,12 +16,7 @@ export interface InvitationContextInput {
   metadata?: Record<string, string>;
 }
 
-export class ConversationError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "ConversationError";
-  }
-}
+export { ConversationError };
 
 export class Conversations {
   private readonly invited: InvitedConversations;
@@ -50,9 +46,10 @@ export class Conversations {
   }
 
   /**
-   * The conversation with `peerAddress` (§9 order): an existing v2 one with the same conversationId; a v1 one when
-   * the peer only has a legacy contact or we already talk over v1; an existing v2 one from the network; else a new
-   * v2 conversation, announced with invitations to both parties, with the peer allowed in our consent list.
+   * The conversation with `peerAddress` (in the order of docs/protocol/messages.md §4.4): an existing v2 one with the
+   * same conversationId; a v1 one when the peer only has a legacy contact or we already talk over v1; an existing v2
+   * one from the network; else a new v2 conversation, announced with invitations to both parties, with the peer allowed
+   * in our consent list.
    */
   async newConversation(peerAddress: string, context?: InvitationContextInput): Promise<Conversation> {
     const peer = normalizeAddress(peerAddress);
@@ -119,7 +116,7 @@ export class Conversations {
    * Every new message of every conversation, including conversations created while streaming (their earlier
    * messages are delivered when they appear). Each message once. Resolves once subscribed.
    */
-  async streamAllMessages(onConnectionLost?: (error: unknown) => void): Promise<MessageStream<DecodedMessage>> {
+  async streamAllMessages(onConnectionLost?: (error: unknown) => void): Promise<MessageStream<DecodedMessage<unknown, Conversation>>> {
     await this.list();
     const invites = inviteTopic(this.client.address);
     const intros = introTopic(this.client.address);
@@ -129,8 +126,8 @@ export class Conversations {
     const topics = () => [intros, invites, ...byTopic.keys()];
     const subscription = this.client.api.subscribe(topics(), this.subscribeOptions(onConnectionLost));
 
-    const once = (messages: DecodedMessage[]) => messages.filter((m) => delivered.add(m.id));
-    const adopt = async (conversation: Conversation): Promise<DecodedMessage[]> => {
+    const once = (messages: DecodedMessage<unknown, Conversation>[]) => messages.filter((m) => delivered.add(m.id));
+    const adopt = async (conversation: Conversation): Promise<DecodedMessage<unknown, Conversation>[]> => {
       if (byTopic.has(conversation.topic)) return [];
       byTopic.set(conversation.topic, conversation);
       await subscription.updateTopics(topics());
@@ -138,7 +135,7 @@ export class Conversations {
       return once(await conversation.messages());
     };
 
-    const stream = new EnvelopeStream<DecodedMessage>(subscription, async (envelope) => {
+    const stream = new EnvelopeStream<DecodedMessage<unknown, Conversation>>(subscription, async (envelope) => {
       if (envelope.contentTopic === invites) {
         const conversation = await this.invited.fromEnvelope(envelope);
         return conversation ? adopt(conversation) : [];

@@ -1,8 +1,17 @@
 import type { ContentTypeId } from "../content/index.js";
-import type { Conversation } from "./Conversation.js";
+
+/**
+ * What a message needs of its conversation. Every Conversation has it; a message the client hands out carries its
+ * full conversation (`C`), so `message.conversation.send(…)` type-checks there.
+ */
+export interface MessageConversation {
+  readonly conversationVersion: "v1" | "v2";
+  readonly topic: string;
+  readonly peerAddress: string;
+}
 
 /** A message as the app sees it; `error` is set (and `content` undefined) when it could not be opened or decoded. */
-export class DecodedMessage<T = unknown> {
+export class DecodedMessage<T = unknown, C extends MessageConversation = MessageConversation> {
   /** lowercase hex of sha256(envelope message): the same on both sides and in the public SDK. */
   readonly id: string;
   readonly messageVersion: "v1" | "v2";
@@ -15,7 +24,7 @@ export class DecodedMessage<T = unknown> {
   readonly contentType: ContentTypeId | undefined;
   readonly contentFallback?: string;
   readonly error?: Error;
-  readonly conversation: Conversation;
+  readonly conversation: C;
   /** The conversation's topic (also for messages received on its ephemeral topic). */
   readonly contentTopic: string;
   /** The EncodedContent bytes. */
@@ -31,7 +40,7 @@ export class DecodedMessage<T = unknown> {
     contentType: ContentTypeId | undefined;
     contentFallback?: string;
     error?: Error;
-    conversation: Conversation;
+    conversation: C;
     contentBytes?: Uint8Array;
   }) {
     this.id = init.id;

@@ -1,6 +1,7 @@
-// v2 conversations: one per invitation topic, found by opening the sealed invitations on invite-<me> (§9). Kept
-// by topic and indexed by peer and conversationId, so finding a peer's conversation never scans the inbox; with a
-// store, loaded from it at start and synced from the node from the stored cursor on.
+// v2 conversations: one per invitation topic, found by opening the sealed invitations on invite-<me>
+// (docs/protocol/messages.md §4.3). Kept by topic and indexed by peer and conversationId, so finding a peer's
+// conversation never scans the inbox; with a store, loaded from it at start and synced from the node from the stored
+// cursor on.
 import { createInvitation, inviteTopic, isValidTopic, openSealedInvitation, sha256, toHex } from "@xmtp-ts/crypto";
 import type { SignedPublicKeyBundle } from "@xmtp-ts/proto";
 import type { Envelope } from "../api/index.js";

@@ -1,5 +1,6 @@
-// §6.2 and §7: a wallet's XMTP identity: found on the network (one Enable-Identity signature) or created and stored
-// there (Create-Identity, then Enable-Identity), or imported from an export.
+// docs/protocol/identity.md §2 and §5: a wallet's XMTP identity: found on the network (one Enable-Identity signature)
+// or created and stored there (Create-Identity, then Enable-Identity), or imported from an export.
+import { XmtpClientError } from "../errors/XmtpClientError.js";
 import {
   decodePrivateKeyBundle,
   decryptStoredKeyBundle,
@@ -12,7 +13,8 @@ import {
 import type { MessageApi } from "../api/index.js";
 import type { WalletSigner } from "../signer.js";
 
-export class KeysError extends Error {
+export class KeysError extends XmtpClientError {
+  readonly code = "invalid_keys";
   constructor(message: string) {
     super(message);
     this.name = "KeysError";

@@ -1,19 +1,12 @@
 // The ways postage can stop a write or a vault action (docs/postage.md). Each error carries what an app needs to
 // act on it (the node's terms, the amounts, the reason) as fields, not only as words in the message.
 import type { ApiError, PostageRequiredQuote } from "../api/index.js";
+import { XmtpClientError, type PostageErrorCode } from "../errors/XmtpClientError.js";
 
-export type PostageErrorCode =
-  | "postage_required"
-  | "postage_price_too_high"
-  | "postage_balance_too_low"
-  | "postage_withdrawal_pending"
-  | "postage_unavailable"
-  | "postage_no_payer"
-  | "postage_wrong_chain"
-  | "postage_invalid_grant";
+export type { PostageErrorCode };
 
-export abstract class PostageError extends Error {
-  abstract readonly code: PostageErrorCode;
+export abstract class PostageError extends XmtpClientError {
+  abstract override readonly code: PostageErrorCode;
 }
 
 /** The basis a refused proof claimed: what was tried before the node said 402. */

@@ -2,6 +2,7 @@
 // messages, and for each the cursor of the last sync, so a warm start asks the node only for what is newer. Every
 // write that adds items carries the cursor that covers them in the same transaction: a cursor never runs ahead of
 // what is stored, whichever client on the same file writes last.
+import { XmtpClientError } from "../errors/XmtpClientError.js";
 import type { LocalDatabase, LocalRecord, LocalWrite } from "@xmtp-ts/local-db";
 import { bigintField, bigintOf, bytesField, bytesOf, decodeRecord, encodeRecord } from "./recordCodec.js";
 import { SegmentLog, type Segment } from "./SegmentLog.js";
@@ -64,7 +65,8 @@ interface MessageJson {
   o?: { s: string; r?: string; n: string; c: string };
 }
 
-export class InboxStoreError extends Error {
+export class InboxStoreError extends XmtpClientError {
+  readonly code = "invalid_inbox_store";
   constructor(message: string) {
     super(message);
     this.name = "InboxStoreError";

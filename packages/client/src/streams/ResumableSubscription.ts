@@ -10,7 +10,7 @@
 // subscribed, which must never be delivered. Before a topic's first stream opens, its recent window is queried and
 // those envelopes are remembered as "known before start"; gap queries never go back past that window and skip what
 // it held. Whatever arrives after that query is delivered: by the first gap fill or by the stream.
-import { sha256 } from "@xmtp-ts/crypto";
+import { XmtpClientError } from "../errors/XmtpClientError.js";
 import { backoffDelay, delay } from "../api/delay.js";
 import { envelopeDigestHex } from "../api/digests.js";
 import { ApiError } from "../api/errors.js";
@@ -92,7 +92,8 @@ function isRetryable(error: unknown): boolean {
   return error instanceof StreamDroppedError || (error instanceof ApiError && error.transient);
 }
 
-export class SubscriptionClosedError extends Error {
+export class SubscriptionClosedError extends XmtpClientError {
+  readonly code = "subscription_closed";
   constructor(message = "the subscription was closed") {
     super(message);
     this.name = "SubscriptionClosedError";

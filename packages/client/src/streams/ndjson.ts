@@ -1,11 +1,13 @@
-// The subscribe stream's body: one JSON object per line (§3). `{"result":Envelope}` carries an envelope,
-// `{"result":{}}` is a keep-alive; anything else means the stream is broken and must be reconnected.
+// The subscribe stream's body: one JSON object per line (docs/protocol/api.md §3). `{"result":Envelope}` carries an
+// envelope, `{"result":{}}` is a keep-alive; anything else means the stream is broken and must be reconnected.
+import { XmtpClientError } from "../errors/XmtpClientError.js";
 import { ApiError } from "../api/errors.js";
 import { envelopeFromJson, ResponseShapeError } from "../api/json.js";
 import type { Envelope } from "../api/types.js";
 
 /** The stream stopped delivering (closed, errored, stalled or garbled); the subscription reconnects. */
-export class StreamDroppedError extends Error {
+export class StreamDroppedError extends XmtpClientError {
+  readonly code = "stream_dropped";
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = "StreamDroppedError";

@@ -41,7 +41,7 @@ describe("consent (private preferences) with the public SDK", () => {
     expect(ours.contacts.isAllowed(a.toLowerCase())).toBe(true);
   });
 
-  it("starting a conversation allows the peer; a first reply allows the starter (as §13 says)", async () => {
+  it("starting a conversation allows the peer, a first reply the starter (docs/protocol/messages.md §5)", async () => {
     const ours = await ourClient(xmtpNode.url);
     const theirs = await sdkClient(xmtpNode.url);
     const conversation = await ours.conversations.newConversation(theirs.address);

@@ -61,7 +61,8 @@ describe("tampered and foreign messages", () => {
     const theirConversation = await peer.conversations.newConversation(ours.address);
     await theirConversation.send("genuine 1");
     const [conversation] = await ours.conversations.list();
-    // Flip one byte of the encrypted payload (the trailing sender_hmac is not authenticated by design, §8.3).
+    // Flip one byte of the encrypted payload (the trailing sender_hmac is not authenticated by design,
+    // docs/protocol/messages.md §3).
     const original = fromBinary(MessageSchema, await rawMessage(conversation.topic, 0));
     const ciphertext = (original.version.value as MessageV2).ciphertext!.union.value as { payload: Uint8Array };
     ciphertext.payload[10] ^= 0x01;

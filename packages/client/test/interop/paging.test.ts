@@ -22,7 +22,6 @@ const contents = (pages: { content: unknown }[][]) => pages.map((page) => page.m
 
 describe("messagesPaginated", () => {
   let ours: Awaited<ReturnType<typeof ourClient>>;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   let theirConversation: any;
   let sent: DecodedMessage[];
 

@@ -7,7 +7,6 @@ import { Client, type ClientOptions } from "../../src/index.js";
 
 const require = createRequire(import.meta.url);
 // Its ES-module build fails on Node 20; the CJS build works.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const sdk: any = require("@xmtp/xmtp-js");
 
 export { Wallet };
@@ -23,7 +22,6 @@ export async function ourClient(url: string, wallet: BaseWallet = Wallet.createR
 }
 
 /** A public-SDK client for a new (or given) wallet on `url`. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function sdkClient(url: string, wallet: BaseWallet = Wallet.createRandom(), options: Record<string, unknown> = {}): Promise<any> {
   const client = await sdk.Client.create(wallet, { apiUrl: url, env: "local", ...options });
   return Object.assign(client, { wallet });
@@ -45,8 +43,9 @@ export async function take<T>(iterator: AsyncIterator<T>, count: number, timeout
 }
 
 /**
- * The public SDK opens its streams without waiting for the node to register them (§3), so something sent right
- * after may be missed. This sends (attempt 0, 1, …) until the SDK stream yields something, and returns that item.
+ * The public SDK opens its streams without waiting for the node to register them (docs/protocol/api.md §3), so
+ * something sent right after may be missed. This sends (attempt 0, 1, …) until the SDK stream yields something, and
+ * returns that item.
  */
 export async function sdkReceives<T>(iterator: AsyncIterator<T>, send: (attempt: number) => Promise<unknown>, attempts = 10): Promise<T> {
   const next = iterator.next();

@@ -1,28 +1,12 @@
 // iteratePages (behind conversation.messagesPaginated) against a scripted MessageApi: cursors are followed, the next
 // page is fetched while one is handled, a node that repeats a cursor is refused, and an early exit stops fetching.
 import { describe, expect, it } from "vitest";
-import type { Cursor, Envelope, MessageApi, QueryPage, QueryParams } from "../../src/api/index.js";
+import type { Envelope } from "../../src/api/index.js";
+import { cursorAt, scriptedQueryApi } from "../../src/api/test-support/scriptedQueryApi.js";
 import { iteratePages } from "../../src/conversations/pages.js";
 
 const TOPIC = "/xmtp/0/m-paging/proto";
-const envelope = (n: number): Envelope => ({ contentTopic: TOPIC, timestampNs: BigInt(n), message: new Uint8Array([n]) });
-const cursorAt = (n: number): Cursor => ({ digest: new Uint8Array([n]), senderTimeNs: BigInt(n) });
-
-/** Serves `total` envelopes `pageSize` at a time; `answer` may rewrite a page. */
-function scriptedApi(total: number, answer: (page: QueryPage, query: QueryParams) => QueryPage = (page) => page) {
-  const queries: QueryParams[] = [];
-  const api = {
-    async query(params: QueryParams): Promise<QueryPage> {
-      queries.push(params);
-      const from = params.cursor ? Number(params.cursor.senderTimeNs) + 1 : 0;
-      const size = params.pageSize ?? 100;
-      const envelopes = Array.from({ length: Math.max(0, Math.min(size, total - from)) }, (_, i) => envelope(from + i));
-      const page = { envelopes, cursor: envelopes.length === size ? cursorAt(from + size - 1) : undefined };
-      return answer(page, params);
-    },
-  } as unknown as MessageApi;
-  return { api, queries };
-}
+const scriptedApi = (total: number, answer?: Parameters<typeof scriptedQueryApi>[2]) => scriptedQueryApi(TOPIC, total, answer);
 
 const numbers = (envelopes: Envelope[]) => Promise.resolve(envelopes.map((e) => e.message[0]));
 

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { silentLogger } from "../log.js";
-import { MessageApi } from "./api.js";
+import { MessageApiServer } from "./api.js";
 import { decodeQueryRequest, encodeBatchQueryResponse, encodeQueryResponse } from "./codec.js";
 import {
   bytesOf,
@@ -286,8 +286,8 @@ describe("answers larger than socket buffers", () => {
   afterAll(() => huge?.dispose());
 
   it("are cut when the reader stops taking them, so a stalled client cannot pin a page", async () => {
-    // The same node's store and hub behind a second MessageApi whose stall limit is short enough for a test.
-    const api = new MessageApi({
+    // The same node's store and hub behind a second MessageApiServer whose stall limit is short enough for a test.
+    const api = new MessageApiServer({
       store: huge.store,
       hub: huge.hub,
       ingest: huge.ingest,

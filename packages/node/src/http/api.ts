@@ -151,7 +151,8 @@ interface Exchange {
   streaming: boolean;
 }
 
-export class MessageApi {
+/** Serves the message API over HTTP (docs/protocol/api.md); the client's MessageApi is what calls it. */
+export class MessageApiServer {
   private readonly streams = new Set<EnvelopeStream>();
   private inFlight = 0;
   private idleWaiters: Array<() => void> = [];

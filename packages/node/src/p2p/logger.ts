@@ -5,7 +5,8 @@ export interface NetworkLogger {
   error(msg: string, fields?: Record<string, unknown>): void;
 }
 
-export const silentLogger: NetworkLogger = { info() {}, warn() {}, error() {} };
+/** The node's no-op logger (log.ts): one silent logger for the whole node, the network modules included. */
+export { silentLogger } from "../log.js";
 
 /**
  * Logs at most `limit` lines per window for a noisy condition (e.g. a hostile peer flooding bad messages) and

@@ -1,0 +1,38 @@
+// The client's typed errors share one base, as the crypto package's do (packages/crypto/src/errors.ts): `code` is
+// stable for programs, the message is for people. Each class keeps its own name and fields; the codes are listed in
+// packages/client/README.md.
+
+/** The postage codes (docs/postage.md): what stopped a write or a vault action. */
+export type PostageErrorCode =
+  | "postage_required"
+  | "postage_price_too_high"
+  | "postage_balance_too_low"
+  | "postage_withdrawal_pending"
+  | "postage_unavailable"
+  | "postage_no_payer"
+  | "postage_wrong_chain"
+  | "postage_invalid_grant";
+
+/** The string codes; ApiError's `code` is instead the node's gRPC status (a number, or undefined), as on the wire. */
+export type XmtpClientErrorCode =
+  | "malformed_response"
+  | "stream_dropped"
+  | "subscription_closed"
+  | "invalid_client_options"
+  | "invalid_signer"
+  | "invalid_keys"
+  | "invalid_inbox_store"
+  | "conversation_unavailable"
+  | "invalid_content"
+  | "decompression_failed"
+  | "invalid_address"
+  | PostageErrorCode;
+
+/**
+ * Base of the package's typed errors; `code` is stable for programs, the message is for people. ApiError keeps the
+ * node's gRPC status in `code` (what the node and the wire call `code`), so it is the one member whose code is a
+ * number; every other member's is a string of XmtpClientErrorCode.
+ */
+export abstract class XmtpClientError extends Error {
+  abstract readonly code: XmtpClientErrorCode | number | undefined;
+}
