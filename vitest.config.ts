@@ -31,7 +31,12 @@ export default defineConfig({
         extends: true,
         test: {
           name: "default",
-          include: ["packages/*/src/**/*.test.ts", "packages/*/test/**/*.test.ts", "test/**/*.test.ts"],
+          include: [
+            "packages/*/src/**/*.test.ts",
+            "packages/*/test/**/*.test.ts",
+            "apps/*/src/**/*.test.ts",
+            "test/**/*.test.ts",
+          ],
         },
       },
       ...clusterInterop,

@@ -1,31 +1,26 @@
 // The slice of @xmtp-ts/client the app uses, and plain-language explanations of what can go wrong.
-import { Client, PostageRequiredError, type PostageGrant, type PostageQuote } from "@xmtp-ts/client";
-import { isAddress, toChecksumAddress } from "@xmtp-ts/crypto";
+import {
+  causeChain,
+  checkAddressInput,
+  Client,
+  GrpcCode,
+  grpcCodeOf,
+  grpcStatusOf,
+  PostageRequiredError,
+  type ConversationShape,
+  type ConversationsShape,
+  type DecodedMessageShape,
+  type MessageStreamShape,
+  type PostageGrant,
+  type PostageQuote,
+} from "@xmtp-ts/client";
 import { explainPostageRefusal, type PostageRefusalInput } from "./postage.js";
 import type { WalletSigner } from "./wallets.js";
 
-export interface ChatMessage {
-  id: string;
-  senderAddress: string;
-  sent: Date;
-  content: unknown;
-  contentFallback?: string;
-  error?: unknown;
-  conversation?: ChatConversation;
-}
-
-export interface ChatConversation {
-  peerAddress: string;
-  topic: string;
-  createdAt: Date;
-  context?: { conversationId: string } | null;
-  send(text: string): Promise<ChatMessage>;
-  messages(options?: { limit?: number; direction?: "ascending" | "descending" }): Promise<ChatMessage[]>;
-}
-
-export interface ChatStream<T> extends AsyncIterable<T> {
-  return(value?: unknown): Promise<unknown>;
-}
+/** A message, a conversation and a live stream as the app uses them: the client's own shapes. */
+export type ChatMessage = DecodedMessageShape;
+export type ChatConversation = ConversationShape;
+export type ChatStream<T> = MessageStreamShape<T>;
 
 export interface ChatClient {
   address: string;
@@ -38,14 +33,10 @@ export interface ChatClient {
     grants(): PostageGrant[];
     acceptGrant(grant: string): PostageGrant;
   };
-  conversations: {
-    /** Syncs with the node: what the inbox database holds plus what is newer. */
-    list(): Promise<ChatConversation[]>;
+  conversations: ConversationsShape & {
     /** What the inbox database holds, without the network. */
     listStored(): Promise<ChatConversation[]>;
-    newConversation(peerAddress: string): Promise<ChatConversation>;
     stream(onConnectionLost?: (error: unknown) => void): Promise<ChatStream<ChatConversation>>;
-    streamAllMessages(onConnectionLost?: (error: unknown) => void): Promise<ChatStream<ChatMessage>>;
   };
   /** Closes the inbox database. */
   close(): Promise<void>;
@@ -86,29 +77,17 @@ export async function nodeAnswers(address: string, apiUrl: string): Promise<void
 
 /** A checksummed address, or an Error saying why the input is not one. */
 export function parsePeerAddress(input: string): string {
-  const value = input.trim();
-  if (!isAddress(value)) {
-    throw new Error(`"${value}" is not an Ethereum address. It should look like 0x followed by 40 hex digits.`);
+  const check = checkAddressInput(input);
+  if (check.ok) return check.address;
+  if (check.problem === "not_an_address") {
+    throw new Error(`"${check.input}" is not an Ethereum address. It should look like 0x followed by 40 hex digits.`);
   }
-  const checksummed = toChecksumAddress(value);
-  const body = value.slice(2);
-  if (body !== body.toLowerCase() && body !== body.toUpperCase() && checksummed !== value) {
-    throw new Error(`${value} has a wrong checksum (mixed upper and lower case that does not match). Check for a typo.`);
-  }
-  return checksummed;
-}
-
-function chain(error: unknown): unknown[] {
-  const links: unknown[] = [];
-  for (let e = error; e != null && links.length < 10 && !links.includes(e); e = (e as { cause?: unknown }).cause) {
-    links.push(e);
-  }
-  return links;
+  throw new Error(`${check.input} has a wrong checksum (mixed upper and lower case that does not match). Check for a typo.`);
 }
 
 /** The postage refusal (HTTP 402, a PostageRequiredError) in `error` or its causes; undefined for anything else. */
 export function postageRefusalOf(error: unknown): PostageRefusalInput | undefined {
-  const found = chain(error).find(
+  const found = causeChain(error).find(
     (e) => e instanceof PostageRequiredError || (e instanceof Error && (e as { code?: unknown }).code === "postage_required"),
   ) as PostageRequiredError | undefined;
   if (!found) return undefined;
@@ -127,23 +106,19 @@ export function explainError(error: unknown, apiUrl: string): string {
   // Before the gRPC codes: a postage refusal is also FAILED_PRECONDITION underneath, which says nothing to a person.
   const refusal = postageRefusalOf(error);
   if (refusal) return explainPostageRefusal(refusal);
-  const links = chain(error);
-  const networkFailure = links.some(
+  const networkFailure = causeChain(error).some(
     (e) =>
-      (e as { code?: unknown }).code === 14 ||
-      (e instanceof TypeError && /fetch|network|load failed/i.test(e.message)),
+      grpcCodeOf(e) === GrpcCode.UNAVAILABLE || (e instanceof TypeError && /fetch|network|load failed/i.test(e.message)),
   );
   if (networkFailure) {
     return `Cannot reach the XMTP node at ${apiUrl}. Is it running? (Start one with "npm start".)`;
   }
-  const grpc = links.find((e) => {
-    const code = (e as { code?: unknown }).code;
-    return typeof code === "number" && code > 0 && code <= 16;
-  }) as
-    | { code: number; serverMessage?: string; message: string }
-    | undefined;
-  if (grpc?.code === 7) return `The node refused: ${grpc.serverMessage ?? grpc.message}`;
-  if (grpc?.code === 8) return `The node is rate limiting you; wait a moment and try again. (${grpc.serverMessage ?? grpc.message})`;
-  if (grpc) return `The node answered with an error: ${grpc.serverMessage ?? grpc.message}`;
+  // The node's own words (ApiError's serverMessage) when it answered with a gRPC status.
+  const grpc = grpcStatusOf(error);
+  if (grpc?.code === GrpcCode.PERMISSION_DENIED) return `The node refused: ${grpc.message}`;
+  if (grpc?.code === GrpcCode.RESOURCE_EXHAUSTED) {
+    return `The node is rate limiting you; wait a moment and try again. (${grpc.message})`;
+  }
+  if (grpc) return `The node answered with an error: ${grpc.message}`;
   return error instanceof Error ? error.message : String(error);
 }

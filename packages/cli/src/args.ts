@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { isAddress, toChecksumAddress } from "@xmtp-ts/crypto";
+import { checkAddressInput } from "@xmtp-ts/client";
 import { CliError } from "./errors.js";
 
 export const DEFAULT_API_URL = "http://localhost:5555";
@@ -55,23 +55,18 @@ export const COMMAND_USAGE: Record<string, string> = {
  * which catches most typos; all-lower or all-upper input has no checksum to check.
  */
 export function parseAddress(value: string, what = "ADDRESS"): string {
-  const trimmed = value.trim();
-  if (!isAddress(trimmed)) {
+  const check = checkAddressInput(value);
+  if (check.ok) return check.address;
+  if (check.problem === "not_an_address") {
     throw new CliError(
       "INVALID_ADDRESS",
       `${what} ${JSON.stringify(value)} is not an Ethereum address (expected 0x followed by 40 hex digits)`,
     );
   }
-  const checksummed = toChecksumAddress(trimmed);
-  const body = trimmed.slice(2);
-  const mixedCase = body !== body.toLowerCase() && body !== body.toUpperCase();
-  if (mixedCase && checksummed !== trimmed) {
-    throw new CliError(
-      "INVALID_ADDRESS",
-      `${what} ${trimmed} has a wrong EIP-55 checksum (did you mean ${checksummed}? check for a typo)`,
-    );
-  }
-  return checksummed;
+  throw new CliError(
+    "INVALID_ADDRESS",
+    `${what} ${check.input} has a wrong EIP-55 checksum (did you mean ${check.checksummed}? check for a typo)`,
+  );
 }
 
 export function parseApiUrl(value: string): string {

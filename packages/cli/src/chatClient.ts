@@ -1,40 +1,19 @@
 // The slice of @xmtp-ts/client the commands use, and the mapping from its messages to what the CLI prints.
-import type { PostageBalance, PostageGrant, PostageQuote, VaultTransaction } from "@xmtp-ts/client";
+import type {
+  ContentTypeIdShape,
+  ConversationShape,
+  ConversationsShape,
+  DecodedMessageShape,
+  PostageBalance,
+  PostageGrant,
+  PostageQuote,
+  VaultTransaction,
+} from "@xmtp-ts/client";
 import type { ConversationView, MessageView } from "./format.js";
 
-export interface ContentTypeLike {
-  authorityId: string;
-  typeId: string;
-  versionMajor: number;
-  versionMinor: number;
-}
-
-export interface ChatMessage {
-  id: string;
-  senderAddress: string;
-  sent: Date;
-  content: unknown;
-  contentType?: ContentTypeLike;
-  contentFallback?: string;
-  error?: unknown;
-  conversation?: ChatConversation;
-  contentTopic?: string;
-}
-
-export interface ChatConversation {
-  peerAddress: string;
-  topic: string;
-  createdAt: Date;
-  conversationVersion?: string;
-  context?: { conversationId: string } | null;
-  /** Text by default; other content with its content type (a postage grant: ContentTypePostageGrant). */
-  send(content: unknown, options?: { contentType?: ContentTypeLike }): Promise<ChatMessage>;
-  messages(options?: { limit?: number; direction?: "ascending" | "descending" }): Promise<ChatMessage[]>;
-}
-
-export interface ChatStream<T> extends AsyncIterable<T> {
-  return(value?: unknown): Promise<unknown>;
-}
+/** A message and a conversation as the commands use them: the client's own shapes. */
+export type ChatMessage = DecodedMessageShape;
+export type ChatConversation = ConversationShape;
 
 /** The account that pays postage: its key (from XMTP_PAYER_KEY) and, for vault transactions, its chain's RPC. */
 export interface PayerConfig {
@@ -72,15 +51,10 @@ export interface ChatClient {
   address: string;
   postage: ChatPostage;
   canMessage(peerAddress: string): Promise<boolean>;
-  conversations: {
-    list(): Promise<ChatConversation[]>;
-    newConversation(peerAddress: string): Promise<ChatConversation>;
-    /** Resolves once the node has the subscription; the client reconnects by itself after a dropped connection. */
-    streamAllMessages(onConnectionLost?: (error: unknown) => void): Promise<ChatStream<ChatMessage>>;
-  };
+  conversations: ConversationsShape;
 }
 
-function contentTypeName(type: ContentTypeLike | undefined): string {
+function contentTypeName(type: ContentTypeIdShape | undefined): string {
   if (!type) return "unknown";
   return `${type.authorityId}/${type.typeId}:${type.versionMajor}.${type.versionMinor}`;
 }

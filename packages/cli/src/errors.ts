@@ -1,5 +1,6 @@
 // Every failure the CLI reports maps to one exit code, so scripts can tell "fix your input" from "the network is
 // down" without parsing messages.
+import { causeChain, GrpcCode, grpcStatusOf } from "@xmtp-ts/client";
 
 export const ExitCode = {
   OK: 0,
@@ -63,33 +64,23 @@ const UNREACHABLE_CODES = new Set([
   "UND_ERR_SOCKET",
 ]);
 
-/** gRPC status names, for messages that say what the node meant. */
-const GRPC_CODE_NAMES: Record<number, string> = {
-  1: "cancelled",
-  2: "unknown",
-  3: "invalid argument",
-  4: "deadline exceeded",
-  5: "not found",
-  7: "permission denied",
-  8: "resource exhausted",
-  12: "unimplemented",
-  13: "internal",
-  14: "unavailable",
-  16: "unauthenticated",
+/** gRPC status names, for messages that say what the node meant; others show as "code N". */
+const GRPC_CODE_NAMES: Partial<Record<GrpcCode, string>> = {
+  [GrpcCode.CANCELLED]: "cancelled",
+  [GrpcCode.UNKNOWN]: "unknown",
+  [GrpcCode.INVALID_ARGUMENT]: "invalid argument",
+  [GrpcCode.DEADLINE_EXCEEDED]: "deadline exceeded",
+  [GrpcCode.NOT_FOUND]: "not found",
+  [GrpcCode.PERMISSION_DENIED]: "permission denied",
+  [GrpcCode.RESOURCE_EXHAUSTED]: "resource exhausted",
+  [GrpcCode.UNIMPLEMENTED]: "unimplemented",
+  [GrpcCode.INTERNAL]: "internal",
+  [GrpcCode.UNAVAILABLE]: "unavailable",
+  [GrpcCode.UNAUTHENTICATED]: "unauthenticated",
 };
 
-function causes(error: unknown): unknown[] {
-  const chain: unknown[] = [];
-  let current: unknown = error;
-  while (current !== undefined && current !== null && chain.length < 10 && !chain.includes(current)) {
-    chain.push(current);
-    current = (current as { cause?: unknown }).cause;
-  }
-  return chain;
-}
-
 function networkErrorCode(error: unknown): string | undefined {
-  for (const link of causes(error)) {
+  for (const link of causeChain(error)) {
     const code = (link as { code?: unknown }).code;
     if (typeof code === "string" && UNREACHABLE_CODES.has(code)) return code;
     // AggregateError from happy-eyeballs connects carries the per-address errors.
@@ -104,18 +95,6 @@ function networkErrorCode(error: unknown): string | undefined {
   return undefined;
 }
 
-function grpcStatus(error: unknown): { code: number; message: string } | undefined {
-  for (const link of causes(error)) {
-    const code = (link as { code?: unknown }).code;
-    // The client's ApiError keeps the node's own words in serverMessage; its message adds call and status.
-    const message = (link as { serverMessage?: unknown }).serverMessage ?? (link as { message?: unknown }).message;
-    if (typeof code === "number" && Number.isInteger(code) && code > 0 && code < 17) {
-      return { code, message: typeof message === "string" ? message : "" };
-    }
-  }
-  return undefined;
-}
-
 /** Turns whatever a command threw into a CliError with the right exit code and a message a person can act on. */
 export function toCliError(error: unknown, context: { apiUrl: string }): CliError {
   if (error instanceof CliError) return error;
@@ -125,9 +104,10 @@ export function toCliError(error: unknown, context: { apiUrl: string }): CliErro
       cause: error,
     });
   }
-  const status = grpcStatus(error);
+  // The client's ApiError keeps the node's own words in serverMessage; its message adds call and status.
+  const status = grpcStatusOf(error);
   if (status) {
-    if (status.code === 14) {
+    if (status.code === GrpcCode.UNAVAILABLE) {
       return new CliError("NODE_UNREACHABLE", `the node at ${context.apiUrl} is unavailable: ${status.message}`, {
         cause: error,
       });

@@ -38,6 +38,7 @@ describe("text output", () => {
   it("neutralises terminal escape sequences a peer could send", () => {
     const hostile = "\u001b]0;pwned\u0007\u001b[2J\u001b[31mred\u009b1m\r\u202eevil";
     const safe = terminalSafe(hostile);
+    // eslint-disable-next-line no-control-regex -- looking for control characters is the point of this test
     expect(safe).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202e]/);
     expect(safe).toContain("\\u{1b}]0;pwned\\u{7}");
     expect(safe).toContain("red");

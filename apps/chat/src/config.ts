@@ -1,0 +1,13 @@
+// What the page hands the app (main.ts): the node, the browser's storage and wallet.
+import type { Eip1193Provider } from "./wallets.js";
+
+export interface AppConfig {
+  apiUrl: string;
+  storage: Storage;
+  /** The browser wallet (window.ethereum), when there is one. */
+  ethereum?: Eip1193Provider;
+  /** Remembers the node URL the user typed. */
+  saveApiUrl(url: string): void;
+  /** Settles once the crypto back end is chosen (libsecp256k1 loaded, or noble kept): connecting waits for it. */
+  cryptoReady?: Promise<unknown>;
+}

@@ -1,0 +1,376 @@
+// What the user's actions and a session's background work do: client calls, streams, timers and storage. Each step
+// is reported to the state as an event (state.ts); the inputs the user types in are the views' (ChatUi).
+import type { AppConfig } from "../config.js";
+import { explainGrantError, type PostageOutlook, type PostageRefusalInput } from "../postage.js";
+import {
+  existingConversationWith,
+  needsDraft,
+  nodeUrlFromInput,
+  outlookOfRefusal,
+  selectedEntry,
+  type AppEvent,
+  type AppState,
+  type Draft,
+  type SessionState,
+  type WalletKind,
+} from "../state.js";
+import { forgetDevelopmentWallet } from "../wallets.js";
+import { explainError, nodeAnswers, parsePeerAddress, postageRefusalOf, type ChatConversation } from "../xmtp.js";
+import { loadLatestMessages, outlookFor, storedConversations } from "./conversations.js";
+import { persistGrants } from "./grants.js";
+import { closeSession, openSession, type LiveSession } from "./session.js";
+import { pollUntilUnwanted, superviseStream } from "./streams.js";
+
+/** The state, and where events about it go. */
+export interface Store {
+  getState(): AppState;
+  dispatch(event: AppEvent): void;
+}
+
+/** What the effects ask of the page beyond the state: the inputs keep what the user typed across renders. */
+export interface ChatUi {
+  /** Draws again: what the page shows also depends on storage (the saved development wallet). */
+  refresh(): void;
+  focusComposer(): void;
+  /** Empties the composer (its text was sent). */
+  clearComposer(): void;
+  clearNewConversationAddress(): void;
+  clearGrantInput(): void;
+  /** Empties what was typed for the session: the composer, the address to message, the grant. */
+  clearSessionInputs(): void;
+}
+
+export class ChatController {
+  private live?: LiveSession;
+  private sessionsOpened = 0;
+  private watchingConnection = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly config: AppConfig,
+    private readonly ui: ChatUi,
+  ) {}
+
+  private dispatch(event: AppEvent): void {
+    this.store.dispatch(event);
+  }
+
+  /** The session's state while it is the current one. */
+  private stateOf(live: LiveSession): SessionState | undefined {
+    const session = this.store.getState().session;
+    return session && session.id === live.id ? session : undefined;
+  }
+
+  // ── connecting ─────────────────────────────────────────────────────────────────────────────────────────────
+
+  async connect(kind: WalletKind, apiUrlInput: string): Promise<void> {
+    if (this.store.getState().busy) return;
+    const parsed = nodeUrlFromInput(apiUrlInput);
+    if (!parsed.ok) {
+      this.dispatch({ type: "errorShown", message: parsed.error });
+      return;
+    }
+    const apiUrl = parsed.url;
+    this.config.saveApiUrl(apiUrl);
+    this.dispatch({ type: "workStarted" });
+    try {
+      const live = await openSession(++this.sessionsOpened, kind, apiUrl, this.config, (status) =>
+        this.dispatch({ type: "statusShown", status }),
+      );
+      this.live = live;
+      this.dispatch({
+        type: "connected",
+        sessionId: live.id,
+        walletKind: live.wallet.kind,
+        address: live.client.address,
+        apiUrl,
+      });
+      void this.loadConversations(live);
+      this.startStreams(live);
+    } catch (err) {
+      this.dispatch({ type: "connectFailed", message: explainError(err, apiUrl) });
+    } finally {
+      this.dispatch({ type: "workEnded" });
+    }
+  }
+
+  /** Ends the session (if any) and shows the connect screen, with `reason` if given. */
+  disconnect(reason?: string): void {
+    if (this.live) closeSession(this.live);
+    this.live = undefined;
+    this.ui.clearSessionInputs();
+    this.dispatch({ type: "disconnected", reason });
+  }
+
+  /** The browser wallet switched accounts: a session of the old account must not go on as if nothing happened. */
+  accountsChanged(): void {
+    if (this.store.getState().session?.walletKind === "browser") {
+      this.disconnect("Your wallet switched accounts. Connect again to chat as the new account.");
+    }
+  }
+
+  forgetDevelopmentWallet(): void {
+    forgetDevelopmentWallet(this.config.storage);
+    this.ui.refresh();
+  }
+
+  // ── the session's background work ──────────────────────────────────────────────────────────────────────────
+
+  private async loadConversations(live: LiveSession): Promise<void> {
+    const sessionId = live.id;
+    try {
+      // What the inbox database holds shows at once (a reload lists without waiting for the node); the sync then
+      // adds what is new, which on a first visit is everything.
+      const stored = await storedConversations(live.client);
+      this.dispatch({ type: "storedListed", sessionId, conversations: stored });
+      const listed = [...(this.stateOf(live)?.entries.values() ?? [])].map((entry) => entry.conversation);
+      const storedPreviews = this.loadLatestMessages(live, listed);
+      // Reported when awaited below; until then a failing sync must not leave it unhandled.
+      storedPreviews.catch(() => undefined);
+      const conversations = await live.client.conversations.list();
+      const known = this.stateOf(live)?.entries;
+      const fresh = conversations.filter((conversation) => !known?.has(conversation.topic));
+      this.dispatch({ type: "conversationsListed", sessionId, conversations });
+      await Promise.all([storedPreviews, this.loadLatestMessages(live, fresh)]);
+    } catch (err) {
+      if (!live.closed) {
+        this.dispatch({
+          type: "listFailed",
+          sessionId,
+          message: `Could not load your conversations. ${explainError(err, live.apiUrl)}`,
+        });
+      }
+    }
+  }
+
+  private loadLatestMessages(live: LiveSession, conversations: readonly ChatConversation[]): Promise<void> {
+    return loadLatestMessages(
+      conversations,
+      () => live.closed,
+      (conversation, message) => this.dispatch({ type: "latestLoaded", sessionId: live.id, topic: conversation.topic, message }),
+    );
+  }
+
+  private startStreams(live: LiveSession): void {
+    const sessionId = live.id;
+    // The client reconnects and fills the gap by itself; the notice tells the user why nothing arrives meanwhile.
+    const onConnectionLost = () => {
+      if (live.closed || this.live !== live) return;
+      this.dispatch({ type: "connectionLost", notice: `Lost the connection to the node at ${live.apiUrl}. Reconnecting…` });
+      this.watchForReconnection(live);
+    };
+    const onFailure = (err: unknown) =>
+      this.dispatch({ type: "errorShown", message: `Live updates were interrupted; reconnecting. ${explainError(err, live.apiUrl)}` });
+    superviseStream(
+      live,
+      () => live.client.conversations.stream(onConnectionLost),
+      (conversation) => this.dispatch({ type: "conversationStreamed", sessionId, conversation }),
+      onFailure,
+    );
+    superviseStream(
+      live,
+      () => live.client.conversations.streamAllMessages(onConnectionLost),
+      (message) => this.dispatch({ type: "messageStreamed", sessionId, message }),
+      onFailure,
+    );
+  }
+
+  /** Clears the connection notice once the node answers again, even if nothing new arrives to say so. */
+  private watchForReconnection(live: LiveSession): void {
+    if (this.watchingConnection) return;
+    this.watchingConnection = true;
+    const wanted = () => this.store.getState().connectionNotice !== undefined && !live.closed && this.live === live;
+    void pollUntilUnwanted(
+      wanted,
+      () => nodeAnswers(live.client.address, live.apiUrl),
+      () => this.dispatch({ type: "connectionRestored" }),
+    ).finally(() => {
+      this.watchingConnection = false;
+    });
+  }
+
+  // ── conversations ──────────────────────────────────────────────────────────────────────────────────────────
+
+  /** Opens a conversation of the list, loading its history the first time. */
+  async select(topic: string): Promise<void> {
+    const live = this.live;
+    const entry = this.store.getState().session?.entries.get(topic);
+    if (!live || !entry) return;
+    const needsHistory = !entry.messages && !entry.loadingMessages;
+    this.dispatch({ type: "selected", sessionId: live.id, topic });
+    this.ui.focusComposer();
+    if (!needsHistory) return;
+    try {
+      const history = await entry.conversation.messages();
+      // Messages may have streamed in while the history loaded: the state keeps both, once each.
+      this.dispatch({ type: "historyLoaded", sessionId: live.id, topic, history });
+    } catch (err) {
+      this.dispatch({
+        type: "historyFailed",
+        sessionId: live.id,
+        topic,
+        message: `Could not load the messages. ${explainError(err, live.apiUrl)}`,
+      });
+    }
+  }
+
+  /** Starts a conversation with the address typed in; a draft first when postage is on. */
+  async startConversation(addressInput: string): Promise<void> {
+    const live = this.live;
+    const state = this.store.getState();
+    const session = state.session;
+    if (!live || !session || state.busy) return;
+    let peer: string;
+    try {
+      peer = parsePeerAddress(addressInput);
+    } catch (err) {
+      this.dispatch({ type: "errorShown", message: (err as Error).message });
+      return;
+    }
+    if (peer === session.address) {
+      this.dispatch({
+        type: "errorShown",
+        message: "That is your own address. Enter someone else's address to start a conversation.",
+      });
+      return;
+    }
+    this.dispatch({ type: "workStarted" });
+    try {
+      if (!(await live.client.canMessage(peer))) {
+        this.dispatch({
+          type: "errorShown",
+          message: `${peer} is not on the XMTP network yet. They need to connect to this node once (with this app or "xmtp init") before you can message them.`,
+        });
+        return;
+      }
+      // A conversation we already have costs nothing to open again (no invitation is sent).
+      const existing = await this.existingConversationWith(live, peer);
+      const outlook = existing ? undefined : await outlookFor(live.client, peer);
+      if (needsDraft(outlook)) {
+        // The node charges strangers: the conversation starts with the first message, once the user has read
+        // what it costs, or why it is free.
+        this.ui.clearNewConversationAddress();
+        this.openDraft(live, peer, outlook);
+        return;
+      }
+      let conversation: ChatConversation;
+      try {
+        conversation = existing ?? (await live.client.conversations.newConversation(peer));
+      } catch (err) {
+        // The terms said nothing was due (or could not be read) but the node refused anyway: explain it in the thread.
+        const refusal = postageRefusalOf(err);
+        if (!refusal) throw err;
+        this.ui.clearNewConversationAddress();
+        this.openDraft(live, peer, outlookOfRefusal(refusal), refusal);
+        return;
+      }
+      this.dispatch({ type: "conversationsSeen", sessionId: live.id, conversations: [conversation] });
+      this.ui.clearNewConversationAddress();
+      await this.select(conversation.topic);
+    } catch (err) {
+      this.dispatch({ type: "errorShown", message: `Could not start the conversation. ${explainError(err, live.apiUrl)}` });
+    } finally {
+      this.dispatch({ type: "workEnded" });
+    }
+  }
+
+  /** The conversation with `peer` we already have (no conversation id), after catching up with the network. */
+  private async existingConversationWith(live: LiveSession, peer: string): Promise<ChatConversation | undefined> {
+    try {
+      const conversations = await live.client.conversations.list();
+      this.dispatch({ type: "conversationsSeen", sessionId: live.id, conversations });
+    } catch {
+      // The list as it stands; newConversation looks again.
+    }
+    const session = this.stateOf(live);
+    return session && existingConversationWith(session, peer);
+  }
+
+  private openDraft(live: LiveSession, peer: string, outlook: PostageOutlook, refusal?: PostageRefusalInput): void {
+    this.dispatch({ type: "draftOpened", sessionId: live.id, peer, outlook, refusal });
+    // Grants that arrived inside messages are kept by the client: save them with the pasted ones.
+    persistGrants(this.config.storage, live.client);
+    this.ui.focusComposer();
+  }
+
+  /** Takes a pasted relationship grant, keeps it across reloads, and says again what the first message costs. */
+  async useGrant(draft: Draft, grantInput: string): Promise<void> {
+    const live = this.live;
+    if (!live) return;
+    const text = grantInput.trim();
+    if (!text) {
+      this.dispatch({ type: "errorShown", message: `Paste the relationship grant ${draft.peer} gave you (a base64 text) first.` });
+      return;
+    }
+    let grantor: string;
+    try {
+      grantor = live.client.postage.acceptGrant(text).grantor;
+    } catch (err) {
+      const { reason, detail } = err as { reason?: unknown; detail?: unknown };
+      const message =
+        typeof reason === "string" ? explainGrantError(reason, String(detail ?? "")) : `That grant cannot be used: ${(err as Error).message}`;
+      this.dispatch({ type: "errorShown", message });
+      return;
+    }
+    persistGrants(this.config.storage, live.client);
+    this.ui.clearGrantInput();
+    if (grantor !== draft.peer) {
+      this.dispatch({
+        type: "errorShown",
+        message: `That grant is from ${grantor}, not from ${draft.peer}: it makes first messages to ${grantor} free, not this one.`,
+      });
+    } else {
+      this.dispatch({ type: "errorDismissed" });
+    }
+    const outlook = await outlookFor(live.client, draft.peer);
+    this.dispatch({ type: "draftOutlookUpdated", sessionId: live.id, draftId: draft.id, outlook });
+  }
+
+  // ── sending ────────────────────────────────────────────────────────────────────────────────────────────────
+
+  /** Sends the composer's text in the open conversation, or starts the drafted one with it. */
+  async sendMessage(composerText: string): Promise<void> {
+    const live = this.live;
+    const state = this.store.getState();
+    const session = state.session;
+    const entry = session && selectedEntry(session);
+    const draft = session && !session.selectedTopic ? session.draft : undefined;
+    const text = composerText.trim();
+    if (!live || !session || (!entry && !draft) || text.length === 0 || state.sending) return;
+    this.dispatch({ type: "sendStarted" });
+    try {
+      const conversation = draft ? await this.startFromDraft(live, draft) : entry?.conversation;
+      // Refused for postage: the thread says why, and the text stays in the box.
+      if (!conversation) return;
+      const message = await conversation.send(text);
+      this.dispatch({ type: "messageSent", sessionId: live.id, topic: conversation.topic, message });
+      this.ui.clearComposer();
+    } catch (err) {
+      // The text stays in the box so nothing typed is lost.
+      this.dispatch({ type: "errorShown", message: `Your message was not sent. ${explainError(err, live.apiUrl)}` });
+    } finally {
+      this.dispatch({ type: "sendEnded" });
+      this.ui.focusComposer();
+    }
+  }
+
+  /** Starts the drafted conversation (its invitation is the first message postage is about); undefined if refused. */
+  private async startFromDraft(live: LiveSession, draft: Draft): Promise<ChatConversation | undefined> {
+    const sessionId = live.id;
+    this.dispatch({ type: "draftSending", sessionId, draftId: draft.id });
+    let conversation: ChatConversation;
+    try {
+      conversation = await live.client.conversations.newConversation(draft.peer);
+    } catch (err) {
+      const refusal = postageRefusalOf(err);
+      this.dispatch({ type: "draftSettled", sessionId, draftId: draft.id, refusal });
+      if (!refusal) throw err;
+      return undefined;
+    }
+    this.dispatch({ type: "draftSettled", sessionId, draftId: draft.id, conversation });
+    // The list's entry keeps the conversation it first saw under this topic (a stream may have been first).
+    const listed = this.stateOf(live)?.entries.get(conversation.topic)?.conversation ?? conversation;
+    if (this.stateOf(live)?.draft?.id === draft.id) await this.select(conversation.topic);
+    return listed;
+  }
+}

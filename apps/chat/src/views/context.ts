@@ -1,0 +1,37 @@
+// What the views draw with besides the state: the persistent inputs, the thread's scroll memory, and the actions
+// their buttons and forms call.
+import type { Draft, WalletKind } from "../state.js";
+import type { PersistentInputs } from "./inputs.js";
+
+export interface ViewActions {
+  connect(kind: WalletKind): void;
+  forgetDevelopmentWallet(): void;
+  disconnect(): void;
+  dismissError(): void;
+  showError(message: string): void;
+  /** Starts a conversation with the address in the new-conversation input. */
+  startConversation(): void;
+  select(topic: string): void;
+  /** Sends the composer's text. */
+  send(): void;
+  /** Uses the grant in the grant input for the draft's peer. */
+  useGrant(draft: Draft): void;
+}
+
+/** The open thread's message list, kept between renders so that a re-render keeps its scroll position. */
+export interface ThreadScroll {
+  messagesElement?: HTMLElement;
+}
+
+export interface ViewContext {
+  inputs: PersistentInputs;
+  scroll: ThreadScroll;
+  actions: ViewActions;
+}
+
+/** What the connect screen shows that is not app state: it lives in the browser. */
+export interface ConnectEnvironment {
+  /** The address of the development wallet saved in this browser, if any. */
+  savedDevelopmentWallet?: string;
+  hasBrowserWallet: boolean;
+}
