@@ -8,6 +8,12 @@
 import http from "node:http";
 import { readFileSync } from "node:fs";
 
+/**
+ * @template {string | undefined} F
+ * @param {string} name
+ * @param {F} fallback
+ * @returns {string | F}
+ */
 function flag(name, fallback) {
   const index = process.argv.indexOf(name);
   return index >= 0 ? process.argv[index + 1] : fallback;
@@ -18,10 +24,16 @@ const host = flag("--host", "127.0.0.1");
 const cannedFile = flag("--canned-file", undefined);
 const canned = cannedFile ? readFileSync(cannedFile) : Buffer.from("{}");
 const empty = Buffer.from("{}");
+/** @type {Set<http.ServerResponse>} */
 const subscribers = new Set();
 
+/**
+ * @param {http.IncomingMessage} request
+ * @returns {Promise<Buffer>}
+ */
 function readBody(request) {
   return new Promise((resolve, reject) => {
+    /** @type {Buffer[]} */
     const chunks = [];
     request.on("data", (chunk) => chunks.push(chunk));
     request.on("end", () => resolve(Buffer.concat(chunks)));
@@ -29,6 +41,10 @@ function readBody(request) {
   });
 }
 
+/**
+ * @param {http.ServerResponse} response
+ * @param {Buffer} body
+ */
 function answer(response, body) {
   response.writeHead(200, { "content-type": "application/json", "content-length": body.length });
   response.end(body);
@@ -62,7 +78,7 @@ const server = http.createServer(async (request, response) => {
 
 server.keepAliveTimeout = 60_000;
 server.listen(port, host, () => {
-  const address = server.address();
+  const address = /** @type {import("node:net").AddressInfo} */ (server.address());
   console.log(JSON.stringify({ msg: "listening", url: `http://${host}:${address.port}` }));
 });
 

@@ -25,7 +25,7 @@ import {
   inviteTopic,
   userKeysFromBundle,
 } from "@xmtp-ts/crypto";
-import { median, printTable, startServer, timed } from "./support.js";
+import { intFromEnv, median, printTable, startServer, timed } from "./support.js";
 
 const require = createRequire(import.meta.url);
 // The public SDK's ES-module build fails on Node 20; its CJS build works.
@@ -44,15 +44,12 @@ const settings = {
 };
 const TARGET_RATIO = 5;
 
-function intFromEnv(name, fallback) {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
-  return value;
-}
+/** @typedef {import("@xmtp-ts/crypto").UserKeys} UserKeys */
+/** @typedef {{ peer: UserKeys; sealed: import("@xmtp-ts/crypto").SealedInvitationResult }} SeededConversation */
+/** @typedef {"list" | "sharedList" | "messages"} Measure */
 
-const signTextWith = (wallet) => async (text) => getBytes(await wallet.signMessage(text));
+const signTextWith = (/** @type {import("ethers").Signer} */ wallet) => async (/** @type {string} */ text) =>
+  getBytes(await wallet.signMessage(text));
 
 async function newIdentity() {
   const wallet = Wallet.createRandom();
@@ -62,12 +59,17 @@ async function newIdentity() {
 /**
  * `count` invitations to the reader from `count / perPeer` peers, published the way the SDK publishes them (both
  * invite topics); a peer's conversations differ by conversationId.
+ * @param {Client} reader
+ * @param {number} count
+ * @param {number} [perPeer]
  */
 async function seedConversations(reader, count, perPeer = 1) {
+  /** @type {SeededConversation[]} */
   const peers = [];
+  /** @type {UserKeys | undefined} */
   let peer;
   for (let i = 0; i < count; i++) {
-    if (i % perPeer === 0) peer = await newIdentity();
+    if (i % perPeer === 0 || peer === undefined) peer = await newIdentity();
     const context = perPeer > 1 ? { conversationId: `bench/${i % perPeer}`, metadata: {} } : undefined;
     const sealed = await createInvitation({ sender: peer, recipient: reader.signedPublicKeyBundle, context });
     await reader.api.publish([
@@ -79,7 +81,12 @@ async function seedConversations(reader, count, perPeer = 1) {
   return peers;
 }
 
-/** `count` messages in one conversation, alternating between the reader and the peer. */
+/**
+ * `count` messages in one conversation, alternating between the reader and the peer.
+ * @param {Client} reader
+ * @param {SeededConversation} conversation
+ * @param {number} count
+ */
 async function seedMessages(reader, { peer, sealed }, count) {
   const baseNs = BigInt(Date.now()) * 1_000_000n;
   for (let i = 0; i < count; i += 50) {
@@ -113,18 +120,29 @@ async function main() {
     const sharingReader = await Client.create(sharingWallet, { apiUrl });
     await seedConversations(sharingReader, settings.conversations, 3);
 
+    /**
+     * @param {"sdk" | "ours"} kind
+     * @param {import("ethers").HDNodeWallet} walletToUse
+     */
     const listOnce = async (kind, walletToUse) => {
       const client =
         kind === "sdk"
           ? await sdk.Client.create(walletToUse, { apiUrl, env: "local", skipContactPublishing: true })
           : await Client.create(walletToUse, { apiUrl, skipContactPublishing: true });
-      const { ms, cpuMs, result } = await timed(() => client.conversations.list());
+      const { ms, cpuMs, result } = await timed(/** @type {() => Promise<unknown[]>} */ (() => client.conversations.list()));
       if (result.length !== settings.conversations) throw new Error(`${kind} listed ${result.length} conversations`);
       return { ms, cpuMs };
     };
 
+    /** @type {Record<Measure, { sdk: number[]; ours: number[] }>} */
     const results = { list: { sdk: [], ours: [] }, sharedList: { sdk: [], ours: [] }, messages: { sdk: [], ours: [] } };
+    /** @type {Record<Measure, { sdk: number[]; ours: number[] }>} */
     const cpu = { list: { sdk: [], ours: [] }, sharedList: { sdk: [], ours: [] }, messages: { sdk: [], ours: [] } };
+    /**
+     * @param {Measure} name
+     * @param {"sdk" | "ours"} kind
+     * @param {{ ms: number; cpuMs: number }} measured
+     */
     const record = (name, kind, { ms, cpuMs }) => {
       results[name][kind].push(ms);
       cpu[name][kind].push(cpuMs);
@@ -138,6 +156,7 @@ async function main() {
       {
         const client = await sdk.Client.create(wallet, { apiUrl, env: "local", skipContactPublishing: true });
         const conversation = (await client.conversations.list()).find((c) => c.topic === busy.sealed.topic);
+        if (!conversation) throw new Error("the SDK did not list the conversation of many messages");
         const measured = await timed(() => conversation.messages());
         if (measured.result.length !== settings.messages) throw new Error(`SDK read ${measured.result.length} messages`);
         record("messages", "sdk", measured);
@@ -145,6 +164,7 @@ async function main() {
       {
         const client = await Client.create(wallet, { apiUrl, skipContactPublishing: true });
         const conversation = (await client.conversations.list()).find((c) => c.topic === busy.sealed.topic);
+        if (!conversation) throw new Error("we did not list the conversation of many messages");
         const measured = await timed(() => conversation.messages());
         const failed = measured.result.filter((m) => m.error);
         if (measured.result.length !== settings.messages || failed.length) {
@@ -155,12 +175,13 @@ async function main() {
     }
 
     const rows = [];
+    /** @type {Record<string, number>} */
     const ratios = {};
-    for (const [name, label] of [
+    for (const [name, label] of /** @type {[Measure, string][]} */ ([
       ["list", `list ${settings.conversations} conversations`],
       ["sharedList", `list ${settings.conversations}, 3 per peer`],
       ["messages", `read ${settings.messages} messages`],
-    ]) {
+    ])) {
       const sdkMs = median(results[name].sdk);
       const oursMs = median(results[name].ours);
       ratios[name] = sdkMs / oursMs;
@@ -168,12 +189,14 @@ async function main() {
     }
     console.log("");
     printTable(["cold read (median of " + settings.rounds + ")", "@xmtp/xmtp-js 13", "@xmtp-ts/client", "SDK / ours", `target ≥ ${TARGET_RATIO}x`], rows);
-    const rounds = (values) => values.map((v) => v.toFixed(0)).join(", ");
+    const rounds = (/** @type {number[]} */ values) => values.map((v) => v.toFixed(0)).join(", ");
     console.log("\nrounds (ms):");
-    for (const name of Object.keys(results)) console.log(`  ${name}: SDK [${rounds(results[name].sdk)}] ours [${rounds(results[name].ours)}]`);
+    const measures = /** @type {Measure[]} */ (Object.keys(results));
+    for (const name of measures) console.log(`  ${name}: SDK [${rounds(results[name].sdk)}] ours [${rounds(results[name].ours)}]`);
     console.log("CPU time of the process (all threads), ms:");
+    /** @type {Record<string, number>} */
     const cpuRatios = {};
-    for (const name of Object.keys(cpu)) {
+    for (const name of measures) {
       cpuRatios[name] = median(cpu[name].sdk) / median(cpu[name].ours);
       console.log(`  ${name}: SDK [${rounds(cpu[name].sdk)}] ours [${rounds(cpu[name].ours)}] ratio of medians ${cpuRatios[name].toFixed(2)}x`);
     }

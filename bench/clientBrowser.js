@@ -32,7 +32,7 @@ import { encodePrivateKeyBundle, toBase64 } from "@xmtp-ts/crypto";
 import { printProfileBreakdown } from "./browser/profileBreakdown.js";
 import { newIdentity, seedConversations } from "./seedInbox.js";
 import { serveBenchPage } from "./browser/servePage.js";
-import { intFromEnv, printTable, startServer } from "./support.js";
+import { intFromEnv, median, printTable, startServer } from "./support.js";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const settings = {
@@ -55,12 +55,28 @@ const CHROMIUM_ARGS = [
   "--disable-quic",
 ];
 
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-const formatMs = (ms) => `${Math.round(ms).toLocaleString("en-US")} ms`;
+/** @typedef {import("playwright-core").Page} Page */
+/** @typedef {import("./browser/page/main.js").XmtpBench} XmtpBench */
+/** What one listing in the page answers. @typedef {Awaited<ReturnType<XmtpBench["list"]>>} ListResult */
+/** @typedef {"noble" | "wasm"} BackendKind */
+/** @typedef {"nobleCold" | "wasmCold" | "wasmWorkersCold" | "wasmWorkersFirst" | "wasmWarm"} RunName */
 
-/** Rejects with a message naming the step when it takes longer than the step timeout. */
+/** @type {readonly BackendKind[]} */
+const BACKEND_KINDS = ["noble", "wasm"];
+
+const formatMs = (/** @type {number} */ ms) => `${Math.round(ms).toLocaleString("en-US")} ms`;
+
+/**
+ * Rejects with a message naming the step when it takes longer than the step timeout.
+ * @template T
+ * @param {string} what
+ * @param {() => Promise<T>} run
+ * @returns {Promise<T>}
+ */
 async function step(what, run) {
+  /** @type {NodeJS.Timeout | undefined} */
   let timer;
+  /** @type {Promise<never>} */
   const timeout = new Promise((_, reject) => {
     timer = setTimeout(
       () => reject(new Error(`${what} did not finish within ${settings.stepTimeoutMs / 1000} s (BENCH_BROWSER_TIMEOUT_S)`)),
@@ -77,11 +93,21 @@ async function step(what, run) {
   }
 }
 
-/** Calls window.xmtpBench[method](argument) in the page. */
+/**
+ * Calls window.xmtpBench[method](argument) in the page.
+ * @template {keyof XmtpBench} M
+ * @param {Page} page
+ * @param {M} method
+ * @param {Parameters<XmtpBench[M]>[0]} [argument]
+ * @returns {Promise<Awaited<ReturnType<XmtpBench[M]>>>}
+ */
 function inPage(page, method, argument) {
-  return page.evaluate(([name, arg]) => window.xmtpBench[name](arg), [method, argument]);
+  const call = /** @type {[M, unknown]} */ ([method, argument]);
+  const answer = page.evaluate(([name, arg]) => /** @type {(arg: unknown) => unknown} */ (window.xmtpBench[name])(arg), call);
+  return /** @type {Promise<Awaited<ReturnType<XmtpBench[M]>>>} */ (answer);
 }
 
+/** @type {Record<string, string>} */
 const OPERATION_LABELS = {
   ecdhPoint: "ECDH",
   recoverPublicKey: "recovery",
@@ -91,8 +117,13 @@ const OPERATION_LABELS = {
   isValidPublicKey: "point check",
 };
 
-/** "noble+webcrypto: 3.00 ECDH × 1,000 µs, …; curve 3,000 ms of 3,300 ms (91%), the rest 300 ms" */
+/**
+ * "noble+webcrypto: 3.00 ECDH × 1,000 µs, …; curve 3,000 ms of 3,300 ms (91%), the rest 300 ms"
+ * @param {ListResult} counted a listing with `counted`
+ * @param {number} invitations
+ */
 function describeCurveCalls({ backend, ms, curveCalls }, invitations) {
+  if (!curveCalls) throw new Error(`the listing on ${backend} counted no curve calls`);
   const used = Object.entries(curveCalls).filter(([, { count }]) => count > 0);
   const curveMs = used.reduce((sum, [, call]) => sum + call.ms, 0);
   const calls = used.map(([name, { count, ms: callMs }]) => {
@@ -105,7 +136,12 @@ function describeCurveCalls({ backend, ms, curveCalls }, invitations) {
 
 /** Things to undo at the end, last first, whatever happened. */
 class Cleanup {
+  /** @type {{ what: string; undo: () => unknown }[]} */
   #steps = [];
+  /**
+   * @param {string} what
+   * @param {() => unknown} undo
+   */
   add(what, undo) {
     this.#steps.push({ what, undo });
   }
@@ -114,13 +150,19 @@ class Cleanup {
       try {
         await undo();
       } catch (error) {
-        console.error(`cleanup: ${what} failed: ${error.message}`);
+        console.error(`cleanup: ${what} failed: ${error instanceof Error ? error.message : error}`);
       }
     }
   }
 }
 
-/** One more cold list under Chromium's sampling profiler; prints where the page's thread spent its time. */
+/**
+ * One more cold list under Chromium's sampling profiler; prints where the page's thread spent its time.
+ * @param {import("playwright-core").BrowserContext} context
+ * @param {Page} page
+ * @param {{ apiUrl: string; keysBase64: string }} listArgs
+ * @param {BackendKind} backend
+ */
 async function profileColdList(context, page, listArgs, backend) {
   const cdp = await context.newCDPSession(page);
   await cdp.send("Profiler.enable");
@@ -132,7 +174,8 @@ async function profileColdList(context, page, listArgs, backend) {
   const file = join(tmpdir(), `xmtp-bench-browser-${backend}-${process.pid}.cpuprofile`);
   writeFileSync(file, JSON.stringify(profile));
   console.log(`\nCPU profile of one cold list on ${result.backend} (${formatMs(result.ms)}), saved to ${file}:`);
-  printProfileBreakdown(profile);
+  // CDP may leave out `samples` and `timeDeltas` (a profile without samples): none, then.
+  printProfileBreakdown({ ...profile, samples: profile.samples ?? [], timeDeltas: profile.timeDeltas ?? [] });
 }
 
 async function main() {
@@ -141,7 +184,12 @@ async function main() {
     return;
   }
   const cleanup = new Cleanup();
+  /** @type {string[]} */
   const pageErrors = [];
+  /**
+   * @param {Error} error
+   * @returns {never}
+   */
   const failWithPageErrors = (error) => {
     if (pageErrors.length > 0) error.message += `\npage errors:\n  ${pageErrors.join("\n  ")}`;
     throw error;
@@ -169,13 +217,17 @@ async function main() {
       chromium.launchPersistentContext(profileDir, { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true }),
     );
     cleanup.add("closing Chromium", () => context.close());
-    const watchErrors = (page) => {
+    const watchErrors = (/** @type {Page} */ page) => {
       page.on("pageerror", (error) => pageErrors.push(error.message));
       page.on("console", (message) => {
         if (message.type() === "error") pageErrors.push(`console: ${message.text()}`);
       });
     };
-    /** Loads the bench page with both back ends ready (the WebAssembly one fetched and compiled); resolves with their names. */
+    /**
+     * Loads the bench page with both back ends ready (the WebAssembly one fetched and compiled); resolves with their names.
+     * @param {Page} page
+     * @param {string} which
+     */
     const loadPage = async (page, which) => {
       await step(`loading the bench page${which}`, async () => {
         await page.goto(served.url);
@@ -194,6 +246,10 @@ async function main() {
     /**
      * A listing in `inPageOf` (the bench page by default), checked: every conversation, on the back end asked for,
      * and a cold one (no database) with `workers` really on the workers, running that back end.
+     * @param {string} label
+     * @param {BackendKind} backend
+     * @param {{ dbName?: string; workers?: boolean; counted?: boolean }} [options]
+     * @param {Page} [inPageOf]
      */
     const list = async (label, backend, options = {}, inPageOf = page) => {
       const result = await step(label, () => inPage(inPageOf, "list", { apiUrl, keysBase64, backend, workers: false, ...options })).catch(failWithPageErrors);
@@ -202,6 +258,7 @@ async function main() {
       }
       if (result.backend !== names[backend]) throw new Error(`${label} ran on ${result.backend}, not ${names[backend]}`);
       if (options.workers && !options.dbName) {
+        if (!result.pool) throw new Error(`${label} had no pool of Web Workers`);
         const { batchesOnWorkers, workerBackends } = result.pool;
         if (batchesOnWorkers === 0) throw new Error(`${label} opened no batch on Web Workers`);
         if (workerBackends.length === 0 || workerBackends.some((name) => name !== names[backend])) {
@@ -211,7 +268,7 @@ async function main() {
       return result;
     };
     /** A listing through Web Workers in a page just loaded (closed afterwards), so the listing starts them. */
-    const firstList = async (label) => {
+    const firstList = async (/** @type {string} */ label) => {
       const fresh = await context.newPage();
       try {
         watchErrors(fresh);
@@ -223,7 +280,9 @@ async function main() {
     };
 
     const fill = await list("filling the database", "wasm", { dbName, workers: true });
+    if (!fill.pool) throw new Error("filling the database had no pool of Web Workers");
     const workerCount = fill.pool.workerBackends.length;
+    /** @type {Record<RunName, ListResult[]>} */
     const runs = { nobleCold: [], wasmCold: [], wasmWorkersCold: [], wasmWorkersFirst: [], wasmWarm: [] };
     for (let round = 1; round <= settings.rounds; round++) {
       runs.nobleCold.push(await list(`cold list on noble, round ${round}`, "noble"));
@@ -233,20 +292,25 @@ async function main() {
       runs.wasmWarm.push(await list(`warm list on WebAssembly + IndexedDB, round ${round}`, "wasm", { dbName, workers: true }));
       process.stdout.write(`\rround ${round} of ${settings.rounds} done`);
     }
+    /** @type {Record<string, ListResult>} */
     const counted = {};
-    for (const backend of ["noble", "wasm"]) counted[backend] = await list(`counted cold list on ${backend}`, backend, { counted: true });
+    for (const backend of BACKEND_KINDS) counted[backend] = await list(`counted cold list on ${backend}`, backend, { counted: true });
     process.stdout.write("\n");
 
+    /**
+     * @param {RunName} name
+     * @param {"ms" | "createMs" | "listMs"} [phase]
+     */
     const wall = (name, phase = "ms") => median(runs[name].map((run) => run[phase]));
     const baseline = wall("nobleCold");
     const n = settings.conversations.toLocaleString("en-US");
-    const rows = [
+    const rows = /** @type {[string, RunName, string][]} */ ([
       ["cold list, noble, page's thread (the browser path before)", "nobleCold", names.noble],
       ["cold list, WebAssembly, page's thread", "wasmCold", names.wasm],
       [`cold list, WebAssembly + ${workerCount} Web Workers`, "wasmWorkersCold", names.wasm],
       [`first list in a new page, WebAssembly + ${workerCount} Web Workers`, "wasmWorkersFirst", names.wasm],
       ["warm list, WebAssembly + IndexedDB", "wasmWarm", names.wasm],
-    ].map(([label, name, backend]) => [
+    ]).map(([label, name, backend]) => [
       label,
       backend,
       formatMs(wall(name)),
@@ -257,7 +321,7 @@ async function main() {
     console.log("");
     printTable([`browser client, ${n} conversations (median of ${settings.rounds})`, "back end", "wall (create + list)", "create", "list", "vs noble cold"], rows);
 
-    const speedup = (name) => baseline / wall(name);
+    const speedup = (/** @type {RunName} */ name) => baseline / wall(name);
     const verdict = speedup("wasmWorkersCold") >= TARGET_SPEEDUP ? "ok" : "MISSED";
     console.log(`\nspeed-up on a cold list, noble in the page's thread / WebAssembly on Web Workers: ${speedup("wasmWorkersCold").toFixed(2)}x (target ≥ ${TARGET_SPEEDUP}x) ${verdict}`);
     console.log(`  the same for a new page's first list (starting the workers): ${speedup("wasmWorkersFirst").toFixed(2)}x`);
@@ -265,12 +329,12 @@ async function main() {
     console.log(`warm / cold on WebAssembly + Web Workers: ${(wall("wasmWarm") / wall("wasmWorkersCold")).toFixed(3)}x`);
     console.log(`filling the database (first run with dbPath: cold list + writes, starting the workers): ${formatMs(fill.ms)}`);
     console.log("one more cold list on each back end in the page's thread, every curve call counted and timed (per invitation: calls × mean time):");
-    for (const backend of ["noble", "wasm"]) console.log(`  ${describeCurveCalls(counted[backend], settings.conversations)}`);
-    const rounds = (name) => runs[name].map((run) => run.ms.toFixed(0)).join(", ");
-    console.log("rounds (ms): " + Object.keys(runs).map((name) => `${name} [${rounds(name)}]`).join("; "));
+    for (const backend of BACKEND_KINDS) console.log(`  ${describeCurveCalls(counted[backend], settings.conversations)}`);
+    const rounds = (/** @type {RunName} */ name) => runs[name].map((run) => run.ms.toFixed(0)).join(", ");
+    console.log("rounds (ms): " + /** @type {RunName[]} */ (Object.keys(runs)).map((name) => `${name} [${rounds(name)}]`).join("; "));
 
     if (settings.profile) {
-      for (const backend of ["wasm", "noble"]) await profileColdList(context, page, { apiUrl, keysBase64 }, backend);
+      for (const backend of /** @type {BackendKind[]} */ (["wasm", "noble"])) await profileColdList(context, page, { apiUrl, keysBase64 }, backend);
     }
     await reader.close();
   } finally {

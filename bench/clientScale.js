@@ -32,6 +32,9 @@ const settings = {
 };
 const TARGETS = { coldListMs: 3000, warmListMs: 300, newConversationMs: 50 };
 
+/** @typedef {"cold" | "warm" | "consentCold" | "consentWarm" | "newPeer" | "existingPeer" | "firstCold" | "firstWarm"} RunName */
+/** Wall and CPU time of one run of a measure (see `timed`). @typedef {{ ms: number; cpuMs: number }} Timing */
+
 
 /** ECDH operations per second of the back end in use, on one core. */
 async function ecdhPerSecond() {
@@ -56,11 +59,12 @@ async function main() {
     const apiUrl = node.url;
     const readerKeys = await newIdentity();
     const exported = encodePrivateKeyBundle(readerKeys.bundle);
-    const connect = (options = {}) => Client.create(null, { apiUrl, privateKeyOverride: exported, skipContactPublishing: true, ...options });
+    const connect = (/** @type {{ dbPath?: string }} */ options = {}) => Client.create(null, { apiUrl, privateKeyOverride: exported, skipContactPublishing: true, ...options });
     const reader = await Client.create(null, { apiUrl, privateKeyOverride: exported });
     const peers = await seedConversations(reader, settings.conversations);
     await seedConsent(reader, peers.map((peer) => peer.walletAddress));
     // Peers with a published contact, for newConversation with someone new.
+    /** @type {Client[]} */
     const strangers = [];
     for (let i = 0; i < settings.rounds; i++) {
       const keys = await newIdentity();
@@ -68,13 +72,14 @@ async function main() {
     }
 
     // The peers the first-message measures write to publish their contacts, as every real peer has.
-    const peerAt = (round, step, offset) => peers[(round * step + offset) % peers.length];
+    const peerAt = (/** @type {number} */ round, /** @type {number} */ step, /** @type {number} */ offset) => peers[(round * step + offset) % peers.length];
     for (let round = 0; round < settings.rounds; round++) {
       for (const peer of [peerAt(round, 997, 0), peerAt(round, 389, 5)]) {
         await Client.create(null, { apiUrl, privateKeyOverride: encodePrivateKeyBundle(peer.bundle) });
       }
     }
 
+    /** @type {Record<Exclude<RunName, "cold">, Timing[]> & { cold: (Timing & { nodeCpuMs: number })[] }} */
     const runs = { cold: [], warm: [], consentCold: [], consentWarm: [], newPeer: [], existingPeer: [], firstCold: [], firstWarm: [] };
     const dbPath = join(dbDir, "inbox.db");
     const fill = await timed(async () => {
@@ -88,18 +93,19 @@ async function main() {
 
     for (let round = 0; round < settings.rounds; round++) {
       const nodeCpuBefore = cpuSecondsOf(node.pid);
-      const cold = await timed(async () => (await connect()).conversations.list());
-      cold.nodeCpuMs = (cpuSecondsOf(node.pid) - nodeCpuBefore) * 1000;
+      const cold = Object.assign(await timed(async () => (await connect()).conversations.list()), {
+        nodeCpuMs: ((cpuSecondsOf(node.pid) ?? NaN) - (nodeCpuBefore ?? NaN)) * 1000,
+      });
       // Each round adds one conversation (newConversation with a stranger, below).
       if (cold.result.length !== settings.conversations + round) throw new Error(`cold list found ${cold.result.length}`);
       runs.cold.push(cold);
 
-      let warmClient;
       const warm = await timed(async () => {
-        warmClient = await connect({ dbPath });
-        return warmClient.conversations.list();
+        const client = await connect({ dbPath });
+        return { client, listed: await client.conversations.list() };
       });
-      if (warm.result.length !== settings.conversations + round) throw new Error(`warm list found ${warm.result.length}`);
+      const warmClient = warm.result.client;
+      if (warm.result.listed.length !== settings.conversations + round) throw new Error(`warm list found ${warm.result.listed.length}`);
       runs.warm.push(warm);
       const consentWarm = await timed(async () => {
         await warmClient.consent.load();
@@ -137,10 +143,10 @@ async function main() {
     }
 
     const floorMs = (settings.conversations * 3 * 1000) / floor.perSecond;
-    const ms = (name) => median(runs[name].map((r) => r.ms));
-    const cpuMs = (name) => median(runs[name].map((r) => r.cpuMs));
+    const ms = (/** @type {RunName} */ name) => median(runs[name].map((r) => r.ms));
+    const cpuMs = (/** @type {RunName} */ name) => median(runs[name].map((r) => r.cpuMs));
     const n = settings.conversations.toLocaleString("en-US");
-    const rows = [
+    const rows = /** @type {[string, number, number, string, boolean | undefined][]} */ ([
       [`cold list of ${n}`, ms("cold"), cpuMs("cold"), `≤ ${TARGETS.coldListMs} ms`, ms("cold") <= TARGETS.coldListMs],
       [`warm list of ${n} (create + list)`, ms("warm"), cpuMs("warm"), `≤ ${TARGETS.warmListMs} ms`, ms("warm") <= TARGETS.warmListMs],
       [`consent list of ${n} entries, cold load`, ms("consentCold"), cpuMs("consentCold"), "", undefined],
@@ -149,7 +155,7 @@ async function main() {
       [`newConversation, existing peer`, ms("existingPeer"), cpuMs("existingPeer"), `≤ ${TARGETS.newConversationMs} ms`, ms("existingPeer") <= TARGETS.newConversationMs],
       [`first message, cold start`, ms("firstCold"), cpuMs("firstCold"), "", undefined],
       [`first message, warm start`, ms("firstWarm"), cpuMs("firstWarm"), "", undefined],
-    ].map(([label, wall, cpu, target, met]) => [
+    ]).map(([label, wall, cpu, target, met]) => [
       label,
       `${wall.toFixed(1)} ms`,
       `${cpu.toFixed(1)} ms`,
@@ -172,8 +178,8 @@ async function main() {
       `cold list CPU: client ${cpuMs("cold").toFixed(0)} ms + node ${nodeCpuMs.toFixed(0)} ms over ${cores} cores = ` +
         `${((cpuMs("cold") + nodeCpuMs) / cores).toFixed(0)} ms at the least on this machine; wall ${ms("cold").toFixed(0)} ms`,
     );
-    const rounds = (name) => runs[name].map((r) => r.ms.toFixed(0)).join(", ");
-    console.log("rounds (ms): " + Object.keys(runs).map((name) => `${name} [${rounds(name)}]`).join("; "));
+    const rounds = (/** @type {RunName} */ name) => runs[name].map((r) => r.ms.toFixed(0)).join(", ");
+    console.log("rounds (ms): " + /** @type {RunName[]} */ (Object.keys(runs)).map((name) => `${name} [${rounds(name)}]`).join("; "));
     await reader.close();
   } finally {
     await node.stop();

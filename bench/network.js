@@ -70,9 +70,16 @@ const settings = {
 };
 const targets = { relayRatio: 0.5, latencyP99Ms: 100 };
 
+/** @typedef {import("./support.js").RunningServer} RunningServer */
+/** @typedef {import("./support.js").JsonEnvelope} JsonEnvelope */
+
 const conversationTopic = () => `/xmtp/0/m-${randomBytes(32).toString("hex")}/proto`;
 
-/** Envelope factory: the first 4 bytes of each message carry its index, so a receiver knows which one arrived. */
+/**
+ * Envelope factory: the first 4 bytes of each message carry its index, so a receiver knows which one arrived.
+ * @param {string} topic
+ * @returns {() => { index: number; envelope: JsonEnvelope }}
+ */
 function envelopeMaker(topic) {
   let index = 0;
   return () => {
@@ -87,12 +94,17 @@ function envelopeMaker(topic) {
   };
 }
 
-const indexOf = (base64) => Buffer.from(base64, "base64").readUInt32BE(0);
+const indexOf = (/** @type {string} */ base64) => Buffer.from(base64, "base64").readUInt32BE(0);
 
 /**
  * A subscribe stream; calls onEnvelope(envelope, arrivalTime) for each delivered envelope. With `parse: false` the
  * envelope is not decoded (onEnvelope gets undefined): counting arrivals then costs this process next to nothing,
  * which matters because it shares the cores with the nodes being measured.
+ * @param {string} url
+ * @param {string[]} topics
+ * @param {(envelope: JsonEnvelope | undefined, arrivalTime: number) => void} onEnvelope
+ * @param {{ parse?: boolean }} [options]
+ * @returns {Promise<{ close: () => void }>}
  */
 function subscribe(url, topics, onEnvelope, { parse = true } = {}) {
   return new Promise((resolveStream, reject) => {
@@ -122,11 +134,12 @@ function subscribe(url, topics, onEnvelope, { parse = true } = {}) {
       response.on("error", () => {});
       resolveStream({ close: () => request.destroy() });
     });
-    request.on("error", (error) => (error.code === "ECONNRESET" ? undefined : reject(error)));
+    request.on("error", (/** @type {NodeJS.ErrnoException} */ error) => (error.code === "ECONNRESET" ? undefined : reject(error)));
     request.end(body);
   });
 }
 
+/** @param {string} url */
 async function envelopesStored(url) {
   const response = await fetch(`${url}/metrics`);
   const text = await response.text();
@@ -135,6 +148,7 @@ async function envelopesStored(url) {
   return Number(match[1]);
 }
 
+/** @param {string} url */
 async function meanAppendLatencyMs(url) {
   const text = await (await fetch(`${url}/metrics`)).text();
   const sum = /^xmtp_storage_latency_seconds_sum\{operation="append"\} (\S+)/m.exec(text);
@@ -143,6 +157,11 @@ async function meanAppendLatencyMs(url) {
   return (Number(sum[1]) / Number(count[1])) * 1000;
 }
 
+/**
+ * @param {() => boolean | Promise<boolean>} check
+ * @param {string} what
+ * @param {number} timeoutMs
+ */
 async function until(check, what, timeoutMs) {
   const deadline = performance.now() + timeoutMs;
   while (!(await check())) {
@@ -151,24 +170,29 @@ async function until(check, what, timeoutMs) {
   }
 }
 
+/** @param {RunningServer} server */
 function relayInfo(server) {
   const line = server.logs.find((l) => l.includes('"msg":"relay listening"'));
   if (!line) throw new Error(`${server.name} logged no "relay listening" line`);
+  /** @type {{ peerId: string; multiaddrs: string[] }} */
   const record = JSON.parse(line);
-  return { peerId: record.peerId, multiaddr: record.multiaddrs.find((a) => a.startsWith("/ip4/127.0.0.1/")) };
+  const multiaddr = record.multiaddrs.find((a) => a.startsWith("/ip4/127.0.0.1/"));
+  if (!multiaddr) throw new Error(`${server.name} listens on no 127.0.0.1 address: ${line}`);
+  return { peerId: record.peerId, multiaddr };
 }
 
-const nodeArgs = (dataDir, extra = []) => [
+const nodeArgs = (/** @type {string} */ dataDir, /** @type {string[]} */ extra = []) => [
   "--host", "127.0.0.1", "--port", "0", "--data-dir", dataDir, "--rate-limits", "off", ...extra, ...extraNodeArgs,
 ];
-const relayArgs = (peers, port = 0) => ["--p2p-host", "127.0.0.1", "--p2p-port", String(port), ...peers.flatMap((p) => ["--peer", p])];
+const relayArgs = (/** @type {string[]} */ peers, port = 0) => ["--p2p-host", "127.0.0.1", "--p2p-port", String(port), ...peers.flatMap((p) => ["--peer", p])];
 
 async function main() {
   const dataDir = mkdtempSync(join(tmpdir(), "relay-bench-"));
   // Outside dataDir, which is deleted at the end: the profiles are kept for a closer look.
   const profileRoot = profiling ? mkdtempSync(join(tmpdir(), "relay-bench-profiles-")) : undefined;
+  /** @type {RunningServer[]} */
   const servers = [];
-  const start = async (name, args) => {
+  const start = async (/** @type {string} */ name, /** @type {string[]} */ args) => {
     let nodeFlags = (process.env.BENCH_NODE_FLAGS ?? "").split(/\s+/).filter(Boolean);
     if (profileRoot) {
       const profileDir = join(profileRoot, name.replace(/[^A-Za-z0-9]+/g, "-"));
@@ -185,12 +209,25 @@ async function main() {
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  /** @type {string[][]} */
   const rows = [];
+  /**
+   * What the run prints as JSON at the end, in the order measured.
+   * @type {{
+   *   relayRatio?: number;
+   *   cpuMicrosPerEnvelope?: { single: number; a: number; b: number; c: number };
+   *   appendLatencyMs?: Record<string, number>;
+   *   latencyP99Ms?: number;
+   *   steadyCpuMicrosPerEnvelope?: { a: number; b: number; c: number };
+   *   catchUpPerSecond?: number;
+   *   catchUpPullPerSecond?: number;
+   * }}
+   */
   const summary = {};
   try {
     const token = await makeToken();
     const headers = { authorization: `Bearer ${token}` };
-    const publishLoop = (url, topic) => {
+    const publishLoop = (/** @type {string} */ url, /** @type {string} */ topic) => {
       const next = envelopeMaker(topic);
       return closedLoop({
         url,
@@ -229,11 +266,11 @@ async function main() {
 
     // 1. Relay throughput.
     /** CPU time each node spends per envelope over a round, in µs (NaN without /proc). */
-    const cpuMeter = (nodes) => {
+    const cpuMeter = (/** @type {RunningServer[]} */ nodes) => {
       const before = nodes.map((node) => cpuSecondsOf(node.pid));
       const syscallsBefore = nodes.map((node) => syscallsOf(node.pid));
       const benchBefore = process.cpuUsage();
-      return (envelopes) => {
+      return (/** @type {number} */ envelopes) => {
         const perNode = nodes.map((node, i) => {
           const after = cpuSecondsOf(node.pid);
           return before[i] === undefined || after === undefined ? NaN : ((after - before[i]) * 1e6) / envelopes;
@@ -242,7 +279,7 @@ async function main() {
           const after = syscallsOf(node.pid);
           const earlier = syscallsBefore[i];
           if (!after || !earlier) return "n/a";
-          const per = (n) => (n / envelopes).toFixed(2);
+          const per = (/** @type {number} */ n) => (n / envelopes).toFixed(2);
           return `${per(after.reads - earlier.reads)}r/${per(after.writes - earlier.writes)}w`;
         });
         if (process.env.BENCH_SYSCALLS) console.log(`    syscalls per envelope: ${syscalls.join(", ")}`);
@@ -251,6 +288,7 @@ async function main() {
       };
     };
     async function baselineRound() {
+      if (!single) throw new Error("no single node: it runs only for the throughput part");
       const cpu = cpuMeter([single]);
       const published = await publishLoop(single.url, conversationTopic());
       const { perNode: [singleCpu], loadGenerator } = cpu(published.requests);
@@ -283,6 +321,7 @@ async function main() {
       };
     }
     if (selected.has("throughput")) {
+      if (!single) throw new Error("no single node: it runs only for the throughput part");
       // Warm-up of both paths (JIT, SQLite file growth).
       await publishLoop(single.url, conversationTopic());
       await relayRound();
@@ -303,22 +342,25 @@ async function main() {
       }
       // The nodes' own append latency (commit + WAL flush): a publisher's closed loop follows it, and three nodes on
       // one disk slow each other's flushes.
+      /** @type {Record<string, number>} */
       const appendLatency = {};
-      for (const [name, node] of [["single", single], ["A", a]]) appendLatency[name] = await meanAppendLatencyMs(node.url);
+      /** @type {[string, RunningServer][]} */
+      const appendLatencyNodes = [["single", single], ["A", a]];
+      for (const [name, node] of appendLatencyNodes) appendLatency[name] = await meanAppendLatencyMs(node.url);
       await single.stop();
       const baseline = Math.max(...baselineRounds.map((r) => r.perSecond));
       const best = relayRounds.reduce((x, y) => (y.relayPerSecond > x.relayPerSecond ? y : x));
       const relayRatio = best.relayPerSecond / baseline;
       summary.relayRatio = relayRatio;
-      const lowest = (values) => Math.min(...values.filter(Number.isFinite));
-      summary.cpuMicrosPerEnvelope = {
+      const lowest = (/** @type {number[]} */ values) => Math.min(...values.filter(Number.isFinite));
+      const cpu = {
         single: lowest(baselineRounds.map((r) => r.cpu)),
         a: lowest(relayRounds.map((r) => r.cpu.a)),
         b: lowest(relayRounds.map((r) => r.cpu.b)),
         c: lowest(relayRounds.map((r) => r.cpu.c)),
       };
-      const roundsNote = (values) => `rounds: ${values.map((v) => Math.round(v)).join(", ")}`;
-      const cpu = summary.cpuMicrosPerEnvelope;
+      summary.cpuMicrosPerEnvelope = cpu;
+      const roundsNote = (/** @type {number[]} */ values) => `rounds: ${values.map((v) => Math.round(v)).join(", ")}`;
       rows.push([
         "publish at a single node (baseline)",
         formatRate(baseline),
@@ -355,9 +397,12 @@ async function main() {
     // 2. Propagation latency at a steady rate.
     if (selected.has("latency")) {
       const latencyTopic = conversationTopic();
+      /** @type {Map<number, number>} */
       const sentAt = new Map();
+      /** @type {number[]} */
       const latencies = [];
       const latencyStream = await subscribe(c.url, [latencyTopic], (envelope, at) => {
+        if (!envelope) return; // parsed, so never: a stream with `parse: false` passes none
         const sent = sentAt.get(indexOf(envelope.message));
         if (sent !== undefined) latencies.push(at - sent);
       });
@@ -366,6 +411,7 @@ async function main() {
       const intervalMs = 1000 / settings.latencyRate;
       const latencyCpu = cpuMeter([a, b, c]);
       const latencyStart = performance.now();
+      /** @type {Promise<void>[]} */
       const inFlight = [];
       for (let i = 0; i < settings.latencyMessages; i++) {
         const due = latencyStart + i * intervalMs;
@@ -431,6 +477,7 @@ async function main() {
       await until(async () => (await envelopesStored(c.url)) >= settings.catchUpEnvelopes, "C to catch up", 120_000);
       const endToEndSeconds = (performance.now() - restartedAt) / 1000;
       await until(() => c.logs.some((l) => l.includes('"msg":"caught up from peer"')), "C's catch-up log line", 30_000);
+      /** @type {{ received: number; skipped: number; durationMs: number }[]} */
       const pulls = c.logs.filter((l) => l.includes('"msg":"caught up from peer"')).map((l) => JSON.parse(l));
       const pulled = pulls.reduce(
         (total, record) => ({ received: total.received + record.received, skipped: total.skipped + record.skipped, ms: total.ms + record.durationMs }),
@@ -449,9 +496,10 @@ async function main() {
       ]);
     }
   } finally {
-    if (process.env.BENCH_PRINT_LOGS) {
+    const printLogs = process.env.BENCH_PRINT_LOGS;
+    if (printLogs) {
       for (const server of servers) {
-        for (const line of server.logs.filter((l) => l.includes(process.env.BENCH_PRINT_LOGS))) console.log(`${server.name}: ${line}`);
+        for (const line of server.logs.filter((l) => l.includes(printLogs))) console.log(`${server.name}: ${line}`);
       }
     }
     await Promise.all(servers.map((server) => server.stop()));
@@ -467,11 +515,13 @@ async function main() {
   console.log("\n" + JSON.stringify({ networkBenchmark: summary }));
 }
 
+/** @param {number} value */
 function micros(value) {
   return Number.isFinite(value) ? `${value.toFixed(0)} µs` : "n/a";
 }
 
 /** One summary per node: each node wrote its .cpuprofile into its own directory when it stopped. */
+/** @param {string} profileRoot */
 function printProfiles(profileRoot) {
   for (const name of readdirSync(profileRoot).sort()) {
     for (const file of readdirSync(join(profileRoot, name)).filter((f) => f.endsWith(".cpuprofile"))) {

@@ -45,7 +45,7 @@
 // child only (startServer takes no environment: it is set in process.env around that one spawn).
 import http from "node:http";
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -102,9 +102,20 @@ const VAULT_WITHDRAWAL_DELAY_SECONDS = 3_600n;
 const REDEEM_AFTER = [1, 10, 100];
 const REDEEM_MANY = [1, 10, 50];
 
+/** @typedef {import("./support.js").RunningServer} RunningServer */
+/** A wallet and its XMTP keys (makePerson). @typedef {{ address: string; keys: import("@xmtp-ts/crypto").UserKeys }} Person */
+/** A person who wrote first, with that first invitation's publish bodies. @typedef {Person & { firstBody: string; firstBodyUnpaid: string }} Contact */
+/** @typedef {{ contentTopic: string; message: Uint8Array; timestampNs: bigint; digest: Uint8Array }} InvitationEnvelope */
+/** @typedef {Parameters<typeof encodePostageProof>[0]} PostageProof */
+/** @typedef {import("@xmtp-ts/postage").SignedVoucher} SignedVoucher */
+/** Request bodies per connection, for each kind of publish of one round. @typedef {{ baseline: string[][]; paid: string[][]; contact: string[][] }} RoundBodies */
+/** @typedef {"baseline" | "paid" | "contactOff" | "contact"} ScenarioKey */
+/** @typedef {{ perSecond: number; cpuMicros: number }} RoundResult */
+
 // ---------------------------------------------------------------------------------------------------------------
 // Child processes and the temporary directory: stopped and removed on every way out.
 
+/** @type {{ anvil: import("node:child_process").ChildProcess | undefined; nodes: RunningServer[] }} */
 const children = { anvil: undefined, nodes: [] };
 const dataDir = mkdtempSync(join(tmpdir(), "xmtp-bench-postage-"));
 // Outside dataDir, which is removed at the end: a profile is kept for a closer look.
@@ -127,6 +138,7 @@ for (const signal of ["SIGINT", "SIGTERM"]) {
  * The anvil binary of the @foundry-rs/anvil platform package (as packages/postage/src/test-support/anvil.ts runs
  * it), on a free port, with `accounts` funded dev accounts whose keys it prints. Its output is drained for as long
  * as it runs: anvil logs every request, and a full pipe would stall it.
+ * @param {number} accounts
  */
 async function startAnvil(accounts) {
   const require = createRequire(import.meta.url);
@@ -137,8 +149,10 @@ async function startAnvil(accounts) {
   });
   children.anvil = child;
   let output = "";
+  /** @type {string[]} */
   const keys = [];
   child.stderr.on("data", (chunk) => (output = (output + chunk.toString("utf8")).slice(-20_000)));
+  /** @type {string} */
   const rpcUrl = await new Promise((resolvePromise, reject) => {
     let pending = "";
     let listening = false;
@@ -172,7 +186,13 @@ async function startAnvil(accounts) {
   return { rpcUrl, keys };
 }
 
+/**
+ * @param {string} name
+ * @param {string[]} args
+ * @param {Record<string, string>} [env]
+ */
 async function startNode(name, args, env = {}) {
+  /** @type {string[]} */
   const nodeFlags = [];
   if (profileDir && name.includes("required")) nodeFlags.push("--cpu-prof", `--cpu-prof-dir=${profileDir}`);
   const saved = Object.fromEntries(Object.keys(env).map((key) => [key, process.env[key]]));
@@ -195,7 +215,11 @@ async function startNode(name, args, env = {}) {
 // ---------------------------------------------------------------------------------------------------------------
 // People, envelopes and proofs, as packages/postage/src/test-support/people.ts makes them, in plain JS.
 
-/** A wallet (a dev account's key, or a fresh one) with its XMTP keys: wallet-signed identity key, signed pre-key. */
+/**
+ * A wallet (a dev account's key, or a fresh one) with its XMTP keys: wallet-signed identity key, signed pre-key.
+ * @param {string} [privateKeyHex]
+ * @returns {Promise<Person>}
+ */
 async function makePerson(privateKeyHex) {
   const signer = privateKeySigner(privateKeyHex ? fromHex(privateKeyHex) : generatePrivateKey());
   const keys = userKeysFromBundle(await generatePrivateKeyBundleV1(async (text) => fromHex(await signer.signMessage(text))));
@@ -203,7 +227,10 @@ async function makePerson(privateKeyHex) {
   return { address: signer.address, keys };
 }
 
-/** A publish token of this person's own wallet, signed by its identity key (docs/protocol/api.md §4). */
+/**
+ * A publish token of this person's own wallet, signed by its identity key (docs/protocol/api.md §4).
+ * @param {Person} person
+ */
 function tokenOf(person) {
   return createAuthToken({
     identityKey: person.keys.identityKey,
@@ -213,15 +240,25 @@ function tokenOf(person) {
   });
 }
 
-/** A real v2 invitation from `sender` to `recipient`, on the recipient's invite topic. */
+/**
+ * A real v2 invitation from `sender` to `recipient`, on the recipient's invite topic.
+ * @param {Person} sender
+ * @param {Person} recipient
+ * @returns {Promise<InvitationEnvelope>}
+ */
 async function invitationEnvelope(sender, recipient) {
   const { bytes, createdNs } = await createInvitation({ sender: sender.keys, recipient: recipient.keys.signedBundle });
   const contentTopic = reachTopic("invite", recipient.address);
   return { contentTopic, message: bytes, timestampNs: createdNs, digest: envelopeDigest(contentTopic, bytes) };
 }
 
-/** The publish request body of one envelope, with its postage proof when given. */
+/**
+ * The publish request body of one envelope, with its postage proof when given.
+ * @param {InvitationEnvelope} envelope
+ * @param {PostageProof} [proof]
+ */
 function publishBody(envelope, proof) {
+  /** @type {{ contentTopic: string; timestampNs: string; message: string; postage?: string }} */
   const entry = {
     contentTopic: envelope.contentTopic,
     timestampNs: String(envelope.timestampNs),
@@ -233,11 +270,19 @@ function publishBody(envelope, proof) {
 
 /** Signs payers' vouchers in order: each one's cumulative is the payer's previous one plus the price. */
 class Payers {
+  /** @param {import("@xmtp-ts/postage").VoucherDomain} domain */
   constructor(domain) {
     this.domain = domain;
+    /** @type {Map<string, bigint>} cumulative owed per payer address */
     this.owed = new Map();
   }
 
+  /**
+   * @param {Wallet} wallet
+   * @param {string} operator
+   * @param {Uint8Array} digest
+   * @returns {Promise<SignedVoucher>}
+   */
   async voucher(wallet, operator, digest, price = PRICE_WEI) {
     const cumulative = (this.owed.get(wallet.address) ?? 0n) + price;
     this.owed.set(wallet.address, cumulative);
@@ -245,13 +290,25 @@ class Payers {
     return { voucher, signature: await signVoucher(wallet, voucher, this.domain) };
   }
 
+  /**
+   * @param {Wallet} wallet
+   * @param {string} operator
+   * @param {Uint8Array} digest
+   */
   async stamp(wallet, operator, digest) {
     const { voucher, signature } = await this.voucher(wallet, operator, digest);
     return stampProof(makePostageStamp({ payer: voucher.payer, operator, cumulative: voucher.cumulative, signature }));
   }
 }
 
+/**
+ * @template T, R
+ * @param {T[]} items
+ * @param {number} size
+ * @param {(item: T) => Promise<R>} work
+ */
 async function inBatches(items, size, work) {
+  /** @type {R[]} */
   const results = [];
   for (let i = 0; i < items.length; i += size) results.push(...(await Promise.all(items.slice(i, i + size).map(work))));
   return results;
@@ -263,6 +320,10 @@ async function inBatches(items, size, work) {
 /**
  * One round: each connection (its own keep-alive socket, its writer's token) publishes its bodies one after another,
  * all connections at once. Any answer but 200 aborts the benchmark. Throughput and the node's CPU per publish.
+ * @param {RunningServer} node
+ * @param {string[][]} bodiesByConnection
+ * @param {string[]} tokens
+ * @returns {Promise<RoundResult>}
  */
 async function publishRound(node, bodiesByConnection, tokens) {
   const agents = bodiesByConnection.map(() => new http.Agent({ keepAlive: true, maxSockets: 1 }));
@@ -288,8 +349,10 @@ async function publishRound(node, bodiesByConnection, tokens) {
   return { perSecond: total / seconds, cpuMicros };
 }
 
+/** @param {RunningServer} node */
 async function metricsOf(node) {
   const text = await (await fetch(`${node.url}/metrics`)).text();
+  /** @type {Record<string, number>} */
   const decisions = {};
   for (const match of text.matchAll(/^xmtp_postage_decisions_total\{outcome="(\w+)",reason="(\w+)"\} (\d+)/gm)) {
     decisions[`${match[1]}/${match[2]}`] = Number(match[3]);
@@ -297,7 +360,7 @@ async function metricsOf(node) {
   return decisions;
 }
 
-const seconds = (since) => ((performance.now() - since) / 1000).toFixed(1);
+const seconds = (/** @type {number} */ since) => ((performance.now() - since) / 1000).toFixed(1);
 
 // ---------------------------------------------------------------------------------------------------------------
 
@@ -319,7 +382,7 @@ async function main() {
     const [deployerKey, nodeOperatorKey, gasOperatorKey, setupPayerKey, ...rest] = anvil.keys;
     const writerKeys = rest.slice(0, settings.connections);
     const gasPayerKeys = rest.slice(settings.connections, settings.connections + gasPayerCount);
-    const wallet = (key) => new Wallet(key, provider);
+    const wallet = (/** @type {string} */ key) => new Wallet(key, provider);
     const nodeOperator = wallet(nodeOperatorKey).address;
     const gasOperator = wallet(gasOperatorKey);
 
@@ -334,7 +397,7 @@ async function main() {
     console.log(`anvil ${anvil.rpcUrl}: vault ${vault}, ${accountCount - 3} deposits of 1 ETH (${seconds(since)} s)`);
 
     since = performance.now();
-    const nodeArgs = (dir) => ["--host", "127.0.0.1", "--port", "0", "--data-dir", join(dataDir, dir), "--rate-limits", "off", ...extraNodeArgs];
+    const nodeArgs = (/** @type {string} */ dir) => ["--host", "127.0.0.1", "--port", "0", "--data-dir", join(dataDir, dir), "--rate-limits", "off", ...extraNodeArgs];
     const offNode = await startNode("node, postage off", nodeArgs("off"));
     const paidNode = await startNode(
       "node, postage required",
@@ -348,9 +411,12 @@ async function main() {
     since = performance.now();
     const writers = await Promise.all(writerKeys.map((key) => makePerson(key)));
     const writerTokens = writers.map(tokenOf);
+    /** @type {RoundBodies[]} */
     const sets = []; // per round (0 = warm-up): bodies per connection for a), b), c)
     for (let round = 0; round <= settings.rounds; round++) {
+      /** @type {string[][]} */
       const baseline = [];
+      /** @type {string[][]} */
       const paid = [];
       for (let w = 0; w < settings.connections; w++) {
         baseline.push([]);
@@ -362,7 +428,7 @@ async function main() {
           paid[w].push(publishBody(envelope, await payers.stamp(writerWallets[w], nodeOperator, envelope.digest)));
         }
       }
-      sets.push({ baseline, paid });
+      sets.push({ baseline, paid, contact: [] }); // contact: filled below, once the repliers exist
     }
     console.log(`generated ${sets.length * publishesPerRound} invitations to fresh strangers and their stamps (${seconds(since)} s)`);
 
@@ -371,20 +437,23 @@ async function main() {
     since = performance.now();
     const repliers = await Promise.all(Array.from({ length: settings.connections }, () => makePerson()));
     const replierTokens = repliers.map(tokenOf);
+    /** @type {Contact[][]} */
     const contacts = [];
     for (let a = 0; a < repliers.length; a++) {
       contacts.push([]);
       for (let j = 0; j < settings.contacts; j++) {
-        const contact = await makePerson();
-        const envelope = await invitationEnvelope(contact, repliers[a]);
-        contact.firstBody = publishBody(envelope, await payers.stamp(setupPayer, nodeOperator, envelope.digest));
-        contact.firstBodyUnpaid = publishBody(envelope);
-        contacts[a].push(contact);
+        const person = await makePerson();
+        const envelope = await invitationEnvelope(person, repliers[a]);
+        contacts[a].push({
+          ...person,
+          firstBody: publishBody(envelope, await payers.stamp(setupPayer, nodeOperator, envelope.digest)),
+          firstBodyUnpaid: publishBody(envelope),
+        });
       }
     }
     for (let round = 0; round <= settings.rounds; round++) {
-      sets[round].contact = [];
       for (let a = 0; a < repliers.length; a++) {
+        /** @type {string[]} */
         const bodies = [];
         for (let i = 0; i < perConnection; i++) {
           const contact = contacts[a][(round * perConnection + i) % settings.contacts];
@@ -396,7 +465,9 @@ async function main() {
     const firstContacts = contacts.flat();
     for (const contact of firstContacts) {
       const headers = { authorization: `Bearer ${tokenOf(contact)}` };
-      for (const [node, body] of [[paidNode, contact.firstBody], [offNode, contact.firstBodyUnpaid]]) {
+      /** @type {[RunningServer, string][]} */
+      const firstPublishes = [[paidNode, contact.firstBody], [offNode, contact.firstBodyUnpaid]];
+      for (const [node, body] of firstPublishes) {
         const answer = await post(undefined, node.url, PUBLISH_PATH, body, headers);
         if (answer.status !== 200) throw new Error(`set-up publish to ${node.name} answered HTTP ${answer.status}: ${answer.body.slice(0, 400)}`);
       }
@@ -407,21 +478,23 @@ async function main() {
     );
 
     // ---- Publish rounds: a warm-up of each, then a, b, c in turn.
+    /** @type {{ key: ScenarioKey; label: string; node: RunningServer; tokens: string[]; bodies: keyof RoundBodies }[]} */
     const scenarios = [
-      { key: "baseline", label: "a) baseline: postage off, no proof", node: offNode, tokens: writerTokens },
-      { key: "paid", label: "b) paid: postage required, stamp", node: paidNode, tokens: writerTokens },
+      { key: "baseline", label: "a) baseline: postage off, no proof", node: offNode, tokens: writerTokens, bodies: "baseline" },
+      { key: "paid", label: "b) paid: postage required, stamp", node: paidNode, tokens: writerTokens, bodies: "paid" },
       { key: "contactOff", label: "a') replies: postage off, no proof", node: offNode, tokens: replierTokens, bodies: "contact" },
-      { key: "contact", label: "c) prior contact: required, no proof", node: paidNode, tokens: replierTokens },
+      { key: "contact", label: "c) prior contact: required, no proof", node: paidNode, tokens: replierTokens, bodies: "contact" },
     ];
     since = performance.now();
-    const rounds = Object.fromEntries(scenarios.map((s) => [s.key, []]));
+    const rounds = Object.fromEntries(scenarios.map((s) => [s.key, /** @type {RoundResult[]} */ ([])]));
     for (let round = 0; round <= settings.rounds; round++) {
       for (const scenario of scenarios) {
-        const result = await publishRound(scenario.node, sets[round][scenario.bodies ?? scenario.key], scenario.tokens);
+        const result = await publishRound(scenario.node, sets[round][scenario.bodies], scenario.tokens);
         if (round > 0) rounds[scenario.key].push(result);
       }
     }
     console.log(`publish rounds done (${seconds(since)} s)`);
+    /** @type {Record<string, RoundResult>} */
     const best = {};
     for (const { key } of scenarios) {
       best[key] = {
@@ -440,10 +513,15 @@ async function main() {
       `\npublish: one real v2 invitation per request, ${settings.connections} keep-alive connections, ` +
         `${publishesPerRound} per round; best of ${settings.rounds} rounds (throughput and CPU each at its best)`,
     );
+    /**
+     * @param {ScenarioKey} key
+     * @param {keyof RoundResult} field
+     * @param {ScenarioKey} [against]
+     */
     const ratio = (key, field, against = "baseline") => best[key][field] / best[against][field];
-    const versus = (key, against) =>
+    const versus = (/** @type {ScenarioKey} */ key, /** @type {ScenarioKey} */ against) =>
       `${ratio(key, "perSecond", against).toFixed(2)}x, ${ratio(key, "cpuMicros", against).toFixed(2)}x`;
-    const extraCpu = (key, against) => {
+    const extraCpu = (/** @type {ScenarioKey} */ key, /** @type {ScenarioKey} */ against) => {
       const micros = best[key].cpuMicros - best[against].cpuMicros;
       return `${micros >= 0 ? "+" : "-"}${Math.abs(micros).toFixed(0)} µs`;
     };
@@ -479,8 +557,10 @@ async function main() {
       const payer = gasPayers[next++];
       const gas = [];
       for (let pass = 0; pass < 2; pass++) {
+        /** @type {SignedVoucher | undefined} */
         let latest;
         for (let i = 0; i < n; i++) latest = await payers.voucher(payer, gasOperator.address, digest());
+        if (!latest) throw new Error(`no voucher after ${n} messages`);
         const receipt = await gasVault.redeem([latest]);
         gas.push(receipt.gasUsed);
       }
@@ -540,12 +620,12 @@ async function main() {
         summarizeProfile(join(profileDir, profiles[0]), { repoRoot });
       } else console.log(`\nno CPU profile was written to ${profileDir}`);
     }
-    const figure = (key) => ({
+    const figure = (/** @type {ScenarioKey} */ key) => ({
       perSecond: Math.round(best[key].perSecond),
       cpuMicrosPerPublish: Math.round(best[key].cpuMicros),
       rounds: rounds[key].map((r) => ({ perSecond: Math.round(r.perSecond), cpuMicros: Math.round(r.cpuMicros) })),
     });
-    const twoPlaces = (value) => Math.round(value * 100) / 100;
+    const twoPlaces = (/** @type {number} */ value) => Math.round(value * 100) / 100;
     console.log(`\n(whole bench ${seconds(benchStarted)} s)`);
     console.log(
       JSON.stringify({
@@ -592,7 +672,7 @@ async function main() {
 try {
   await main();
 } catch (error) {
-  console.error(`bench failed: ${error.stack ?? error}`);
+  console.error(`bench failed: ${error instanceof Error ? (error.stack ?? error) : error}`);
   for (const node of children.nodes) {
     const lines = node.logs.filter((line) => line.includes('"level":"warn"') || line.includes('"level":"error"')).slice(-10);
     if (lines.length) console.error(`${node.name}:\n${lines.join("\n")}`);

@@ -4,7 +4,19 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { resolve } from "node:path";
 
-/** A coarse owner for a frame: our package file, a dependency, Node internals, or V8's pseudo-frames. */
+/**
+ * The parts of a V8 .cpuprofile read here.
+ * @typedef {{ functionName: string; url: string; lineNumber: number }} CallFrame
+ * @typedef {{ id: number; callFrame: CallFrame; children?: number[] }} ProfileNode
+ * @typedef {{ nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] }} CpuProfile
+ */
+
+/**
+ * A coarse owner for a frame: our package file, a dependency, Node internals, or V8's pseudo-frames.
+ * @param {string} url
+ * @param {string} functionName
+ * @param {string | undefined} repoRoot
+ */
 function areaOf(url, functionName, repoRoot) {
   if (!url) {
     if (functionName === "(garbage collector)") return "(garbage collector)";
@@ -26,45 +38,61 @@ function areaOf(url, functionName, repoRoot) {
   return path;
 }
 
+/**
+ * @param {string} file
+ * @param {{ repoRoot?: string; top?: number }} [options]
+ */
 export function summarizeProfile(file, { repoRoot, top = 25 } = {}) {
+  /** @type {CpuProfile} */
   const profile = JSON.parse(readFileSync(file, "utf8"));
+  /** @type {Map<number, ProfileNode>} */
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  /** @type {Map<number, number>} */
   const parentOf = new Map();
   for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id);
 
   // Self time per node from the samples and their time deltas (microseconds).
+  /** @type {Map<number, number>} */
   const selfUs = new Map();
   profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
   const totalUs = [...selfUs.values()].reduce((a, b) => a + b, 0);
-  const idleUs = [...selfUs].filter(([id]) => byId.get(id).callFrame.functionName === "(idle)").reduce((a, [, t]) => a + t, 0);
+  const idleUs = [...selfUs].filter(([id]) => byId.get(id)?.callFrame.functionName === "(idle)").reduce((a, [, t]) => a + t, 0);
   const busyUs = totalUs - idleUs;
 
-  const keyOf = (node) => {
+  const keyOf = (/** @type {ProfileNode} */ node) => {
     const { functionName, url, lineNumber } = node.callFrame;
     const area = areaOf(url, functionName, repoRoot);
     return { area, fn: `${functionName || "(anonymous)"}  ${area}${url ? `:${lineNumber + 1}` : ""}` };
   };
 
+  /** @type {Map<string, number>} */
   const selfByArea = new Map();
+  /** @type {Map<string, number>} */
   const selfByFunction = new Map();
   // Inclusive time per function: each sample counts once for every distinct function on its stack.
+  /** @type {Map<string, number>} */
   const inclusiveByFunction = new Map();
   for (const [id, us] of selfUs) {
     const node = byId.get(id);
-    if (node.callFrame.functionName === "(idle)") continue;
+    if (!node || node.callFrame.functionName === "(idle)") continue;
     const { area, fn } = keyOf(node);
     selfByArea.set(area, (selfByArea.get(area) ?? 0) + us);
     selfByFunction.set(fn, (selfByFunction.get(fn) ?? 0) + us);
     const seen = new Set();
-    for (let at = id; at !== undefined; at = parentOf.get(at)) {
-      const key = keyOf(byId.get(at)).fn;
+    for (let /** @type {number | undefined} */ at = id; at !== undefined; at = parentOf.get(at)) {
+      const key = keyOf(/** @type {ProfileNode} */ (byId.get(at))).fn;
       if (seen.has(key)) continue;
       seen.add(key);
       inclusiveByFunction.set(key, (inclusiveByFunction.get(key) ?? 0) + us);
     }
   }
 
-  const pct = (us) => `${((100 * us) / busyUs).toFixed(1).padStart(5)}%`;
+  const pct = (/** @type {number} */ us) => `${((100 * us) / busyUs).toFixed(1).padStart(5)}%`;
+  /**
+   * @param {string} title
+   * @param {Map<string, number>} map
+   * @param {(key: string) => boolean} [filter]
+   */
   const list = (title, map, filter = () => true) => {
     console.log(title);
     [...map]

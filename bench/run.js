@@ -68,6 +68,15 @@ const UNTHROTTLED = [
 const extraNodeArgs = (process.env.BENCH_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
 const targets = { publishRatio: 0.25, queryRatio: 0.35, fanoutP99Ms: 50 };
 
+/** @typedef {import("./support.js").RunningServer} RunningServer */
+/** @typedef {import("./support.js").JsonEnvelope} JsonEnvelope */
+/** The two servers compared: the node and the bare node:http baseline. @typedef {{ node: RunningServer; bare: RunningServer }} ServerPair */
+/** @typedef {keyof ServerPair} ServerKey */
+/** @typedef {Awaited<ReturnType<typeof fanout>>} FanoutResult */
+
+/** @type {readonly ServerKey[]} */
+const SERVER_KEYS = ["bare", "node"];
+
 const argv = process.argv.slice(2);
 const profiling = argv.includes("--cpu-prof");
 const onlyIndex = argv.indexOf("--only");
@@ -100,6 +109,11 @@ function publishBodies() {
   };
 }
 
+/**
+ * @param {string} url
+ * @param {string} token
+ * @param {JsonEnvelope[]} envelopes
+ */
 async function publishOnce(url, token, envelopes) {
   const agent = new http.Agent({ keepAlive: false });
   const { status, body } = await post(agent, url, "/message/v1/publish", JSON.stringify({ envelopes }), {
@@ -108,7 +122,11 @@ async function publishOnce(url, token, envelopes) {
   if (status !== 200) throw new Error(`seeding publish answered HTTP ${status}: ${body.slice(0, 300)}`);
 }
 
-/** Seeds a topic with one full page and returns the node's exact answer to that page's query. */
+/**
+ * Seeds a topic with one full page and returns the node's exact answer to that page's query.
+ * @param {string} url
+ * @param {string} token
+ */
 async function seedQueryPage(url, token) {
   const topic = conversationTopic();
   const base = BigInt(Date.now()) * 1_000_000n;
@@ -136,6 +154,9 @@ async function seedQueryPage(url, token) {
 /**
  * Runs the same closed-loop load against the baseline and the node, alternating, and keeps each one's best round:
  * the highest throughput and, separately, the lowest server CPU time per request.
+ * @param {string} label
+ * @param {ServerPair} servers
+ * @param {(server: RunningServer) => Omit<Parameters<typeof closedLoop>[0], "connections" | "durationMs" | "serverPid">} loadFor
  */
 async function compareThroughput(label, servers, loadFor) {
   for (const server of [servers.bare, servers.node]) {
@@ -144,7 +165,7 @@ async function compareThroughput(label, servers, loadFor) {
   const best = { bare: 0, node: 0 };
   const cpu = { bare: Infinity, node: Infinity };
   for (let round = 1; round <= settings.rounds; round++) {
-    for (const key of ["bare", "node"]) {
+    for (const key of SERVER_KEYS) {
       const { perSecond, cpuMicrosPerRequest } = await closedLoop({
         ...loadFor(servers[key]),
         connections: settings.connections,
@@ -159,11 +180,15 @@ async function compareThroughput(label, servers, loadFor) {
   return { ...best, cpu };
 }
 
+/** @param {number} value */
 function micros(value) {
   return Number.isFinite(value) ? `${value.toFixed(0)} µs` : "n/a";
 }
 
-/** The server CPU cells of a throughput row: node and bare CPU time per request, and bare/node (higher is better). */
+/**
+ * The server CPU cells of a throughput row: node and bare CPU time per request, and bare/node (higher is better).
+ * @param {{ cpu: { node: number; bare: number } }} best
+ */
 function cpuCells({ cpu }) {
   return [`${micros(cpu.node)} / ${micros(cpu.bare)}`, Number.isFinite(cpu.node / cpu.bare) ? `${floorRatio(cpu.bare / cpu.node)}x` : ""];
 }
@@ -175,6 +200,7 @@ const KEEP_ALIVE_LINE = '{"result":{}}';
  * The sequence number of a fan-out line, or -1 for a line without a message (a keep-alive). The first 4 bytes of
  * every fan-out message are its sequence number (8 base64 characters cover 6 bytes). Reading them straight from
  * the line instead of JSON-parsing 200 × N lines keeps the load generator's own delay out of the latencies.
+ * @param {string} line
  */
 function lineSequence(line) {
   const at = line.indexOf(MESSAGE_FIELD);
@@ -192,23 +218,31 @@ function lineSequence(line) {
 /**
  * Opens `subscribers` subscribe streams on one topic, publishes `fanoutMessages` envelopes at a steady rate, and
  * measures each delivery from the moment its publish request was sent to the moment a subscriber parsed it.
+ * @param {RunningServer} server
+ * @param {string} token
  */
 async function fanout(server, token, messages = settings.fanoutMessages) {
   const topic = conversationTopic();
   const expected = settings.subscribers * messages;
   const sentAt = new Float64Array(messages).fill(NaN);
+  /** @type {number[]} */
   const latencies = [];
   let delivered = 0;
   let unexpected = 0;
   let streamsOpen = 0;
   let streamsEnded = 0;
-  let allDelivered;
+  /** @type {() => void} */
+  let allDelivered = () => {};
+  /** @type {Promise<void>} */
   const done = new Promise((resolveDone) => (allDelivered = resolveDone));
+  /** @type {string[]} */
   const streamErrors = [];
+  /** @type {string[]} */
   const oddLines = [];
   let closing = false;
 
   const subscribeAgent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
+  /** @type {http.ClientRequest[]} */
   const requests = [];
   for (let i = 0; i < settings.subscribers; i++) {
     const request = http.request(`${server.url}/message/v1/subscribe`, {
@@ -271,6 +305,7 @@ async function fanout(server, token, messages = settings.fanoutMessages) {
   const publishAgent = new http.Agent({ keepAlive: true, maxSockets: 8 });
   const message = randomBytes(settings.messageBytes);
   const intervalMs = 1000 / settings.fanoutRate;
+  /** @type {Promise<void>[]} */
   const publishes = [];
   const cpuBefore = cpuSecondsOf(server.pid);
   const start = performance.now();
@@ -317,11 +352,15 @@ async function fanout(server, token, messages = settings.fanoutMessages) {
   };
 }
 
-/** Two decimals, rounded down, so a ratio printed as meeting a target does meet it. */
+/**
+ * Two decimals, rounded down, so a ratio printed as meeting a target does meet it.
+ * @param {number} ratio
+ */
 function floorRatio(ratio) {
   return (Math.floor(ratio * 100) / 100).toFixed(2);
 }
 
+/** @param {number} value */
 function ms(value) {
   return Number.isFinite(value) ? `${value.toFixed(1)} ms` : "n/a";
 }
@@ -330,6 +369,7 @@ async function main() {
   if (!existsSync(nodeMain)) throw new Error(`${nodeMain} is missing: run \`npm run build\` first`);
   const dataDir = mkdtempSync(join(tmpdir(), "xmtp-bench-node-"));
   const profileDir = join(dataDir, "profiles");
+  /** @type {Partial<ServerPair>} the servers started so far */
   const servers = {};
   const stopAll = async () => {
     await Promise.all(Object.values(servers).map((s) => s.stop()));
@@ -341,6 +381,7 @@ async function main() {
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
 
+  /** @type {string[][]} */
   const rows = [];
   try {
     servers.node = await startServer(
@@ -354,6 +395,8 @@ async function main() {
     const cannedFile = join(dataDir, "canned-query.json");
     writeFileSync(cannedFile, page.responseBody);
     servers.bare = await startServer("bare node:http", bareMain, ["--port", "0", "--canned-file", cannedFile]);
+    /** @type {ServerPair} */
+    const started = { node: servers.node, bare: servers.bare };
 
     console.log(`xmtp-node ${servers.node.url} (pid ${servers.node.pid}, data in ${join(dataDir, "node")})`);
     console.log(`          rate limits on, ceilings raised: ${UNTHROTTLED.join(" ")}`);
@@ -370,7 +413,7 @@ async function main() {
 
     if (selected.has("publish")) {
       const makeBody = publishBodies();
-      const best = await compareThroughput("publish", servers, (server) => ({
+      const best = await compareThroughput("publish", started, (server) => ({
         url: server.url,
         path: "/message/v1/publish",
         makeBody,
@@ -389,7 +432,7 @@ async function main() {
     }
 
     if (selected.has("query")) {
-      const best = await compareThroughput("query", servers, (server) => ({
+      const best = await compareThroughput("query", started, (server) => ({
         url: server.url,
         path: "/message/v1/query",
         makeBody: () => page.requestBody,
@@ -409,15 +452,16 @@ async function main() {
     if (selected.has("fanout")) {
       // Latency tails are what a busy shared machine disturbs most: alternate the servers over a few rounds and
       // keep each one's round with the lowest p99, while every round's deliveries count.
+      /** @type {Partial<Record<ServerKey, FanoutResult>>} each server's round with the lowest p99 */
       const results = {};
       const totals = {
         bare: { delivered: 0, expected: 0, unexpected: 0, cpuMicros: 0, rounds: 0 },
         node: { delivered: 0, expected: 0, unexpected: 0, cpuMicros: 0, rounds: 0 },
       };
-      for (const key of ["bare", "node"]) await fanout(servers[key], token, 50); // warm-up, not counted
+      for (const key of SERVER_KEYS) await fanout(started[key], token, 50); // warm-up, not counted
       for (let round = 1; round <= settings.fanoutRounds; round++) {
-        for (const key of ["bare", "node"]) {
-          const r = await fanout(servers[key], token);
+        for (const key of SERVER_KEYS) {
+          const r = await fanout(started[key], token);
           totals[key].delivered += r.delivered;
           totals[key].expected += r.expected;
           totals[key].unexpected += r.unexpected;
@@ -436,6 +480,7 @@ async function main() {
         }
       }
       const { node, bare } = results;
+      if (!node || !bare) throw new Error("no fan-out round ran");
       const label = `fan-out, ${settings.subscribers} subscribers x ${settings.fanoutMessages} at ${settings.fanoutRate}/s`;
       rows.push([
         `${label}: p50`,

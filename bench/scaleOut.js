@@ -81,6 +81,25 @@ const ANSWERS_WITHIN_MS = 120_000;
 /** After every delivery arrived, how long to keep listening for duplicates (more than one follower poll). */
 const DUPLICATE_WATCH_MS = 1_500;
 
+/** @typedef {import("./support.js").RunningServer} RunningServer */
+/** A `server` line of the HAProxy config. @typedef {{ name: string; host: string; port: number }} ServerLine */
+/** @typedef {ReturnType<typeof readBalancerConfig>} BalancerConfig */
+/** @typedef {ReturnType<typeof startBalancer>} Balancer */
+/** @typedef {ReturnType<typeof cpuSnapshot>} CpuSnapshot */
+/** @typedef {{ closed: boolean; error: string | undefined; close: () => void }} SubscriberStream */
+/**
+ * One subscriber of the load: the topics it asked for and what arrived of each sequence number.
+ * @typedef {object} Subscriber
+ * @property {number[]} topicIndexes
+ * @property {Uint8Array} wanted 1 for each topic index it asked for
+ * @property {number} expected
+ * @property {Uint8Array} counts arrivals per sequence number (at most 255)
+ * @property {number} outOfRange
+ * @property {number[]} latencies
+ * @property {SubscriberStream | undefined} stream
+ */
+/** @typedef {Awaited<ReturnType<typeof runConfiguration>>} ConfigurationResult */
+
 // --- Prerequisites -------------------------------------------------------------------------------------------------
 
 function postgresUrlOrExit() {
@@ -95,12 +114,15 @@ function postgresUrlOrExit() {
   process.exit(2);
 }
 
-/** The balancer's address and the server lines of the HAProxy config, which the bench uses as they are. */
+/**
+ * The balancer's address and the server lines of the HAProxy config, which the bench uses as they are.
+ * @param {string} path
+ */
 function readBalancerConfig(path) {
   const text = readFileSync(path, "utf8");
   const binds = [...text.matchAll(/^\s*bind\s+([^\s:]+):(\d+)/gm)];
   if (binds.length !== 1) throw new Error(`${path} must have exactly one "bind <address>:<port>" line, found ${binds.length}`);
-  const servers = [...text.matchAll(/^\s*server\s+(\S+)\s+([^\s:]+):(\d+)/gm)].map((m) => ({
+  const servers = [...text.matchAll(/^\s*server\s+(\S+)\s+([^\s:]+):(\d+)/gm)].map((m) => /** @type {ServerLine} */ ({
     name: m[1],
     host: m[2],
     port: Number(m[3]),
@@ -109,6 +131,11 @@ function readBalancerConfig(path) {
   return { host: binds[0][1], port: Number(binds[0][2]), servers };
 }
 
+/**
+ * @param {string} host
+ * @param {number} port
+ * @returns {Promise<boolean>}
+ */
 function portIsFree(host, port) {
   return new Promise((resolvePort) => {
     const server = net.createServer();
@@ -117,7 +144,9 @@ function portIsFree(host, port) {
   });
 }
 
+/** @param {{ host: string; port: number }[]} endpoints */
 async function busyPorts(endpoints) {
+  /** @type {string[]} */
   const busy = [];
   for (const { host, port } of endpoints) if (!(await portIsFree(host, port))) busy.push(`${host}:${port}`);
   return busy;
@@ -125,7 +154,11 @@ async function busyPorts(endpoints) {
 
 // --- PostgreSQL ----------------------------------------------------------------------------------------------------
 
-/** Drops the bench's schemas (and empties the list); a failure is printed, not thrown. */
+/**
+ * Drops the bench's schemas (and empties the list); a failure is printed, not thrown.
+ * @param {string} postgresUrl
+ * @param {string[]} schemas
+ */
 async function dropBenchSchemas(postgresUrl, schemas) {
   const dropping = schemas.splice(0);
   await dropSchemas(postgresUrl, dropping).catch((error) =>
@@ -133,7 +166,10 @@ async function dropBenchSchemas(postgresUrl, schemas) {
   );
 }
 
-/** pid, parent pid and the ticks fields of /proc/<pid>/stat, or undefined. */
+/**
+ * pid, parent pid and the ticks fields of /proc/<pid>/stat, or undefined.
+ * @param {number} pid
+ */
 function procStat(pid) {
   let stat;
   try {
@@ -154,6 +190,7 @@ function procStat(pid) {
 /**
  * The PostgreSQL server's postmaster, as the parent of this bench's own backend; undefined when it is not a process
  * of this machine (a remote server, another pid namespace).
+ * @param {string} postgresUrl
  */
 async function findPostmaster(postgresUrl) {
   // Read while the connection is open: the backend exits with it.
@@ -165,6 +202,7 @@ async function findPostmaster(postgresUrl) {
 /**
  * CPU seconds used so far by the postmaster and its children (backends, WAL writer, checkpointer…), counting the
  * children that already exited (the postmaster's cutime/cstime); without a postmaster, every process named postgres.
+ * @param {number | undefined} postmaster
  */
 function postgresCpuSeconds(postmaster) {
   let ticks = 0;
@@ -185,9 +223,14 @@ function postgresCpuSeconds(postmaster) {
  * HAProxy (test/support/haproxy.js) as one process (no -W master, so its pid is the process that does the work and
  * its CPU time is all of HAProxy's), with a count of the publishes each server answered from its access log. Access
  * lines are not kept: there is one per publish.
+ * @param {string} binary
+ * @param {string} configPath
+ * @param {string} url
  */
 function startBalancer(binary, configPath, url) {
+  /** @type {{ publish: Map<string, number>; failedPublishes: number }} publishes answered per server */
   const requests = { publish: new Map(), failedPublishes: 0 };
+  /** @param {import("../test/support/haproxy.js").HaproxyRequest} request */
   const onRequest = ({ server, status, path }) => {
     if (path !== "/message/v1/publish") return;
     requests.publish.set(server, (requests.publish.get(server) ?? 0) + 1);
@@ -199,11 +242,14 @@ function startBalancer(binary, configPath, url) {
 
 // --- Nodes ---------------------------------------------------------------------------------------------------------
 
-/** One instance's /metrics, read directly (not through the balancer). */
+/**
+ * One instance's /metrics, read directly (not through the balancer).
+ * @param {RunningServer} instance
+ */
 async function metricsOf(instance) {
   const text = await (await fetch(`${instance.url}/metrics`)).text();
   // A histogram's lines appear with its first observation: none yet counts as 0.
-  const value = (pattern) => Number(pattern.exec(text)?.[1] ?? 0);
+  const value = (/** @type {RegExp} */ pattern) => Number(pattern.exec(text)?.[1] ?? 0);
   return {
     activeStreams: value(/^xmtp_active_streams (\S+)/m),
     appendSeconds: value(/^xmtp_storage_latency_seconds_sum\{operation="append"\} (\S+)/m),
@@ -219,6 +265,11 @@ const conversationTopic = () => `/xmtp/0/m-${randomBytes(32).toString("hex")}/pr
  * A subscribe stream through the balancer. Each envelope line is recorded without parsing the JSON: the sequence
  * number and send time are read from the first 16 base64 characters of its message. Keep-alive lines
  * (`{"result":{}}`) carry no "message" and are skipped.
+ * @param {string} url
+ * @param {number[]} topicIndexes
+ * @param {string[]} topics
+ * @param {(seq: number, sentAt: number, arrivedAt: number) => void} onDelivery
+ * @returns {Promise<SubscriberStream>}
  */
 function openSubscriber(url, topicIndexes, topics, onDelivery) {
   return new Promise((resolveStream, reject) => {
@@ -228,6 +279,7 @@ function openSubscriber(url, topicIndexes, topics, onDelivery) {
       agent: false,
       headers: { "content-type": "text/plain;charset=UTF-8", "content-length": Buffer.byteLength(body) },
     });
+    /** @type {SubscriberStream} */
     const stream = { closed: false, error: undefined, close: () => ((stream.closed = true), request.destroy()) };
     request.on("response", (response) => {
       if (response.statusCode !== 200) {
@@ -269,6 +321,9 @@ function openSubscriber(url, topicIndexes, topics, onDelivery) {
 
 /**
  * CPU seconds of every measured process at one moment: the instances, HAProxy, the PostgreSQL server, this process.
+ * @param {RunningServer[]} instances
+ * @param {Balancer} balancer
+ * @param {number | undefined} postmaster
  */
 function cpuSnapshot(instances, balancer, postmaster) {
   const self = process.cpuUsage();
@@ -281,7 +336,10 @@ function cpuSnapshot(instances, balancer, postmaster) {
   };
 }
 
-/** Subscribers on the balancer, then the fixed-rate publishing through it; returns the raw measurements. */
+/**
+ * Subscribers on the balancer, then the fixed-rate publishing through it; returns the raw measurements.
+ * @param {{ balancer: Balancer; instances: RunningServer[]; postmaster: number | undefined; token: string }} options
+ */
 async function load({ balancer, instances, postmaster, token }) {
   const { rate, seconds, warmupSeconds, topics: topicCount, subscribers: subscriberCount } = settings;
   const topics = Array.from({ length: topicCount }, conversationTopic);
@@ -291,6 +349,7 @@ async function load({ balancer, instances, postmaster, token }) {
   const intervalMs = 1000 / rate;
 
   // Subscriber s takes the topics of its parity (all of them when there is a single topic).
+  /** @type {Subscriber[]} */
   const subscribers = Array.from({ length: subscriberCount }, (_, s) => {
     const topicIndexes = topics.map((_, t) => t).filter((t) => topicCount < 2 || t % 2 === s % 2);
     const wanted = new Uint8Array(topicCount);
@@ -321,7 +380,7 @@ async function load({ balancer, instances, postmaster, token }) {
   // The publishers: an open loop over a pool of keep-alive connections to the balancer.
   const headers = { authorization: `Bearer ${token}` };
   const message = randomBytes(settings.messageBytes);
-  const bodyOf = (seq, sentAt) => {
+  const bodyOf = (/** @type {number} */ seq, /** @type {number} */ sentAt) => {
     message.writeUInt32BE(seq, 0);
     message.writeDoubleBE(sentAt, 4);
     const timestampNs = `${Date.now()}${String(seq % 1_000_000).padStart(6, "0")}`;
@@ -332,22 +391,33 @@ async function load({ balancer, instances, postmaster, token }) {
   };
   const idle = Array.from({ length: settings.connections }, () => new RawHttpConnection(balancer.url));
   const opened = [...idle];
+  /** @type {number[]} */
   const publishLatencies = [];
+  /** @type {string[]} */
   const failures = [];
   let nextSeq = 0;
   let answered = 0;
   let maxLagMs = 0;
   let lastAnswerAt = 0;
+  /** CPU seconds at the start of the load window (the first publish after the warm-up). @type {CpuSnapshot | undefined} */
   let before;
+  /** @type {NodeJS.Timeout | undefined} */
   let timer;
+  /** @type {number} */
   let scheduleStart;
-  let finish;
+  /** @type {() => void} */
+  let finish = () => {};
+  /** @type {Promise<void>} */
   const finished = new Promise((resolveFinished) => (finish = resolveFinished));
 
+  /**
+   * @param {RawHttpConnection} connection
+   * @param {number} seq
+   */
   const send = (connection, seq) => {
     const sentAt = performance.now();
     if (seq >= warm) maxLagMs = Math.max(maxLagMs, sentAt - (scheduleStart + seq * intervalMs));
-    const done = (error) => {
+    const done = (/** @type {string | undefined} */ error) => {
       answered++;
       const now = performance.now();
       if (error) failures.push(`publish #${seq}: ${error}`);
@@ -377,7 +447,7 @@ async function load({ balancer, instances, postmaster, token }) {
     const due = Math.min(total, Math.floor((performance.now() - scheduleStart) / intervalMs) + 1);
     while (nextSeq < due && idle.length > 0) {
       if (nextSeq === warm) before = cpuSnapshot(instances, balancer, postmaster);
-      send(idle.pop(), nextSeq++);
+      send(/** @type {RawHttpConnection} */ (idle.pop()), nextSeq++); // idle is not empty
     }
     if (nextSeq < total && timer === undefined && idle.length > 0) {
       const wait = Math.max(0, scheduleStart + nextSeq * intervalMs - performance.now());
@@ -393,7 +463,9 @@ async function load({ balancer, instances, postmaster, token }) {
   pump();
   // A publish that is never answered (no response, no error) must fail the run, not hang it.
   const answersDeadlineMs = (total * intervalMs) + ANSWERS_WITHIN_MS;
+  /** @type {NodeJS.Timeout | undefined} */
   let answersTimer;
+  /** @type {Promise<never>} */
   const unanswered = new Promise((_, reject) => {
     answersTimer = setTimeout(
       () => reject(new Error(`${total - answered} of ${total} publishes unanswered ${Math.round(answersDeadlineMs / 1000)} s after the load started`)),
@@ -411,7 +483,7 @@ async function load({ balancer, instances, postmaster, token }) {
   const loadAverageAfter = loadavg()[0];
   await sleep(DUPLICATE_WATCH_MS);
   for (const connection of opened) connection.close();
-  for (const subscriber of subscribers) subscriber.stream.close();
+  for (const subscriber of subscribers) subscriber.stream?.close();
   const metricsAfter = await Promise.all(instances.map(metricsOf));
   const appendMs = metricsAfter.map(
     (m, i) => ((m.appendSeconds - metricsBefore[i].appendSeconds) * 1000) / (m.appends - metricsBefore[i].appends),
@@ -435,14 +507,20 @@ async function load({ balancer, instances, postmaster, token }) {
     missing += subscriberMissing;
     duplicates += subscriberDuplicates;
     unexpected += subscriberUnexpected;
-    return { missing: subscriberMissing, duplicates: subscriberDuplicates, unexpected: subscriberUnexpected, error: subscriber.stream.error };
+    return { missing: subscriberMissing, duplicates: subscriberDuplicates, unexpected: subscriberUnexpected, error: subscriber.stream?.error };
   });
   const deliveryLatencies = Float64Array.from(subscribers.flatMap((subscriber) => subscriber.latencies)).sort();
   const publishSorted = Float64Array.from(publishLatencies).sort();
-  const windowSeconds = (lastAnswerAt - before.at) / 1000;
+  if (!before) throw new Error("the load window never started");
+  const cpuBefore = before;
+  const windowSeconds = (lastAnswerAt - cpuBefore.at) / 1000;
+  /**
+   * @param {number | undefined} secondsBefore
+   * @param {number | undefined} secondsAfter
+   */
   const perEnvelope = (secondsBefore, secondsAfter) =>
     secondsBefore === undefined || secondsAfter === undefined ? NaN : ((secondsAfter - secondsBefore) * 1e6) / measured;
-  const instanceCpu = instances.map((_, i) => perEnvelope(before.instances[i], after.instances[i]));
+  const instanceCpu = instances.map((_, i) => perEnvelope(cpuBefore.instances[i], after.instances[i]));
   return {
     measured,
     achievedRate: publishLatencies.length / windowSeconds,
@@ -460,24 +538,35 @@ async function load({ balancer, instances, postmaster, token }) {
     cpu: {
       instances: instanceCpu,
       allInstances: instanceCpu.reduce((sum, value) => sum + value, 0),
-      balancer: perEnvelope(before.balancer, after.balancer),
-      postgres: perEnvelope(before.postgres, after.postgres),
-      loadGenerator: perEnvelope(before.self, after.self),
-      windowSeconds: (after.at - before.at) / 1000,
+      balancer: perEnvelope(cpuBefore.balancer, after.balancer),
+      postgres: perEnvelope(cpuBefore.postgres, after.postgres),
+      loadGenerator: perEnvelope(cpuBefore.self, after.self),
+      windowSeconds: (after.at - cpuBefore.at) / 1000,
     },
     loadAverage: { before: loadAverageBefore, after: loadAverageAfter },
     streamsBy: Object.fromEntries(instances.map((instance, i) => [instance.name, metricsBefore[i].activeStreams])),
     appendMs,
-    windowStart: before.at,
+    windowStart: cpuBefore.at,
     windowEnd: after.at,
   };
 }
 
 // --- One configuration ---------------------------------------------------------------------------------------------
 
-/** Live children, killed on SIGINT/SIGTERM. */
+/** Live children, killed on SIGINT/SIGTERM. @type {Set<{ kill(): void }>} */
 const live = new Set();
 
+/**
+ * @param {object} options
+ * @param {string} options.label
+ * @param {ServerLine[]} options.running the config's servers to run; the others stay down
+ * @param {BalancerConfig} options.config
+ * @param {string} options.haproxyBinary
+ * @param {string} options.postgresUrl
+ * @param {number | undefined} options.postmaster
+ * @param {string} options.token
+ * @param {string[]} options.schemas the bench's schemas so far, this configuration's added
+ */
 async function runConfiguration({ label, running, config, haproxyBinary, postgresUrl, postmaster, token, schemas }) {
   const stopped = config.servers.filter((server) => !running.includes(server));
   const busy = await busyPorts([{ host: config.host, port: config.port }, ...config.servers]);
@@ -487,7 +576,9 @@ async function runConfiguration({ label, running, config, haproxyBinary, postgre
   const dbUrl = new URL(postgresUrl);
   dbUrl.searchParams.set("schema", schema);
   const workDir = mkdtempSync(join(tmpdir(), "xmtp-scale-out-"));
+  /** @type {RunningServer[]} */
   const instances = [];
+  /** @type {Balancer | undefined} */
   let balancer;
   try {
     // Concurrently, as a cluster rolled out at once: the instances race to migrate the fresh schema.
@@ -534,9 +625,10 @@ async function runConfiguration({ label, running, config, haproxyBinary, postgre
         .filter((line) => /"level":"(warn|error)"/.test(line))
         .map((line) => `${instance.name}: ${line.length > 300 ? `${line.slice(0, 300)}…` : line}`),
     );
-    if (process.env.BENCH_PRINT_LOGS) {
+    const printLogs = process.env.BENCH_PRINT_LOGS;
+    if (printLogs) {
       for (const source of [...instances, { name: "haproxy", logs: balancer.logs }]) {
-        for (const line of source.logs.filter((l) => l.includes(process.env.BENCH_PRINT_LOGS))) console.log(`${source.name}: ${line}`);
+        for (const line of source.logs.filter((l) => l.includes(printLogs))) console.log(`${source.name}: ${line}`);
       }
     }
     return {
@@ -566,13 +658,28 @@ async function runConfiguration({ label, running, config, haproxyBinary, postgre
 
 // --- Report --------------------------------------------------------------------------------------------------------
 
-const ms = (value) => (Number.isFinite(value) ? `${value.toFixed(1)} ms` : "n/a");
-const micros = (value) => (Number.isFinite(value) ? `${value.toFixed(0)} µs` : "n/a");
-const ratio = (b, a) => (Number.isFinite(a) && Number.isFinite(b) && a > 0 ? `${(b / a).toFixed(2)}x` : "");
-const spread = (byServer, servers) => servers.map((name) => `${name} ${byServer[name] ?? 0}`).join(", ");
+const ms = (/** @type {number} */ value) => (Number.isFinite(value) ? `${value.toFixed(1)} ms` : "n/a");
+const micros = (/** @type {number} */ value) => (Number.isFinite(value) ? `${value.toFixed(0)} µs` : "n/a");
+/** b / a when both are finite numbers (Number.isFinite is false for anything else) and a > 0; else "". */
+const ratio = (/** @type {unknown} */ b, /** @type {unknown} */ a) =>
+  typeof a === "number" && typeof b === "number" && Number.isFinite(a) && Number.isFinite(b) && a > 0 ? `${(b / a).toFixed(2)}x` : "";
+const spread = (/** @type {Record<string, number>} */ byServer, /** @type {string[]} */ servers) => servers.map((name) => `${name} ${byServer[name] ?? 0}`).join(", ");
 
+/**
+ * @param {ConfigurationResult} a
+ * @param {ConfigurationResult} b
+ * @param {number | undefined} postmaster
+ */
 function report(a, b, postmaster) {
+  /** @type {string[][]} */
   const rows = [];
+  /**
+   * One row: a figure of each configuration, formatted, and with `withRatio` B/A.
+   * @template T
+   * @param {string} measure
+   * @param {(result: ConfigurationResult) => T} pick
+   * @param {(value: T) => string} format
+   */
   const row = (measure, pick, format, withRatio = false) =>
     rows.push([measure, format(pick(a)), format(pick(b)), withRatio ? ratio(pick(b), pick(a)) : ""]);
   row(`achieved publish rate (target ${settings.rate}/s)`, (r) => r.achievedRate, (v) => `${v.toFixed(1)}/s`);
@@ -686,6 +793,7 @@ async function main() {
     process.exit(2);
   }
 
+  /** @type {string[]} */
   const schemas = [];
   const onSignal = async () => {
     for (const child of live) child.kill();
@@ -695,11 +803,12 @@ async function main() {
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
 
+  /** @type {number | undefined} */
   let postmaster;
   try {
     postmaster = await findPostmaster(postgresUrl);
   } catch (error) {
-    console.error(`cannot connect to the PostgreSQL database (${postgresUrl.replace(/\/\/[^@/]*@/, "//…@")}): ${error.message}`);
+    console.error(`cannot connect to the PostgreSQL database (${postgresUrl.replace(/\/\/[^@/]*@/, "//…@")}): ${error instanceof Error ? error.message : error}`);
     process.exit(2);
   }
   console.log(

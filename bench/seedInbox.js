@@ -21,6 +21,7 @@ const PUBLISH_BATCH = 500;
 export async function newIdentity() {
   const privateKey = generatePrivateKey();
   const walletAddress = publicKeyToAddress(getPublicKey(privateKey));
+  /** @type {import("@xmtp-ts/crypto").SignText} */
   const signText = async (text) => compactToWalletSignature(signDigest(hashPersonalMessage(text), privateKey));
   return userKeysFromBundle(await generatePrivateKeyBundleV1(signText, { walletAddress }));
 }
@@ -31,9 +32,13 @@ const SEEDED_HISTORY_NS = 3_600_000_000_000n;
 /**
  * `count` conversations with `reader` (a Client), each from a new peer, dated over the past hour (so none falls in
  * the 10 s a later sync looks back); resolves with the peers' keys.
+ * @param {import("@xmtp-ts/client").Client} reader
+ * @param {number} count
  */
 export async function seedConversations(reader, count) {
+  /** @type {import("@xmtp-ts/crypto").UserKeys[]} */
   const peers = [];
+  /** @type {{ contentTopic: string; timestampNs: bigint; message: Uint8Array }[]} */
   let batch = [];
   const started = performance.now();
   const firstNs = BigInt(Date.now()) * 1_000_000n - SEEDED_HISTORY_NS;
@@ -53,10 +58,15 @@ export async function seedConversations(reader, count) {
   return peers;
 }
 
-/** `reader` (a Client) allows each of `addresses` in its consent list, one entry each, as one newConversation each would. */
+/**
+ * `reader` (a Client) allows each of `addresses` in its consent list, one entry each, as one newConversation each would.
+ * @param {import("@xmtp-ts/client").Client} reader
+ * @param {string[]} addresses
+ */
 export async function seedConsent(reader, addresses) {
   const topic = await privatePreferencesTopic(reader.keys.identityPrivateKey);
   const firstNs = BigInt(Date.now()) * 1_000_000n - SEEDED_HISTORY_NS;
+  /** @type {{ contentTopic: string; timestampNs: bigint; message: Uint8Array }[]} */
   let batch = [];
   for (let i = 0; i < addresses.length; i++) {
     const message = await encryptPrivatePreferencesAction(

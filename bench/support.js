@@ -19,6 +19,7 @@ const CLOCK_TICKS_PER_SECOND = 100;
  * CPU seconds (user + system) a process has used so far, from /proc; undefined where /proc is missing. On a shared
  * machine a server's CPU time per request is far steadier than its throughput, which depends on who else runs.
  */
+/** @param {number | undefined} pid */
 export function cpuSecondsOf(pid) {
   let stat;
   try {
@@ -32,6 +33,7 @@ export function cpuSecondsOf(pid) {
 }
 
 /** Read and write system calls a process has made so far (all threads), from /proc; undefined where it is missing. */
+/** @param {number | undefined} pid */
 export function syscallsOf(pid) {
   let io;
   try {
@@ -39,7 +41,7 @@ export function syscallsOf(pid) {
   } catch {
     return undefined;
   }
-  const field = (name) => Number(new RegExp(`^${name}: (\\d+)`, "m").exec(io)?.[1]);
+  const field = (/** @type {string} */ name) => Number(new RegExp(`^${name}: (\\d+)`, "m").exec(io)?.[1]);
   return { reads: field("syscr"), writes: field("syscw") };
 }
 
@@ -47,14 +49,24 @@ export function syscallsOf(pid) {
  * Starts a server script as a child process and resolves once it prints its `"msg":"listening"` JSON line.
  * Output lines are kept (the latest few hundred) for error messages.
  */
+/**
+ * @param {string} name
+ * @param {string} script
+ * @param {string[]} args
+ * @param {{ nodeFlags?: string[] }} [options]
+ * @returns {Promise<RunningServer>}
+ */
 export function startServer(name, script, args, { nodeFlags = [] } = {}) {
   const child = spawn(process.execPath, [...nodeFlags, script, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  /** @type {string[]} */
   const logs = [];
-  const keep = (line) => {
+  const keep = (/** @type {string} */ line) => {
     logs.push(line);
     if (logs.length > 300) logs.shift();
   };
+  /** @type {Promise<{ code: number | null; signal: NodeJS.Signals | null }>} */
   const exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+  /** @type {Promise<string>} */
   const url = new Promise((resolve, reject) => {
     let buffered = "";
     child.stdout.on("data", (chunk) => {
@@ -93,7 +105,30 @@ export function startServer(name, script, args, { nodeFlags = [] } = {}) {
   }));
 }
 
-/** One POST over the given agent; resolves with status and body text. */
+/**
+ * @typedef {object} RunningServer
+ * @property {string} name
+ * @property {string} url
+ * @property {number | undefined} pid
+ * @property {string[]} logs
+ * @property {() => Promise<{ code: number | null; signal: NodeJS.Signals | null }>} stop
+ * @property {() => void} kill
+ */
+
+/** @typedef {{ status: number; body: string }} HttpAnswer */
+
+/** An envelope as the node's JSON API carries it (publish bodies, query and subscribe answers). */
+/** @typedef {{ contentTopic: string; timestampNs: string; message: string }} JsonEnvelope */
+
+/**
+ * One POST over the given agent; resolves with status and body text.
+ * @param {http.Agent | undefined} agent
+ * @param {string} url
+ * @param {string} path
+ * @param {string} body
+ * @param {Record<string, string>} [headers]
+ * @returns {Promise<HttpAnswer>}
+ */
 export function post(agent, url, path, body, headers = {}) {
   return new Promise((resolve, reject) => {
     const request = http.request(
@@ -109,9 +144,10 @@ export function post(agent, url, path, body, headers = {}) {
         },
       },
       (response) => {
+        /** @type {Buffer[]} */
         const chunks = [];
         response.on("data", (chunk) => chunks.push(chunk));
-        response.on("end", () => resolve({ status: response.statusCode, body: Buffer.concat(chunks).toString("utf8") }));
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
         response.on("error", reject);
       },
     );
@@ -128,17 +164,19 @@ export function post(agent, url, path, body, headers = {}) {
  * It expects what the node sends: a Content-Length on every response (no chunked bodies), no 1xx responses.
  */
 export class RawHttpConnection {
+  /** @param {string} url */
   constructor(url) {
     const { hostname, port } = new URL(url);
     this.host = `${hostname}:${port}`;
     this.socket = net.connect({ host: hostname, port: Number(port), noDelay: true });
     this.buffered = Buffer.alloc(0);
+    /** @type {{ resolve: (answer: HttpAnswer) => void; reject: (error: Error) => void } | undefined} */
     this.waiting = undefined;
     this.socket.on("data", (chunk) => {
       this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
       this.parse();
     });
-    const fail = (error) => {
+    const fail = (/** @type {Error} */ error) => {
       const waiting = this.waiting;
       this.waiting = undefined;
       waiting?.reject(error);
@@ -147,7 +185,13 @@ export class RawHttpConnection {
     this.socket.on("close", () => fail(new Error(`connection to ${this.host} closed`)));
   }
 
-  /** POSTs `body` (a string) to `path`; resolves with status and body text. */
+  /**
+   * POSTs `body` (a string) to `path`; resolves with status and body text.
+   * @param {string} path
+   * @param {string} body
+   * @param {Record<string, string>} [headers]
+   * @returns {Promise<HttpAnswer>}
+   */
   post(path, body, headers = {}) {
     if (this.waiting) return Promise.reject(new Error("RawHttpConnection takes one request at a time"));
     const head = [
@@ -196,6 +240,15 @@ export class RawHttpConnection {
  * Any non-2xx answer is an error of the benchmark itself (bad token, bad request), so it aborts the run.
  * With `serverPid`, also the server's CPU time per completed request (NaN without /proc).
  * `client: "raw"` sends over RawHttpConnection instead of Node's http client.
+ * @param {object} options
+ * @param {string} options.url
+ * @param {string} options.path
+ * @param {() => string} options.makeBody
+ * @param {Record<string, string>} [options.headers]
+ * @param {number} options.connections
+ * @param {number} options.durationMs
+ * @param {number} [options.serverPid]
+ * @param {"http" | "raw"} [options.client]
  */
 export async function closedLoop({ url, path, makeBody, headers, connections, durationMs, serverPid, client = "http" }) {
   const agent = client === "raw" ? undefined : new http.Agent({ keepAlive: true, maxSockets: connections });
@@ -204,10 +257,10 @@ export async function closedLoop({ url, path, makeBody, headers, connections, du
   let completed = 0;
   const cpuBefore = serverPid === undefined ? undefined : cpuSecondsOf(serverPid);
   const started = performance.now();
-  const worker = async (index) => {
+  const worker = async (/** @type {number} */ index) => {
     const send = agent
-      ? (body) => post(agent, url, path, body, headers)
-      : (body) => rawConnections[index].post(path, body, headers);
+      ? (/** @type {string} */ body) => post(agent, url, path, body, headers)
+      : (/** @type {string} */ body) => rawConnections[index].post(path, body, headers);
     while (performance.now() < deadline) {
       const { status, body } = await send(makeBody());
       if (status < 200 || status >= 300) {
@@ -229,29 +282,46 @@ export async function closedLoop({ url, path, makeBody, headers, connections, du
   return { requests: completed, perSecond: completed / seconds, cpuMicrosPerRequest };
 }
 
+/**
+ * @param {ArrayLike<number>} sortedValues an array or a typed array, sorted
+ * @param {number} fraction
+ */
 export function percentile(sortedValues, fraction) {
   if (sortedValues.length === 0) return NaN;
   const index = Math.min(sortedValues.length - 1, Math.ceil(fraction * sortedValues.length) - 1);
   return sortedValues[Math.max(0, index)];
 }
 
+/**
+ * @param {number} ms
+ * @returns {Promise<void>}
+ */
 export function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** @param {number} perSecond */
 export function formatRate(perSecond) {
   return `${Math.round(perSecond).toLocaleString("en-US")} req/s`;
 }
 
+/**
+ * @param {string[]} headers
+ * @param {unknown[][]} rows
+ */
 export function printTable(headers, rows) {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
-  const line = (cells) => "| " + cells.map((c, i) => String(c).padEnd(widths[i])).join(" | ") + " |";
+  const line = (/** @type {unknown[]} */ cells) => "| " + cells.map((c, i) => String(c).padEnd(widths[i])).join(" | ") + " |";
   console.log(line(headers));
   console.log("|" + widths.map((w) => "-".repeat(w + 2)).join("|") + "|");
   for (const row of rows) console.log(line(row));
 }
 
-/** A positive integer setting from the environment, or the fallback when unset. */
+/**
+ * A positive integer setting from the environment, or the fallback when unset.
+ * @param {string} name
+ * @param {number} fallback
+ */
 export function intFromEnv(name, fallback) {
   const raw = process.env[name];
   if (raw === undefined || raw === "") return fallback;
@@ -273,11 +343,13 @@ export async function makeToken() {
 }
 
 /** The middle value (the upper one of an even count). */
-export const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+export const median = (/** @type {number[]} */ values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 /**
  * Wall time, and the CPU time of this process (every thread) meanwhile: on a shared machine that schedules each
  * session fairly, wall time depends on who else runs, CPU time far less.
+ * @template T
+ * @param {() => Promise<T>} fn
  */
 export async function timed(fn) {
   const cpuBefore = process.cpuUsage();

@@ -18,8 +18,12 @@ import { randomBytes } from "node:crypto";
 import { cpuSecondsOf, formatRate, intFromEnv, makeToken, percentile, post, printTable, startServer } from "./support.js";
 
 // @waku/sdk calls Promise.withResolvers (Node.js 22): define it before loading the SDK.
-Promise.withResolvers ??= () => {
-  let resolvePromise, rejectPromise;
+Promise.withResolvers ??= /** @template T @returns {PromiseWithResolvers<T>} */ () => {
+  /** @type {(value: T | PromiseLike<T>) => void} */
+  let resolvePromise = () => {};
+  /** @type {(reason?: unknown) => void} */
+  let rejectPromise = () => {};
+  /** @type {Promise<T>} */
   const promise = new Promise((res, rej) => ((resolvePromise = res), (rejectPromise = rej)));
   return { promise, resolve: resolvePromise, reject: rejectPromise };
 };
@@ -42,21 +46,27 @@ const node = await startServer("node", nodeMain, [
   "--host", "127.0.0.1", "--port", "0", "--data-dir", dataDir, "--rate-limits", "off",
   "--p2p-host", "127.0.0.1", "--p2p-port", "0", "--p2p-ws-port", "0",
 ]);
+/** @type {import("@waku/sdk").LightNode | undefined} */
 let light;
 try {
   const relayLine = node.logs.find((line) => line.includes('"msg":"relay listening"'));
+  if (relayLine === undefined) throw new Error("the node logged no \"relay listening\" line");
+  /** @type {{ peerId: string; multiaddrs: string[] }} */
   const record = JSON.parse(relayLine);
   const address = record.multiaddrs.find((a) => a.includes("/ws/"));
-  light = await createLightNode({
+  if (address === undefined) throw new Error(`the node listens on no WebSocket address: ${relayLine}`);
+  const lightNode = await createLightNode({
     networkConfig: { clusterId: 0, numShardsInCluster: 8 },
     defaultBootstrap: false,
     libp2p: { filterMultiaddrs: false },
   });
-  await light.start();
-  await light.dial(address);
-  await light.waitForPeers([Protocols.LightPush, Protocols.Store], 20_000);
-  const peer = light.libp2p.getPeers().find((id) => id.toString() === record.peerId);
-  for (let i = 0; i < 200 && !(await light.libp2p.peerStore.get(peer)).metadata.has("shardInfo"); i++) {
+  light = lightNode; // stopped in `finally`
+  await lightNode.start();
+  await lightNode.dial(address);
+  await lightNode.waitForPeers([Protocols.LightPush, Protocols.Store], 20_000);
+  const peer = lightNode.libp2p.getPeers().find((id) => id.toString() === record.peerId);
+  if (peer === undefined) throw new Error(`not connected to the node's peer ${record.peerId}`);
+  for (let i = 0; i < 200 && !(await lightNode.libp2p.peerStore.get(peer)).metadata.has("shardInfo"); i++) {
     await new Promise((r) => setTimeout(r, 50));
   }
 
@@ -64,7 +74,10 @@ try {
   const token = await makeToken();
   const payload = () => randomBytes(256);
 
-  /** Runs `send` settings.messages times, settings.concurrency at a time; throughput and node CPU per message. */
+  /**
+   * Runs `send` settings.messages times, settings.concurrency at a time; throughput and node CPU per message.
+   * @param {() => Promise<void>} send
+   */
   async function round(send) {
     const cpuBefore = cpuSecondsOf(node.pid);
     const started = performance.now();
@@ -78,11 +91,11 @@ try {
       }),
     );
     const seconds = (performance.now() - started) / 1000;
-    return { perSecond: settings.messages / seconds, cpuMicros: ((cpuSecondsOf(node.pid) - cpuBefore) / settings.messages) * 1e6 };
+    return { perSecond: settings.messages / seconds, cpuMicros: (((cpuSecondsOf(node.pid) ?? NaN) - (cpuBefore ?? NaN)) / settings.messages) * 1e6 };
   }
 
   const publishTopic = `/xmtp/0/m-bench-waku-${Date.now()}/proto`;
-  const encoder = light.createEncoder({ contentTopic: publishTopic });
+  const encoder = lightNode.createEncoder({ contentTopic: publishTopic });
   const httpPublish = async () => {
     const body = JSON.stringify({
       envelopes: [{ contentTopic: publishTopic, timestampNs: String(BigInt(Date.now()) * 1_000_000n), message: payload().toString("base64") }],
@@ -91,7 +104,7 @@ try {
     if (answer.status !== 200) throw new Error(`HTTP publish answered ${answer.status}: ${answer.body}`);
   };
   const lightPush = async () => {
-    const result = await light.lightPush.send(encoder, { payload: payload() });
+    const result = await lightNode.lightPush.send(encoder, { payload: payload() });
     if (result.failures.length > 0) throw new Error(`LightPush failed: ${JSON.stringify(result.failures)}`);
   };
 
@@ -101,7 +114,7 @@ try {
     httpRounds.push(await round(httpPublish));
     pushRounds.push(await round(lightPush));
   }
-  const best = (rounds) => rounds.reduce((a, b) => (b.perSecond > a.perSecond ? b : a));
+  const best = (/** @type {{ perSecond: number; cpuMicros: number }[]} */ rounds) => rounds.reduce((a, b) => (b.perSecond > a.perSecond ? b : a));
   const bestHttp = best(httpRounds);
   const bestPush = best(pushRounds);
   console.log(`\npublish: ${settings.messages} envelopes of 256 bytes, ${settings.concurrency} at a time, best of ${settings.rounds} rounds`);
@@ -126,18 +139,19 @@ try {
   }));
   const seeded = await post(agent, node.url, "/message/v1/publish", JSON.stringify({ envelopes }), { authorization: `Bearer ${token}` });
   if (seeded.status !== 200) throw new Error(`seeding the page topic answered ${seeded.status}`);
-  const decoder = light.createDecoder({ contentTopic: pageTopic });
+  const decoder = lightNode.createDecoder({ contentTopic: pageTopic });
   const httpPage = async () => {
     const body = JSON.stringify({ contentTopics: [pageTopic], pagingInfo: { limit: PAGE_SIZE, direction: "SORT_DIRECTION_DESCENDING" } });
     const answer = await post(agent, node.url, "/message/v1/query", body);
     if (answer.status !== 200 || JSON.parse(answer.body).envelopes.length !== PAGE_SIZE) throw new Error(`query answered ${answer.status}`);
   };
   const storePage = async () => {
-    for await (const page of light.store.queryGenerator([decoder], { paginationForward: false, paginationLimit: PAGE_SIZE })) {
+    for await (const page of lightNode.store.queryGenerator([decoder], { paginationForward: false, paginationLimit: PAGE_SIZE })) {
       if ((await Promise.all(page)).length !== PAGE_SIZE) throw new Error("Store page of the wrong size");
       break;
     }
   };
+  /** @param {() => Promise<void>} read */
   async function latencies(read) {
     const times = [];
     const cpuBefore = cpuSecondsOf(node.pid);
@@ -147,7 +161,7 @@ try {
       times.push(performance.now() - started);
     }
     times.sort((a, b) => a - b);
-    return { p50: percentile(times, 0.5), p99: percentile(times, 0.99), cpuMicros: ((cpuSecondsOf(node.pid) - cpuBefore) / settings.pages) * 1e6 };
+    return { p50: percentile(times, 0.5), p99: percentile(times, 0.99), cpuMicros: (((cpuSecondsOf(node.pid) ?? NaN) - (cpuBefore ?? NaN)) / settings.pages) * 1e6 };
   }
   await latencies(httpPage); // warm-up of both paths
   await latencies(storePage);
@@ -167,7 +181,7 @@ try {
   );
   agent.destroy();
 } catch (error) {
-  console.error(`bench failed: ${error.stack ?? error}`);
+  console.error(`bench failed: ${error instanceof Error ? (error.stack ?? error) : error}`);
   console.error(node.logs.filter((line) => line.includes('"level":"warn"') || line.includes('"level":"error"')).slice(-10).join("\n"));
   process.exitCode = 1;
 } finally {

@@ -9,8 +9,12 @@ import { buildAndPreview } from "../../test/support/vitePreview.js";
 
 const pageRoot = join(dirname(fileURLToPath(import.meta.url)), "page");
 
-/** `readableNames`: no minification, so a CPU profile names the functions (for BENCH_BROWSER_PROFILE). */
+/**
+ * `readableNames`: no minification, so a CPU profile names the functions (for BENCH_BROWSER_PROFILE).
+ * @param {{ readableNames?: boolean }} [options]
+ */
 export async function serveBenchPage({ readableNames = false } = {}) {
+  /** @type {import("vite").InlineConfig} */
   const config = {
     root: pageRoot,
     configFile: false,

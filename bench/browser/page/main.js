@@ -7,6 +7,15 @@ import { fromBase64, getCryptoBackend, setCryptoBackend, useWasmSecp256k1 } from
 import secp256k1WasmUrl from "@xmtp-ts/crypto/secp256k1.wasm?url";
 import { countingBackend } from "./curveCounter.js";
 
+/** @typedef {import("@xmtp-ts/crypto").CryptoBackend} CryptoBackend */
+/** @typedef {{ noble: CryptoBackend; wasm: CryptoBackend }} LoadedBackends */
+
+/**
+ * What the listing reads of the client's pool of Web Workers (WebInvitationPool, which a browser gets).
+ * @typedef {{ batchesOnWorkers: number; workerBackends: string[] }} PoolCounters
+ */
+
+/** @type {Promise<LoadedBackends> | undefined} */
 let backends;
 
 /** Both back ends, kept so each measure can put its own in use: noble (browsers' default) and libsecp256k1. */
@@ -20,12 +29,16 @@ function loadBackends() {
   return backends;
 }
 
-/** Puts a back end in use; `counted`: through countingBackend, whose `calls` are returned too. */
+/**
+ * Puts a back end in use; `counted`: through countingBackend, whose `calls` are returned too.
+ * @param {keyof LoadedBackends} kind
+ * @param {{ counted?: boolean }} [options]
+ */
 async function useBackend(kind, { counted = false } = {}) {
   const loaded = await loadBackends();
   const backend = loaded[kind];
   if (!backend) throw new Error(`unknown back end ${kind}: "noble" or "wasm"`);
-  const { backend: inUse, calls } = counted ? countingBackend(backend) : { backend };
+  const { backend: inUse, calls } = counted ? countingBackend(backend) : { backend, calls: undefined };
   setCryptoBackend(inUse);
   return { ...inUse, calls };
 }
@@ -35,13 +48,14 @@ async function useBackend(kind, { counted = false } = {}) {
  * with `workers`, opening invitations on the client's pool of Web Workers, else in this page's thread. Wall times
  * of each phase, in milliseconds; with `counted`, also the curve's calls (count and time per operation); with
  * `workers`, what the pool did during the listing (batches opened on workers, the back ends the workers run on).
+ * @param {{ apiUrl: string; keysBase64: string; backend: keyof LoadedBackends; dbName?: string; counted?: boolean; workers?: boolean }} options
  */
 async function list({ apiUrl, keysBase64, backend, dbName, counted, workers }) {
   const inUse = await useBackend(backend, { counted });
   const privateKeyOverride = fromBase64(keysBase64);
   const started = performance.now();
   const client = await Client.create(null, { apiUrl, privateKeyOverride, skipContactPublishing: true, dbPath: dbName, parallelInvitations: workers });
-  const pool = await client.invitationPool;
+  const pool = /** @type {PoolCounters | undefined} */ (/** @type {unknown} */ (await client.invitationPool));
   const batchesBefore = pool?.batchesOnWorkers ?? 0;
   const created = performance.now();
   const conversations = await client.conversations.list();
@@ -63,5 +77,7 @@ async function backendNames() {
   const { noble, wasm } = await loadBackends();
   return { noble: noble.name, wasm: wasm.name };
 }
+
+/** @typedef {{ backendNames: typeof backendNames; list: typeof list }} XmtpBench */
 
 window.xmtpBench = { backendNames, list };
