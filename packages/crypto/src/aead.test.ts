@@ -7,7 +7,7 @@ import { DecryptionError, XmtpCryptoError } from "./errors.js";
 import { backends } from "./test-support/backends.js";
 import { sdk } from "./test-support/sdk.js";
 
-describe.each(backends)("AEAD (§8.1) on the $name back end", (backend) => {
+describe.each(backends)("AEAD (docs/protocol/messages.md §1.2) on the $name back end", (backend) => {
   beforeAll(() => setCryptoBackend(backend));
   const secret = randomBytes(195);
   const aad = utf8ToBytes("header bytes");

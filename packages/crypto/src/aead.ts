@@ -1,4 +1,5 @@
-// §8.1: XMTP's one AEAD. key = HKDF-SHA256(secret, salt, info "", 32); AES-256-GCM with the tag appended.
+// docs/protocol/messages.md §1.2: XMTP's one AEAD. key = HKDF-SHA256(secret, salt, info "", 32); AES-256-GCM with the
+// tag appended.
 import { create, CiphertextSchema, type Ciphertext } from "@xmtp-ts/proto";
 import { getCryptoBackend } from "./backend/index.js";
 import { randomBytes } from "./bytes.js";

@@ -77,7 +77,7 @@ export function verifyAuthToken(tokenBase64: string, options: VerifyAuthTokenOpt
     throw new AuthTokenError(`identity key signature: ${(err as Error).message}`);
   }
 
-  let signatureOk = false;
+  let signatureOk: boolean;
   try {
     signatureOk = verifyDigest(
       keccak256(token.authDataBytes),

@@ -1,12 +1,12 @@
-// §6.3: verifying a peer's key bundle (pre-key signed by the identity key, identity key signed by a wallet) and
-// recovering its wallet address, for both the legacy and the v2 form; contact bundle encoding (§6.3, §6.4).
+// docs/protocol/identity.md §3: verifying a peer's key bundle (pre-key signed by the identity key, identity key signed
+// by a wallet) and recovering its wallet address, for both the legacy and the v2 form; contact bundle encoding
+// (docs/protocol/identity.md §3.2, §4).
 import {
   create,
   fromBinary,
   toBinary,
   ContactBundleSchema,
   PublicKeyBundleSchema,
-  SignedPublicKeyBundleSchema,
   type PublicKeyBundle,
   type SignedPublicKeyBundle,
 } from "@xmtp-ts/proto";

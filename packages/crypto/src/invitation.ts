@@ -1,5 +1,6 @@
-// §9: v2 conversation set-up. The topic and key material derive deterministically from the X3DH secret of the two
-// bundles (plus an optional conversationId); the InvitationV1 carrying them is sealed to the recipient.
+// docs/protocol/messages.md §4: v2 conversation set-up. The topic and key material derive deterministically from the
+// X3DH secret of the two bundles (plus an optional conversationId); the InvitationV1 carrying them is sealed to the
+// recipient.
 import {
   create,
   fromBinary,

@@ -21,7 +21,7 @@ function canonicalV(wallet: BaseWallet) {
   };
 }
 
-describe.each(backends)("key storage (§7) on the $name back end", (backend) => {
+describe.each(backends)("key storage (docs/protocol/identity.md §5) on the $name back end", (backend) => {
   beforeAll(() => setCryptoBackend(backend));
 
   it("round-trips and signs exactly the Enable-Identity text of the wallet pre-key", async () => {

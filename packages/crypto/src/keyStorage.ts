@@ -1,5 +1,5 @@
-// §7: the private key bundle as stored on the network (privatestore topic), encrypted under the wallet's
-// Enable-Identity signature of a random 32-byte wallet pre-key.
+// docs/protocol/identity.md §5: the private key bundle as stored on the network (privatestore topic), encrypted under
+// the wallet's Enable-Identity signature of a random 32-byte wallet pre-key.
 import {
   create,
   fromBinary,

@@ -44,7 +44,7 @@ function withHighS(bundle: PublicKeyBundle): PublicKeyBundle {
   return copy;
 }
 
-describe.each(backends)("keys and bundles (§6) on the $name back end", (backend) => {
+describe.each(backends)("keys and bundles (docs/protocol/identity.md §1-§3) on the $name back end", (backend) => {
   beforeAll(() => setCryptoBackend(backend));
 
   it("reads a bundle the SDK generated: same wallet, same public bundles in both forms", async () => {
@@ -167,7 +167,7 @@ describe("KeyBundleVerifier on v2 bundles", () => {
   });
 });
 
-describe("contact bundles (§6.3)", () => {
+describe("contact bundles (docs/protocol/identity.md §3.2)", () => {
   it("decodes the SDK's v1, v2 and bare PublicKeyBundle forms", async () => {
     const { wallet, publicBundle } = await sdkBundle();
     const signed = sdk.SignedPublicKeyBundle.fromLegacyBundle(publicBundle);

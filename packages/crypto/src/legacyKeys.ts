@@ -1,5 +1,6 @@
-// §6.1-§6.2: the "legacy v1" keys SDK 13 generates: an identity key vouched for by the wallet's Create-Identity
-// signature and a pre-key signed by the identity key over sha256(unsigned bytes). Timestamps are milliseconds.
+// docs/protocol/identity.md §1.1, §2: the "legacy v1" keys SDK 13 generates: an identity key vouched for by the
+// wallet's Create-Identity signature and a pre-key signed by the identity key over sha256(unsigned bytes). Timestamps
+// are milliseconds.
 import {
   create,
   PrivateKeyBundleV1Schema,

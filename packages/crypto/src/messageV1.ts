@@ -1,5 +1,6 @@
-// §8.2: v1 messages (dm- topics): EncodedContent encrypted under the X3DH secret of the two legacy bundles, with
-// the header (both bundles and a ms timestamp) as associated data. Not signed: the bundles vouch for the sender.
+// docs/protocol/messages.md §2: v1 messages (dm- topics): EncodedContent encrypted under the X3DH secret of the two
+// legacy bundles, with the header (both bundles and a ms timestamp) as associated data. Not signed: the bundles vouch
+// for the sender.
 import {
   create,
   fromBinary,

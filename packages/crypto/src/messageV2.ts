@@ -1,5 +1,6 @@
-// §8.3: v2 messages (m- topics): EncodedContent signed by the sender's pre-key, wrapped in SignedContent with the
-// sender's bundle, encrypted under the conversation's key material with the header as associated data.
+// docs/protocol/messages.md §3: v2 messages (m- topics): EncodedContent signed by the sender's pre-key, wrapped in
+// SignedContent with the sender's bundle, encrypted under the conversation's key material with the header as associated
+// data.
 import {
   create,
   fromBinary,

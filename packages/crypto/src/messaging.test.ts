@@ -48,7 +48,7 @@ const sdkLegacy = (keys: UserKeys) => new sdk.PublicKeyBundle(sdkProto.publicKey
 const sdkSigned = (keys: UserKeys) => sdkProto.publicKey.SignedPublicKeyBundle.decode(toBinary(SignedPublicKeyBundleSchema, keys.signedBundle));
 const nsLong = (ns: bigint) => Long.fromString(ns.toString(), true);
 
-describe.each(backends)("v1 messages (§8.2) on the $name back end", (backend) => {
+describe.each(backends)("v1 messages (docs/protocol/messages.md §2) on the $name back end", (backend) => {
   beforeAll(() => setCryptoBackend(backend));
 
   it("decrypts a message the SDK sent us, and the SDK's sender can re-read ours", async () => {
@@ -109,7 +109,7 @@ describe.each(backends)("v1 messages (§8.2) on the $name back end", (backend) =
   });
 });
 
-describe.each(backends)("invitations (§9) on the $name back end", (backend) => {
+describe.each(backends)("invitations (docs/protocol/messages.md §4) on the $name back end", (backend) => {
   beforeAll(() => setCryptoBackend(backend));
 
   it("opens an SDK invitation with a conversationId, and both sides derive the same topic and key material", async () => {
@@ -178,7 +178,7 @@ describe.each(backends)("invitations (§9) on the $name back end", (backend) => 
   });
 });
 
-describe.each(backends)("v2 messages (§8.3) on the $name back end", (backend) => {
+describe.each(backends)("v2 messages (docs/protocol/messages.md §3) on the $name back end", (backend) => {
   beforeAll(() => setCryptoBackend(backend));
 
   async function conversation() {
@@ -255,7 +255,7 @@ describe.each(backends)("v2 messages (§8.3) on the $name back end", (backend) =
   });
 });
 
-describe.each(backends)("private preferences (§11) on the $name back end", (backend) => {
+describe.each(backends)("private preferences (docs/protocol/messages.md §5) on the $name back end", (backend) => {
   beforeAll(() => setCryptoBackend(backend));
 
   it("derives the SDK's topic id and reads/writes actions the SDK reads/writes", async () => {

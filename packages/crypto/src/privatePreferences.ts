@@ -1,4 +1,4 @@
-// §11: the consent list on the private preferences topic, keyed by the identity private key.
+// docs/protocol/messages.md §5: the consent list on the private preferences topic, keyed by the identity private key.
 import {
   create,
   fromBinary,

@@ -1,5 +1,6 @@
-// §6.1: the v2 shapes (SignedPublicKey, SignedPublicKeyBundle) derived from legacy keys without new signatures,
-// and back. key_bytes is the legacy key's unsigned bytes read as an UnsignedPublicKey, so created_ns is in ms.
+// docs/protocol/identity.md §1.2: the v2 shapes (SignedPublicKey, SignedPublicKeyBundle) derived from legacy keys
+// without new signatures, and back. key_bytes is the legacy key's unsigned bytes read as an UnsignedPublicKey, so
+// created_ns is in ms.
 import {
   create,
   fromBinary,

@@ -1,4 +1,4 @@
-// §5: content topic names. Addresses are EIP-55; pairs are sorted as JS sorts strings.
+// docs/protocol/api.md §5: content topic names. Addresses are EIP-55; pairs are sorted as JS sorts strings.
 import { toChecksumAddress } from "./address.js";
 
 const wrap = (name: string) => `/xmtp/0/${name}/proto`;

@@ -1,4 +1,5 @@
-// §8.1: XMTP's X3DH variant: three ECDH shared points (65 bytes each, uncompressed) concatenated into 195 bytes.
+// docs/protocol/messages.md §1.3: XMTP's X3DH variant: three ECDH shared points (65 bytes each, uncompressed)
+// concatenated into 195 bytes.
 import type { Ciphertext } from "@xmtp-ts/proto";
 import { decryptAead } from "./aead.js";
 import { getCryptoBackend } from "./backend/index.js";

@@ -1,4 +1,4 @@
-// Publish authentication (docs/protocol/api.md §4) and the topic ownership rule (§2.2, §5).
+// Publish authentication and the topic ownership rule (docs/protocol/api.md §4, §2.2, §5).
 import { AUTH_TOKEN_MAX_AGE_NS, AuthTokenError, verifyAuthToken } from "@xmtp-ts/crypto";
 import { ApiError, GrpcCode } from "./errors.js";
 

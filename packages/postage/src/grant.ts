@@ -85,7 +85,7 @@ export interface GrantContext {
   writer: string;
   chainId: bigint;
   vault: string;
-  /** The node's clock at a door; the envelope's timestamp when relayed (§3.3). */
+  /** The node's clock at a door; the envelope's timestamp when relayed (docs/postage.md §3.3). */
   nowNs: bigint;
 }
 

@@ -1,7 +1,7 @@
 // docs/postage.md §3.5: who an envelope on a reach topic says it is from and to, read without decrypting. Each
 // party is the wallet recovered from its key bundle (identity key signed by the wallet, pre-key signed by the
 // identity key). A header is a claim, not a proof of who wrote the envelope: bundles are public and can be copied,
-// though a copied sender bundle yields bytes the recipient cannot decrypt (§2).
+// though a copied sender bundle yields bytes the recipient cannot decrypt (docs/postage.md §2).
 import {
   decodeMessageV1Header,
   verifyPublicKeyBundle,

@@ -130,17 +130,17 @@ export function makePostageStamp(stamp: {
   });
 }
 
-/** A proof claiming a prior contact (§3.2), sealed when the writer has its identity key. */
+/** A proof claiming a prior contact (docs/postage.md §3.2), sealed when the writer has its identity key. */
 export function priorContactProof(seal?: postage.SenderSeal): postage.PostageProof {
   return create(postage.PostageProofSchema, { seal, basis: { case: "priorContact", value: {} } });
 }
 
-/** A proof carrying the recipient's relationship grant (§3.3). */
+/** A proof carrying the recipient's relationship grant (docs/postage.md §3.3). */
 export function grantProof(grant: postage.SignedRelationshipGrant, seal?: postage.SenderSeal): postage.PostageProof {
   return create(postage.PostageProofSchema, { seal, basis: { case: "grant", value: grant } });
 }
 
-/** A proof paying with a stamp (§3.6). */
+/** A proof paying with a stamp (docs/postage.md §3.6). */
 export function stampProof(stamp: postage.PostageStamp, seal?: postage.SenderSeal): postage.PostageProof {
   return create(postage.PostageProofSchema, { seal, basis: { case: "stamp", value: stamp } });
 }

@@ -125,7 +125,7 @@ describe("checkPostage: the decision at every door (docs/postage.md §1-§4)", (
     });
   });
 
-  describe("prior contact (§3.2)", () => {
+  describe("prior contact (docs/postage.md §3.2)", () => {
     it("is free when the topic owner contacted the writer before, for invitations and intros", async () => {
       relationships = new MemoryRelationships();
       relationships.add(bob.address, alice.address);
@@ -163,7 +163,7 @@ describe("checkPostage: the decision at every door (docs/postage.md §1-§4)", (
     });
   });
 
-  describe("sender seal (§3.1)", () => {
+  describe("sender seal (docs/postage.md §3.1)", () => {
     it("names the writer through a door without a token", async () => {
       relationships = new MemoryRelationships();
       relationships.add(bob.address, alice.address);
@@ -200,7 +200,7 @@ describe("checkPostage: the decision at every door (docs/postage.md §1-§4)", (
     });
   });
 
-  describe("relationship grant (§3.3)", () => {
+  describe("relationship grant (docs/postage.md §3.3)", () => {
     let grant: postage.SignedRelationshipGrant;
     beforeAll(() => {
       grant = makeRelationshipGrant({ grantor: bob.identity, grantee: alice.address, expiresNs: NOW_NS + HOUR_NS, chainId: CHAIN, vault: VAULT });
@@ -231,7 +231,7 @@ describe("checkPostage: the decision at every door (docs/postage.md §1-§4)", (
     });
   });
 
-  describe("postage stamp (§3.6)", () => {
+  describe("postage stamp (docs/postage.md §3.6)", () => {
     it("is paid when the payer signed this envelope for this network and operator", async () => {
       const stamp = await stampFor(aliceToBob, alice);
       const decision = await checkPostage(input(aliceToBob, { door: token(alice), proof: stampProof(stamp) }));
@@ -268,7 +268,7 @@ describe("checkPostage: the decision at every door (docs/postage.md §1-§4)", (
     });
   });
 
-  describe("who wrote it (§2, §3.5)", () => {
+  describe("who wrote it (docs/postage.md §2, §3.5)", () => {
     it("refuses when nothing names a writer", async () => {
       const junk = envelopeOf(reachTopic("invite", bob.address), Uint8Array.of(1, 2, 3));
       expectRefused(await checkPostage(input(junk, { proof: priorContactProof() })), "writer_unknown", /no readable header/);

@@ -4,9 +4,10 @@
 // node to settle against its own state.
 //
 // Order of the decision:
-//   1. only reach topics (§1) are subject to postage; a topic that looks like one but has no owner is refused;
-//   2. the writer (§2): the auth token's wallet, else the seal's wallet, else the header's claimed sender; a seal
-//      must verify, and must match the token where there is one;
+//   1. only reach topics (docs/postage.md §1) are subject to postage; a topic that looks like one but has no owner is
+//      refused;
+//   2. the writer (docs/postage.md §2): the auth token's wallet, else the seal's wallet, else the header's claimed
+//      sender; a seal must verify, and must match the token where there is one;
 //   3. the owner writing to its own topic is free;
 //   4. otherwise the proof's basis must hold for that writer: a prior contact, a grant, or a stamp.
 import { toChecksumAddress, type KeyBundleVerifier } from "@xmtp-ts/crypto";
@@ -25,7 +26,7 @@ import { verifyStamp, type StampRefusalCode, type VerifiedStamp } from "./stamp.
  */
 export type PostageDoor = { kind: "token"; wallet: string } | { kind: "untrusted" };
 
-/** The node's postage network and prices (§4, §5). */
+/** The node's postage network and prices (docs/postage.md §4, §5). */
 export interface PostageTerms {
   chainId: bigint;
   vault: string;
@@ -35,7 +36,7 @@ export interface PostageTerms {
   priceWei(messageBytes: number): bigint;
 }
 
-/** The node's relationship records (§3.4): did `inviter` write first to `invitee`'s reach topic? */
+/** The node's relationship records (docs/postage.md §3.4): did `inviter` write first to `invitee`'s reach topic? */
 export interface RelationshipLookup {
   has(inviter: string, invitee: string): boolean | Promise<boolean>;
 }
@@ -54,8 +55,8 @@ export interface PostageInput {
   terms?: PostageTerms;
   relationships: RelationshipLookup;
   /**
-   * The instant a grant's expiry is checked against (§3.3): the node's clock when accepting at a door, the
-   * envelope's own timestamp when relaying (a relayed envelope may be older than the grant's end).
+   * The instant a grant's expiry is checked against (docs/postage.md §3.3): the node's clock when accepting at a door,
+   * the envelope's own timestamp when relaying (a relayed envelope may be older than the grant's end).
    */
   nowNs: bigint;
   /** True at the door where this node accepts the envelope for a client (HTTP publish, LightPush), false when relaying. */
@@ -107,7 +108,7 @@ function refused(code: PostageRefusalCode, reason: string, facts?: EnvelopeFacts
   return { outcome: "refused", code, reason: worded, facts };
 }
 
-/** "writing to T costs N wei (vault V on chain C, operator O)": what §4 asks a refusal to name. */
+/** "writing to T costs N wei (vault V on chain C, operator O)": what docs/postage.md §4 asks a refusal to name. */
 function priceSentence(input: PostageInput, owner: string): string {
   const { terms } = input;
   if (!terms) return `writing to ${input.contentTopic} needs a prior contact or a relationship grant from ${owner}`;
@@ -139,8 +140,8 @@ async function establishWriter(
   }
   const proven = tokenWallet ?? facts.sealWallet;
   if (proven !== undefined) {
-    // A proven writer needs no header: who it wrote to is the topic's owner (§3.4). Reading one would verify two
-    // key bundles (four signatures) on every publish to a reach topic for nothing.
+    // A proven writer needs no header: who it wrote to is the topic's owner (docs/postage.md §3.4). Reading one would
+    // verify two key bundles (four signatures) on every publish to a reach topic for nothing.
     facts.writer = { address: proven, evidence: tokenWallet !== undefined ? "token" : "seal" };
     return { facts, owner: proven === topic.owner };
   }
@@ -153,8 +154,8 @@ async function establishWriter(
       facts,
     );
   }
-  // §3.5: the header names its writer only when it is addressed to the topic's owner. The one other header a
-  // reach topic legitimately carries is the owner's own copy of what it sent, which names the owner as sender.
+  // docs/postage.md §3.5: the header names its writer only when it is addressed to the topic's owner. The one other
+  // header a reach topic legitimately carries is the owner's own copy of what it sent, which names the owner as sender.
   if (header.recipient === topic.owner || header.sender === topic.owner) {
     facts.writer = { address: header.sender, evidence: "header" };
     return { facts, owner: header.sender === topic.owner };

@@ -1,5 +1,5 @@
-// Builds the chat app (apps/chat) with vite's JS API, as `npm run chat:build` would, and serves the build on a free
-// loopback port: the test exercises the same bundle a user gets.
+// Builds the chat app (apps/chat) with vite's JS API, as `npx vite build apps/chat` would, and serves the build on a
+// free loopback port: the test exercises the same bundle a user gets.
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildAndPreview, type PreviewedBuild } from "../../support/vitePreview.js";

@@ -5,11 +5,9 @@ import type { SignText } from "../legacyKeys.js";
 
 const require = createRequire(import.meta.url);
 // Its ES-module build fails on Node 20 (extensionless imports in @xmtp/proto); the CJS build works.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const sdk: any = require("@xmtp/xmtp-js");
 
 /** The SDK's own protobuf codecs (@xmtp/proto), to build or read shapes the SDK has no class for. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const sdkProto: any = require(require.resolve("@xmtp/proto", { paths: [require.resolve("@xmtp/xmtp-js")] }));
 
 export function signTextWith(wallet: BaseWallet): SignText {
@@ -20,7 +18,6 @@ export function bytes(value: Uint8Array | ArrayLike<number>): Uint8Array {
   return Uint8Array.from(value as ArrayLike<number>);
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const Long: any = require(require.resolve("long", { paths: [require.resolve("@xmtp/xmtp-js")] }));
 
 interface FakeEnvelope {
@@ -31,7 +28,6 @@ interface FakeEnvelope {
 /** Just enough of the SDK's ApiClient for its key managers (TopicPersistence): newest-first query and publish. */
 export class FakeSdkApiClient {
   readonly envelopes: FakeEnvelope[] = [];
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   async *queryIterator(params: { contentTopic: string }, _options: unknown): AsyncGenerator<any> {
     for (const env of this.envelopes.filter((e) => e.contentTopic === params.contentTopic).reverse()) yield env;
   }
@@ -51,7 +47,6 @@ export async function sdkUser(wallet: BaseWallet = Wallet.createRandom()) {
 }
 
 /** The minimum of an SDK Client that its ConversationV2 needs to create and decode messages. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function sdkConversationV2(user: Awaited<ReturnType<typeof sdkUser>>, topic: string, peerAddress: string): any {
   const client = {
     address: user.address,

@@ -12,7 +12,7 @@ export const MAX_TOPIC_BYTES = 300;
 export const MAX_MESSAGE_BYTES = 1_048_214;
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 100;
-/** A query of one private-preferences (consent) topic may ask for this many rows, as the reference node allows (§2.3). */
+/** A query of one private-preferences (consent) topic may ask for this many rows (docs/protocol/api.md §2.3). */
 export const MAX_PREFERENCES_PAGE_SIZE = 500;
 const PREFERENCES_TOPIC_PREFIX = "/xmtp/0/userpreferences-";
 export const MAX_BATCH_QUERIES = 50;

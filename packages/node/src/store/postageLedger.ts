@@ -1,6 +1,6 @@
-// What a node keeps for postage (docs/postage.md), beside its envelopes and in the same database: the proofs that
-// came with envelopes, the relationships it learned (§3.4) and the vouchers it accepted for its operator (§3.6).
-// Both stores implement it and pass one conformance suite (postageLedgerConformance.ts).
+// What a node keeps for postage (docs/postage.md), beside its envelopes and in the same database: the proofs that came
+// with envelopes, the relationships it learned and the vouchers it accepted for its operator
+// (docs/postage.md §3.4, §3.6). Both stores implement it and pass one conformance suite (postageLedgerConformance.ts).
 import { asUint8Array } from "./driverBytes.js";
 
 /** The latest voucher a payer gave this node's operator, and how much of it is already redeemed on chain. */

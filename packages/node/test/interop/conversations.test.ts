@@ -109,7 +109,7 @@ describe("v2 conversation", () => {
 });
 
 describe("compressed content", () => {
-  // Compressible and well under SDK 13's 1,000-byte decompression limit (docs/protocol/api.md §7).
+  // Compressible and well under SDK 13's 1,000-byte decompression limit (docs/protocol/content.md §4).
   const text = "interop compression check. ".repeat(30);
 
   function encodedContentOf(message: SdkMessage) {

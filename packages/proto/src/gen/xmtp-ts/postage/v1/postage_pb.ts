@@ -174,8 +174,8 @@ export const SignedRelationshipGrantSchema: GenMessage<SignedRelationshipGrant> 
   messageDesc(file_xmtp_ts_postage_v1_postage, 4);
 
 /**
- * An EIP-712 Voucher(payer, operator, cumulative, digest) signed by the payer's wallet (§3.6); the digest is the
- * envelope's own, so it is not carried. cumulative is a big-endian unsigned integer of at most 32 bytes.
+ * An EIP-712 Voucher(payer, operator, cumulative, digest) signed by the payer's wallet (docs/postage.md §3.6); the
+ * digest is the envelope's own, so it is not carried. cumulative is a big-endian unsigned integer of at most 32 bytes.
  *
  * @generated from message xmtp_ts.postage.v1.PostageStamp
  */
