@@ -144,7 +144,7 @@ describe.skipIf(!postgresUrl)("three instances over one PostgreSQL behind HAProx
     // Each instance re-reads the shared lists within --authz-refresh-ms (1 s); wait up to 10 s for all three.
     for (const [i, instance] of cluster.instances.entries()) {
       const deadline = Date.now() + 10_000;
-      let status = 0;
+      let status: number;
       while ((status = (await publishAs(instance.url)).status) !== 403 && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 200));
       }

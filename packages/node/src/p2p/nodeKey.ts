@@ -20,7 +20,9 @@ export async function loadOrCreateNodeKey(dataDir: string): Promise<{ privateKey
     try {
       return { privateKey: privateKeyFromProtobuf(stored), created: false };
     } catch (error) {
-      throw new Error(`node key file ${path} is corrupt (${String(error)}); delete it to create a new peer id`);
+      throw new Error(`node key file ${path} is corrupt (${String(error)}); delete it to create a new peer id`, {
+        cause: error,
+      });
     }
   }
   const privateKey = await generateKeyPair("Ed25519");

@@ -175,7 +175,6 @@ export class PostageGate {
       const retried = await checkPostage({ ...input, proof: withContact });
       if (retried.outcome === "free") {
         decision = retried;
-        proof = withContact;
         envelope = { ...envelope, postage: encodePostageProof(withContact) };
       }
     }
@@ -214,7 +213,8 @@ export class PostageGate {
         priceWei: (bytes) => required.priceWei + required.pricePerByteWei * BigInt(bytes),
       },
       relationships: { has: (inviter, invitee) => this.options.ledger.hasRelationship(inviter, invitee) },
-      // §3.3: grants expire against the node's clock at a door, against the envelope's own time when relayed.
+      // docs/postage.md §3.3: grants expire against the node's clock at a door, against the envelope's own time when
+      // relayed.
       nowNs: accepting ? this.nowNs() : envelope.timestampNs,
       acceptingDoor: accepting,
       keyBundleVerifier: this.keyBundleVerifier,

@@ -65,7 +65,9 @@ export async function startPostage(config: PostageConfig, ledger: PostageLedger,
     if (code === "0x") throw new Error(`there is no contract at ${config.vault} on chain ${chainId}`);
   } catch (error) {
     provider.destroy();
-    throw new Error(`postage: cannot use the vault ${config.vault} through ${redactRpc(config.rpcUrl)}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(`postage: cannot use the vault ${config.vault} through ${redactRpc(config.rpcUrl)}: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
   }
   const operator = new Wallet(config.operatorKey, provider);
   const vault = new PostageVaultClient(config.vault, operator);

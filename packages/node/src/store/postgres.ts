@@ -282,7 +282,9 @@ export class PostgresEnvelopeStore implements WakuEnvelopeStore, SharedEnvelopeS
       if (options.wakuHasher) await backfillWakuHashes(connections.pool, lockKey, options.wakuHasher, batchSize);
     } catch (error) {
       await connections.end();
-      throw new Error(`opening PostgreSQL store at ${redactUrl(url)} failed: ${error instanceof Error ? error.message : String(error)}`);
+      throw new Error(`opening PostgreSQL store at ${redactUrl(url)} failed: ${error instanceof Error ? error.message : String(error)}`, {
+        cause: error,
+      });
     }
     const openListenConnection = () =>
       createPostgresPool({

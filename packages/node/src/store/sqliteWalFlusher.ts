@@ -56,7 +56,10 @@ export class WalFlusher {
         this.syncsRunning--;
         // On error the commits are in the database but not known to be on disk: report, don't acknowledge.
         const fault = error ? asSqliteFault(error, "write") : undefined;
-        for (const waiter of covered) (fault ? waiter.fail(fault) : waiter.acknowledge());
+        for (const waiter of covered) {
+          if (fault) waiter.fail(fault);
+          else waiter.acknowledge();
+        }
         this.syncsDone.delete(done);
         resolve();
         this.sync();

@@ -9,7 +9,7 @@ import { multiaddr } from "@multiformats/multiaddr";
 import type { Envelope } from "../store/EnvelopeStore.js";
 import { StoreUnavailableError } from "../store/storeErrors.js";
 import { fuzzParameters } from "../../test/fuzz/support.js";
-import { LightPushService, LightPushStatus } from "./lightPush.js";
+import { LightPushService } from "./lightPush.js";
 import type { RemoteEnd } from "./remoteEnd.js";
 
 const PEER = "12D3KooWQaUWNC7oim3BVycHUy6vnCsvbFu1WS1P76T1AGD3DYEd";

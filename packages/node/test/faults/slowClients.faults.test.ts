@@ -124,8 +124,16 @@ describe("unauthenticated clients holding connections and bodies", () => {
 
     for (const attacker of bodyAttackers) attacker.socket.destroy();
     await Promise.all(sending);
-    const query = await post(node.url, "/message/v1/query", { contentTopics: [TOPIC], pagingInfo: { limit: 100 } });
-    expect(query.status).toBe(200);
+    // The node gives the address's body budget back when it sees the attackers' connections close, which on a busy
+    // machine may come a moment after our destroy(): until then a request from the same address is still refused.
+    const queryBody = { contentTopics: [TOPIC], pagingInfo: { limit: 100 } };
+    let query = await post(node.url, "/message/v1/query", queryBody);
+    for (const until = Date.now() + 10_000; query.status === 429 && Date.now() < until; ) {
+      expect(query.body).toMatchObject({ code: 8, message: expect.stringMatching(/--max-body-buffer-bytes/) });
+      await sleep(100);
+      query = await post(node.url, "/message/v1/query", queryBody);
+    }
+    expect(query.status, JSON.stringify(query.body)).toBe(200);
     expect(query.body.envelopes).toHaveLength(6);
   });
 });

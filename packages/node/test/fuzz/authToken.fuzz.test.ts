@@ -13,7 +13,7 @@ function outcome(token: string): VerifiedAuthToken | AuthTokenError {
     return verifyAuthToken(token, { nowNs: nowNs() });
   } catch (err) {
     if (err instanceof AuthTokenError) return err;
-    throw new Error(`verifyAuthToken threw ${(err as Error)?.name}: ${(err as Error)?.message}`);
+    throw new Error(`verifyAuthToken threw ${(err as Error)?.name}: ${(err as Error)?.message}`, { cause: err });
   }
 }
 

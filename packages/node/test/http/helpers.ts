@@ -13,7 +13,7 @@ import {
   legacyPublicKeyOf,
   toBase64,
 } from "@xmtp-ts/crypto";
-import { defaultConfig, silentLogger, startNode, type NodeComponents, type NodeConfig, type NodeConfigOverrides, type RunningNode } from "../../src/index.js";
+import { defaultConfig, silentLogger, startNode, type NodeComponents, type NodeConfigOverrides, type RunningNode } from "../../src/index.js";
 import { readSince } from "../../src/store/test-support/readSince.js";
 
 export interface TestNode extends RunningNode {
