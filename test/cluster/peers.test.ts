@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createIdentity, envelopeJson, nowNs, post, type Identity } from "../../packages/node/test/http/helpers.js";
 import { startRelayNode, type RelayNode } from "../../packages/node/test/network/support.js";
 import { startCluster, type Cluster } from "../support/cluster.js";
-import { openEnvelopeStream, type EnvelopeStream, type StreamedEnvelope } from "../support/envelopeStream.js";
+import { openEnvelopeStream, type EnvelopeStreamReader, type StreamedEnvelope } from "../support/envelopeStream.js";
 
 const postgresUrl = process.env.XMTP_TEST_POSTGRES_URL;
 const topic = `/xmtp/0/m-cluster-peers-${randomBytes(3).toString("hex")}/proto`;
@@ -16,7 +16,7 @@ describe.skipIf(!postgresUrl)("a cluster whose instances relay with another node
   let outside: RelayNode;
   let cluster: Cluster;
   let alice: Identity;
-  const streams: EnvelopeStream[] = [];
+  const streams: EnvelopeStreamReader[] = [];
   const publishAt = async (url: string, label: string) => {
     const answer = await post(url, "/message/v1/publish", { envelopes: [envelopeJson(topic, nowNs(), Buffer.from(label).toString("base64"))] }, {
       authorization: `Bearer ${alice.token()}`,

@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createIdentity, envelopeJson, nowNs, post, type Identity } from "../../packages/node/test/http/helpers.js";
 import { startCluster, type Cluster } from "../support/cluster.js";
-import { openEnvelopeStream, type EnvelopeStream, type StreamedEnvelope } from "../support/envelopeStream.js";
+import { openEnvelopeStream, type EnvelopeStreamReader, type StreamedEnvelope } from "../support/envelopeStream.js";
 
 const postgresUrl = process.env.XMTP_TEST_POSTGRES_URL;
 const run = randomBytes(3).toString("hex");
@@ -18,7 +18,7 @@ const ADMIN_TOKEN = randomBytes(16).toString("hex");
 describe.skipIf(!postgresUrl)("three instances over one PostgreSQL behind HAProxy", () => {
   let cluster: Cluster;
   let alice: Identity;
-  const streams: EnvelopeStream[] = [];
+  const streams: EnvelopeStreamReader[] = [];
   const stream = async (baseUrl: string, path: string, body: unknown) => {
     const opened = await openEnvelopeStream(baseUrl, path, body);
     streams.push(opened);

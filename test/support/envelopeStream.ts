@@ -7,7 +7,7 @@ export interface StreamedEnvelope {
   message: string;
 }
 
-export interface EnvelopeStream {
+export interface EnvelopeStreamReader {
   /** Every envelope delivered so far, in arrival order. */
   readonly envelopes: StreamedEnvelope[];
   /** Resolves once at least `count` envelopes (that `filter` keeps, if given) arrived; fails after 20 s. */
@@ -18,7 +18,7 @@ export interface EnvelopeStream {
 }
 
 /** Opens the stream; resolves once the response headers arrived (the node has registered the subscription). */
-export async function openEnvelopeStream(baseUrl: string, path: string, body: unknown): Promise<EnvelopeStream> {
+export async function openEnvelopeStream(baseUrl: string, path: string, body: unknown): Promise<EnvelopeStreamReader> {
   const controller = new AbortController();
   const response = await fetch(baseUrl + path, { method: "POST", body: JSON.stringify(body), signal: controller.signal });
   if (!response.ok || !response.body) throw new Error(`${path} on ${baseUrl} answered HTTP ${response.status}: ${await response.text()}`);

@@ -22,7 +22,7 @@ import { SyncState } from "./sync/syncState.js";
 import { startWakuServices, xmtpShard, type WakuServices, type WakuServicesOptions } from "./waku/services.js";
 import { pubsubTopicOf, type WakuShardingConfig } from "./waku/sharding.js";
 
-export interface NetworkOptions {
+export interface PeerNetworkOptions {
   /** Holds the node key (stable peer id) and the per-peer sync positions. */
   dataDir: string;
   listenHost: string;
@@ -68,7 +68,7 @@ export interface Network {
   stop(): Promise<void>;
 }
 
-export async function startNetwork(options: NetworkOptions): Promise<Network> {
+export async function startNetwork(options: PeerNetworkOptions): Promise<Network> {
   const staticPeerAddresses = options.peers.map(parsePeerAddress);
   const { libp2p, createdNodeKey } = await createLibp2pHost({
     dataDir: options.dataDir,

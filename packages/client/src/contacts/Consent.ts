@@ -10,7 +10,7 @@ import {
 } from "@xmtp-ts/crypto";
 import type { PrivatePreferencesAction } from "@xmtp-ts/proto";
 import type { Envelope, MessageApi, SubscribeOptions } from "../api/index.js";
-import { EnvelopeStream, type MessageStream } from "../conversations/streams.js";
+import { DecodedStream, type MessageStream } from "../conversations/streams.js";
 import type { InboxStore } from "../storage/InboxStore.js";
 import { messageDigestHex } from "../api/digests.js";
 
@@ -135,7 +135,7 @@ export class ConsentList {
    */
   async stream(options: SubscribeOptions = {}): Promise<MessageStream<PrivatePreferencesAction>> {
     const subscription = this.api.subscribe([await this.preferencesTopic()], options);
-    const stream = new EnvelopeStream<PrivatePreferencesAction>(subscription, async (envelope: Envelope) => {
+    const stream = new DecodedStream<PrivatePreferencesAction>(subscription, async (envelope: Envelope) => {
       const action = await decryptPrivatePreferencesPayload(envelope.message, this.keys.identityPrivateKey, this.keys.identityPublicKey).catch(
         () => undefined,
       );

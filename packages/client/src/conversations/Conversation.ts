@@ -22,7 +22,7 @@ import { DecodedMessage } from "./DecodedMessage.js";
 import type { InboxStore, StoredMessage } from "../storage/InboxStore.js";
 import { CLOCK_SKEW_NS } from "./syncClock.js";
 import { iteratePages, mapPages } from "./pages.js";
-import { EnvelopeStream, type MessageStream } from "./streams.js";
+import { DecodedStream, type MessageStream } from "./streams.js";
 
 /** `SortDirection` of the public SDK (numeric enum), accepted alongside "ascending" / "descending". */
 export const SortDirection = {
@@ -304,7 +304,7 @@ abstract class BaseConversation {
 
   private async streamTopic(topic: string, onConnectionLost?: (error: unknown) => void): Promise<MessageStream<DecodedMessage<unknown, Conversation>>> {
     const options: SubscribeOptions = { ...this.client.subscribeOptions, onConnectionLost };
-    const stream = new EnvelopeStream(this.client.api.subscribe([topic], options), async (envelope) => [await this.decodeMessage(envelope)]);
+    const stream = new DecodedStream(this.client.api.subscribe([topic], options), async (envelope) => [await this.decodeMessage(envelope)]);
     await stream.ready;
     return stream;
   }

@@ -9,7 +9,7 @@ import type { DecodedMessage } from "./DecodedMessage.js";
 import { ConversationError } from "./ConversationError.js";
 import { IntroducedConversations } from "./IntroducedConversations.js";
 import { InvitedConversations } from "./InvitedConversations.js";
-import { EnvelopeStream, type MessageStream } from "./streams.js";
+import { DecodedStream, type MessageStream } from "./streams.js";
 
 export interface InvitationContextInput {
   conversationId: string;
@@ -96,7 +96,7 @@ export class Conversations {
     const seenTopics = new Set<string>();
     const seenPeers = new Set<string>();
     const subscription = this.client.api.subscribe([intros, invites], this.subscribeOptions(onConnectionLost));
-    const stream = new EnvelopeStream<Conversation>(subscription, async (envelope) => {
+    const stream = new DecodedStream<Conversation>(subscription, async (envelope) => {
       if (envelope.contentTopic === invites) {
         const conversation = await this.invited.fromEnvelope(envelope);
         if (!conversation || seenTopics.has(conversation.topic)) return [];
@@ -135,7 +135,7 @@ export class Conversations {
       return once(await conversation.messages());
     };
 
-    const stream = new EnvelopeStream<DecodedMessage<unknown, Conversation>>(subscription, async (envelope) => {
+    const stream = new DecodedStream<DecodedMessage<unknown, Conversation>>(subscription, async (envelope) => {
       if (envelope.contentTopic === invites) {
         const conversation = await this.invited.fromEnvelope(envelope);
         return conversation ? adopt(conversation) : [];

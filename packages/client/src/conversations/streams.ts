@@ -9,7 +9,7 @@ export interface MessageStream<T> extends AsyncIterableIterator<T> {
  * Decodes a subscription's envelopes into zero or more items each. `return()` closes the subscription first, so a
  * consumer waiting in `next()` is released (an async generator would wait for that `next()` to settle).
  */
-export class EnvelopeStream<T> implements MessageStream<T> {
+export class DecodedStream<T> implements MessageStream<T> {
   private readonly pending: T[] = [];
   private ended = false;
 
