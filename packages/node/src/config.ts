@@ -5,6 +5,7 @@ import { LOG_LEVELS, type LogLevel } from "./log.js";
 import type { SecurityConfig } from "./security/limits.js";
 import { SECURITY_FLAG_ENV, SECURITY_USAGE, parseSecurityFlags, type SecurityFlagName } from "./security/flags.js";
 import { POSTAGE_FLAG_ENV, POSTAGE_USAGE, parsePostageFlags, type PostageConfig, type PostageFlagName } from "./postage/postageFlags.js";
+import { RETENTION_FLAG_ENV, RETENTION_USAGE, parseRetentionFlags, type RetentionConfig, type RetentionFlagName } from "./retention/retentionFlags.js";
 
 export type StorageConfig =
   | { kind: "sqlite"; path: string; synchronous: "full" | "normal" }
@@ -81,6 +82,8 @@ export interface NodeConfig {
   security: SecurityConfig;
   /** Postage on first messages to strangers (src/postage, docs/postage.md). */
   postage: PostageConfig;
+  /** What is kept, per class of topic, and how the pruner works (src/retention, docs/storage.md). */
+  retention: RetentionConfig;
 }
 
 export const DEFAULTS = {
@@ -166,7 +169,7 @@ Options (each also settable by the environment variable shown; flags win):
   --db-pool-size N       PostgreSQL connections for envelopes; the process
                          holds N + 3 in all (XMTP_DB_POOL_SIZE, default ${DEFAULTS.dbPoolSize})
   -h, --help             print this help and exit
-${SECURITY_USAGE}${POSTAGE_USAGE}
+${SECURITY_USAGE}${POSTAGE_USAGE}${RETENTION_USAGE}
 Subcommands:
   xmtp-node authz allow|deny|remove|list [ADDRESS] [--priority] [--data-dir DIR | --db URL]
                          edit the wallet allow/deny lists (run "xmtp-node authz --help")
@@ -174,6 +177,8 @@ Subcommands:
                          deploy a PostageVault (key in XMTP_POSTAGE_DEPLOYER_KEY); prints its address last
   xmtp-node postage redeem [the node's postage flags]
                          redeem every voucher accepted and not yet redeemed, now
+  xmtp-node retention report [--json] [--retention SPEC] [--data-dir DIR | --db URL]
+                         what the retention policy would delete now, per topic class; deletes nothing
 `;
 
 type FlagName =
@@ -206,11 +211,13 @@ type FlagName =
   | "db-query-timeout-ms"
   | "db-pool-size"
   | SecurityFlagName
-  | PostageFlagName;
+  | PostageFlagName
+  | RetentionFlagName;
 
 const FLAG_ENV: Record<FlagName, string> = {
   ...SECURITY_FLAG_ENV,
   ...POSTAGE_FLAG_ENV,
+  ...RETENTION_FLAG_ENV,
   port: "XMTP_PORT",
   host: "XMTP_HOST",
   "data-dir": "XMTP_DATA_DIR",
@@ -353,6 +360,7 @@ export function parseCommandLine(
     },
     security: parseSecurityFlags(lookup, (message) => new ConfigError(message)),
     postage: parsePostageFlags(lookup, env, (message) => new ConfigError(message)),
+    retention: parseRetentionFlags(lookup, (message) => new ConfigError(message)),
   };
   return { help: false, config };
 }

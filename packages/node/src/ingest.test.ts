@@ -6,7 +6,7 @@ import { SubscriptionHub } from "./hub.js";
 import { EnvelopeIngest, isEphemeralTopic } from "./ingest.js";
 import { SqliteEnvelopeStore } from "./store/sqlite.js";
 import { envelopeDigest } from "./store/digest.js";
-import type { DigestPage, Envelope, EnvelopePage, EnvelopeStore, StoredEnvelope } from "./store/EnvelopeStore.js";
+import type { DigestPage, Envelope, EnvelopePage, EnvelopeStore, PruneResult, StoredEnvelope } from "./store/EnvelopeStore.js";
 import { readSince } from "./store/test-support/readSince.js";
 
 const env = (contentTopic: string, text: string, t = 1n): Envelope => ({ contentTopic, timestampNs: t, message: new TextEncoder().encode(text) });
@@ -99,6 +99,8 @@ describe("EnvelopeIngest", () => {
       readDigestsSince: (after, limit) => store.readDigestsSince(after, limit),
       readBySequence: (sequences) => store.readBySequence(sequences),
       flushCommitted: () => store.flushCommitted(),
+      prune: (rule, limit) => store.prune(rule, limit),
+      countPrunable: (rule) => store.countPrunable(rule),
       close: () => store.close(),
     };
     const early = new EnvelopeIngest(observed, hub);
@@ -145,6 +147,12 @@ class ControlledStore implements EnvelopeStore {
   }
   async readBySequence(): Promise<StoredEnvelope[]> {
     return [];
+  }
+  prune(): Promise<PruneResult> {
+    throw new Error("not used in this test");
+  }
+  countPrunable(): Promise<PruneResult> {
+    throw new Error("not used in this test");
   }
   async close(): Promise<void> {}
 }

@@ -29,6 +29,18 @@ export interface IngestResult {
   delivered: StoredEnvelope[];
   /** How many were already stored. */
   duplicates: number;
+  /** How many from peers were not imported because this node's retention policy has already expired them. */
+  expired: number;
+}
+
+/**
+ * The retention horizon (docs/storage.md): envelopes from peers that this node's policy has already expired are not
+ * imported, so nodes with different policies do not hand the same old envelopes back and forth.
+ */
+export interface IngestRetention {
+  /** The topic class whose policy has expired this envelope, or undefined to keep it. */
+  expiredClassOf(envelope: Envelope): string | undefined;
+  onExpired?(topicClass: string): void;
 }
 
 export class EnvelopeIngest {
@@ -40,6 +52,7 @@ export class EnvelopeIngest {
     private readonly logger: Logger = silentLogger,
     /** Set when subscribers are fed by following this shared store (the same store as `store`, maybe unwrapped). */
     private readonly sharedStore?: SharedEnvelopeStore,
+    private readonly retention?: IngestRetention,
   ) {}
 
   /** Registers a relay; returns a function that removes it. */
@@ -56,9 +69,15 @@ export class EnvelopeIngest {
    */
   async ingest(envelopes: readonly (Envelope | StoredEnvelope)[], origin: EnvelopeOrigin): Promise<IngestResult> {
     // The relay and catch-up compute each envelope's digest when they validate it; it is not computed twice.
-    const withDigests = envelopes.map((e) => ("digest" in e && e.digest instanceof Uint8Array ? e : withDigest(e)));
+    let withDigests = envelopes.map((e) => ("digest" in e && e.digest instanceof Uint8Array ? e : withDigest(e)));
+    let expired = 0;
+    if (origin === "peer" && this.retention) {
+      const kept = withDigests.filter((e) => !this.isExpired(e));
+      expired = withDigests.length - kept.length;
+      withDigests = kept;
+    }
     const storable = withDigests.filter((e) => !isEphemeralTopic(e.contentTopic));
-    if (this.sharedStore) return this.ingestShared(this.sharedStore, withDigests, storable, origin);
+    if (this.sharedStore) return { ...(await this.ingestShared(this.sharedStore, withDigests, storable, origin)), expired };
     let delivered: StoredEnvelope[] | undefined;
     const fanOut = (added: StoredEnvelope[]) => {
       delivered = newEnvelopes(withDigests, storable, added);
@@ -72,7 +91,14 @@ export class EnvelopeIngest {
     const added = storable.length > 0 ? await this.store.append(storable, fanOut, { durable: origin === "local" }) : [];
     // A store that cannot report the commit early: fan out now that the append is durable.
     if (!delivered) fanOut(added);
-    return { delivered: delivered!, duplicates: storable.length - added.length };
+    return { delivered: delivered!, duplicates: storable.length - added.length, expired };
+  }
+
+  private isExpired(envelope: Envelope): boolean {
+    const topicClass = this.retention!.expiredClassOf(envelope);
+    if (topicClass === undefined) return false;
+    this.retention!.onExpired?.(topicClass);
+    return true;
   }
 
   /** With a shared store: subscribers get the stored envelopes from the store's follower, and the ephemeral ones too. */
@@ -81,7 +107,7 @@ export class EnvelopeIngest {
     all: StoredEnvelope[],
     storable: StoredEnvelope[],
     origin: EnvelopeOrigin,
-  ): Promise<IngestResult> {
+  ): Promise<Omit<IngestResult, "expired">> {
     const ephemeral = storable.length === all.length ? [] : all.filter((e) => isEphemeralTopic(e.contentTopic));
     const [added] = await Promise.all([
       storable.length > 0 ? this.store.append(storable, undefined, { durable: origin === "local" }) : [],

@@ -5,10 +5,17 @@ import { createJsonLogger } from "./log.js";
 import { startNode } from "./server.js";
 import { runAuthzCommand } from "./security/authzCommand.js";
 import { runPostageCommand } from "./postage/postageCommand.js";
+import { runRetentionCommand } from "./retention/retentionCommand.js";
 
 async function main(): Promise<number | undefined> {
   if (process.argv[2] === "authz") {
     return runAuthzCommand(process.argv.slice(3), process.env, {
+      stdout: (text) => process.stdout.write(text),
+      stderr: (text) => process.stderr.write(text),
+    });
+  }
+  if (process.argv[2] === "retention") {
+    return runRetentionCommand(process.argv.slice(3), process.env, {
       stdout: (text) => process.stdout.write(text),
       stderr: (text) => process.stderr.write(text),
     });

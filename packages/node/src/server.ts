@@ -6,6 +6,8 @@ import { Authenticator, systemClock, type Clock } from "./auth.js";
 import type { NodeConfig } from "./config.js";
 import { SubscriptionHub } from "./hub.js";
 import { EnvelopeIngest } from "./ingest.js";
+import { describeRetentionPolicy, isExpired, isKeepForever } from "./retention/retentionPolicy.js";
+import { RetentionPruner } from "./retention/retentionPruner.js";
 import { createJsonLogger, type Logger } from "./log.js";
 import { MessageApiServer, type ApiHooks } from "./http/api.js";
 import { BodyBudget } from "./http/bodyBudget.js";
@@ -57,6 +59,8 @@ export interface RunningNode {
   postage?: PostageService;
   /** The libp2p relay and catch-up sync; absent unless config.p2p.port is set. */
   network?: Network;
+  /** Applies config.retention (docs/storage.md); absent when everything is kept forever. */
+  pruner?: RetentionPruner;
   /**
    * Registers work for close(): run after HTTP has stopped and before the store closes (e.g. stop a relay
    * that feeds the ingest). Runs in reverse order of registration.
@@ -137,7 +141,11 @@ export async function startNode(config: NodeConfig, components: Partial<NodeComp
       throw error;
     }
   }
-  const ingest = new EnvelopeIngest(store, hub, logger, sharedStore);
+  const retentionPolicy = config.retention.policy;
+  const ingest = new EnvelopeIngest(store, hub, logger, sharedStore, {
+    expiredClassOf: (envelope) => isExpired(retentionPolicy, envelope.contentTopic, envelope.timestampNs, clock.nowNs()),
+    onExpired: (topicClass) => metrics.retentionRefused.inc({ class: topicClass }),
+  });
   const api = new MessageApiServer({
     store,
     postage: postage?.gate,
@@ -249,6 +257,26 @@ export async function startNode(config: NodeConfig, components: Partial<NodeComp
     metrics.relayPeers.collect(() => connectedPeers.getPeers().length);
   }
 
+  // Started last: nothing above can fail after it. Every instance over a shared store prunes; deleting what another
+  // already deleted is harmless.
+  let pruner: RetentionPruner | undefined;
+  if (!isKeepForever(retentionPolicy)) {
+    pruner = new RetentionPruner({
+      store,
+      policy: retentionPolicy,
+      clock,
+      intervalMs: config.retention.pruneIntervalMs,
+      batchSize: config.retention.pruneBatch,
+      logger: logger.child({ component: "retention" }),
+      onPruned: (topicClass, result) => {
+        metrics.retentionPrunedEnvelopes.inc({ class: topicClass }, result.envelopes);
+        metrics.retentionPrunedBytes.inc({ class: topicClass }, result.messageBytes);
+      },
+    });
+    logger.info("retention policy", { retention: describeRetentionPolicy(retentionPolicy) });
+    pruner.start();
+  }
+
   const closeTasks: Array<() => void | Promise<void>> = [];
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -284,6 +312,7 @@ export async function startNode(config: NodeConfig, components: Partial<NodeComp
           logger.error(`shutdown: ${name} failed`, { error });
         }
       };
+      await step("stopping the retention pruner", () => pruner?.close());
       await step("stopping the relay", () => network?.stop());
       await step("stopping the commit follower", () => follower?.close());
       await step("stopping postage", () => postage?.stop());
@@ -307,6 +336,7 @@ export async function startNode(config: NodeConfig, components: Partial<NodeComp
     security,
     network,
     postage,
+    pruner,
     onClose: (task) => void closeTasks.push(task),
     close,
   };

@@ -11,6 +11,8 @@ function fakeStore(overrides: Partial<EnvelopeStore> = {}): EnvelopeStore & { ex
     readDigestsSince: async (after) => ({ sequences: [], digests: [], messageBytes: [], nextSequence: after }),
     readBySequence: async () => [],
     flushCommitted: async () => undefined,
+    prune: () => Promise.reject(new Error("not used in this test")),
+    countPrunable: () => Promise.reject(new Error("not used in this test")),
     close: async () => undefined,
     extra: () => "still reachable",
     ...overrides,

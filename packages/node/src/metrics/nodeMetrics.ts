@@ -37,6 +37,9 @@ export class NodeMetrics {
   readonly abuseLimitRejections: Counter;
   readonly storageLatency: Histogram;
   readonly relayPeers: Gauge;
+  readonly retentionPrunedEnvelopes: Counter;
+  readonly retentionPrunedBytes: Counter;
+  readonly retentionRefused: Counter;
   private readonly startedAtSeconds = Date.now() / 1000;
 
   constructor() {
@@ -75,6 +78,21 @@ export class NodeMetrics {
       ["operation"],
     );
     this.relayPeers = r.gauge("xmtp_relay_peers", "Relay peers currently connected (0 when the relay is off).");
+    this.retentionPrunedEnvelopes = r.counter(
+      "xmtp_retention_pruned_envelopes_total",
+      "Envelopes deleted by the retention policy, by topic class.",
+      ["class"],
+    );
+    this.retentionPrunedBytes = r.counter(
+      "xmtp_retention_pruned_bytes_total",
+      "Message bytes deleted by the retention policy, by topic class.",
+      ["class"],
+    );
+    this.retentionRefused = r.counter(
+      "xmtp_retention_refused_total",
+      "Envelopes from peers not imported because the retention policy has already expired them, by topic class.",
+      ["class"],
+    );
     const uptime = r.gauge("process_uptime_seconds", "Seconds since the node started.");
     uptime.collect(() => Date.now() / 1000 - this.startedAtSeconds);
     const rss = r.gauge("process_resident_memory_bytes", "Resident memory size in bytes.");

@@ -5,23 +5,14 @@ import { dirname } from "node:path";
 import { ConfigError, parseCommandLine } from "../config.js";
 import { AUTHZ_USAGE, runAuthzCli, type AuthzCliIo } from "./authzCli.js";
 import { openAuthzStore } from "./layer.js";
+import { splitSubcommandArguments } from "../subcommandArguments.js";
 
 const AUTHZ_OWN_FLAGS = new Set(["--priority", "--json", "--help", "-h"]);
 
 /** Splits authz arguments (command, address, its own flags) from node flags (`--name value` or `--name=value`). */
 export function splitAuthzArguments(argv: readonly string[]): { authzArgs: string[]; nodeArgs: string[] } {
-  const authzArgs: string[] = [];
-  const nodeArgs: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (AUTHZ_OWN_FLAGS.has(arg) || !arg.startsWith("-")) {
-      authzArgs.push(arg);
-    } else {
-      nodeArgs.push(arg);
-      if (!arg.includes("=") && i + 1 < argv.length) nodeArgs.push(argv[++i]);
-    }
-  }
-  return { authzArgs, nodeArgs };
+  const { commandArgs, nodeArgs } = splitSubcommandArguments(argv, AUTHZ_OWN_FLAGS);
+  return { authzArgs: commandArgs, nodeArgs };
 }
 
 export async function runAuthzCommand(

@@ -105,7 +105,33 @@ export interface EnvelopeStore {
   /** The envelopes with these sequence numbers (as readDigestsSince gave them), in the order asked; unknown ones are left out. */
   readBySequence(sequences: readonly bigint[]): Promise<StoredEnvelope[]>;
 
+  /**
+   * Retention (docs/storage.md): deletes at most `limit` envelopes that `rule` selects, with the postage proofs
+   * kept beside them, in one short transaction, so a pruner working in such batches never holds writers up for
+   * long. What is deleted leaves every read path at once (queries, batch queries, catch-up offers, Waku Store).
+   */
+  prune(rule: RetentionRule, limit: number): Promise<PruneResult>;
+
+  /** What `prune` would delete under `rule` if called until it deleted nothing more; deletes nothing. */
+  countPrunable(rule: RetentionRule): Promise<PruneResult>;
+
   close(): Promise<void>;
+}
+
+/**
+ * Which stored envelopes a retention policy removes, for one class of topics: those whose topic starts with
+ * `topicPrefix` (a class such as "/xmtp/0/m-"), and
+ * - `olderThanNs`: whose timestampNs (the sender's time, so every node judges an envelope alike) is before it;
+ * - `keepNewest`: that are not among the `keepNewest` newest of their topic (by timestampNs, then arrival).
+ */
+export type RetentionRule =
+  | { topicPrefix: string; olderThanNs: bigint; keepNewest?: undefined }
+  | { topicPrefix: string; keepNewest: number; olderThanNs?: undefined };
+
+export interface PruneResult {
+  envelopes: number;
+  /** The sum of the deleted messages' lengths. */
+  messageBytes: number;
 }
 
 /**

@@ -121,6 +121,28 @@ describe.skipIf(!url)("PostgreSQL store", () => {
     expect(versions.rows.map((r) => r.version)).toEqual(Array.from({ length: POSTGRES_SCHEMA_VERSION }, (_, i) => i + 1));
   });
 
+  it("prunes from several processes at once without deleting a row twice; by age on the timestamp index", async () => {
+    const schema = freshSchema();
+    const [a, b] = [await open(schema), await open(schema)];
+    const batch = Array.from({ length: 300 }, (_, i) => envelope(i, `/xmtp/0/m-${i % 7}/proto`));
+    await a.append(batch);
+    const rule = { topicPrefix: "/xmtp/0/m-", olderThanNs: 1_700_000_000_000_000_000n + 250n };
+    expect((await b.countPrunable(rule)).envelopes).toBe(250);
+    let deleted = 0;
+    const prunes = [a, b].map(async (store) => {
+      for (;;) {
+        const { envelopes } = await store.prune(rule, 20);
+        if (envelopes === 0) return;
+        deleted += envelopes;
+      }
+    });
+    await Promise.all(prunes);
+    expect(deleted).toBe(250);
+    expect((await readSince(a, 0n, 1000)).envelopes).toHaveLength(50);
+    const indexes = await admin.query(`SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname = 'envelopes_by_time'`, [schema]);
+    expect(indexes.rows[0]?.indexdef).toMatch(/\(timestamp_ns\)/);
+  });
+
   it("accepts the schema as a URL parameter", async () => {
     const schema = freshSchema();
     const withParam = new URL(url!);

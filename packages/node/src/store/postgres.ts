@@ -10,6 +10,13 @@
 // (readDigestsSince) that has seen sequence N can never later find a smaller sequence appear, which catch-up relies on,
 // and so does the commit follower (postgresFollower.ts) that feeds every process's live subscribers.
 //
+// Retention (prune) deletes in one short statement per call, under a lock of its own (SchemaLocks.prune), not the
+// writers' one: a deletion allocates no sequence number, so it cannot break the order in which sequences become
+// visible (readDigestsSince and the commit follower read `seq > N`, and a deleted row is simply not read), and taking
+// the writers' lock would hold every process's appends up for the length of each batch. The prune lock only keeps
+// two processes' pruners from deleting the same rows at once (wasted work, or a deadlock between their row locks).
+// Identity sequences are never reused, so deleting the newest row is safe here (unlike SQLite's rowid).
+//
 // Database faults (connection lost, server killed or restarting, failover, a hung server, a full disk) fail the
 // request in flight with StoreUnavailableError (HTTP 503), never the process: see postgresPool.ts and
 // postgresFaults.ts. The pool makes new connections on demand, so the store recovers by itself when the server is back.
@@ -21,6 +28,8 @@ import {
   type DigestPage,
   type EnvelopePage,
   type EnvelopeQuery,
+  type PruneResult,
+  type RetentionRule,
   type CommitFollower,
   type CommitListener,
   type FollowOptions,
@@ -40,7 +49,14 @@ import { asUint8Array } from "./driverBytes.js";
 import { PostgresCommitFollower } from "./postgresFollower.js";
 import { toColumn, toEnvelope, type EnvelopeRow as Row } from "./postgresRows.js";
 import { createPostgresPool, inTransaction, poolQuery, type PostgresPool } from "./postgresPool.js";
-import { AFTER_ALL_SEQ, BEFORE_ALL_SEQ, timestampColumnRange } from "./storeColumns.js";
+import {
+  AFTER_ALL_SEQ,
+  BEFORE_ALL_SEQ,
+  checkPruneArguments,
+  olderThanColumnBound,
+  timestampColumnRange,
+  topicPrefixRange,
+} from "./storeColumns.js";
 import { digestKey } from "./digest.js";
 import { indexPageCursor, wakuPageCursor } from "./pageCursor.js";
 import { StoreClosedError } from "./storeErrors.js";
@@ -108,6 +124,13 @@ const MIGRATIONS: Migration[] = [
        )`,
       "CREATE INDEX ephemeral_envelopes_by_age ON ephemeral_envelopes (created_at)",
     ],
+  },
+  {
+    // Retention (docs/storage.md): pruning by age walks the envelopes from the oldest, so each batch starts where the
+    // previous one's deletions left off instead of rescanning a whole class of topics. Built inside the migration
+    // transaction, like version 2's index: appends wait meanwhile, once, at the first start of this version.
+    version: 5,
+    statements: ["CREATE INDEX envelopes_by_time ON envelopes (timestamp_ns)"],
   },
 ];
 export const POSTGRES_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
@@ -248,6 +271,12 @@ export class PostgresEnvelopeStore implements WakuEnvelopeStore, SharedEnvelopeS
     private readonly wakuHasher: WakuHasher | undefined,
     /** Opens a pool of one for a follower's LISTEN connection, set up like the store's own. */
     private readonly openListenConnection: () => PostgresPool,
+    /**
+     * How retention names the topics of a class: `topic` when the database's collation orders text by bytes, so the
+     * prefix range can use the (topic, timestamp_ns, seq) index; `topic COLLATE "C"` otherwise (exact, but a
+     * keepNewest rule then reads the whole table: see topicOrderIsBinary).
+     */
+    private readonly retentionTopic: string,
   ) {
     this.pool = connections.pool;
     this.postage = new PostgresPostageLedger(this.pool);
@@ -277,9 +306,11 @@ export class PostgresEnvelopeStore implements WakuEnvelopeStore, SharedEnvelopeS
       await connections.end();
       throw new TypeError(`wakuBackfillBatchSize must be a positive integer, got ${batchSize}`);
     }
+    let retentionTopic: string;
     try {
       await migrate(connections.pool, schema, lockKey);
       if (options.wakuHasher) await backfillWakuHashes(connections.pool, lockKey, options.wakuHasher, batchSize);
+      retentionTopic = (await topicOrderIsBinary(connections.pool)) ? "topic" : `topic COLLATE "C"`;
     } catch (error) {
       await connections.end();
       throw new Error(`opening PostgreSQL store at ${redactUrl(url)} failed: ${error instanceof Error ? error.message : String(error)}`, {
@@ -295,7 +326,7 @@ export class PostgresEnvelopeStore implements WakuEnvelopeStore, SharedEnvelopeS
         connectTimeoutMs: options.connectTimeoutMs,
         queryTimeoutMs: options.queryTimeoutMs,
       });
-    return new PostgresEnvelopeStore(connections, locks, options.wakuHasher, openListenConnection);
+    return new PostgresEnvelopeStore(connections, locks, options.wakuHasher, openListenConnection, retentionTopic);
   }
 
   async follow(listener: CommitListener, options?: FollowOptions): Promise<CommitFollower> {
@@ -566,6 +597,67 @@ export class PostgresEnvelopeStore implements WakuEnvelopeStore, SharedEnvelopeS
     return envelopes;
   }
 
+  async prune(rule: RetentionRule, limit: number): Promise<PruneResult> {
+    if (this.closed) throw new StoreClosedError();
+    checkPruneArguments(rule, limit);
+    const selection = this.pruneSelection(rule, limit);
+    if (!selection) return { envelopes: 0, messageBytes: 0 };
+    const result = await inTransaction(this.pool, "write", async (client) => {
+      await client.query("SELECT pg_advisory_xact_lock($1::bigint)", [this.locks.prune]);
+      // The proofs go with their envelopes (a data-modifying WITH always runs, and sees `gone`'s RETURNING).
+      // octet_length() reads a stored message's length from its header, without fetching (de-TOASTing) it.
+      return client.query<{ envelopes: string; message_bytes: string }>({
+        text: `WITH doomed AS (${selection.text}),
+                    gone AS (DELETE FROM envelopes e USING doomed WHERE e.seq = doomed.seq
+                             RETURNING e.digest, octet_length(e.message) AS bytes),
+                    proofs AS (DELETE FROM postage_proofs p USING gone WHERE p.digest = gone.digest)
+               SELECT count(*)::text AS envelopes, coalesce(sum(bytes), 0)::text AS message_bytes FROM gone`,
+        values: selection.values,
+      });
+    });
+    return { envelopes: Number(result.rows[0].envelopes), messageBytes: Number(result.rows[0].message_bytes) };
+  }
+
+  async countPrunable(rule: RetentionRule): Promise<PruneResult> {
+    if (this.closed) throw new StoreClosedError();
+    checkPruneArguments(rule, undefined);
+    const selection = this.pruneSelection(rule, undefined);
+    if (!selection) return { envelopes: 0, messageBytes: 0 };
+    const result = await poolQuery<{ envelopes: string; message_bytes: string }>(this.pool, "read", {
+      text: `SELECT count(*)::text AS envelopes, coalesce(sum(octet_length(message)), 0)::text AS message_bytes
+               FROM envelopes WHERE seq IN (${selection.text})`,
+      values: selection.values,
+    });
+    return { envelopes: Number(result.rows[0].envelopes), messageBytes: Number(result.rows[0].message_bytes) };
+  }
+
+  /**
+   * A statement selecting the seqs of (at most `limit` of) the rows `rule` selects; undefined when it selects none.
+   * By age: from the oldest, on the timestamp index (a batch never rescans what earlier ones deleted; it does pass
+   * over old rows of topics outside the class). By count: each topic's rows numbered from the newest, read in the
+   * class's range of the (topic, timestamp_ns, seq) index.
+   */
+  private pruneSelection(rule: RetentionRule, limit: number | undefined): { text: string; values: unknown[] } | undefined {
+    const { low, high } = topicPrefixRange(rule.topicPrefix);
+    const values: unknown[] = [];
+    const parameter = (value: unknown, type: string) => `$${values.push(value)}::${type}`;
+    const column = this.retentionTopic;
+    const topics = (): string =>
+      `${column} >= ${parameter(low, "text")}` + (high === undefined ? "" : ` AND ${column} < ${parameter(high, "text")}`);
+    let text: string;
+    if (rule.olderThanNs !== undefined) {
+      const bound = olderThanColumnBound(rule.olderThanNs, toColumn);
+      if (bound === undefined) return undefined;
+      text = `SELECT seq FROM envelopes WHERE timestamp_ns <= ${parameter(bound, "bigint")} AND ${topics()} ORDER BY timestamp_ns`;
+    } else {
+      text =
+        `SELECT seq FROM (SELECT seq, row_number() OVER (PARTITION BY topic ORDER BY timestamp_ns DESC, seq DESC) AS newer ` +
+        `FROM envelopes WHERE ${topics()}) AS ranked WHERE newer > ${parameter(rule.keepNewest, "bigint")}`;
+    }
+    if (limit !== undefined) text += ` LIMIT ${parameter(limit, "bigint")}`;
+    return { text, values };
+  }
+
   /**
    * A small real write that touches no envelope: a transaction that takes a transaction id and commits, its commit
    * record flushed like an append's (synchronous_commit). Resolves when the database takes writes, rejects with
@@ -706,12 +798,31 @@ function splitSchema(url: string, explicit: string | undefined): { connectionStr
   return { connectionString: parsed.toString(), schema };
 }
 
+/**
+ * Whether the database's default collation (that of envelopes.topic) orders text as bytes, the order in which a
+ * topic prefix is a range (topicPrefixRange): the libc collations C, POSIX and C.UTF-8. Others (en_US.UTF-8, ICU)
+ * order punctuation and case otherwise, so retention compares topics COLLATE "C" there, and cannot use the topic
+ * index for the range.
+ */
+async function topicOrderIsBinary(pool: pg.Pool): Promise<boolean> {
+  // to_jsonb: datlocprovider exists from PostgreSQL 15 on (ICU as the database default); absent before, meaning libc.
+  const result = await poolQuery<{ collate: string; provider: string | null }>(pool, "read", {
+    text: `SELECT datcollate AS collate, to_jsonb(d) ->> 'datlocprovider' AS provider
+             FROM pg_database d WHERE datname = current_database()`,
+  });
+  const row = result.rows[0];
+  if (!row || (row.provider !== null && row.provider !== "c")) return false;
+  return /^(C|POSIX|C\.UTF-?8)$/i.test(row.collate);
+}
+
 /** What the processes sharing one schema coordinate on. */
 interface SchemaLocks {
   /** Writers of envelopes serialize on pg_advisory_xact_lock(key), so sequences commit in order. */
   envelopes: string;
   /** The same for the ephemeral table. */
   ephemeral: string;
+  /** Retention's pruners (of every process) serialize on this one, and never on the writers' lock. */
+  prune: string;
   /** The LISTEN/NOTIFY channel every commit is announced on. */
   channel: string;
 }
@@ -722,6 +833,7 @@ function schemaLocks(schema: string): SchemaLocks {
   return {
     envelopes: hash("envelopes").readBigInt64BE(0).toString(),
     ephemeral: hash("ephemeral envelopes").readBigInt64BE(0).toString(),
+    prune: hash("retention").readBigInt64BE(0).toString(),
     channel: `xmtp_commits_${hash("commits").subarray(0, 8).toString("hex")}`,
   };
 }

@@ -6,6 +6,13 @@
 // Appends that arrive in the same event-loop turn share one transaction, and one flush covers them all.
 // Checkpoints run on a worker thread, never inside a commit (sqliteCheckpointer.ts).
 //
+// Retention (prune): each call is one short transaction, run with the appends' commits (so it waits, like them, while
+// a checkpoint's last pass holds writes) and resolved at its COMMIT, without waiting for a WAL flush: a deletion lost
+// to a power cut only brings back envelopes the next pruner pass deletes again, and nobody is told anything that
+// depends on it being durable. The row with the highest seq is never deleted: seq is SQLite's rowid (no AUTOINCREMENT),
+// which would hand a deleted largest rowid to the next append, and catch-up's sequences (readDigestsSince) must never
+// go back; it is pruned once anything newer arrives.
+//
 // Queries: a page is first read as row numbers only, from the covering (topic, timestamp_ns) index; rows already
 // in the in-memory cache of recently read envelopes (sqliteReadCache.ts) are not read again. LIMIT is written into
 // the SQL, one cached statement per page size: SQLite (built with STAT4) re-prepares a statement on every execution
@@ -20,6 +27,8 @@ import {
   type DigestPage,
   type EnvelopePage,
   type EnvelopeQuery,
+  type PruneResult,
+  type RetentionRule,
   type SortDirection,
   type StoredEnvelope,
   type WakuEnvelopeStore,
@@ -35,7 +44,14 @@ import { SqlitePostageLedger } from "./sqlitePostageLedger.js";
 import type { PostageLedger } from "./postageLedger.js";
 import { asSqliteFault, describeSqliteFault } from "./sqliteFaults.js";
 import { StoreClosedError } from "./storeErrors.js";
-import { AFTER_ALL_SEQ, BEFORE_ALL_SEQ, timestampColumnRange } from "./storeColumns.js";
+import {
+  AFTER_ALL_SEQ,
+  BEFORE_ALL_SEQ,
+  checkPruneArguments,
+  olderThanColumnBound,
+  timestampColumnRange,
+  topicPrefixRange,
+} from "./storeColumns.js";
 import { indexPageCursor, wakuPageCursor } from "./pageCursor.js";
 import { toColumn, toEnvelope, type EnvelopeRow } from "./sqliteRows.js";
 import { createOrMigrateSchema } from "./sqliteSchema.js";
@@ -83,6 +99,22 @@ interface PendingAppend {
   reject: (error: unknown) => void;
 }
 
+interface PendingPrune {
+  rule: RetentionRule;
+  limit: number;
+  resolve: (result: PruneResult) => void;
+  reject: (error: unknown) => void;
+}
+
+/** The statement parameters of a retention rule: the topic range and the age bound or the count kept. */
+interface PruneParameters {
+  low: string;
+  high?: string;
+  bound?: bigint;
+  keep?: number;
+  limit?: number;
+}
+
 export class SqliteEnvelopeStore implements WakuEnvelopeStore {
   private readonly db: Database.Database;
   private readonly wakuHasher: WakuHasher | undefined;
@@ -100,6 +132,11 @@ export class SqliteEnvelopeStore implements WakuEnvelopeStore {
   /** Makes commits durable; absent with synchronous "normal" (and in memory). */
   private readonly wal: WalFlusher | undefined;
   private pending: PendingAppend[] = [];
+  private prunes: PendingPrune[] = [];
+  private readonly pruneStatements = new Map<string, Database.Statement>();
+  private readonly deleteEnvelope: Database.Statement;
+  private readonly deleteProof: Database.Statement;
+  private readonly pruneBatch: (rule: RetentionRule, limit: number) => { seqs: bigint[]; messageBytes: number };
   private flushScheduled = false;
   private closed = false;
   /** Absent in memory: SQLite then checkpoints by itself. */
@@ -143,7 +180,7 @@ export class SqliteEnvelopeStore implements WakuEnvelopeStore {
         },
         // Appends held back by the checkpoint are committed now.
         onWritesReleased: () => {
-          if (this.pending.length > 0 && !this.closed) this.scheduleFlush();
+          if ((this.pending.length > 0 || this.prunes.length > 0) && !this.closed) this.scheduleFlush();
         },
       });
     }
@@ -172,6 +209,23 @@ export class SqliteEnvelopeStore implements WakuEnvelopeStore {
       ),
     );
     this.postage = new SqlitePostageLedger(this.db, () => this.flushDirectWrite());
+    this.deleteEnvelope = this.db.prepare("DELETE FROM envelopes WHERE seq = ?");
+    this.deleteProof = this.db.prepare("DELETE FROM postage_proofs WHERE digest = ?");
+    const pruneTransaction = this.db.transaction((rule: RetentionRule, limit: number) => {
+        const parameters = pruneParameters(rule, limit);
+        const seqs: bigint[] = [];
+        let messageBytes = 0;
+        if (!parameters) return { seqs, messageBytes };
+        const rows = this.pruneStatement("batch", rule, parameters).all(parameters) as Array<[bigint, Buffer, bigint]>;
+        for (const [seq, digest, bytes] of rows) {
+          this.deleteEnvelope.run(seq);
+          this.deleteProof.run(digest);
+          seqs.push(seq);
+          messageBytes += Number(bytes);
+        }
+        return { seqs, messageBytes };
+      });
+    this.pruneBatch = (rule, limit) => pruneTransaction.immediate(rule, limit);
   }
 
   /**
@@ -199,6 +253,13 @@ export class SqliteEnvelopeStore implements WakuEnvelopeStore {
   private flush(): void {
     this.flushScheduled = false;
     if (this.checkpointer?.writesHeld) return; // flushed when the checkpoint releases the writes
+    this.flushAppends();
+    const prunes = this.prunes;
+    this.prunes = [];
+    for (const prune of prunes) this.runPrune(prune);
+  }
+
+  private flushAppends(): void {
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return;
@@ -239,6 +300,80 @@ export class SqliteEnvelopeStore implements WakuEnvelopeStore {
     // uncorks them there, in order), so it reaches the kernel before this dispatch, which can stall on the thread
     // pool's lock when the machine is busy.
     process.nextTick(() => wal.sync());
+  }
+
+  /**
+   * EnvelopeStore.prune: one transaction, committed with the next group of appends (see the top of this file for why
+   * it resolves at COMMIT, before the WAL flush, and why the newest row is kept).
+   */
+  prune(rule: RetentionRule, limit: number): Promise<PruneResult> {
+    if (this.closed) return Promise.reject(new StoreClosedError());
+    try {
+      checkPruneArguments(rule, limit);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise((resolve, reject) => {
+      this.prunes.push({ rule, limit, resolve, reject });
+      this.scheduleFlush();
+    });
+  }
+
+  private runPrune({ rule, limit, resolve, reject }: PendingPrune): void {
+    let deleted: { seqs: bigint[]; messageBytes: number };
+    try {
+      deleted = this.pruneBatch(rule, limit);
+    } catch (error) {
+      reject(asSqliteFault(error, "write"));
+      return;
+    }
+    if (deleted.seqs.length > 0) {
+      for (const seq of deleted.seqs) this.cache.forget(seq);
+      this.checkpointer?.countDeleted(deleted.seqs.length);
+      this.wal?.noteCommit();
+    }
+    resolve({ envelopes: deleted.seqs.length, messageBytes: deleted.messageBytes });
+  }
+
+  async countPrunable(rule: RetentionRule): Promise<PruneResult> {
+    if (this.closed) throw new StoreClosedError();
+    checkPruneArguments(rule, undefined);
+    const parameters = pruneParameters(rule, undefined);
+    if (!parameters) return { envelopes: 0, messageBytes: 0 };
+    const [envelopes, messageBytes] = this.pruneStatement("count", rule, parameters).get(parameters) as [bigint, bigint];
+    return { envelopes: Number(envelopes), messageBytes: Number(messageBytes) };
+  }
+
+  /**
+   * The rows `rule` selects: `batch` reads (seq, digest, message length) of at most @limit of them, `count` their
+   * number and total message length. By age: walks the timestamp index from the oldest row, so a batch never rescans
+   * what earlier batches deleted (it does pass over old rows of topics outside the class, reading their topic). By
+   * count: numbers each topic's rows from the newest in the class's range of the (topic, timestamp_ns) index.
+   */
+  private pruneStatement(kind: "batch" | "count", rule: RetentionRule, parameters: PruneParameters): Database.Statement {
+    const byAge = rule.olderThanNs !== undefined;
+    const bounded = parameters.high !== undefined;
+    const key = `${kind} ${byAge ? "age" : "count"} ${bounded}`;
+    let statement = this.pruneStatements.get(key);
+    if (statement) return statement;
+    const topics = `topic >= @low${bounded ? " AND topic < @high" : ""}`;
+    // Never the row with the highest seq (see the top of this file).
+    const notNewest = "seq < (SELECT max(seq) FROM envelopes)";
+    const columns = kind === "batch" ? "seq, digest, length(message)" : "count(*), coalesce(sum(length(message)), 0)";
+    let sql: string;
+    if (byAge) {
+      sql =
+        `SELECT ${columns} FROM envelopes INDEXED BY envelopes_by_time WHERE timestamp_ns <= @bound AND ${topics} AND ${notNewest}` +
+        (kind === "batch" ? " ORDER BY timestamp_ns LIMIT @limit" : "");
+    } else {
+      sql =
+        `SELECT ${columns} FROM envelopes WHERE seq IN (SELECT seq FROM (` +
+        `SELECT seq, row_number() OVER (PARTITION BY topic ORDER BY timestamp_ns DESC, seq DESC) AS newer FROM envelopes WHERE ${topics}` +
+        `) WHERE newer > @keep AND ${notNewest}${kind === "batch" ? " LIMIT @limit" : ""})`;
+    }
+    statement = this.db.prepare(sql).raw().safeIntegers(true);
+    this.pruneStatements.set(key, statement);
+    return statement;
   }
 
   /**
@@ -378,7 +513,7 @@ export class SqliteEnvelopeStore implements WakuEnvelopeStore {
     for (const [, seq] of keys) {
       if (bytes >= budget) break;
       const row = statements.row.get(seq) as (EnvelopeRow & { waku_hash: Buffer | null }) | undefined;
-      if (!row) continue; // rows are never deleted; defensive only
+      if (!row) continue; // deleted by retention since its key was read: cannot happen within this synchronous loop
       const envelope = toEnvelope(row, row.topic!) as WakuStoredEnvelope;
       envelope.wakuHash = row.waku_hash ? asUint8Array(row.waku_hash) : hasher.hash(envelope);
       envelopes.push(envelope);
@@ -461,7 +596,7 @@ export class SqliteEnvelopeStore implements WakuEnvelopeStore {
     this.closed = true;
     // A checkpoint may be holding appends back: let it finish, then commit them.
     await this.checkpointer?.stop();
-    if (this.pending.length > 0) this.flush();
+    if (this.pending.length > 0 || this.prunes.length > 0) this.flush();
     await this.wal?.close();
     await this.checkpointer?.close();
     // Fold the WAL back into the main file so a cleanly stopped node leaves a single database file. On a full or
@@ -509,6 +644,22 @@ function statementForLimit<T>(cache: Map<number, T>, limit: number, caller: stri
     if (limit <= MAX_LITERAL_LIMIT) cache.set(limit, statement);
   }
   return statement;
+}
+
+/** The named parameters of a prune statement; undefined when the rule selects nothing (older than time 0). */
+function pruneParameters(rule: RetentionRule, limit: number | undefined): PruneParameters | undefined {
+  const { low, high } = topicPrefixRange(rule.topicPrefix);
+  const parameters: PruneParameters = { low };
+  if (high !== undefined) parameters.high = high;
+  if (limit !== undefined) parameters.limit = limit;
+  if (rule.olderThanNs !== undefined) {
+    const bound = olderThanColumnBound(rule.olderThanNs, toColumn);
+    if (bound === undefined) return undefined;
+    parameters.bound = bound;
+  } else {
+    parameters.keep = rule.keepNewest;
+  }
+  return parameters;
 }
 
 interface WakuStatements {

@@ -68,6 +68,18 @@ export class SqliteCheckpointer {
     }
   }
 
+  /**
+   * Counts what a retention batch's deletions added to the WAL (each deleted row rewrites a leaf of the table and of
+   * each index), so a long purge without appends still checkpoints and the WAL does not grow without bound.
+   */
+  countDeleted(rows: number): void {
+    this.walPagesSinceCheckpoint += rows * (this.pagesPerEnvelope + 1);
+    if (this.walPagesSinceCheckpoint >= this.options.afterPages && !this.checkpointing) {
+      this.walPagesSinceCheckpoint = 0;
+      void this.checkpoint();
+    }
+  }
+
   /** Copies the committed WAL into the database file, so that the next commit starts the WAL over; resolves when done. */
   checkpoint(): Promise<void> {
     if (this.stopped) return Promise.resolve();

@@ -1,5 +1,6 @@
 // The SQLite store's memory of recently read envelopes, by row number. Rows are immutable once stored, so an entry
-// never goes stale; a hot page costs no blob copies and no BigInt conversions, and the HTTP layer's per-envelope JSON,
+// never goes stale; rows deleted by retention are forgotten in the same turn as their deletion (and a page is
+// always first read as row numbers from the database, so a deleted row is never asked for anyway); a hot page costs no blob copies and no BigInt conversions, and the HTTP layer's per-envelope JSON,
 // keyed by the envelope object, stays valid.
 import type { StoredEnvelope } from "./EnvelopeStore.js";
 
@@ -57,6 +58,16 @@ export class EnvelopeCache {
     while (this.bytes + bytes > this.budgetBytes) this.evictOne();
     this.entries.set(key, { envelope, bytes, used: false });
     this.bytes += bytes;
+  }
+
+  /** Forgets a row (deleted by retention). */
+  forget(seq: bigint): void {
+    if (seq > MAX_CACHED_SEQ) return;
+    const key = Number(seq);
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    this.entries.delete(key);
+    this.bytes -= entry.bytes;
   }
 
   private evictOne(): void {

@@ -25,6 +25,8 @@ describe("health and readiness", () => {
       readDigestsSince: (s, l) => real.readDigestsSince(s, l),
       readBySequence: (sequences) => real.readBySequence(sequences),
       flushCommitted: () => real.flushCommitted(),
+      prune: (rule, limit) => real.prune(rule, limit),
+      countPrunable: (rule) => real.countPrunable(rule),
       close: () => real.close(),
     };
     const node = await startSecureNode({}, { store });

@@ -1,6 +1,6 @@
 // An in-memory stand-in for the node's store and ingest, for unit tests of the relay and sync modules.
 import { toHex } from "@xmtp-ts/crypto";
-import type { DigestPage, Envelope, EnvelopeStore, StoredEnvelope } from "../../store/EnvelopeStore.js";
+import type { DigestPage, Envelope, EnvelopeStore, PruneResult, RetentionRule, StoredEnvelope } from "../../store/EnvelopeStore.js";
 import { envelopeDigest } from "../../store/digest.js";
 import { isEphemeralTopic } from "../../ingest.js";
 
@@ -11,6 +11,8 @@ export function envelopeDigestOf(envelope: Envelope): Uint8Array {
 export class MemoryStore implements EnvelopeStore {
   readonly rows: { sequence: bigint; envelope: StoredEnvelope }[] = [];
   private readonly digests = new Set<string>();
+  /** Sequences are never reused, also after prune() deleted the last rows. */
+  private lastSequence = 0n;
 
   async append(envelopes: StoredEnvelope[]): Promise<StoredEnvelope[]> {
     const added: StoredEnvelope[] = [];
@@ -18,7 +20,7 @@ export class MemoryStore implements EnvelopeStore {
       const key = toHex(envelope.digest);
       if (this.digests.has(key)) continue;
       this.digests.add(key);
-      this.rows.push({ sequence: BigInt(this.rows.length + 1), envelope });
+      this.rows.push({ sequence: ++this.lastSequence, envelope });
       added.push(envelope);
     }
     return added;
@@ -43,6 +45,47 @@ export class MemoryStore implements EnvelopeStore {
 
   async readBySequence(sequences: readonly bigint[]): Promise<StoredEnvelope[]> {
     return sequences.flatMap((sequence) => this.rows.filter((row) => row.sequence === sequence).map((row) => row.envelope));
+  }
+
+  /** The rows `rule` selects, oldest arrival first (as the real stores define it; no batching cost to model). */
+  private prunable(rule: RetentionRule): { sequence: bigint; envelope: StoredEnvelope }[] {
+    const inClass = this.rows.filter((row) => row.envelope.contentTopic.startsWith(rule.topicPrefix));
+    if (rule.olderThanNs !== undefined) return inClass.filter((row) => row.envelope.timestampNs < rule.olderThanNs);
+    const byTopic = new Map<string, { sequence: bigint; envelope: StoredEnvelope }[]>();
+    for (const row of inClass) {
+      const list = byTopic.get(row.envelope.contentTopic) ?? [];
+      list.push(row);
+      byTopic.set(row.envelope.contentTopic, list);
+    }
+    const doomed = new Set<bigint>();
+    for (const list of byTopic.values()) {
+      // Newest first: highest timestamp, then latest arrival.
+      list.sort((a, b) =>
+        a.envelope.timestampNs !== b.envelope.timestampNs
+          ? a.envelope.timestampNs > b.envelope.timestampNs ? -1 : 1
+          : a.sequence > b.sequence ? -1 : 1,
+      );
+      for (const row of list.slice(rule.keepNewest)) doomed.add(row.sequence);
+    }
+    return inClass.filter((row) => doomed.has(row.sequence));
+  }
+
+  async prune(rule: RetentionRule, limit: number): Promise<PruneResult> {
+    const doomed = new Set(this.prunable(rule).slice(0, limit).map((row) => row.sequence));
+    let messageBytes = 0;
+    for (let i = this.rows.length - 1; i >= 0; i--) {
+      const row = this.rows[i];
+      if (!doomed.has(row.sequence)) continue;
+      this.rows.splice(i, 1);
+      this.digests.delete(toHex(row.envelope.digest));
+      messageBytes += row.envelope.message.byteLength;
+    }
+    return { envelopes: doomed.size, messageBytes };
+  }
+
+  async countPrunable(rule: RetentionRule): Promise<PruneResult> {
+    const rows = this.prunable(rule);
+    return { envelopes: rows.length, messageBytes: rows.reduce((sum, row) => sum + row.envelope.message.byteLength, 0) };
   }
 
   async close(): Promise<void> {}

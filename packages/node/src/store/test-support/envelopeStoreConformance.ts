@@ -9,6 +9,7 @@ import {
   WakuCursorNotFoundError,
   type Envelope,
   type EnvelopeStore,
+  type RetentionRule,
   type SortDirection,
   type StoredEnvelope,
   type WakuEnvelopeStore,
@@ -16,6 +17,7 @@ import {
   type WakuStoredEnvelope,
   type WakuStoreQuery,
 } from "../EnvelopeStore.js";
+import type { PostageLedger } from "../postageLedger.js";
 import { readSince } from "./readSince.js";
 
 const encoder = new TextEncoder();
@@ -346,6 +348,200 @@ export function describeEnvelopeStoreConformance(name: string, openStore: () => 
       expect(envelopes[2].timestampNs).toBe(10n);
       expect(envelopes[0].digest).toEqual(arrived[2].digest);
       expect(await store.readBySequence([])).toEqual([]);
+    });
+
+    describe("retention (prune, countPrunable)", () => {
+      const CLASS = "/xmtp/0/m-";
+      const A = "/xmtp/0/m-a/proto";
+      const B = "/xmtp/0/m-b/proto";
+      /** Topics outside the class: one sharing a longer prefix, the prefix's successor, a shorter one, another class. */
+      const OUTSIDE = ["/xmtp/0/mE-a/proto", "/xmtp/0/m.", "/xmtp/0/m", "/xmtp/0/contact-a/proto", "/xmtp/0/n-a/proto"];
+      /** Appended last by every test: a store may keep its newest row (SQLite's rowid must not be reused). */
+      const sentinel = () => envelope(1n, "sentinel", "/xmtp/0/zz-sentinel/proto");
+      const bytesOf = (envelopes: StoredEnvelope[]) => envelopes.reduce((sum, e) => sum + e.message.byteLength, 0);
+      const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex");
+
+      /** Everything the store holds, in arrival order, as catch-up reads it. */
+      async function everything(store: EnvelopeStore): Promise<StoredEnvelope[]> {
+        return (await readSince(store, 0n, 10_000)).envelopes;
+      }
+
+      /** Prunes in batches of `limit` until nothing is left, checking each batch's size; the total. */
+      async function pruneAll(store: EnvelopeStore, rule: RetentionRule, limit: number) {
+        const total = { envelopes: 0, messageBytes: 0, batches: 0 };
+        for (;;) {
+          const result = await store.prune(rule, limit);
+          expect(result.envelopes).toBeLessThanOrEqual(limit);
+          if (result.envelopes === 0) {
+            expect(result.messageBytes).toBe(0);
+            return total;
+          }
+          total.envelopes += result.envelopes;
+          total.messageBytes += result.messageBytes;
+          total.batches++;
+          if (total.batches > 1000) throw new Error("pruning did not terminate");
+        }
+      }
+
+      it("prunes by age within the class only: other classes, longer prefixes and newer envelopes stay", async () => {
+        const store = await open();
+        const doomed = [envelope(10n, "a-old", A), envelope(99n, "b-old", B), envelope(0n, "exact-prefix-old", CLASS)];
+        const kept = [
+          envelope(100n, "a-at-bound", A),
+          envelope(200n, "b-new", B),
+          ...OUTSIDE.map((topic, i) => envelope(BigInt(i), `outside-${i}`, topic)),
+        ];
+        await store.append([doomed[0], kept[0], kept[2], kept[3]]);
+        await store.append([doomed[1], ...kept.slice(4), doomed[2], kept[1]]);
+        await store.append([sentinel()]);
+        const before = await store.readDigestsSince(0n, 100);
+        const rule: RetentionRule = { topicPrefix: CLASS, olderThanNs: 100n };
+
+        const expected = { envelopes: doomed.length, messageBytes: bytesOf(doomed) };
+        expect(await store.countPrunable(rule)).toEqual(expected);
+        expect(await store.prune(rule, 100)).toEqual(expected);
+        expect(await store.prune(rule, 100)).toEqual({ envelopes: 0, messageBytes: 0 });
+        expect(await store.countPrunable(rule)).toEqual({ envelopes: 0, messageBytes: 0 });
+
+        const left = await everything(store);
+        expect(left.map(text).sort()).toEqual([...kept.map(text), "sentinel"].sort());
+        expect((await store.query({ topic: A, limit: 10, direction: "ascending" })).envelopes.map(text)).toEqual(["a-at-bound"]);
+        expect((await store.query({ topic: CLASS, limit: 10, direction: "descending" })).envelopes).toEqual([]);
+        for (const topic of OUTSIDE) {
+          expect((await store.query({ topic, limit: 10, direction: "ascending" })).envelopes).toHaveLength(1);
+        }
+        // Catch-up offers neither their digests nor the envelopes by their old sequences.
+        const after = await store.readDigestsSince(0n, 100);
+        const doomedDigests = new Set(doomed.map((e) => hex(e.digest)));
+        expect(after.digests.some((d) => doomedDigests.has(hex(d)))).toBe(false);
+        expect(after.digests).toHaveLength(before.digests.length - doomed.length);
+        const doomedSequences = before.sequences.filter((_, i) => doomedDigests.has(hex(before.digests[i])));
+        expect(doomedSequences).toHaveLength(doomed.length);
+        expect(await store.readBySequence(doomedSequences)).toEqual([]);
+      });
+
+      it("takes a prefix literally: no wildcard, no collation folding", async () => {
+        const store = await open();
+        const topics = ["/xmtp/0/a_b", "/xmtp/0/axb", "/xmtp/0/a%b", "/xmtp/0/A_b", "/xmtp/0/a_", "/xmtp/0/a"];
+        await store.append(topics.map((topic, i) => envelope(1n, `t${i}`, topic)));
+        await store.append([sentinel()]);
+        const rule: RetentionRule = { topicPrefix: "/xmtp/0/a_", olderThanNs: 2n };
+        expect((await store.countPrunable(rule)).envelopes).toBe(2);
+        expect((await store.prune(rule, 10)).envelopes).toBe(2);
+        const left = (await everything(store)).map((e) => e.contentTopic);
+        expect(left.sort()).toEqual(["/xmtp/0/A_b", "/xmtp/0/a", "/xmtp/0/a%b", "/xmtp/0/axb", "/xmtp/0/zz-sentinel/proto"]);
+      });
+
+      it("deletes at most `limit` per call, the oldest first; repeated calls finish the job", async () => {
+        const store = await open();
+        const old = Array.from({ length: 7 }, (_, i) => envelope(BigInt(100 - i), `old${i}`, i % 2 ? A : B));
+        await store.append(old);
+        await store.append([envelope(1000n, "new", A), envelope(1n, "other-class", OUTSIDE[0]), sentinel()]);
+        const rule: RetentionRule = { topicPrefix: CLASS, olderThanNs: 500n };
+        const first = await store.prune(rule, 3);
+        expect(first.envelopes).toBe(3);
+        // The three oldest (timestamps 94, 95, 96) went first.
+        const afterFirst = (await everything(store)).map(text);
+        expect(afterFirst).not.toContain("old6");
+        expect(afterFirst).not.toContain("old5");
+        expect(afterFirst).not.toContain("old4");
+        expect(await store.countPrunable(rule)).toEqual({ envelopes: 4, messageBytes: bytesOf(old.slice(0, 4)) });
+        const rest = await pruneAll(store, rule, 3);
+        expect(rest).toEqual({ envelopes: 4, messageBytes: bytesOf(old.slice(0, 4)), batches: 2 });
+        expect((await everything(store)).map(text).sort()).toEqual(["new", "other-class", "sentinel"]);
+      });
+
+      it("keeps the newest envelopes of each topic of the class (by timestamp, ties by arrival)", async () => {
+        const store = await open();
+        await store.append([envelope(5n, "a1", A), envelope(7n, "a2", A)]);
+        await store.append([envelope(7n, "a3", A), envelope(9n, "a4", A), envelope(3n, "a0-late", A)]);
+        await store.append([envelope(1n, "b1", B), envelope(2n, "b2", B)]);
+        await store.append(OUTSIDE.flatMap((topic, i) => [envelope(1n, `o${i}-1`, topic), envelope(2n, `o${i}-2`, topic), envelope(3n, `o${i}-3`, topic)]));
+        await store.append([sentinel()]);
+        const rule: RetentionRule = { topicPrefix: CLASS, keepNewest: 2 };
+        const doomed = ["a2", "a1", "a0-late"];
+        const expected = { envelopes: 3, messageBytes: doomed.reduce((sum, t) => sum + encoder.encode(t).byteLength, 0) };
+        expect(await store.countPrunable(rule)).toEqual(expected);
+        expect(await pruneAll(store, rule, 2)).toEqual({ ...expected, batches: 2 });
+        expect((await store.query({ topic: A, limit: 10, direction: "ascending" })).envelopes.map(text)).toEqual(["a3", "a4"]);
+        expect((await store.query({ topic: B, limit: 10, direction: "ascending" })).envelopes.map(text)).toEqual(["b1", "b2"]);
+        for (const topic of OUTSIDE) {
+          expect((await store.query({ topic, limit: 10, direction: "ascending" })).envelopes).toHaveLength(3);
+        }
+        // keepNewest 0 empties the class.
+        const all = { topicPrefix: CLASS, keepNewest: 0 };
+        expect((await store.countPrunable(all)).envelopes).toBe(4);
+        expect((await store.prune(all, 10)).envelopes).toBe(4);
+        expect((await everything(store)).filter((e) => e.contentTopic.startsWith(CLASS))).toEqual([]);
+        expect(await everything(store)).toHaveLength(OUTSIDE.length * 3 + 1);
+      });
+
+      it("deletes the postage proofs kept beside pruned envelopes, and only theirs", async () => {
+        const store = await open();
+        const ledger = (store as EnvelopeStore & { postage?: PostageLedger }).postage;
+        const proved = (e: StoredEnvelope, n: number): StoredEnvelope => ({ ...e, postage: new Uint8Array([n, n, n]) });
+        const old = proved(envelope(1n, "old", A), 1);
+        const young = proved(envelope(50n, "young", A), 2);
+        const elsewhere = proved(envelope(1n, "elsewhere", OUTSIDE[0]), 3);
+        await store.append([old, young, elsewhere]);
+        await store.append([sentinel()]);
+        expect(await store.prune({ topicPrefix: CLASS, olderThanNs: 10n }, 10)).toEqual({ envelopes: 1, messageBytes: 3 });
+        if (!ledger) return; // a store without a postage ledger keeps no proofs
+        const proofs = await ledger.readProofs([old.digest, young.digest, elsewhere.digest]);
+        expect([...proofs.keys()].sort()).toEqual([hex(young.digest), hex(elsewhere.digest)].sort());
+        // Stored again (a peer sends it back), the envelope gets its new proof.
+        await store.append([proved(old, 9)]);
+        expect((await ledger.readProofs([old.digest])).get(hex(old.digest))).toEqual(new Uint8Array([9, 9, 9]));
+      });
+
+      it("handles timestamps at the ends of the uint64 range", async () => {
+        const store = await open();
+        const max = 2n ** 64n - 1n;
+        const stamps = [0n, 1n, 2n ** 63n - 1n, 2n ** 63n, max - 1n, max];
+        await store.append(stamps.map((t, i) => envelope(t, `s${i}`, A)));
+        await store.append([sentinel()]);
+        const count = async (olderThanNs: bigint) => (await store.countPrunable({ topicPrefix: CLASS, olderThanNs })).envelopes;
+        expect(await count(0n)).toBe(0);
+        expect(await count(1n)).toBe(1);
+        expect(await count(2n ** 63n)).toBe(3);
+        expect(await count(2n ** 63n + 1n)).toBe(4);
+        expect(await count(max)).toBe(5);
+        expect(await count(max + 1n)).toBe(6);
+        expect(await count(2n ** 70n)).toBe(6);
+        expect(await store.prune({ topicPrefix: CLASS, olderThanNs: 0n }, 10)).toEqual({ envelopes: 0, messageBytes: 0 });
+        expect((await store.prune({ topicPrefix: CLASS, olderThanNs: 1n }, 10)).envelopes).toBe(1);
+        expect((await store.prune({ topicPrefix: CLASS, olderThanNs: max }, 10)).envelopes).toBe(4);
+        expect((await store.query({ topic: A, limit: 10, direction: "ascending" })).envelopes.map((e) => e.timestampNs)).toEqual([max]);
+        expect((await store.prune({ topicPrefix: CLASS, olderThanNs: 2n ** 64n }, 10)).envelopes).toBe(1);
+        expect((await store.query({ topic: A, limit: 10, direction: "ascending" })).envelopes).toEqual([]);
+      });
+
+      it("never serves a pruned envelope from what an earlier query read (and cached)", async () => {
+        const store = await open();
+        await store.append([envelope(1n, "p1", A), envelope(2n, "p2", A), envelope(3n, "p3", A), envelope(4n, "p4", A)]);
+        await store.append([sentinel()]);
+        for (const direction of ["ascending", "descending"] as const) {
+          // Twice: the second page may come from a cache.
+          await store.query({ topic: A, limit: 10, direction });
+          expect((await store.query({ topic: A, limit: 10, direction })).envelopes).toHaveLength(4);
+        }
+        await store.prune({ topicPrefix: CLASS, olderThanNs: 3n }, 10);
+        expect((await store.query({ topic: A, limit: 10, direction: "ascending" })).envelopes.map(text)).toEqual(["p3", "p4"]);
+        expect((await store.query({ topic: A, limit: 10, direction: "descending" })).envelopes.map(text)).toEqual(["p4", "p3"]);
+        await store.prune({ topicPrefix: CLASS, keepNewest: 1 }, 10);
+        expect((await store.query({ topic: A, limit: 10, direction: "ascending", maxBytes: 100 })).envelopes.map(text)).toEqual(["p4"]);
+        // New envelopes after the prune are read as usual.
+        await store.append([envelope(5n, "p5", A), sentinel()]);
+        expect((await store.query({ topic: A, limit: 10, direction: "ascending" })).envelopes.map(text)).toEqual(["p4", "p5"]);
+      });
+
+      it("refuses a bad batch size or keepNewest", async () => {
+        const store = await open();
+        await expect(store.prune({ topicPrefix: CLASS, olderThanNs: 1n }, 0)).rejects.toThrow(RangeError);
+        await expect(store.prune({ topicPrefix: CLASS, olderThanNs: 1n }, 1.5)).rejects.toThrow(RangeError);
+        await expect(store.prune({ topicPrefix: CLASS, keepNewest: -1 }, 10)).rejects.toThrow(RangeError);
+        await expect(store.countPrunable({ topicPrefix: CLASS, keepNewest: 0.5 })).rejects.toThrow(RangeError);
+      });
     });
   });
 }
