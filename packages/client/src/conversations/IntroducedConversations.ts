@@ -2,21 +2,14 @@
 // send of each party), dated by the earliest. With a store, loaded from it and synced from the stored cursor on.
 import { decryptMessageV1, introTopic, isValidTopic } from "@xmtp-ts/crypto";
 import type { Envelope } from "../api/index.js";
-import type { ClientContext } from "../context.js";
-import type { StoredIntro } from "../storage/InboxStore.js";
+import type { InboxStore, StoredIntro, SyncedLog } from "../storage/InboxStore.js";
 import { ConversationV1 } from "./Conversation.js";
 import { messageDigestHex } from "../api/digests.js";
-import { CLOCK_SKEW_NS, nowNs } from "./syncClock.js";
+import { SyncedConversationList } from "./SyncedConversationList.js";
+import { nowNs } from "./syncClock.js";
 
-export class IntroducedConversations {
+export class IntroducedConversations extends SyncedConversationList<StoredIntro> {
   private readonly byPeer = new Map<string, ConversationV1>();
-  private readonly records: StoredIntro[] = [];
-  private readonly seen = new Set<string>();
-  private lastSyncNs: bigint | undefined;
-  private loaded: Promise<void> | undefined;
-  private syncing: Promise<void> | undefined;
-
-  constructor(private readonly client: ClientContext) {}
 
   all(): Iterable<ConversationV1> {
     return this.byPeer.values();
@@ -26,32 +19,17 @@ export class IntroducedConversations {
     return this.byPeer.get(peerAddress);
   }
 
-  load(): Promise<void> {
-    this.loaded ??= this.loadNow();
-    return this.loaded;
+  protected loadStored(store: InboxStore): Promise<SyncedLog<StoredIntro>> {
+    return store.loadIntros();
   }
 
-  private async loadNow(): Promise<void> {
-    const store = this.client.store;
-    if (!store) return;
-    const { items, digests, cursorNs } = await store.loadIntros();
-    for (const digest of digests) this.seen.add(digest);
-    for (const intro of items) this.add(intro);
-    this.lastSyncNs = cursorNs;
-  }
-
-  sync(): Promise<void> {
-    this.syncing ??= this.syncNow().finally(() => (this.syncing = undefined));
-    return this.syncing;
-  }
-
-  private async syncNow(): Promise<void> {
+  protected async syncNow(): Promise<void> {
     await this.load();
     const startedNs = nowNs();
     const envelopes = await this.client.api.queryAll({
       contentTopic: introTopic(this.client.address),
       direction: "ascending",
-      startTimeNs: this.lastSyncNs === undefined ? undefined : this.lastSyncNs - CLOCK_SKEW_NS,
+      startTimeNs: this.syncStartNs,
     });
     await this.addEnvelopes(envelopes, startedNs);
     this.lastSyncNs = startedNs;
@@ -93,7 +71,7 @@ export class IntroducedConversations {
    * The peer's conversation, created from its first intro (envelopes come oldest first, so the first one dates it);
    * undefined for an invalid topic. An intro written by the peer makes it a prior contact for postage.
    */
-  private add(intro: StoredIntro): ConversationV1 | undefined {
+  protected add(intro: StoredIntro): ConversationV1 | undefined {
     if (intro.fromPeer) this.client.priorContacts.add(intro.peerAddress);
     const existing = this.byPeer.get(intro.peerAddress);
     if (existing) return existing;

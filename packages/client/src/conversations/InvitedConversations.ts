@@ -6,27 +6,18 @@ import { createInvitation, inviteTopic, isValidTopic, openSealedInvitation, sha2
 import type { SignedPublicKeyBundle } from "@xmtp-ts/proto";
 import type { Envelope } from "../api/index.js";
 import { messageDigestHex } from "../api/digests.js";
-import type { ClientContext } from "../context.js";
-import type { StoredInvitation } from "../storage/InboxStore.js";
+import type { InboxStore, StoredInvitation, SyncedLog } from "../storage/InboxStore.js";
 import { openInvitations } from "../workers/openInvitations.js";
 import type { InvitationJobResult } from "../workers/protocol.js";
 import { ConversationV2 } from "./Conversation.js";
 import { mapPages } from "./pages.js";
-import { CLOCK_SKEW_NS, nowNs } from "./syncClock.js";
+import { SyncedConversationList } from "./SyncedConversationList.js";
+import { nowNs } from "./syncClock.js";
 
-export class InvitedConversations {
+export class InvitedConversations extends SyncedConversationList<StoredInvitation> {
   private readonly byTopic = new Map<string, ConversationV2>();
   /** peer address → conversationId ("" for none) → the first conversation seen with them. */
   private readonly byPeer = new Map<string, Map<string, ConversationV2>>();
-  /** What the store holds of each conversation, in the order they were added. */
-  private readonly records: StoredInvitation[] = [];
-  /** Invitation envelopes already processed (by digest), valid or not, so syncs never redo their crypto. */
-  private readonly seen = new Set<string>();
-  private lastSyncNs: bigint | undefined;
-  private loaded: Promise<void> | undefined;
-  private syncing: Promise<void> | undefined;
-
-  constructor(private readonly client: ClientContext) {}
 
   all(): Iterable<ConversationV2> {
     return this.byTopic.values();
@@ -40,28 +31,11 @@ export class InvitedConversations {
     return this.byPeer.get(peerAddress)?.get(conversationId);
   }
 
-  /** What the store holds, once (no-op without a store). */
-  load(): Promise<void> {
-    this.loaded ??= this.loadNow();
-    return this.loaded;
+  protected loadStored(store: InboxStore): Promise<SyncedLog<StoredInvitation>> {
+    return store.loadInvitations();
   }
 
-  private async loadNow(): Promise<void> {
-    const store = this.client.store;
-    if (!store) return;
-    const { items, digests, cursorNs } = await store.loadInvitations();
-    for (const digest of digests) this.seen.add(digest);
-    for (const invitation of items) this.add(invitation);
-    this.lastSyncNs = cursorNs;
-  }
-
-  /** Asks the node for invitations since the last sync; one sync at a time, callers meanwhile share it. */
-  sync(): Promise<void> {
-    this.syncing ??= this.syncNow().finally(() => (this.syncing = undefined));
-    return this.syncing;
-  }
-
-  private async syncNow(): Promise<void> {
+  protected async syncNow(): Promise<void> {
     await this.load();
     const startedNs = nowNs();
     const added: StoredInvitation[] = [];
@@ -76,7 +50,7 @@ export class InvitedConversations {
         {
           contentTopic: inviteTopic(this.client.address),
           direction: "ascending",
-          startTimeNs: this.lastSyncNs === undefined ? undefined : this.lastSyncNs - CLOCK_SKEW_NS,
+          startTimeNs: this.syncStartNs,
         },
         async (envelopes) => {
           pages.push(this.openFresh(envelopes));
@@ -122,7 +96,7 @@ export class InvitedConversations {
   }
 
   /** The first invitation seen for a topic wins; undefined when it adds nothing. */
-  private add(invitation: StoredInvitation): ConversationV2 | undefined {
+  protected add(invitation: StoredInvitation): ConversationV2 | undefined {
     if (!isValidTopic(invitation.topic) || this.byTopic.has(invitation.topic)) return undefined;
     // A peer's invitation to us (not our own copy of one to it) means it contacted us first: postage's prior contact.
     if (!invitation.isSender) this.client.priorContacts.add(invitation.peerAddress);
