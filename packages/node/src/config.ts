@@ -179,6 +179,10 @@ Subcommands:
                          redeem every voucher accepted and not yet redeemed, now
   xmtp-node retention report [--json] [--retention SPEC] [--data-dir DIR | --db URL]
                          what the retention policy would delete now, per topic class; deletes nothing
+  xmtp-node snapshot create --out FILE [--quiet] [--data-dir DIR | --db URL]
+                         a checksummed snapshot of the store, while the node runs (run "xmtp-node snapshot --help")
+  xmtp-node snapshot restore FILE [--quiet] [--data-dir DIR | --db URL]
+                         fill an empty store from a snapshot, after checking the whole file
 `;
 
 type FlagName =

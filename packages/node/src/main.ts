@@ -6,6 +6,7 @@ import { startNode } from "./server.js";
 import { runAuthzCommand } from "./security/authzCommand.js";
 import { runPostageCommand } from "./postage/postageCommand.js";
 import { runRetentionCommand } from "./retention/retentionCommand.js";
+import { runSnapshotCommand } from "./snapshot/snapshotCommand.js";
 
 async function main(): Promise<number | undefined> {
   if (process.argv[2] === "authz") {
@@ -16,6 +17,12 @@ async function main(): Promise<number | undefined> {
   }
   if (process.argv[2] === "retention") {
     return runRetentionCommand(process.argv.slice(3), process.env, {
+      stdout: (text) => process.stdout.write(text),
+      stderr: (text) => process.stderr.write(text),
+    });
+  }
+  if (process.argv[2] === "snapshot") {
+    return runSnapshotCommand(process.argv.slice(3), process.env, {
       stdout: (text) => process.stdout.write(text),
       stderr: (text) => process.stderr.write(text),
     });

@@ -5,6 +5,7 @@ import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from "@libp2p/crypto/keys";
 import type { PrivateKey } from "@libp2p/interface";
+import { peerIdFromPrivateKey } from "@libp2p/peer-id";
 
 export const NODE_KEY_FILE = "node-key";
 
@@ -32,4 +33,19 @@ export async function loadOrCreateNodeKey(dataDir: string): Promise<{ privateKey
   await writeFile(temporary, privateKeyToProtobuf(privateKey), { mode: 0o600 });
   await rename(temporary, path);
   return { privateKey, created: true };
+}
+
+/**
+ * The peer id of the node whose data directory this is, from its key file; undefined when it has none. Never creates
+ * a key (a snapshot names its source node with it, docs/storage.md §6).
+ */
+export async function readNodePeerId(dataDir: string): Promise<string | undefined> {
+  let stored: Uint8Array;
+  try {
+    stored = await readFile(join(dataDir, NODE_KEY_FILE));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+  return peerIdFromPrivateKey(privateKeyFromProtobuf(stored)).toString();
 }

@@ -111,3 +111,17 @@ export class SyncState {
     await rename(temporary, this.path);
   }
 }
+
+/**
+ * Replaces the data directory's catch-up positions with these (a restored store, docs/storage.md §6: its previous
+ * positions, if any, described a store that is gone). Written beside the final name and renamed.
+ */
+export async function writeSyncPositions(dataDir: string, positions: ReadonlyMap<string, bigint>): Promise<void> {
+  const file: SyncStateFile = { version: 1, peers: {} };
+  for (const [peer, sequence] of positions) file.peers[peer] = sequence.toString();
+  await mkdir(dataDir, { recursive: true });
+  const path = join(dataDir, SYNC_STATE_FILE);
+  const temporary = `${path}.${process.pid}.restore.tmp`;
+  await writeFile(temporary, JSON.stringify(file, null, 2) + "\n");
+  await rename(temporary, path);
+}

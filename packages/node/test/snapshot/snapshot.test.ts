@@ -1,0 +1,329 @@
+// `xmtp-node snapshot create|restore` through runSnapshotCommand (docs/storage.md §6): round trips between SQLite and
+// PostgreSQL with every envelope and postage proof compared, damaged files refused with their code before anything is
+// written, a non-empty target refused, and the command's usage errors.
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import { afterAll, describe, expect, it } from "vitest";
+import { withDigest } from "../../src/store/digest.js";
+import type { EnvelopeStore, StoredEnvelope } from "../../src/store/EnvelopeStore.js";
+import type { PostageLedger } from "../../src/store/postageLedger.js";
+import { openSqliteStore } from "../../src/store/sqlite.js";
+import { openPostgresStore } from "../../src/store/postgres.js";
+import { runSnapshotCommand } from "../../src/snapshot/snapshotCommand.js";
+import { SYNC_STATE_FILE } from "../../src/sync/syncState.js";
+
+const pgUrl = process.env.XMTP_TEST_POSTGRES_URL;
+const directories: string[] = [];
+const tempDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), "xmtp-snapshot-"));
+  directories.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of directories) rmSync(dir, { recursive: true, force: true });
+});
+
+const TOPICS = ["/xmtp/0/m-alpha/proto", "/xmtp/0/contact-0xabc/proto", "/xmtp/0/intro-0xdef/proto", "/xmtp/0/dm-a-b/proto"];
+
+/** n envelopes over a few topics, timestamps out of arrival order within topics, some with postage proofs. */
+function sampleEnvelopes(n: number, seed = "s"): StoredEnvelope[] {
+  return Array.from({ length: n }, (_, i) =>
+    withDigest({
+      contentTopic: TOPICS[i % TOPICS.length],
+      timestampNs: 1_700_000_000_000_000_000n + BigInt((i * 7919) % 1000),
+      message: new Uint8Array(Buffer.concat([Buffer.from(`${seed}${i}:`), randomBytes(20 + (i % 50))])),
+      ...(i % 5 === 0 ? { postage: new Uint8Array(randomBytes(40)) } : {}),
+    }),
+  );
+}
+
+async function fill(store: EnvelopeStore, envelopes: StoredEnvelope[]): Promise<void> {
+  for (let i = 0; i < envelopes.length; i += 250) await store.append(envelopes.slice(i, i + 250));
+}
+
+interface Contents {
+  /** Every envelope in arrival order: topic, timestamp, message and proof as text. */
+  all: string[];
+  /** Per topic, the messages in query order (timestamp, then arrival). */
+  perTopic: Record<string, string[]>;
+}
+
+async function contentsOf(store: EnvelopeStore & { postage: PostageLedger }): Promise<Contents> {
+  const all: string[] = [];
+  let after = 0n;
+  for (;;) {
+    const page = await store.readDigestsSince(after, 500);
+    if (page.sequences.length === 0) break;
+    const envelopes = await store.readBySequence(page.sequences);
+    const proofs = await store.postage.readProofs(envelopes.map((e) => e.digest));
+    for (const e of envelopes) {
+      const proof = proofs.get(Buffer.from(e.digest).toString("hex"));
+      all.push(`${e.contentTopic} ${e.timestampNs} ${Buffer.from(e.message).toString("hex")} ${proof ? Buffer.from(proof).toString("hex") : "-"}`);
+    }
+    after = page.nextSequence;
+  }
+  const perTopic: Record<string, string[]> = {};
+  for (const topic of TOPICS) {
+    const page = await store.query({ topic, limit: 10_000, direction: "ascending" });
+    perTopic[topic] = page.envelopes.map((e) => `${e.timestampNs} ${Buffer.from(e.message).toString("hex")}`);
+  }
+  return { all, perTopic };
+}
+
+function expected(envelopes: StoredEnvelope[]): string[] {
+  return envelopes.map(
+    (e) => `${e.contentTopic} ${e.timestampNs} ${Buffer.from(e.message).toString("hex")} ${e.postage ? Buffer.from(e.postage).toString("hex") : "-"}`,
+  );
+}
+
+async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  const code = await runSnapshotCommand(argv, {}, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), progressIntervalMs: 0 });
+  return { code, stdout, stderr };
+}
+
+const sqlitePath = (dir: string) => join(dir, "xmtp.sqlite3");
+
+async function sqliteSource(n: number): Promise<{ dir: string; envelopes: StoredEnvelope[] }> {
+  const dir = tempDir();
+  const envelopes = sampleEnvelopes(n);
+  const store = await openSqliteStore(sqlitePath(dir));
+  await fill(store, envelopes);
+  await store.close();
+  return { dir, envelopes };
+}
+
+async function sqliteContents(dir: string): Promise<Contents> {
+  const store = await openSqliteStore(sqlitePath(dir));
+  try {
+    return await contentsOf(store);
+  } finally {
+    await store.close();
+  }
+}
+
+describe("snapshot create and restore (SQLite)", () => {
+  it("round-trips every envelope, its order and its postage proof, SQLite to SQLite", async () => {
+    const { dir, envelopes } = await sqliteSource(2_345);
+    const file = join(tempDir(), "node.snapshot");
+    const created = await run("create", "--data-dir", dir, "--out", file);
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stdout).toMatch(/2,345 envelopes up to sequence 2345/);
+    expect(created.stderr).toMatch(/read 2,345 \/ 2,345 envelopes/);
+    expect(existsSync(`${file}.partial`)).toBe(false);
+    // Reading never created a node key in the source's data directory.
+    expect(existsSync(join(dir, "node-key"))).toBe(false);
+
+    const target = tempDir();
+    const restored = await run("restore", file, "--data-dir", target, "--quiet");
+    expect(restored.code, restored.stderr).toBe(0);
+    expect(restored.stderr).toBe("");
+    expect(restored.stdout).toMatch(/restored 2,345 envelopes/);
+    const contents = await sqliteContents(target);
+    expect(contents.all).toEqual(expected(envelopes));
+    expect(contents).toEqual(await sqliteContents(dir));
+    // No node key in the source: no catch-up position is written.
+    expect(existsSync(join(target, SYNC_STATE_FILE))).toBe(false);
+  });
+
+  it("names the source node and sets the restored node's catch-up position to the head", async () => {
+    const { dir } = await sqliteSource(10);
+    const { loadOrCreateNodeKey, readNodePeerId } = await import("../../src/p2p/nodeKey.js");
+    await loadOrCreateNodeKey(dir);
+    const peerId = (await readNodePeerId(dir))!;
+    const file = join(tempDir(), "node.snapshot");
+    expect((await run("create", "--data-dir", dir, `--out=${file}`, "--quiet")).code).toBe(0);
+    const target = tempDir();
+    writeFileSync(join(target, SYNC_STATE_FILE), JSON.stringify({ version: 1, peers: { someOtherPeer: "99" } }));
+    const restored = await run("restore", file, "--data-dir", target);
+    expect(restored.code, restored.stderr).toBe(0);
+    expect(restored.stdout).toContain(`catch-up from ${peerId} starts after its sequence 10`);
+    expect(JSON.parse(readFileSync(join(target, SYNC_STATE_FILE), "utf8"))).toEqual({ version: 1, peers: { [peerId]: "10" } });
+  });
+
+  it("snapshots an empty store, and restores it", async () => {
+    const dir = tempDir();
+    await (await openSqliteStore(sqlitePath(dir))).close();
+    const file = join(tempDir(), "empty.snapshot");
+    expect((await run("create", "--data-dir", dir, "--out", file, "--quiet")).code).toBe(0);
+    const target = tempDir();
+    const restored = await run("restore", file, "--data-dir", target, "--quiet");
+    expect(restored.code, restored.stderr).toBe(0);
+    expect((await sqliteContents(target)).all).toEqual([]);
+  });
+
+  describe("a damaged snapshot is refused before anything is written", () => {
+    let file = "";
+    let bytes = Buffer.alloc(0);
+    const headerLength = 71; // no peer id
+    const refused = async (damaged: Buffer, code: string) => {
+      const path = join(tempDir(), "damaged.snapshot");
+      writeFileSync(path, damaged);
+      const target = join(tempDir(), "data");
+      const result = await run("restore", path, "--data-dir", target, "--quiet");
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`[${code}]`);
+      // Untouched: the data directory was not even created.
+      expect(existsSync(target)).toBe(false);
+    };
+
+    it("prepares a snapshot", async () => {
+      const { dir } = await sqliteSource(500);
+      file = join(tempDir(), "good.snapshot");
+      expect((await run("create", "--data-dir", dir, "--out", file, "--quiet")).code).toBe(0);
+      bytes = readFileSync(file);
+      expect(bytes.subarray(0, 8).toString()).toBe("XMTPSNAP");
+    });
+
+    it("refuses a truncated file, wherever it was cut", async () => {
+      for (const cut of [0, 5, 40, headerLength + 3, Math.floor(bytes.length / 2), bytes.length - 96, bytes.length - 1]) {
+        await refused(bytes.subarray(0, cut), "truncated");
+      }
+    });
+
+    it("refuses a flipped byte in the compressed body, in the header, in the trailer", async () => {
+      for (const at of [headerLength, headerLength + 1, Math.floor(bytes.length / 2), bytes.length - 97]) {
+        const damaged = Buffer.from(bytes);
+        damaged[at] ^= 0x10;
+        await refused(damaged, "checksum_mismatch");
+      }
+      const header = Buffer.from(bytes);
+      header[20] ^= 1; // in created-at
+      await refused(header, "checksum_mismatch");
+      const trailerDigest = Buffer.from(bytes);
+      trailerDigest[bytes.length - 40] ^= 1; // in the records' SHA-256
+      await refused(trailerDigest, "checksum_mismatch");
+      const trailerCount = Buffer.from(bytes);
+      trailerCount[bytes.length - 96 + 15] ^= 1;
+      await refused(trailerCount, "count_mismatch");
+    });
+
+    it("refuses a wrong magic and an unknown version", async () => {
+      const magic = Buffer.from(bytes);
+      magic[0] = 0x59;
+      await refused(magic, "bad_magic");
+      await refused(Buffer.from("not a snapshot at all, just text\n".repeat(10)), "bad_magic");
+      const version = Buffer.from(bytes);
+      version.writeUInt16BE(2, 8);
+      await refused(version, "unsupported_version");
+    });
+  });
+
+  it("refuses to restore into a store that holds envelopes, and leaves it as it was", async () => {
+    const { dir } = await sqliteSource(20);
+    const file = join(tempDir(), "node.snapshot");
+    expect((await run("create", "--data-dir", dir, "--out", file, "--quiet")).code).toBe(0);
+    const other = await sqliteSource(3);
+    const before = await sqliteContents(other.dir);
+    const result = await run("restore", file, "--data-dir", other.dir, "--quiet");
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("[target_not_empty]");
+    expect(await sqliteContents(other.dir)).toEqual(before);
+  });
+
+  it("answers usage errors with exit code 2 and failures with 1", async () => {
+    expect((await run()).code).toBe(2);
+    expect((await run("backup")).code).toBe(2);
+    expect((await run("create")).stderr).toContain("create needs --out FILE");
+    expect((await run("create", "--out")).code).toBe(2);
+    expect((await run("create", "--out", "x", "extra")).code).toBe(2);
+    expect((await run("restore")).code).toBe(2);
+    expect((await run("restore", "a", "b")).code).toBe(2);
+    expect((await run("restore", "a", "--out", "b")).code).toBe(2);
+    expect((await run("create", "--out", "x", "--port", "notaport")).code).toBe(2);
+    const help = await run("--help");
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("xmtp-node snapshot create --out FILE");
+    const missingDb = await run("create", "--data-dir", join(tempDir(), "nothing"), "--out", join(tempDir(), "x.snapshot"));
+    expect(missingDb.code).toBe(1);
+    expect(missingDb.stderr).toContain("there is no node database");
+    const missingFile = await run("restore", join(tempDir(), "nope.snapshot"), "--data-dir", tempDir());
+    expect(missingFile.code).toBe(1);
+    expect(missingFile.stderr).toContain("there is no snapshot file");
+    // A failure while writing leaves no .partial behind.
+    const { dir } = await sqliteSource(5);
+    const out = join(tempDir(), "missing-dir", "x.snapshot");
+    const failed = await run("create", "--data-dir", dir, "--out", out, "--quiet");
+    expect(failed.code).toBe(1);
+    expect(existsSync(`${out}.partial`)).toBe(false);
+  });
+});
+
+describe.skipIf(!pgUrl)("snapshot create and restore (PostgreSQL)", () => {
+  const admin = new pg.Pool({ connectionString: pgUrl, max: 2 });
+  const runId = randomBytes(4).toString("hex");
+  let counter = 0;
+  const schemas: string[] = [];
+  const freshSchema = () => {
+    const schema = `xmtp_snap_${runId}_${counter++}`;
+    schemas.push(schema);
+    return schema;
+  };
+  const dbOf = (schema: string) => `${pgUrl}${pgUrl!.includes("?") ? "&" : "?"}schema=${schema}`;
+  const pgContents = async (schema: string) => {
+    const store = await openPostgresStore(pgUrl!, { schema });
+    try {
+      return await contentsOf(store);
+    } finally {
+      await store.close();
+    }
+  };
+  afterAll(async () => {
+    for (const schema of schemas) await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await admin.end();
+  });
+
+  it("round-trips SQLite to PostgreSQL and back", async () => {
+    const { dir, envelopes } = await sqliteSource(1_234);
+    const file = join(tempDir(), "sqlite.snapshot");
+    expect((await run("create", "--data-dir", dir, "--out", file, "--quiet")).code).toBe(0);
+    const schema = freshSchema();
+    const restored = await run("restore", file, "--db", dbOf(schema), "--data-dir", tempDir(), "--quiet");
+    expect(restored.code, restored.stderr).toBe(0);
+    const inPostgres = await pgContents(schema);
+    expect(inPostgres.all).toEqual(expected(envelopes));
+    expect(inPostgres).toEqual(await sqliteContents(dir));
+
+    const back = join(tempDir(), "postgres.snapshot");
+    const created = await run("create", "--db", dbOf(schema), "--data-dir", tempDir(), "--out", back, "--quiet");
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stdout).toMatch(/1,234 envelopes/);
+    const target = tempDir();
+    expect((await run("restore", back, "--data-dir", target, "--quiet")).code).toBe(0);
+    expect(await sqliteContents(target)).toEqual(inPostgres);
+  });
+
+  it("round-trips PostgreSQL to PostgreSQL, refuses a non-empty schema, and writes nothing from a damaged file", async () => {
+    const source = freshSchema();
+    const envelopes = sampleEnvelopes(700, "pg");
+    const store = await openPostgresStore(pgUrl!, { schema: source });
+    await fill(store, envelopes);
+    await store.close();
+    const file = join(tempDir(), "pg.snapshot");
+    expect((await run("create", "--db", dbOf(source), "--data-dir", tempDir(), "--out", file, "--quiet")).code).toBe(0);
+    const target = freshSchema();
+    expect((await run("restore", file, "--db", dbOf(target), "--data-dir", tempDir(), "--quiet")).code).toBe(0);
+    expect((await pgContents(target)).all).toEqual(expected(envelopes));
+
+    const again = await run("restore", file, "--db", dbOf(target), "--data-dir", tempDir(), "--quiet");
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain("[target_not_empty]");
+    expect((await pgContents(target)).all).toHaveLength(700);
+
+    const damaged = Buffer.from(readFileSync(file));
+    damaged[Math.floor(damaged.length / 2)] ^= 1;
+    const damagedFile = join(tempDir(), "damaged.snapshot");
+    writeFileSync(damagedFile, damaged);
+    const untouched = freshSchema();
+    const refused = await run("restore", damagedFile, "--db", dbOf(untouched), "--data-dir", tempDir(), "--quiet");
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("[checksum_mismatch]");
+    // The store was never opened: not even its schema exists.
+    const exists = await admin.query("SELECT 1 FROM information_schema.schemata WHERE schema_name = $1", [untouched]);
+    expect(exists.rowCount).toBe(0);
+  });
+});
