@@ -34,6 +34,7 @@ import {
   formatRate,
   intFromEnv,
   makeToken,
+  nodeMainPath,
   percentile,
   post,
   printTable,
@@ -44,9 +45,7 @@ import {
 import { summarizeProfile } from "./profileSummary.js";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const nodeMain = process.env.BENCH_NODE_MAIN
-  ? resolve(process.env.BENCH_NODE_MAIN)
-  : join(repoRoot, "packages/node/dist/main.js");
+const nodeMain = nodeMainPath;
 const extraNodeArgs = (process.env.BENCH_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
 
 const argv = process.argv.slice(2);

@@ -74,13 +74,18 @@ import {
   signVoucher,
   stampProof,
 } from "@xmtp-ts/postage";
-import { cpuSecondsOf, intFromEnv, post, printTable, startServer } from "./support.js";
+import {
+  cpuSecondsOf,
+  intFromEnv,
+  nodeMainPath,
+  post,
+  printTable,
+  startServer,
+} from "./support.js";
 import { summarizeProfile } from "./profileSummary.js";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const nodeMain = process.env.BENCH_NODE_MAIN
-  ? resolve(process.env.BENCH_NODE_MAIN)
-  : join(repoRoot, "packages/node/dist/main.js");
+const nodeMain = nodeMainPath;
 const extraNodeArgs = (process.env.BENCH_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
 const profiling = process.argv.slice(2).includes("--cpu-prof");
 

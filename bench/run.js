@@ -26,6 +26,7 @@ import {
   formatRate,
   intFromEnv,
   makeToken,
+  nodeMainPath,
   percentile,
   post,
   printTable,
@@ -35,9 +36,7 @@ import {
 import { summarizeProfile } from "./profileSummary.js";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const nodeMain = process.env.BENCH_NODE_MAIN
-  ? resolve(process.env.BENCH_NODE_MAIN)
-  : join(repoRoot, "packages/node/dist/main.js");
+const nodeMain = nodeMainPath;
 const bareMain = join(repoRoot, "bench/bareServer.js");
 
 const settings = {

@@ -44,12 +44,20 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { randomBytes } from "node:crypto";
 import { dropSchemas, findHaproxy, startHaproxy, waitUntilReady, withPostgres } from "../test/support/haproxy.js";
-import { RawHttpConnection, cpuSecondsOf, intFromEnv, makeToken, percentile, printTable, sleep, startServer } from "./support.js";
+import {
+  cpuSecondsOf,
+  intFromEnv,
+  makeToken,
+  nodeMainPath,
+  percentile,
+  printTable,
+  RawHttpConnection,
+  sleep,
+  startServer,
+} from "./support.js";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const nodeMain = process.env.BENCH_NODE_MAIN
-  ? resolve(process.env.BENCH_NODE_MAIN)
-  : join(repoRoot, "packages/node/dist/main.js");
+const nodeMain = nodeMainPath;
 const extraNodeArgs = (process.env.BENCH_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
 // BENCH_NODE_FLAGS: flags for Node.js itself in every instance, e.g. "--cpu-prof --cpu-prof-dir=DIR" to see where an instance spends its CPU.
 const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? "").split(/\s+/).filter(Boolean);

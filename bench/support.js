@@ -3,6 +3,8 @@ import http from "node:http";
 import net from "node:net";
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { Wallet } from "ethers";
 import {
   createAuthToken,
@@ -358,3 +360,11 @@ export async function timed(fn) {
   const cpu = process.cpuUsage(cpuBefore);
   return { ms: performance.now() - started, cpuMs: (cpu.user + cpu.system) / 1000, result };
 }
+
+/** The repository's root directory. */
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+/** The node the benches run: BENCH_NODE_MAIN (another build, to compare against), else this checkout's build. */
+export const nodeMainPath = process.env.BENCH_NODE_MAIN
+  ? resolve(process.env.BENCH_NODE_MAIN)
+  : join(repoRoot, "packages/node/dist/main.js");

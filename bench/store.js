@@ -1,0 +1,320 @@
+// The store at scale (issue 15): fills a store with envelopes shaped like real traffic (many topics, skewed
+// popularity and sizes, the classes of docs/storage.md), then measures, at a small baseline size and at a big one in
+// the same run: fill rate, query latency p50/p99 (first page of a random topic; a page in the middle by cursor),
+// publish rate and latency (one durable envelope per append, as a publish), disk bytes per envelope, the pruner's
+// throughput and publishing while it runs, and snapshot create/restore rates (the operator commands, SQLite).
+//
+//   npm run build && node bench/store.js
+//
+// Environment: BENCH_STORE_ENVELOPES (big store, default 1,000,000; the issue's target is 10,000,000),
+// BENCH_STORE_BASELINE (10,000), BENCH_STORE_QUERIES (2,000 per kind), BENCH_STORE_PUBLISH_MS (3,000),
+// BENCH_STORE_POSTGRES_URL (also bench PostgreSQL, in a throwaway schema).
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, statSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { defaultConfig, openConfiguredStore, withDigest } from "@xmtp-ts/node";
+import { intFromEnv, nodeMainPath, percentile, printTable } from "./support.js";
+
+const BIG = intFromEnv("BENCH_STORE_ENVELOPES", 1_000_000);
+const BASELINE = intFromEnv("BENCH_STORE_BASELINE", 10_000);
+const QUERIES = intFromEnv("BENCH_STORE_QUERIES", 2_000);
+const PUBLISH_MS = intFromEnv("BENCH_STORE_PUBLISH_MS", 3_000);
+const POSTGRES_URL = process.env.BENCH_STORE_POSTGRES_URL;
+const FILL_BATCH = 1_000;
+const DAY_NS = 86_400n * 1_000_000_000n;
+/** The generated history spans this many days, oldest first. */
+const HISTORY_DAYS = 400n;
+
+/** A small deterministic generator (xorshift32), so two runs fill the same store. */
+function random(seed = 0x9e3779b9) {
+  let state = seed >>> 0 || 1;
+  return () => {
+    state ^= state << 13;
+    state >>>= 0;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    state >>>= 0;
+    return state / 0x1_0000_0000;
+  };
+}
+
+/**
+ * Traffic: topics of each class in the proportions of an inbox-heavy network; popularity by a Zipf law (a few busy
+ * conversations, a long tail); message sizes mostly small with a heavy tail (attachments' remote references, keys).
+ * @param {number} count
+ */
+function* traffic(count) {
+  const next = random(count);
+  const topicCount = Math.max(100, Math.floor(count / 40));
+  // Cumulative Zipf weights (s = 1.1) for picking a topic by popularity.
+  const cumulative = new Float64Array(topicCount);
+  let sum = 0;
+  for (let i = 0; i < topicCount; i++) cumulative[i] = sum += 1 / Math.pow(i + 1, 1.1);
+  const kinds = /** @type {const} */ ([
+    [0.88, "m-"],
+    [0.93, "dm-"],
+    [0.97, "invite-"],
+    [0.99, "contact-"],
+    [1, "userpreferences-"],
+  ]);
+  /** @param {number} index */
+  const topicOf = (index) => {
+    const roll = ((index * 2654435761) >>> 0) / 0x1_0000_0000;
+    const kind = kinds.find(([bound]) => roll < bound)?.[1] ?? "m-";
+    return `/xmtp/0/${kind}bench-${index.toString(16).padStart(8, "0")}/proto`;
+  };
+  const start = BigInt(Date.now()) * 1_000_000n - HISTORY_DAYS * DAY_NS;
+  const step = (HISTORY_DAYS * DAY_NS) / BigInt(count);
+  for (let i = 0; i < count; i++) {
+    const pick = next() * sum;
+    let lo = 0;
+    let hi = topicCount - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cumulative[mid] < pick) lo = mid + 1;
+      else hi = mid;
+    }
+    const sizeRoll = next();
+    const size = sizeRoll < 0.7 ? 100 + Math.floor(next() * 300) : sizeRoll < 0.95 ? 400 + Math.floor(next() * 1_600) : 2_000 + Math.floor(next() * 30_000);
+    const message = new Uint8Array(size);
+    // Ciphertext-like bytes (incompressible), cheaply: a counter and random words.
+    const view = new DataView(message.buffer);
+    for (let o = 0; o + 4 <= size; o += 4) view.setUint32(o, (next() * 0x1_0000_0000) >>> 0);
+    view.setUint32(0, i);
+    yield withDigest({ contentTopic: topicOf(lo), timestampNs: start + BigInt(i) * step + BigInt(Math.floor(next() * 1_000_000)), message });
+  }
+}
+
+/**
+ * @typedef {Awaited<ReturnType<typeof openConfiguredStore>>} Store
+ * @typedef {{ name: string, open(): Promise<Store>, diskBytes(): Promise<number>, dataDir: string, dispose(): Promise<void> }} Backend
+ */
+
+/** @param {string} label @returns {Promise<Backend>} */
+async function sqliteBackend(label) {
+  const dataDir = mkdtempSync(join(tmpdir(), `xmtp-bench-store-${label}-`));
+  const config = defaultConfig({ dataDir });
+  const path = config.storage.kind === "sqlite" ? config.storage.path : "";
+  return {
+    name: "SQLite",
+    dataDir,
+    open: () => openConfiguredStore(config),
+    diskBytes: async () => ["", "-wal", "-shm"].reduce((total, suffix) => total + (existsSync(path + suffix) ? statSync(path + suffix).size : 0), 0),
+    dispose: async () => rmSync(dataDir, { recursive: true, force: true }),
+  };
+}
+
+/** @param {string} url @param {string} label @returns {Promise<Backend>} */
+async function postgresBackend(url, label) {
+  const dataDir = mkdtempSync(join(tmpdir(), `xmtp-bench-store-pg-${label}-`));
+  const schema = `xmtp_bench_${label}_${process.pid}`;
+  const withSchema = `${url}${url.includes("?") ? "&" : "?"}schema=${schema}`;
+  const { default: pg } = await import("pg");
+  const admin = new pg.Pool({ connectionString: url, max: 1 });
+  const config = { ...defaultConfig({ dataDir }), storage: /** @type {const} */ ({ kind: "postgres", url: withSchema }) };
+  return {
+    name: "PostgreSQL",
+    dataDir,
+    open: () => openConfiguredStore(/** @type {import("@xmtp-ts/node").NodeConfig} */ (config)),
+    diskBytes: async () => {
+      const result = await admin.query(
+        `SELECT sum(pg_total_relation_size(c.oid))::bigint AS bytes FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname = $1 AND c.relkind = 'r'`,
+        [schema],
+      );
+      return Number(result.rows[0].bytes ?? 0);
+    },
+    dispose: async () => {
+      await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await admin.end();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** @param {Store} store @param {number} count */
+async function fill(store, count) {
+  const started = performance.now();
+  let batch = [];
+  let messageBytes = 0;
+  /** @type {Map<string, number>} */
+  const perTopic = new Map();
+  let lastReport = started;
+  let done = 0;
+  for (const envelope of traffic(count)) {
+    batch.push(envelope);
+    messageBytes += envelope.message.length;
+    perTopic.set(envelope.contentTopic, (perTopic.get(envelope.contentTopic) ?? 0) + 1);
+    if (batch.length === FILL_BATCH) {
+      await store.append(batch, undefined, { durable: false });
+      done += batch.length;
+      batch = [];
+      if (performance.now() - lastReport > 5_000) {
+        lastReport = performance.now();
+        process.stderr.write(`  filled ${done.toLocaleString("en-US")} of ${count.toLocaleString("en-US")}\n`);
+      }
+    }
+  }
+  if (batch.length > 0) await store.append(batch);
+  await store.flushCommitted();
+  return { seconds: (performance.now() - started) / 1000, messageBytes, perTopic };
+}
+
+/** @param {number[]} samples */
+const p = (samples) => {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99) };
+};
+
+/** @param {Store} store @param {Map<string, number>} perTopic */
+async function queryLatencies(store, perTopic) {
+  const next = random(7);
+  // Topics weighted by how many envelopes they hold: busy conversations are read more.
+  const topics = [...perTopic.keys()];
+  const deep = topics.filter((topic) => (perTopic.get(topic) ?? 0) >= 300);
+  const first = [];
+  for (let i = 0; i < QUERIES; i++) {
+    const topic = topics[Math.floor(next() * topics.length)];
+    const t = performance.now();
+    await store.query({ topic, limit: 100, direction: "descending" });
+    first.push(performance.now() - t);
+  }
+  const middle = [];
+  for (let i = 0; i < Math.min(QUERIES, deep.length * 4); i++) {
+    const topic = deep[Math.floor(next() * deep.length)];
+    // The cursor of the page before the middle, found once (not timed): the timed query is the page after it.
+    const half = Math.floor((perTopic.get(topic) ?? 0) / 2);
+    let cursor;
+    for (let taken = 0; taken + 100 <= half; taken += 100) {
+      const page = await store.query({ topic, limit: 100, direction: "ascending", cursor });
+      cursor = page.cursor;
+      if (!cursor) break;
+    }
+    const t = performance.now();
+    await store.query({ topic, limit: 100, direction: "ascending", cursor });
+    middle.push(performance.now() - t);
+  }
+  return { first: p(first), middle: middle.length > 0 ? p(middle) : { p50: NaN, p99: NaN } };
+}
+
+/** One durable envelope per append, back to back, for PUBLISH_MS: what a node does per publish. @param {Store} store */
+async function publishLoop(store, label = "") {
+  const latencies = [];
+  const until = performance.now() + PUBLISH_MS;
+  let i = 0;
+  while (performance.now() < until) {
+    const envelope = withDigest({
+      contentTopic: `/xmtp/0/m-bench-publish-${label}-${i % 50}/proto`,
+      timestampNs: BigInt(Date.now()) * 1_000_000n + BigInt(i++),
+      message: new Uint8Array(300).fill(i & 0xff),
+    });
+    const t = performance.now();
+    await store.append([envelope]);
+    latencies.push(performance.now() - t);
+  }
+  return { rate: latencies.length / (PUBLISH_MS / 1000), ...p(latencies) };
+}
+
+const ms = (/** @type {number} */ value) => (Number.isFinite(value) ? value.toFixed(2) : "-");
+const ratio = (/** @type {number} */ a, /** @type {number} */ b) => (b > 0 && Number.isFinite(a / b) ? (a / b).toFixed(2) + "x" : "-");
+
+/** @param {(label: string) => Promise<Backend>} makeBackend */
+async function benchBackend(makeBackend) {
+  /** @type {Record<string, any>} */
+  const results = {};
+  for (const [label, size] of /** @type {const} */ ([["baseline", BASELINE], ["big", BIG]])) {
+    const backend = await makeBackend(label);
+    const store = await backend.open();
+    try {
+      process.stderr.write(`${backend.name}: filling ${size.toLocaleString("en-US")} envelopes\n`);
+      const filled = await fill(store, size);
+      const disk = await backend.diskBytes();
+      const queries = await queryLatencies(store, filled.perTopic);
+      const publish = await publishLoop(store, label);
+      /** @type {Record<string, any>} */
+      const result = { name: backend.name, size, filled, disk, queries, publish };
+      if (label === "big") {
+        // Prune the oldest fifth of the v2 messages while publishing; then what pruning alone deletes per second.
+        const rule = { topicPrefix: "/xmtp/0/m-", olderThanNs: BigInt(Date.now()) * 1_000_000n - (HISTORY_DAYS * 4n / 5n) * DAY_NS };
+        let pruned = 0;
+        let pruning = true;
+        const pruneStarted = performance.now();
+        const pruner = (async () => {
+          while (pruning) {
+            const batch = await store.prune(rule, 1_000);
+            pruned += batch.envelopes;
+            if (batch.envelopes < 1_000) break;
+            await new Promise((resolve) => setImmediate(resolve));
+          }
+          return (performance.now() - pruneStarted) / 1000;
+        })();
+        result.publishWhilePruning = await publishLoop(store, "pruning");
+        pruning = false;
+        const prunedDuringPublish = pruned;
+        const pruneSeconds = await pruner;
+        result.pruner = { pruned, prunedDuringPublish, rate: pruned / pruneSeconds };
+        if (backend.name === "SQLite") {
+          await store.close();
+          const snapshot = join(backend.dataDir, "bench.snapshot");
+          let t = performance.now();
+          execFileSync(process.execPath, [nodeMainPath, "snapshot", "create", "--quiet", "--data-dir", backend.dataDir, "--out", snapshot]);
+          const createSeconds = (performance.now() - t) / 1000;
+          const restoredDir = join(backend.dataDir, "restored");
+          t = performance.now();
+          execFileSync(process.execPath, [nodeMainPath, "snapshot", "restore", snapshot, "--quiet", "--data-dir", restoredDir]);
+          const restoreSeconds = (performance.now() - t) / 1000;
+          const stored = size + result.publish.rate * (PUBLISH_MS / 1000) * 2 - pruned;
+          result.snapshot = { bytes: statSync(snapshot).size, createRate: stored / createSeconds, restoreRate: stored / restoreSeconds };
+        }
+      }
+      results[label] = result;
+    } finally {
+      await store.close().catch(() => undefined);
+      await backend.dispose();
+    }
+  }
+  return results;
+}
+
+const backends = [sqliteBackend, ...(POSTGRES_URL ? [(/** @type {string} */ label) => postgresBackend(POSTGRES_URL, label)] : [])];
+for (const makeBackend of backends) {
+  const { baseline, big } = await benchBackend(makeBackend);
+  const perEnvelope = (/** @type {any} */ r) => r.disk / r.size;
+  const messageAverage = (/** @type {any} */ r) => r.filled.messageBytes / r.size;
+  console.log(`\n${big.name}: ${BASELINE.toLocaleString("en-US")} vs ${BIG.toLocaleString("en-US")} envelopes (same run)`);
+  printTable(
+    ["measure", "baseline", "big", "big / baseline", "target"],
+    [
+      ["fill, envelopes/s", Math.round(baseline.size / baseline.filled.seconds), Math.round(big.size / big.filled.seconds), ratio(big.size / big.filled.seconds, baseline.size / baseline.filled.seconds), ""],
+      ["query first page p50 ms", ms(baseline.queries.first.p50), ms(big.queries.first.p50), ratio(big.queries.first.p50, baseline.queries.first.p50), ""],
+      ["query first page p99 ms", ms(baseline.queries.first.p99), ms(big.queries.first.p99), ratio(big.queries.first.p99, baseline.queries.first.p99), "<= 2x"],
+      ["query middle page p50 ms", ms(baseline.queries.middle.p50), ms(big.queries.middle.p50), ratio(big.queries.middle.p50, baseline.queries.middle.p50), ""],
+      ["query middle page p99 ms", ms(baseline.queries.middle.p99), ms(big.queries.middle.p99), ratio(big.queries.middle.p99, baseline.queries.middle.p99), "<= 2x"],
+      ["publish, envelopes/s", Math.round(baseline.publish.rate), Math.round(big.publish.rate), ratio(big.publish.rate, baseline.publish.rate), ""],
+      ["publish p99 ms", ms(baseline.publish.p99), ms(big.publish.p99), ratio(big.publish.p99, baseline.publish.p99), ""],
+      ["disk bytes per envelope", Math.round(perEnvelope(baseline)), Math.round(perEnvelope(big)), "", `<= ${Math.round(1.5 * messageAverage(big) + 150)} (1.5 x ${Math.round(messageAverage(big))} + 150)`],
+    ],
+  );
+  console.log(`\n${big.name}: the pruner on the big store`);
+  printTable(
+    ["measure", "value", "target"],
+    [
+      ["pruned (oldest fifth of v2 messages)", big.pruner.pruned.toLocaleString("en-US"), ""],
+      ["pruner, envelopes/s", Math.round(big.pruner.rate).toLocaleString("en-US"), ""],
+      ["publish while pruning / publish alone", ratio(big.publishWhilePruning.rate, big.publish.rate), ">= 0.8x"],
+      ["publish p99 while pruning, ms", ms(big.publishWhilePruning.p99), ""],
+    ],
+  );
+  if (big.snapshot) {
+    console.log(`\n${big.name}: snapshots of the big store (xmtp-node snapshot create / restore)`);
+    printTable(
+      ["measure", "value"],
+      [
+        ["snapshot file, bytes per envelope", Math.round(big.snapshot.bytes / big.size)],
+        ["create, envelopes/s", Math.round(big.snapshot.createRate).toLocaleString("en-US")],
+        ["restore, envelopes/s", Math.round(big.snapshot.restoreRate).toLocaleString("en-US")],
+      ],
+    );
+  }
+}
