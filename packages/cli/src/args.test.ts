@@ -150,4 +150,22 @@ describe("parseCommandLine", () => {
     expect(parseCommandLine(["list"], { XMTP_KEY_FILE: "/a" }).options.keyFile).toBe("/a");
     expect(parseCommandLine(["list", "--key-file", "/b"], { XMTP_KEY_FILE: "/a" }).options.keyFile).toBe("/b");
   });
+
+  it("parses export, import and read --archive", () => {
+    expect(parseCommandLine(["export", "inbox.bin"], {}).command).toEqual({ name: "export", file: "inbox.bin" });
+    expect(parseCommandLine(["import", "inbox.bin", "--api-url", "http://n2:5555"], {})).toMatchObject({
+      command: { name: "import", file: "inbox.bin" },
+      options: { apiUrl: "http://n2:5555" },
+    });
+    expect(parseCommandLine(["read", "--archive", "inbox.bin"], {}).command).toEqual({ name: "read-archive", file: "inbox.bin" });
+    expect(parseCommandLine(["read", "--archive", "inbox.bin", PEER.toLowerCase(), "--limit", "5"], {}).command).toEqual({
+      name: "read-archive",
+      file: "inbox.bin",
+      peerAddress: PEER,
+      limit: 5,
+    });
+    expect(failure(() => parseCommandLine(["export"], {})).exitCode).toBe(ExitCode.USAGE);
+    expect(failure(() => parseCommandLine(["list", "--archive", "x"], {})).message).toContain('only applies to "xmtp read"');
+    expect(failure(() => parseCommandLine(["read", "--archive", "x", "nope"], {})).exitCode).toBe(ExitCode.INVALID_ADDRESS);
+  });
 });

@@ -17,6 +17,9 @@ export type Command =
   | { name: "send"; peerAddress: string; text: string; maxPriceWei?: bigint }
   | { name: "list" }
   | { name: "read"; peerAddress: string; limit: number }
+  | { name: "read-archive"; file: string; peerAddress?: string; limit?: number }
+  | { name: "export"; file: string }
+  | { name: "import"; file: string }
   | { name: "stream" }
   | { name: "can-message"; peerAddress: string }
   | { name: "postage"; action: "quote" | "balance" | "withdraw"; rpcUrl?: string }
@@ -40,7 +43,9 @@ export const COMMAND_USAGE: Record<string, string> = {
   init: "xmtp init [--force]",
   send: "xmtp send ADDRESS TEXT [--max-price WEI]  (TEXT \"-\" reads standard input)",
   list: "xmtp list",
-  read: `xmtp read ADDRESS [--limit N]  (default ${DEFAULT_READ_LIMIT})`,
+  read: `xmtp read ADDRESS [--limit N]  (default ${DEFAULT_READ_LIMIT}) | xmtp read --archive FILE [ADDRESS] [--limit N]`,
+  export: "xmtp export FILE  (FILE: the archive to write, encrypted for your identity)",
+  import: "xmtp import FILE --api-url URL  (republishes what the node at URL lacks)",
   stream: "xmtp stream",
   "can-message": "xmtp can-message ADDRESS",
   postage:
@@ -175,6 +180,7 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
         eth: { type: "string" },
         days: { type: "string" },
         send: { type: "boolean", default: false },
+        archive: { type: "string" },
         help: { type: "boolean", short: "h", default: false },
         version: { type: "boolean", default: false },
       },
@@ -195,7 +201,7 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
   if (values.version) return { command: { name: "version" }, options };
   if (values.help || name === undefined) return { command: { name: "help", topic: values.help ? name : undefined }, options };
 
-  const onlyFor = (option: "limit" | "force" | "max-price" | "rpc" | "eth" | "days" | "send", command: string, also?: string) => {
+  const onlyFor = (option: "limit" | "force" | "max-price" | "rpc" | "eth" | "days" | "send" | "archive", command: string, also?: string) => {
     if (values[option] !== undefined && values[option] !== false && name !== command) {
       throw new CliError("USAGE", `--${option} only applies to "xmtp ${command}${also ?? ""}"`);
     }
@@ -207,6 +213,7 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
   onlyFor("eth", "postage", " deposit");
   onlyFor("days", "grant");
   onlyFor("send", "grant");
+  onlyFor("archive", "read");
 
   switch (name) {
     case "help":
@@ -234,12 +241,31 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
       rejectExtra(name, rest, 0);
       return { command: { name: "list" }, options };
     case "read":
+      if (values.archive !== undefined) {
+        if (values.archive === "") throw new CliError("USAGE", "--archive must name a file");
+        rejectExtra(name, rest, 1);
+        return {
+          command: {
+            name: "read-archive",
+            file: values.archive,
+            ...(rest[0] !== undefined ? { peerAddress: parseAddress(rest[0]) } : {}),
+            ...(values.limit !== undefined ? { limit: parseLimit(values.limit) } : {}),
+          },
+          options,
+        };
+      }
       expectPositionals(name, rest, ["ADDRESS"]);
       rejectExtra(name, rest, 1);
       return {
         command: { name: "read", peerAddress: parseAddress(rest[0]), limit: parseLimit(values.limit) },
         options,
       };
+    case "export":
+    case "import":
+      expectPositionals(name, rest, ["FILE"]);
+      rejectExtra(name, rest, 1);
+      if (rest[0] === "") throw new CliError("USAGE", `${name}: FILE must not be empty`);
+      return { command: { name, file: rest[0] }, options };
     case "stream":
       rejectExtra(name, rest, 0);
       return { command: { name: "stream" }, options };
@@ -297,6 +323,10 @@ Commands:
   list                      list your conversations with their latest message
   read ADDRESS [--limit N]  print the last N messages with ADDRESS (default ${DEFAULT_READ_LIMIT})
   stream                    print messages as they arrive, until interrupted (Ctrl-C)
+  export FILE               write every envelope of your inbox to FILE, encrypted for your identity
+  import FILE               republish the archive FILE to the node (--api-url), only what it lacks
+  read --archive FILE [ADDRESS]
+                            read the conversations in the archive FILE offline (all, or those with ADDRESS)
   can-message ADDRESS       tell whether ADDRESS has an XMTP identity (exit 0 if so, 4 if not)
   grant ADDRESS [--days N]  let ADDRESS write you first messages free for N days (default ${DEFAULT_GRANT_DAYS}); prints
                             the grant as base64 (--send also sends it in your conversation with ADDRESS)
@@ -314,6 +344,7 @@ Options:
   --force           init: replace the identity in the key file with the one from XMTP_PRIVATE_KEY
   --max-price WEI   send: never pay more postage than WEI per message (default: $XMTP_PAYER_MAX_PRICE)
   --rpc URL         postage: the payer's chain JSON-RPC endpoint (default: $XMTP_PAYER_RPC)
+  --archive FILE    read: read an inbox archive offline instead of the node
   -h, --help        this help
   --version         the CLI version
 
@@ -333,4 +364,5 @@ Exit codes:
   6 identity missing or unusable   7 node refused the request   8 no conversation with that address
   9 postage: the node wants postage that was not paid (or a postage action cannot be done now)
   10 the payer's chain: RPC unreachable, on another chain than the node's vault, or a transaction failed
+  11 an inbox archive that cannot be used: not an archive, damaged, altered, or another identity's
 `;

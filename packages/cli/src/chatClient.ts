@@ -4,12 +4,16 @@ import type {
   ConversationShape,
   ConversationsShape,
   DecodedMessageShape,
+  ExportProgress,
+  ImportProgress,
+  ImportReport,
   PostageBalance,
   PostageGrant,
   PostageQuote,
   VaultTransaction,
 } from "@xmtp-ts/client";
 import type { ConversationView, MessageView } from "./format.js";
+import type { WalletIdentity } from "./identity.js";
 
 /** A message and a conversation as the commands use them: the client's own shapes. */
 export type ChatMessage = DecodedMessageShape;
@@ -52,6 +56,26 @@ export interface ChatClient {
   postage: ChatPostage;
   canMessage(peerAddress: string): Promise<boolean>;
   conversations: ConversationsShape;
+}
+
+/** An inbox archive opened offline: its owner and its conversations (read-only). */
+export interface ArchiveReader {
+  address: string;
+  createdAt: Date;
+  conversations: Pick<ConversationsShape, "list">;
+}
+
+/** Inbox archives (docs/storage.md §7), as `xmtp export`, `xmtp import` and `xmtp read --archive` use them. */
+export interface ArchiveIo {
+  /** Connects as the wallet and returns the archive of its inbox on that node. */
+  exportInbox(identity: WalletIdentity, apiUrl: string, options: { dbPath?: string; onProgress?: (p: ExportProgress) => void }): Promise<Uint8Array>;
+  /**
+   * Republishes the archive to the node, with the keys it carries (opened with the wallet's signature), so that a
+   * node that has never seen the wallet gets its keys from the archive rather than new ones.
+   */
+  importInbox(identity: WalletIdentity, apiUrl: string, archive: Uint8Array, options: { onProgress?: (p: ImportProgress) => void }): Promise<ImportReport>;
+  /** Opens the archive offline with the wallet (no node). */
+  openArchive(identity: WalletIdentity, archive: Uint8Array): Promise<ArchiveReader>;
 }
 
 function contentTypeName(type: ContentTypeIdShape | undefined): string {

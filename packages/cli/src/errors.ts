@@ -1,6 +1,6 @@
 // Every failure the CLI reports maps to one exit code, so scripts can tell "fix your input" from "the network is
 // down" without parsing messages.
-import { causeChain, GrpcCode, grpcStatusOf } from "@xmtp-ts/client";
+import { ArchiveError, causeChain, GrpcCode, grpcStatusOf } from "@xmtp-ts/client";
 
 export const ExitCode = {
   OK: 0,
@@ -28,6 +28,8 @@ export const ExitCode = {
   POSTAGE: 9,
   /** The payer's chain: its RPC is unreachable or serves another chain than the node's vault, or a transaction failed. */
   CHAIN: 10,
+  /** An inbox archive that cannot be used: not an archive, damaged, truncated, altered, or another wallet's. */
+  ARCHIVE: 11,
 } as const;
 
 export type ExitCodeName = keyof typeof ExitCode;
@@ -98,6 +100,13 @@ function networkErrorCode(error: unknown): string | undefined {
 /** Turns whatever a command threw into a CliError with the right exit code and a message a person can act on. */
 export function toCliError(error: unknown, context: { apiUrl: string }): CliError {
   if (error instanceof CliError) return error;
+  if (error instanceof ArchiveError) {
+    const hint =
+      error.code === "archive_wrong_keys" || error.code === "archive_no_keys"
+        ? " (use the identity that exported it: --key-file or XMTP_PRIVATE_KEY)"
+        : "";
+    return new CliError("ARCHIVE", `${error.message}${hint} [${error.code}]`, { cause: error });
+  }
   const networkCode = networkErrorCode(error);
   if (networkCode) {
     return new CliError("NODE_UNREACHABLE", `cannot reach the node at ${context.apiUrl} (${networkCode})`, {

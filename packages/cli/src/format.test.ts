@@ -5,6 +5,8 @@ import {
   formatLocalTime,
   formatMessageLine,
   messageJson,
+  ProgressLine,
+  progressBar,
   terminalSafe,
   type MessageView,
 } from "./format.js";
@@ -84,5 +86,40 @@ describe("JSON output", () => {
     expect(
       conversationJson({ peerAddress: PEER, topic: "t", version: "v1", createdAt: new Date(5) }),
     ).toEqual({ peerAddress: PEER, topic: "t", version: "v1", createdAt: new Date(5).toISOString(), conversationId: null, latestMessage: null });
+  });
+});
+
+describe("ProgressLine", () => {
+  it("redraws one line with a bar on a terminal, at most every 100 ms plus the final state", () => {
+    const out: string[] = [];
+    let now = 0;
+    const line = new ProgressLine((t) => out.push(t), true, () => now);
+    line.update("exporting", 0, 4, "0/4 topics");
+    now = 50;
+    line.update("exporting", 1, 4, "1/4 topics"); // too soon: skipped
+    now = 200;
+    line.update("exporting", 2, 4, "2/4 topics");
+    line.update("exporting", 4, 4, "4/4 topics", true); // final: always drawn
+    line.end();
+    expect(out).toEqual([
+      `\r${progressBar(0, 4)} exporting 0/4 topics\x1b[K`,
+      `\r${progressBar(2, 4)} exporting 2/4 topics\x1b[K`,
+      `\r${progressBar(4, 4)} exporting 4/4 topics\x1b[K`,
+      "\n",
+    ]);
+    expect(progressBar(2, 4, 8)).toBe("[####----]  50%");
+    expect(progressBar(0, 0, 4)).toBe("[####] 100%");
+  });
+
+  it("prints plain lines elsewhere, at most one a second plus the final one, and no escape codes", () => {
+    const out: string[] = [];
+    let now = 0;
+    const line = new ProgressLine((t) => out.push(t), false, () => now);
+    line.update("importing", 0, 10, "0/10 envelopes");
+    now = 500;
+    line.update("importing", 5, 10, "5/10 envelopes");
+    line.update("importing", 10, 10, "10/10 envelopes", true);
+    line.end();
+    expect(out).toEqual(["importing: 0/10 envelopes\n", "importing: 10/10 envelopes\n"]);
   });
 });

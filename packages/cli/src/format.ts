@@ -101,3 +101,44 @@ export function conversationJson(conversation: ConversationView): Record<string,
     latestMessage: conversation.latestMessage ? messageJson(conversation.latestMessage) : null,
   };
 }
+
+/**
+ * Progress of a long command on stderr: on a terminal one line redrawn in place (a bar, at most every 100 ms, and the
+ * final state); elsewhere (a log, a pipe) plain lines, at most one a second, and the final one.
+ */
+export class ProgressLine {
+  private last = Number.NEGATIVE_INFINITY;
+  private drawn = false;
+
+  constructor(
+    private readonly write: (text: string) => void,
+    private readonly tty: boolean,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** `done` of `total` (the bar on a terminal; `detail` says the figures in words, on a terminal and elsewhere). */
+  update(label: string, done: number, total: number, detail: string, final = false): void {
+    const now = this.now();
+    if (!final && now - this.last < (this.tty ? 100 : 1000)) return;
+    this.last = now;
+    if (this.tty) {
+      this.write(`\r${progressBar(done, total)} ${label} ${detail}\x1b[K`);
+      this.drawn = true;
+    } else {
+      this.write(`${label}: ${detail}\n`);
+    }
+  }
+
+  /** Ends the redrawn line, so that what follows starts on its own line. */
+  end(): void {
+    if (this.tty && this.drawn) this.write("\n");
+    this.drawn = false;
+  }
+}
+
+/** `[#########-----------]  45%`: `width` cells. */
+export function progressBar(done: number, total: number, width = 24): string {
+  const fraction = total > 0 ? Math.min(1, done / total) : 1;
+  const filled = Math.round(fraction * width);
+  return `[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${String(Math.floor(fraction * 100)).padStart(3)}%`;
+}

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { connectClient, canMessageOnNetwork } from "./xmtpClient.js";
+import { archiveIo, connectClient, canMessageOnNetwork } from "./xmtpClient.js";
 import { run } from "./run.js";
 
 const interrupt = new AbortController();
@@ -33,6 +33,9 @@ const code = await run(process.argv.slice(2), {
   interrupt: interrupt.signal,
   connect: connectClient,
   canMessage: canMessageOnNetwork,
+  archive: archiveIo,
+  stderrIsTTY: process.stderr.isTTY === true,
+  stderrColumns: () => process.stderr.columns,
 });
 // Exit explicitly once output is flushed: idle keep-alive connections would otherwise hold the process open.
 process.stdout.write("", () => process.exit(code));

@@ -1,4 +1,5 @@
-import { ContentTypePostageGrant, type PostageGrant } from "@xmtp-ts/client";
+import { readFileSync } from "node:fs";
+import { ContentTypePostageGrant, readArchiveHeader, type PostageGrant } from "@xmtp-ts/client";
 import { VaultRevertError } from "@xmtp-ts/postage";
 import { COMMAND_USAGE, parseCommandLine, USAGE, type Command, type GlobalOptions, type PostageAction } from "./args.js";
 import {
@@ -6,6 +7,7 @@ import {
   toMessageView,
   type ChatClient,
   type ChatConversation,
+  type ArchiveIo,
   type ChatMessage,
   type ConnectOptions,
   type PayerConfig,
@@ -17,12 +19,14 @@ import {
   formatLocalTime,
   formatMessageLine,
   messageJson,
+  ProgressLine,
   type ConversationView,
   type MessageView,
 } from "./format.js";
 import { inboxDatabaseFor } from "./inboxDatabase.js";
 import { GrantBook, grantsFileFor, storedGrantOf, type GrantLike } from "./grantsFile.js";
 import { identityFromPrivateKey, initIdentity, loadIdentity, type WalletIdentity } from "./identity.js";
+import { writePrivateFile } from "./privateFile.js";
 import { explainSendRefusal, formatPrice, formatWei, postageCliError, quoteJson } from "./postageErrors.js";
 
 export const CLI_VERSION = "0.1.0";
@@ -42,6 +46,11 @@ export interface CliIo {
   connect(identity: WalletIdentity, apiUrl: string, options?: ConnectOptions): Promise<ChatClient>;
   /** Whether an address has an identity on the network, without needing one of our own. */
   canMessage(peerAddress: string, apiUrl: string): Promise<boolean>;
+  /** Inbox archives (`export`, `import`, `read --archive`); absent, those commands are refused. */
+  archive?: ArchiveIo;
+  /** Whether stderr is a terminal: progress is then a bar redrawn in place, else plain lines. */
+  stderrIsTTY?: boolean;
+  stderrColumns?: () => number | undefined;
 }
 
 interface Context {
@@ -236,6 +245,148 @@ async function read(ctx: Context, peerAddress: string, limit: number): Promise<v
   if (ctx.options.json) return printJson(ctx, { peerAddress, messages: messages.map(messageJson) });
   if (messages.length === 0) print(ctx, `no messages with ${peerAddress} yet`);
   for (const message of messages) print(ctx, formatMessageLine(message, client.address));
+}
+
+function archiveIo(ctx: Context): ArchiveIo {
+  if (!ctx.io.archive) throw new CliError("INTERNAL", "inbox archives are not available in this build of the CLI");
+  return ctx.io.archive;
+}
+
+function readArchiveFile(file: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(file));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (err as Error).message;
+    throw new CliError("USAGE", `cannot read the archive ${file}: ${why}`, { cause: err });
+  }
+}
+
+function progressLine(ctx: Context): ProgressLine {
+  return new ProgressLine((text) => ctx.io.stderr(text), ctx.io.stderrIsTTY === true && !ctx.options.json);
+}
+
+async function exportCommand(ctx: Context, file: string): Promise<void> {
+  const { identity, keyFile } = loadIdentity(ctx.options.keyFile, ctx.io.env);
+  const dbPath = inboxDatabaseFor(keyFile, identity.address, ctx.options.apiUrl);
+  const progress = progressLine(ctx);
+  let archive: Uint8Array;
+  try {
+    archive = await archiveIo(ctx).exportInbox(identity, ctx.options.apiUrl, {
+      dbPath,
+      onProgress: (p) =>
+        progress.update("exporting", p.topicsDone, p.topicsTotal, `${p.topicsDone}/${p.topicsTotal} topics, ${p.envelopes} envelopes`, p.topicsDone === p.topicsTotal),
+    });
+  } finally {
+    progress.end();
+  }
+  try {
+    writePrivateFile(file, archive);
+  } catch (err) {
+    throw new CliError("USAGE", `cannot write the archive to ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  const header = readArchiveHeader(archive);
+  const result = { file, address: header.walletAddress, apiUrl: ctx.options.apiUrl, topics: header.topicCount, envelopes: header.envelopeCount, bytes: archive.length };
+  if (ctx.options.json) return printJson(ctx, result);
+  print(ctx, `exported ${header.envelopeCount} envelopes on ${header.topicCount} topics of ${header.walletAddress} from ${ctx.options.apiUrl}`);
+  print(ctx, `wrote ${file} (${archive.length} bytes, mode 0600; encrypted: only ${header.walletAddress}'s keys open it)`);
+}
+
+const MAX_REFUSALS_SHOWN = 10;
+
+async function importCommand(ctx: Context, file: string): Promise<number> {
+  const archive = readArchiveFile(file);
+  const header = readArchiveHeader(archive);
+  const { identity } = loadIdentity(ctx.options.keyFile, ctx.io.env);
+  if (identity.address !== header.walletAddress) {
+    throw new CliError(
+      "ARCHIVE",
+      `${file} is the inbox of ${header.walletAddress}, but your identity is ${identity.address}; use the identity that exported it (--key-file or XMTP_PRIVATE_KEY) [archive_wrong_keys]`,
+    );
+  }
+  const progress = progressLine(ctx);
+  let report;
+  try {
+    report = await archiveIo(ctx).importInbox(identity, ctx.options.apiUrl, archive, {
+      onProgress: (p) =>
+        progress.update(
+          "importing",
+          p.envelopesDone,
+          p.envelopesTotal,
+          `${p.envelopesDone}/${p.envelopesTotal} envelopes on ${p.topicsDone}/${p.topicsTotal} topics: ${p.published} published, ` +
+            `${p.alreadyPresent} already there, ${p.refused} refused`,
+          p.topicsDone === p.topicsTotal,
+        ),
+    });
+  } finally {
+    progress.end();
+  }
+  const code = report.refused.length > 0 ? ExitCode.NODE_ERROR : ExitCode.OK;
+  if (ctx.options.json) {
+    printJson(ctx, {
+      file,
+      address: header.walletAddress,
+      apiUrl: ctx.options.apiUrl,
+      topics: report.topics,
+      envelopes: report.envelopes,
+      published: report.published,
+      alreadyPresent: report.alreadyPresent,
+      refused: report.refused.map((r) => ({ ...r, timestampNs: r.timestampNs.toString() })),
+    });
+    return code;
+  }
+  print(
+    ctx,
+    `imported ${file} into ${ctx.options.apiUrl}: ${report.published} envelopes published, ${report.alreadyPresent} already there, ` +
+      `${report.refused.length} refused (${report.envelopes} on ${report.topics} topics)`,
+  );
+  for (const refused of report.refused.slice(0, MAX_REFUSALS_SHOWN)) {
+    const status = refused.httpStatus !== undefined ? `HTTP ${refused.httpStatus}` : `code ${refused.grpcCode}`;
+    ctx.io.stderr(`xmtp: the node refused an envelope on ${refused.topic} (${status}): ${refused.reason}\n`);
+  }
+  if (report.refused.length > MAX_REFUSALS_SHOWN) ctx.io.stderr(`xmtp: … and ${report.refused.length - MAX_REFUSALS_SHOWN} more refused\n`);
+  if (report.refused.length > 0) {
+    ctx.io.stderr(`xmtp: running "xmtp import" again retries only what is still missing\n`);
+  }
+  return code;
+}
+
+async function readArchiveCommand(ctx: Context, file: string, peerAddress: string | undefined, limit: number | undefined): Promise<void> {
+  const archive = readArchiveFile(file);
+  readArchiveHeader(archive);
+  const { identity } = loadIdentity(ctx.options.keyFile, ctx.io.env);
+  const reader = await archiveIo(ctx).openArchive(identity, archive);
+  const all = await reader.conversations.list();
+  const conversations = peerAddress === undefined ? all : all.filter((c) => c.peerAddress === peerAddress);
+  if (peerAddress !== undefined && conversations.length === 0) {
+    throw new CliError("NO_CONVERSATION", `the archive ${file} holds no conversation with ${peerAddress}`);
+  }
+  // Grouped by peer, a peer's conversations (v1, v2, app contexts) as one thread, as `xmtp read` shows them.
+  const peers = [...new Set(conversations.map((c) => c.peerAddress))];
+  const threads = await Promise.all(
+    peers.map(async (peer) => {
+      const views = await Promise.all(
+        conversations
+          .filter((c) => c.peerAddress === peer)
+          .map(async (conversation) => (await conversation.messages()).map((m) => toMessageView(m, conversation))),
+      );
+      const messages = views.flat().sort((a, b) => a.sent.getTime() - b.sent.getTime());
+      return { peer, messages: limit === undefined ? messages : messages.slice(-limit) };
+    }),
+  );
+  if (ctx.options.json) {
+    return printJson(ctx, {
+      address: reader.address,
+      archive: { file, createdAt: reader.createdAt.toISOString() },
+      threads: threads.map((t) => ({ peerAddress: t.peer, messages: t.messages.map(messageJson) })),
+    });
+  }
+  if (threads.length === 0) print(ctx, `the archive ${file} holds no conversations`);
+  for (const [i, thread] of threads.entries()) {
+    if (peerAddress === undefined) print(ctx, `${i > 0 ? "\n" : ""}== ${thread.peer}`);
+    if (thread.messages.length === 0) print(ctx, `no messages with ${thread.peer}`);
+    for (const message of thread.messages) print(ctx, formatMessageLine(message, reader.address));
+  }
 }
 
 async function stream(ctx: Context): Promise<void> {
@@ -554,6 +705,14 @@ async function execute(ctx: Context, command: Command): Promise<number> {
       return ExitCode.OK;
     case "stream":
       await stream(ctx);
+      return ExitCode.OK;
+    case "export":
+      await exportCommand(ctx, command.file);
+      return ExitCode.OK;
+    case "import":
+      return importCommand(ctx, command.file);
+    case "read-archive":
+      await readArchiveCommand(ctx, command.file, command.peerAddress, command.limit);
       return ExitCode.OK;
     case "can-message":
       return canMessage(ctx, command.peerAddress);

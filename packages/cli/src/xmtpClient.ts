@@ -1,8 +1,9 @@
 // The bridge from the CLI's commands to @xmtp-ts/client, and to the payer's chain for postage.
-import { Client } from "@xmtp-ts/client";
+import { archiveKeysFromWallet, Client, exportInbox, importInbox, readArchive } from "@xmtp-ts/client";
+import { encodePrivateKeyBundle } from "@xmtp-ts/crypto";
 import { createChainProvider, POSTAGE_VAULT_ABI } from "@xmtp-ts/postage";
 import { Interface, Wallet, type JsonRpcProvider } from "ethers";
-import type { ChatClient, ChatPostage, ConnectOptions } from "./chatClient.js";
+import type { ArchiveIo, ChatClient, ChatPostage, ConnectOptions } from "./chatClient.js";
 import { CliError } from "./errors.js";
 import type { WalletIdentity } from "./identity.js";
 import { privateKeySigner } from "./signer.js";
@@ -106,3 +107,34 @@ export async function connectClient(identity: WalletIdentity, apiUrl: string, op
 export function canMessageOnNetwork(peerAddress: string, apiUrl: string): Promise<boolean> {
   return Client.canMessage(peerAddress, { apiUrl });
 }
+
+/** Inbox archives through @xmtp-ts/client (docs/storage.md §7). */
+export const archiveIo: ArchiveIo = {
+  async exportInbox(identity, apiUrl, { dbPath, onProgress }) {
+    const client = await Client.create(privateKeySigner(identity), { apiUrl, dbPath });
+    try {
+      return await exportInbox(client, { onProgress });
+    } finally {
+      await client.close();
+    }
+  },
+  async importInbox(identity, apiUrl, archive, { onProgress }) {
+    // The keys come from the archive, not from the node: a node that never saw this wallet would otherwise make new
+    // ones. Nothing is published before the import: its contact and key bundle are in the archive.
+    const signer = privateKeySigner(identity);
+    const keys = await archiveKeysFromWallet(archive, signer);
+    const client = await Client.create(signer, {
+      apiUrl,
+      privateKeyOverride: encodePrivateKeyBundle(keys.bundle),
+      skipContactPublishing: true,
+      parallelInvitations: false,
+    });
+    return importInbox(client, archive, { onProgress });
+  },
+  async openArchive(identity, archive) {
+    const keys = await archiveKeysFromWallet(archive, privateKeySigner(identity));
+    const opened = await readArchive(archive, keys);
+    const client = await opened.openClient();
+    return { address: client.address, createdAt: opened.header.createdAt, conversations: client.conversations };
+  },
+};

@@ -68,3 +68,28 @@ export { causeChain, MAX_CAUSE_CHAIN } from "./errors/causeChain.js";
 export { grpcCodeOf, grpcStatusOf, isGrpcErrorCode, type GrpcStatus } from "./errors/grpcStatus.js";
 export { checkAddressInput, type AddressInputCheck } from "./contacts/addressInput.js";
 export type { ConversationShape, ConversationsShape, DecodedMessageShape, MessageStreamShape } from "./conversations/shapes.js";
+export {
+  ArchiveError,
+  ArchiveMessageApi,
+  ARCHIVE_KEY_SALT,
+  ARCHIVE_MAGIC,
+  ARCHIVE_VERSION,
+  archiveKeysFromWallet,
+  archiveSecret,
+  exportInbox,
+  importInbox,
+  inboxTopics,
+  readArchive,
+  readArchiveHeader,
+  readArchiveWithWallet,
+  type ArchiveErrorCode,
+  type ArchivedTopic,
+  type ExportInboxOptions,
+  type ExportProgress,
+  type ImportInboxOptions,
+  type ImportProgress,
+  type ImportReport,
+  type InboxArchiveHeader,
+  type OpenedInboxArchive,
+  type RefusedEnvelope,
+} from "./archive/index.js";

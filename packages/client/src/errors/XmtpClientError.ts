@@ -13,6 +13,17 @@ export type PostageErrorCode =
   | "postage_wrong_chain"
   | "postage_invalid_grant";
 
+/** The inbox archive codes (docs/storage.md §7): why an archive was refused. */
+export type ArchiveErrorCode =
+  | "archive_bad_magic"
+  | "archive_unsupported_version"
+  | "archive_truncated"
+  | "archive_corrupt"
+  | "archive_tampered"
+  | "archive_wrong_keys"
+  | "archive_no_keys"
+  | "archive_read_only";
+
 /** The string codes; ApiError's `code` is instead the node's gRPC status (a number, or undefined), as on the wire. */
 export type XmtpClientErrorCode =
   | "malformed_response"
@@ -26,7 +37,8 @@ export type XmtpClientErrorCode =
   | "invalid_content"
   | "decompression_failed"
   | "invalid_address"
-  | PostageErrorCode;
+  | PostageErrorCode
+  | ArchiveErrorCode;
 
 /**
  * Base of the package's typed errors; `code` is stable for programs, the message is for people. ApiError keeps the
