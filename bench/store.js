@@ -13,7 +13,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, statSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { defaultConfig, openConfiguredStore, withDigest } from "@xmtp-ts/node";
+import { defaultConfig, openConfiguredStore, parseRetentionPolicy, RetentionPruner, withDigest } from "@xmtp-ts/node";
 import { intFromEnv, nodeMainPath, percentile, printTable } from "./support.js";
 
 const BIG = intFromEnv("BENCH_STORE_ENVELOPES", 1_000_000);
@@ -235,25 +235,22 @@ async function benchBackend(makeBackend) {
       /** @type {Record<string, any>} */
       const result = { name: backend.name, size, filled, disk, queries, publish };
       if (label === "big") {
-        // Prune the oldest fifth of the v2 messages while publishing; then what pruning alone deletes per second.
-        const rule = { topicPrefix: "/xmtp/0/m-", olderThanNs: BigInt(Date.now()) * 1_000_000n - (HISTORY_DAYS * 4n / 5n) * DAY_NS };
+        // The node's pruner (its default batch and duty cycle) deleting the oldest fifth of the v2 messages while a
+        // publisher runs; its rate is what it deleted in that time, pauses included.
         let pruned = 0;
-        let pruning = true;
+        const pruner = new RetentionPruner({
+          store,
+          policy: parseRetentionPolicy(`v2-messages=${(HISTORY_DAYS * 4n) / 5n}d`),
+          clock: { nowNs: () => BigInt(Date.now()) * 1_000_000n },
+          onPruned: (_topicClass, batch) => void (pruned += batch.envelopes),
+        });
         const pruneStarted = performance.now();
-        const pruner = (async () => {
-          while (pruning) {
-            const batch = await store.prune(rule, 1_000);
-            pruned += batch.envelopes;
-            if (batch.envelopes < 1_000) break;
-            await new Promise((resolve) => setImmediate(resolve));
-          }
-          return (performance.now() - pruneStarted) / 1000;
-        })();
+        const pass = pruner.runPass();
         result.publishWhilePruning = await publishLoop(store, "pruning");
-        pruning = false;
-        const prunedDuringPublish = pruned;
-        const pruneSeconds = await pruner;
-        result.pruner = { pruned, prunedDuringPublish, rate: pruned / pruneSeconds };
+        await pruner.close();
+        await pass;
+        const pruneSeconds = (performance.now() - pruneStarted) / 1000;
+        result.pruner = { pruned, rate: pruned / pruneSeconds };
         if (backend.name === "SQLite") {
           await store.close();
           const snapshot = join(backend.dataDir, "bench.snapshot");
@@ -264,7 +261,7 @@ async function benchBackend(makeBackend) {
           t = performance.now();
           execFileSync(process.execPath, [nodeMainPath, "snapshot", "restore", snapshot, "--quiet", "--data-dir", restoredDir]);
           const restoreSeconds = (performance.now() - t) / 1000;
-          const stored = size + result.publish.rate * (PUBLISH_MS / 1000) * 2 - pruned;
+          const stored = size + (result.publish.rate + result.publishWhilePruning.rate) * (PUBLISH_MS / 1000) - pruned;
           result.snapshot = { bytes: statSync(snapshot).size, createRate: stored / createSeconds, restoreRate: stored / restoreSeconds };
         }
       }
@@ -300,8 +297,8 @@ for (const makeBackend of backends) {
   printTable(
     ["measure", "value", "target"],
     [
-      ["pruned (oldest fifth of v2 messages)", big.pruner.pruned.toLocaleString("en-US"), ""],
-      ["pruner, envelopes/s", Math.round(big.pruner.rate).toLocaleString("en-US"), ""],
+      ["pruned while publishing (oldest fifth of v2 messages due)", big.pruner.pruned.toLocaleString("en-US"), ""],
+      ["pruner, envelopes/s (pauses included)", Math.round(big.pruner.rate).toLocaleString("en-US"), ""],
       ["publish while pruning / publish alone", ratio(big.publishWhilePruning.rate, big.publish.rate), ">= 0.8x"],
       ["publish p99 while pruning, ms", ms(big.publishWhilePruning.p99), ""],
     ],

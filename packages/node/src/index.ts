@@ -23,3 +23,5 @@ export { MessageApiServer, API_PATHS, normalizePath, type ApiHooks, type ApiDepe
 export type { ParsedQuery } from "./http/codec.js";
 export * from "./security/index.js";
 export * from "./metrics/index.js";
+export { RetentionPruner, DEFAULT_PRUNE_BATCH, DEFAULT_PRUNE_DUTY_CYCLE, type PassSummary } from "./retention/retentionPruner.js";
+export { parseRetentionPolicy, describeRetentionPolicy, type RetentionPolicy, type TopicClass } from "./retention/retentionPolicy.js";

@@ -81,10 +81,40 @@ describe("retention pruner", () => {
     expect(store.calls.length).toBeLessThan(100);
   });
 
+  it("close() ends a pass that is pausing between batches at once, without waiting for the pause", async () => {
+    // Each batch takes about 20 ms; at a duty cycle of 0.001 the pause after it would be about 20 s.
+    const store = scriptedStore({ "/xmtp/0/m-": 1_000 });
+    const slowStore = {
+      prune: async (rule: RetentionRule, limit: number) => {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        return store.prune(rule, limit);
+      },
+    };
+    const pruner = new RetentionPruner({
+      store: slowStore,
+      policy: parseRetentionPolicy("v2-messages=1d"),
+      clock: { nowNs: () => 10n * DAY_NS },
+      batchSize: 10,
+      dutyCycle: 0.001,
+    });
+    const pass = pruner.runPass();
+    while (store.calls.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // One batch done, the pruner pausing: close() must not wait ~20 s (the test's own timeout is 5 s).
+    await pruner.close();
+    await pass;
+    expect(store.calls).toHaveLength(1);
+  });
+
   it("refuses a batch size that is not a positive integer", () => {
     const make = (batchSize: number) =>
       new RetentionPruner({ store: scriptedStore({}), policy: parseRetentionPolicy(""), clock: { nowNs: () => 0n }, batchSize });
     expect(() => make(0)).toThrow(/positive integer/);
     expect(() => make(1.5)).toThrow(/positive integer/);
+    const withDuty = (dutyCycle: number) =>
+      new RetentionPruner({ store: scriptedStore({}), policy: parseRetentionPolicy(""), clock: { nowNs: () => 0n }, dutyCycle });
+    expect(() => withDuty(0)).toThrow(/dutyCycle/);
+    expect(() => withDuty(1.5)).toThrow(/dutyCycle/);
+    expect(() => withDuty(1)).not.toThrow();
   });
 });

@@ -1,13 +1,18 @@
 // Applies a retention policy in the background (docs/storage.md): every interval, each class that is not kept
-// forever is pruned in batches of a bounded size, each its own short transaction, with the event loop given back
-// between batches so publishes and queries go on while a large backlog is cleared.
+// forever is pruned in batches of a bounded size, each its own short transaction. Between batches the pruner pauses
+// in proportion to how long the batch took, so it holds the store's writer at most a fixed share of the time: a
+// batch blocks the publishes queued behind it (measured on a million-envelope SQLite store, back-to-back batches cut
+// a publisher's rate a hundredfold; a duty cycle of 0.1 kept 0.77x of it, 0.05 kept 0.94x), while a pause lets them
+// all through.
 import type { Clock } from "../auth.js";
 import { silentLogger, type Logger } from "../log.js";
 import type { EnvelopeStore, PruneResult } from "../store/EnvelopeStore.js";
 import { retentionRuleOf, TOPIC_CLASS_NAMES, type RetentionPolicy, type TopicClass } from "./retentionPolicy.js";
 
 export const DEFAULT_PRUNE_INTERVAL_MS = 60_000;
-export const DEFAULT_PRUNE_BATCH = 1_000;
+export const DEFAULT_PRUNE_BATCH = 250;
+/** The share of the time the pruner may spend deleting; publishes keep the rest. */
+export const DEFAULT_PRUNE_DUTY_CYCLE = 0.05;
 
 export interface RetentionPrunerOptions {
   store: Pick<EnvelopeStore, "prune">;
@@ -17,6 +22,8 @@ export interface RetentionPrunerOptions {
   intervalMs?: number;
   /** Envelopes deleted per transaction. */
   batchSize?: number;
+  /** The share of the time spent deleting, in (0, 1]: after a batch of t ms the pruner pauses t × (1/share − 1). */
+  dutyCycle?: number;
   logger?: Logger;
   /** Called after every batch that deleted something. */
   onPruned?: (topicClass: TopicClass, result: PruneResult) => void;
@@ -28,14 +35,19 @@ export class RetentionPruner {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<PassSummary> | undefined;
   private closed = false;
+  private wakePause: (() => void) | undefined;
   private readonly intervalMs: number;
   private readonly batchSize: number;
+  private readonly pauseFactor: number;
   private readonly logger: Logger;
 
   constructor(private readonly options: RetentionPrunerOptions) {
     this.intervalMs = options.intervalMs ?? DEFAULT_PRUNE_INTERVAL_MS;
     this.batchSize = options.batchSize ?? DEFAULT_PRUNE_BATCH;
     if (!Number.isInteger(this.batchSize) || this.batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${this.batchSize}`);
+    const dutyCycle = options.dutyCycle ?? DEFAULT_PRUNE_DUTY_CYCLE;
+    if (!(dutyCycle > 0 && dutyCycle <= 1)) throw new RangeError(`dutyCycle must be in (0, 1], got ${dutyCycle}`);
+    this.pauseFactor = 1 / dutyCycle - 1;
     this.logger = options.logger ?? silentLogger;
   }
 
@@ -64,7 +76,28 @@ export class RetentionPruner {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.timer);
+    this.wakePause?.();
     await this.running?.catch(() => undefined);
+  }
+
+  /** Ends at once when the pruner is closed, so close() never waits for a pause (nor on a timer nothing else holds). */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      if (ms < 1 || this.closed) {
+        setImmediate(resolve);
+        return;
+      }
+      const timer = setTimeout(() => {
+        this.wakePause = undefined;
+        resolve();
+      }, ms);
+      timer.unref();
+      this.wakePause = () => {
+        clearTimeout(timer);
+        this.wakePause = undefined;
+        resolve();
+      };
+    });
   }
 
   private async pass(): Promise<PassSummary> {
@@ -77,15 +110,17 @@ export class RetentionPruner {
         const total: PruneResult = { envelopes: 0, messageBytes: 0 };
         for (;;) {
           if (this.closed) return summary;
+          const batchStarted = performance.now();
           const result = await this.options.store.prune(rule, this.batchSize);
+          const batchMs = performance.now() - batchStarted;
           if (result.envelopes > 0) {
             total.envelopes += result.envelopes;
             total.messageBytes += result.messageBytes;
             this.options.onPruned?.(name, result);
           }
           if (result.envelopes < this.batchSize) break;
-          // Let publishes and queries waiting on the event loop run before the next batch.
-          await new Promise((resolve) => setImmediate(resolve));
+          // Publishes and queries queued behind the batch go first; the pause keeps the writer mostly theirs.
+          await this.pause(batchMs * this.pauseFactor);
         }
         if (total.envelopes > 0) summary[name] = total;
       }
