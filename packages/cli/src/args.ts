@@ -14,6 +14,7 @@ export type Command =
   | { name: "help"; topic?: string }
   | { name: "version" }
   | { name: "init"; force: boolean }
+  | { name: "whoami" }
   | { name: "send"; peerAddress: string; text: string; maxPriceWei?: bigint }
   | { name: "list" }
   | { name: "read"; peerAddress: string; limit: number }
@@ -41,7 +42,10 @@ export interface ParsedCommandLine {
 
 export const COMMAND_USAGE: Record<string, string> = {
   init: "xmtp init [--force]",
-  send: "xmtp send ADDRESS TEXT [--max-price WEI]  (TEXT \"-\" reads standard input)",
+  whoami: "xmtp whoami  (your identity's address, its key's source and the node it is for)",
+  send:
+    "xmtp send ADDRESS TEXT... [--max-price WEI]  (the words after ADDRESS are joined with spaces; TEXT \"-\" reads\n" +
+    "       standard input; after \"--\" words starting with - are text too)",
   list: "xmtp list",
   read: `xmtp read ADDRESS [--limit N]  (default ${DEFAULT_READ_LIMIT}) | xmtp read --archive FILE [ADDRESS] [--limit N]`,
   export: "xmtp export FILE  (FILE: the archive to write, encrypted for your identity)",
@@ -68,9 +72,11 @@ export function parseAddress(value: string, what = "ADDRESS"): string {
       `${what} ${JSON.stringify(value)} is not an Ethereum address (expected 0x followed by 40 hex digits)`,
     );
   }
+  // No "did you mean": the same digits re-cased are most likely the address with the typo, a wallet nobody owns.
   throw new CliError(
     "INVALID_ADDRESS",
-    `${what} ${check.input} has a wrong EIP-55 checksum (did you mean ${check.checksummed}? check for a typo)`,
+    `${what} ${check.input} does not match its EIP-55 checksum (its mixed case): a character is probably mistyped; ` +
+      `check it against the original, or if you are sure of it, give it in all lower case (no checksum is checked then)`,
   );
 }
 
@@ -221,9 +227,11 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
     case "init":
       rejectExtra(name, rest, 0);
       return { command: { name: "init", force: values.force ?? false }, options };
+    case "whoami":
+      rejectExtra(name, rest, 0);
+      return { command: { name: "whoami" }, options };
     case "send": {
       expectPositionals(name, rest, ["ADDRESS", "TEXT"]);
-      rejectExtra(name, rest, 2);
       // The default comes from the environment, like the payer's key: a shell profile sets both once.
       const maxPrice = values["max-price"] ?? (env.XMTP_PAYER_MAX_PRICE || undefined);
       const origin = values["max-price"] !== undefined ? "--max-price" : "XMTP_PAYER_MAX_PRICE";
@@ -231,7 +239,8 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
         command: {
           name: "send",
           peerAddress: parseAddress(rest[0]),
-          text: rest[1],
+          // `xmtp send 0x… hello world`: the shell splits the text; join it back (quote it to keep repeated spaces).
+          text: rest.slice(1).join(" "),
           ...(maxPrice !== undefined ? { maxPriceWei: parseWei(maxPrice, origin) } : {}),
         },
         options,
@@ -319,7 +328,9 @@ Usage: xmtp <command> [options]
 
 Commands:
   init                      create or load your identity and register it on the network
-  send ADDRESS TEXT         send TEXT to ADDRESS (TEXT "-" reads standard input)
+  whoami                    print your identity's address and the node (--api-url) it is for
+  send ADDRESS TEXT...      send TEXT to ADDRESS: the words after ADDRESS, joined with spaces (TEXT "-" reads
+                            standard input; after "--", words starting with - are text too)
   list                      list your conversations with their latest message
   read ADDRESS [--limit N]  print the last N messages with ADDRESS (default ${DEFAULT_READ_LIMIT})
   stream                    print messages as they arrive, until interrupted (Ctrl-C)

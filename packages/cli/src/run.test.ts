@@ -227,6 +227,46 @@ describe("run", () => {
     expect(report.error.message).toContain("xmtp init");
   });
 
+  it("send joins the words after ADDRESS into one message", async () => {
+    const h = harness();
+    await init(h);
+    expect(await run(["send", PEER, "hello", "world"], h.io)).toBe(ExitCode.OK);
+    expect(h.sent).toEqual([{ peer: PEER, text: "hello world" }]);
+  });
+
+  it("whoami prints the identity's address and the node it is for, without connecting", async () => {
+    const h = harness();
+    const me = await init(h);
+    const connectsAfterInit = h.connects.length;
+    expect(await run(["whoami", "--api-url", "http://127.0.0.1:7777"], h.io)).toBe(ExitCode.OK);
+    const text = h.out.splice(0).join("");
+    expect(text.split("\n")[0]).toBe(me);
+    expect(text).toContain(`key: ${join(home, "identity.json")}`);
+    expect(text).toContain("node: http://127.0.0.1:7777");
+    expect(await run(["whoami", "--json"], h.io)).toBe(ExitCode.OK);
+    expect(JSON.parse(h.out.pop()!)).toEqual({
+      address: me,
+      source: "key-file",
+      keyFile: join(home, "identity.json"),
+      apiUrl: "http://localhost:5555",
+    });
+    expect(h.connects.length).toBe(connectsAfterInit);
+  });
+
+  it("whoami uses XMTP_PRIVATE_KEY like the other commands", async () => {
+    const wallet = Wallet.createRandom();
+    const h = harness({ env: { XMTP_PRIVATE_KEY: wallet.privateKey } });
+    expect(await run(["whoami", "--json"], h.io)).toBe(ExitCode.OK);
+    expect(JSON.parse(h.out.pop()!)).toMatchObject({ address: wallet.address, source: "environment", keyFile: "XMTP_PRIVATE_KEY" });
+  });
+
+  it("whoami without an identity exits 6 and says to run init", async () => {
+    const h = harness();
+    expect(await run(["whoami"], h.io)).toBe(ExitCode.IDENTITY);
+    expect(h.out).toEqual([]);
+    expect(h.err.join("")).toMatch(/^xmtp: no identity: .* Run "xmtp init" first/);
+  });
+
   it('send "-" sends standard input without its final newline', async () => {
     const h = harness({ stdin: "line one\nline two\n" });
     await init(h);

@@ -135,6 +135,19 @@ async function init(ctx: Context, force: boolean): Promise<void> {
   print(ctx, `registered on ${ctx.options.apiUrl}; others can now message ${client.address}`);
 }
 
+/**
+ * The identity the other commands would use, and the node they would use it with; offline (the node is not asked).
+ * The same wallet is a separate registration on each network: "xmtp init --api-url URL" registers it on another.
+ */
+function whoami(ctx: Context): void {
+  const { identity, source, keyFile } = loadIdentity(ctx.options.keyFile, ctx.io.env);
+  const from = source === "environment" ? "XMTP_PRIVATE_KEY" : keyFile;
+  if (ctx.options.json) return printJson(ctx, { address: identity.address, source, keyFile: from, apiUrl: ctx.options.apiUrl });
+  print(ctx, identity.address);
+  print(ctx, `key: ${from}`);
+  print(ctx, `node: ${ctx.options.apiUrl} (identities are per network: "xmtp init --api-url URL" registers it on another)`);
+}
+
 async function requireReachable(ctx: Context, client: ChatClient, peerAddress: string): Promise<void> {
   if (peerAddress === client.address) {
     throw new CliError("USAGE", `${peerAddress} is your own address; XMTP conversations need another wallet`);
@@ -693,6 +706,9 @@ async function execute(ctx: Context, command: Command): Promise<number> {
       return ExitCode.OK;
     case "init":
       await init(ctx, command.force);
+      return ExitCode.OK;
+    case "whoami":
+      whoami(ctx);
       return ExitCode.OK;
     case "send":
       await send(ctx, command.peerAddress, command.text, command.maxPriceWei);

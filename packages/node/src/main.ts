@@ -1,12 +1,30 @@
 #!/usr/bin/env node
 // xmtp-node: parses flags and environment, starts the node, logs JSON lines, stops cleanly on SIGTERM/SIGINT.
-import { ConfigError, USAGE, describeStorage, parseCommandLine } from "./config.js";
+import { ConfigError, USAGE, describeStorage, parseCommandLine, type NodeConfig } from "./config.js";
 import { createJsonLogger } from "./log.js";
 import { startNode } from "./server.js";
 import { runAuthzCommand } from "./security/authzCommand.js";
 import { runPostageCommand } from "./postage/postageCommand.js";
 import { runRetentionCommand } from "./retention/retentionCommand.js";
 import { runSnapshotCommand } from "./snapshot/snapshotCommand.js";
+
+/**
+ * For a listen that failed because its port is taken (EADDRINUSE), one line naming the port and the flag that
+ * changes it; undefined for any other error.
+ */
+function portInUseMessage(error: unknown, config: NodeConfig): string | undefined {
+  const { code, port, address } = (error ?? {}) as { code?: unknown; port?: unknown; address?: unknown };
+  if (code !== "EADDRINUSE") return undefined;
+  const busyPort = typeof port === "number" ? port : config.port;
+  const where = typeof address === "string" ? ` on ${address}` : "";
+  const flag =
+    busyPort === config.p2p.port
+      ? "--p2p-port PORT (or XMTP_P2P_PORT)"
+      : busyPort === config.p2p.wsPort
+        ? "--p2p-ws-port PORT (or XMTP_P2P_WS_PORT)"
+        : "--port PORT (or XMTP_PORT; 0 picks any free port)";
+  return `port ${busyPort}${where} is already in use (another xmtp-node, or another program, listens there); choose another with ${flag}`;
+}
 
 async function main(): Promise<number | undefined> {
   if (process.argv[2] === "authz") {
@@ -82,7 +100,16 @@ async function main(): Promise<number | undefined> {
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
 
-  const node = await starting;
+  let node;
+  try {
+    node = await starting;
+  } catch (error) {
+    const busy = portInUseMessage(error, config);
+    if (busy === undefined) throw error;
+    logger.error("failed to start", { error: busy });
+    process.stderr.write(`xmtp-node: ${busy}\n`);
+    process.exit(1);
+  }
   logger.info("listening", {
     url: node.url,
     host: node.host,

@@ -27,8 +27,11 @@ describe("checkAddressInput", () => {
     expect(checkAddressInput(ADDRESS + "0")).toMatchObject({ ok: false, problem: "not_an_address" });
   });
 
-  it("refuses mixed case with a wrong checksum and gives the right one", () => {
+  it("refuses mixed case with a wrong checksum and suggests no re-cased address", () => {
     const wrong = typo(ADDRESS);
-    expect(checkAddressInput(wrong)).toEqual({ ok: false, problem: "wrong_checksum", input: wrong, checksummed: ADDRESS });
+    // Exactly these fields: no "corrected" address (the same digits re-cased) for a caller to offer.
+    expect(checkAddressInput(wrong)).toEqual({ ok: false, problem: "wrong_checksum", input: wrong });
+    // The same digits in all lower case carry no checksum and are accepted, for a user who is sure of them.
+    expect(checkAddressInput(wrong.toLowerCase())).toEqual({ ok: true, address: ADDRESS });
   });
 });

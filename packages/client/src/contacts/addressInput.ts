@@ -7,8 +7,11 @@ export type AddressInputCheck =
   | { ok: true; address: string }
   /** Not 0x followed by 40 hex digits. `input` is the trimmed input. */
   | { ok: false; problem: "not_an_address"; input: string }
-  /** Mixed case whose checksum does not match; `checksummed` is the address those digits make. */
-  | { ok: false; problem: "wrong_checksum"; input: string; checksummed: string };
+  /**
+   * Mixed case whose checksum does not match. No correction is offered: the same digits re-cased are most likely the
+   * mistyped address itself, a wallet nobody owns. All-lower input of the same digits is accepted, if the user is sure.
+   */
+  | { ok: false; problem: "wrong_checksum"; input: string };
 
 /** Checks an address a person entered (surrounding spaces ignored); the caller words the problem for its audience. */
 export function checkAddressInput(input: string): AddressInputCheck {
@@ -17,6 +20,6 @@ export function checkAddressInput(input: string): AddressInputCheck {
   const checksummed = toChecksumAddress(trimmed);
   const body = trimmed.slice(2);
   const mixedCase = body !== body.toLowerCase() && body !== body.toUpperCase();
-  if (mixedCase && checksummed !== trimmed) return { ok: false, problem: "wrong_checksum", input: trimmed, checksummed };
+  if (mixedCase && checksummed !== trimmed) return { ok: false, problem: "wrong_checksum", input: trimmed };
   return { ok: true, address: checksummed };
 }

@@ -132,6 +132,30 @@ describe("the xmtp-node binary", () => {
     }
   });
 
+  it("refuses a port in use with one line naming it and --port, and exits 1", async () => {
+    const first = await spawnNode();
+    const dataDir = mkdtempSync(join(tmpdir(), "xmtp-busy-port-"));
+    try {
+      const port = new URL(first.url).port;
+      const second = spawnSync(process.execPath, [nodeBinary, "--host", "127.0.0.1", "--port", port, "--data-dir", dataDir], {
+        encoding: "utf8",
+        timeout: 20_000,
+      });
+      expect(second.status).toBe(1);
+      const lines = second.stderr.split("\n").filter(Boolean);
+      expect(lines).toEqual([expect.stringMatching(new RegExp(`^xmtp-node: port ${port} on 127\\.0\\.0\\.1 is already in use .*--port PORT`))]);
+      // The JSON log says the same for log collectors.
+      const failed = second.stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l)).find((l) => l.msg === "failed to start");
+      expect(failed).toMatchObject({ level: "error" });
+      expect(JSON.stringify(failed)).toContain(`port ${port}`);
+      // The first node is untouched.
+      expect((await fetch(first.url + "/readyz")).status).toBe(200);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+      await first.dispose();
+    }
+  });
+
   it("exits 0 on SIGINT too", async () => {
     const node = await spawnNode();
     try {
