@@ -142,10 +142,19 @@ export async function startNode(config: NodeConfig, components: Partial<NodeComp
     }
   }
   const retentionPolicy = config.retention.policy;
-  const ingest = new EnvelopeIngest(store, hub, logger, sharedStore, {
-    expiredClassOf: (envelope) => isExpired(retentionPolicy, envelope.contentTopic, envelope.timestampNs, clock.nowNs()),
-    onExpired: (topicClass) => metrics.retentionRefused.inc({ class: topicClass }),
-  });
+  // Kept forever (the default): envelopes from peers are not classed one by one for nothing.
+  const ingest = new EnvelopeIngest(
+    store,
+    hub,
+    logger,
+    sharedStore,
+    isKeepForever(retentionPolicy)
+      ? undefined
+      : {
+          expiredClassOf: (envelope) => isExpired(retentionPolicy, envelope.contentTopic, envelope.timestampNs, clock.nowNs()),
+          onExpired: (topicClass) => metrics.retentionRefused.inc({ class: topicClass }),
+        },
+  );
   const api = new MessageApiServer({
     store,
     postage: postage?.gate,
