@@ -31,6 +31,7 @@ import { randomBytes } from "node:crypto";
 import {
   closedLoop,
   cpuSecondsOf,
+  envelopesStored,
   formatRate,
   intFromEnv,
   makeToken,
@@ -38,9 +39,11 @@ import {
   percentile,
   post,
   printTable,
+  relayInfo,
   sleep,
   startServer,
   syscallsOf,
+  until,
 } from "./support.js";
 import { summarizeProfile } from "./profileSummary.js";
 
@@ -139,45 +142,12 @@ function subscribe(url, topics, onEnvelope, { parse = true } = {}) {
 }
 
 /** @param {string} url */
-async function envelopesStored(url) {
-  const response = await fetch(`${url}/metrics`);
-  const text = await response.text();
-  const match = /^xmtp_envelopes_stored_total\s+(\d+)/m.exec(text);
-  if (!match) throw new Error(`no xmtp_envelopes_stored_total in ${url}/metrics`);
-  return Number(match[1]);
-}
-
-/** @param {string} url */
 async function meanAppendLatencyMs(url) {
   const text = await (await fetch(`${url}/metrics`)).text();
   const sum = /^xmtp_storage_latency_seconds_sum\{operation="append"\} (\S+)/m.exec(text);
   const count = /^xmtp_storage_latency_seconds_count\{operation="append"\} (\d+)/m.exec(text);
   if (!sum || !count) throw new Error(`no append latency in ${url}/metrics`);
   return (Number(sum[1]) / Number(count[1])) * 1000;
-}
-
-/**
- * @param {() => boolean | Promise<boolean>} check
- * @param {string} what
- * @param {number} timeoutMs
- */
-async function until(check, what, timeoutMs) {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await check())) {
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
-/** @param {RunningServer} server */
-function relayInfo(server) {
-  const line = server.logs.find((l) => l.includes('"msg":"relay listening"'));
-  if (!line) throw new Error(`${server.name} logged no "relay listening" line`);
-  /** @type {{ peerId: string; multiaddrs: string[] }} */
-  const record = JSON.parse(line);
-  const multiaddr = record.multiaddrs.find((a) => a.startsWith("/ip4/127.0.0.1/"));
-  if (!multiaddr) throw new Error(`${server.name} listens on no 127.0.0.1 address: ${line}`);
-  return { peerId: record.peerId, multiaddr };
 }
 
 const nodeArgs = (/** @type {string} */ dataDir, /** @type {string[]} */ extra = []) => [

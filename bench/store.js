@@ -1,26 +1,33 @@
 // The store at scale (issue 15): fills a store with envelopes shaped like real traffic (many topics, skewed
 // popularity and sizes, the classes of docs/storage.md), then measures, at a small baseline size and at a big one in
-// the same run: fill rate, query latency p50/p99 (first page of a random topic; a page in the middle by cursor),
-// publish rate and latency (one durable envelope per append, as a publish), disk bytes per envelope, the pruner's
-// throughput and publishing while it runs, and snapshot create/restore rates (the operator commands, SQLite).
+// the same run: fill rate, query latency p50/p99 (first page of a random topic; a page in the middle by cursor; with
+// the node's read cache and, for SQLite, without it), publish rate and latency (one durable envelope per append, as
+// a publish), disk bytes per envelope, the pruner's throughput and publishing while it runs. For SQLite, then the
+// bootstrap of a new node holding the big store: snapshot create beside the running node, restore, catch-up of
+// the tail, against an empty node pulling everything through catch-up (wall and CPU time of every process).
 //
 //   npm run build && node bench/store.js
 //
 // Environment: BENCH_STORE_ENVELOPES (big store, default 1,000,000; the issue's target is 10,000,000),
 // BENCH_STORE_BASELINE (10,000), BENCH_STORE_QUERIES (2,000 per kind), BENCH_STORE_PUBLISH_MS (3,000),
-// BENCH_STORE_POSTGRES_URL (also bench PostgreSQL, in a throwaway schema).
-import { execFileSync } from "node:child_process";
+// BENCH_STORE_POSTGRES_URL (also bench PostgreSQL, in a throwaway schema), BENCH_STORE_BOOTSTRAP=0 (skip the
+// bootstrap comparison).
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import http from "node:http";
 import { mkdtempSync, rmSync, statSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { defaultConfig, openConfiguredStore, parseRetentionPolicy, RetentionPruner, withDigest } from "@xmtp-ts/node";
-import { intFromEnv, nodeMainPath, percentile, printTable } from "./support.js";
+import { defaultConfig, openConfiguredStore, openSqliteStore, parseRetentionPolicy, RetentionPruner, withDigest } from "@xmtp-ts/node";
+import { cpuSecondsOf, envelopesStored, intFromEnv, makeToken, nodeMainPath, percentile, post, printTable, relayInfo, startServer, until } from "./support.js";
 
 const BIG = intFromEnv("BENCH_STORE_ENVELOPES", 1_000_000);
 const BASELINE = intFromEnv("BENCH_STORE_BASELINE", 10_000);
 const QUERIES = intFromEnv("BENCH_STORE_QUERIES", 2_000);
 const PUBLISH_MS = intFromEnv("BENCH_STORE_PUBLISH_MS", 3_000);
 const POSTGRES_URL = process.env.BENCH_STORE_POSTGRES_URL;
+/** The bootstrap comparison pulls the whole big store through catch-up once: set 0 to skip it on a very big store. */
+const BOOTSTRAP = process.env.BENCH_STORE_BOOTSTRAP !== "0";
 const FILL_BATCH = 1_000;
 const DAY_NS = 86_400n * 1_000_000_000n;
 /** The generated history spans this many days, oldest first. */
@@ -88,7 +95,7 @@ function* traffic(count) {
 
 /**
  * @typedef {Awaited<ReturnType<typeof openConfiguredStore>>} Store
- * @typedef {{ name: string, open(): Promise<Store>, diskBytes(): Promise<number>, dataDir: string, dispose(): Promise<void> }} Backend
+ * @typedef {{ name: string, open(): Promise<Store>, openUncached?: () => Promise<Store>, diskBytes(): Promise<number>, dataDir: string, dispose(): Promise<void> }} Backend
  */
 
 /** @param {string} label @returns {Promise<Backend>} */
@@ -100,6 +107,8 @@ async function sqliteBackend(label) {
     name: "SQLite",
     dataDir,
     open: () => openConfiguredStore(config),
+    // The same store without the node's in-memory cache of recently read envelopes (8 MiB): every page from SQLite.
+    openUncached: () => openSqliteStore(path, { cacheBytes: 0 }),
     diskBytes: async () => ["", "-wal", "-shm"].reduce((total, suffix) => total + (existsSync(path + suffix) ? statSync(path + suffix).size : 0), 0),
     dispose: async () => rmSync(dataDir, { recursive: true, force: true }),
   };
@@ -219,21 +228,112 @@ async function publishLoop(store, label = "") {
 const ms = (/** @type {number} */ value) => (Number.isFinite(value) ? value.toFixed(2) : "-");
 const ratio = (/** @type {number} */ a, /** @type {number} */ b) => (b > 0 && Number.isFinite(a / b) ? (a / b).toFixed(2) + "x" : "-");
 
+/**
+ * A child process run to its end, with its wall time and CPU time (from /proc, read until it exits: the last
+ * 50 ms may be missed, a few percent of runs that last seconds).
+ * @param {string[]} args
+ */
+async function timedCommand(args) {
+  const started = performance.now();
+  const child = spawn(process.execPath, [nodeMainPath, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout.on("data", (chunk) => (output += chunk));
+  child.stderr.on("data", (chunk) => (output += chunk));
+  let cpu = 0;
+  const poll = setInterval(() => (cpu = cpuSecondsOf(child.pid) ?? cpu), 50);
+  const code = await new Promise((resolve) => child.once("exit", resolve));
+  clearInterval(poll);
+  if (code !== 0) throw new Error(`xmtp-node ${args.join(" ")} exited ${code}:\n${output}`);
+  return { seconds: (performance.now() - started) / 1000, cpu, output };
+}
+
+/**
+ * Bootstrap of a new node from the big store: a node serves it (S); a snapshot is taken while S runs and restored
+ * into a new data directory; S then stores a tail of new envelopes, and the restored node started with S as its peer
+ * catches up that tail (only that: the snapshot set its position). Against a node started empty with S as its peer,
+ * pulling everything through the sync protocol. Wall time and the CPU time of every process involved.
+ * @param {string} dataDir
+ */
+async function bootstrapComparison(dataDir) {
+  const nodeArgs = (/** @type {string} */ dir, /** @type {string[]} */ extra = []) => [
+    "--host", "127.0.0.1", "--port", "0", "--data-dir", dir, "--rate-limits", "off", "--p2p-host", "127.0.0.1", "--p2p-port", "0", ...extra,
+  ];
+  /** @type {import("./support.js").RunningServer[]} */
+  const servers = [];
+  try {
+    const source = await startServer("source", nodeMainPath, nodeArgs(dataDir));
+    servers.push(source);
+    await until(() => source.logs.some((l) => l.includes('"msg":"relay listening"')), "the source's relay", 20_000);
+    const { multiaddr } = relayInfo(source);
+    const snapshot = join(dataDir, "bootstrap.snapshot");
+    process.stderr.write("  snapshot create beside the running source\n");
+    const create = await timedCommand(["snapshot", "create", "--quiet", "--data-dir", dataDir, "--out", snapshot]);
+    const count = Number(/written to .*?: ([\d,]+) envelopes/.exec(create.output)?.[1].replace(/,/g, ""));
+    process.stderr.write(`  snapshot restore of ${count.toLocaleString("en-US")} envelopes\n`);
+    const restoredDir = join(dataDir, "restored");
+    const restore = await timedCommand(["snapshot", "restore", snapshot, "--quiet", "--data-dir", restoredDir]);
+    // The tail: what the source stored after the snapshot, published through its API while nobody else runs.
+    const tailCount = Math.min(10_000, Math.max(1_000, Math.round(count / 100)));
+    const headers = { authorization: `Bearer ${await makeToken()}` };
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+    for (let sent = 0; sent < tailCount; sent += 100) {
+      const envelopes = Array.from({ length: Math.min(100, tailCount - sent) }, (_, i) => ({
+        contentTopic: `/xmtp/0/m-bench-tail-${(sent + i) % 97}/proto`,
+        timestampNs: String(BigInt(Date.now()) * 1_000_000n + BigInt(sent + i)),
+        message: randomBytes(300).toString("base64"),
+      }));
+      const { status, body } = await post(agent, source.url, "/message/v1/publish", JSON.stringify({ envelopes }), headers);
+      if (status !== 200) throw new Error(`publish at the source answered HTTP ${status}: ${body.slice(0, 200)}`);
+    }
+    agent.destroy();
+    /** The envelopes a node's "caught up from peer" lines say it received. */
+    const received = (/** @type {import("./support.js").RunningServer} */ server) =>
+      server.logs.filter((l) => l.includes('"msg":"caught up from peer"')).reduce((total, l) => total + JSON.parse(l).received, 0);
+    const sourceCpuBeforeTail = cpuSecondsOf(source.pid) ?? 0;
+    let started = performance.now();
+    const restored = await startServer("restored", nodeMainPath, nodeArgs(restoredDir, ["--peer", multiaddr]));
+    servers.push(restored);
+    await until(() => received(restored) >= tailCount, "the restored node's catch-up of the tail", 120_000);
+    const tail = { count: tailCount, seconds: (performance.now() - started) / 1000, cpu: (cpuSecondsOf(restored.pid) ?? 0) + (cpuSecondsOf(source.pid) ?? 0) - sourceCpuBeforeTail };
+    // Nothing more than the tail: the snapshot set its catch-up position at the snapshot's head.
+    if (received(restored) !== tailCount) throw new Error(`the restored node pulled ${received(restored)} envelopes, not the tail of ${tailCount}`);
+    await restored.stop();
+    process.stderr.write(`  catch-up of ${count.toLocaleString("en-US")} envelopes by an empty node\n`);
+    const sourceCpuBefore = cpuSecondsOf(source.pid) ?? 0;
+    started = performance.now();
+    const empty = await startServer("empty", nodeMainPath, nodeArgs(join(dataDir, "empty"), ["--peer", multiaddr]));
+    servers.push(empty);
+    await until(async () => (await envelopesStored(empty.url)) >= count + tailCount, "the empty node's catch-up", 30 * 60_000);
+    const catchUp = { seconds: (performance.now() - started) / 1000, cpu: (cpuSecondsOf(empty.pid) ?? 0) + (cpuSecondsOf(source.pid) ?? 0) - sourceCpuBefore };
+    return { count, snapshotBytes: statSync(snapshot).size, create, restore, tail, catchUp };
+  } finally {
+    for (const server of servers) await server.stop();
+  }
+}
+
 /** @param {(label: string) => Promise<Backend>} makeBackend */
 async function benchBackend(makeBackend) {
   /** @type {Record<string, any>} */
   const results = {};
   for (const [label, size] of /** @type {const} */ ([["baseline", BASELINE], ["big", BIG]])) {
     const backend = await makeBackend(label);
-    const store = await backend.open();
+    let store = await backend.open();
     try {
       process.stderr.write(`${backend.name}: filling ${size.toLocaleString("en-US")} envelopes\n`);
       const filled = await fill(store, size);
       const disk = await backend.diskBytes();
       const queries = await queryLatencies(store, filled.perTopic);
+      let uncachedQueries;
+      if (backend.openUncached) {
+        await store.close();
+        store = await backend.openUncached();
+        uncachedQueries = await queryLatencies(store, filled.perTopic);
+        await store.close();
+        store = await backend.open();
+      }
       const publish = await publishLoop(store, label);
       /** @type {Record<string, any>} */
-      const result = { name: backend.name, size, filled, disk, queries, publish };
+      const result = { name: backend.name, size, filled, disk, queries, uncachedQueries, publish };
       if (label === "big") {
         // The node's pruner (its default batch and duty cycle) deleting the oldest fifth of the v2 messages while a
         // publisher runs; its rate is what it deleted in that time, pauses included.
@@ -251,18 +351,9 @@ async function benchBackend(makeBackend) {
         await pass;
         const pruneSeconds = (performance.now() - pruneStarted) / 1000;
         result.pruner = { pruned, rate: pruned / pruneSeconds };
-        if (backend.name === "SQLite") {
+        if (backend.name === "SQLite" && BOOTSTRAP) {
           await store.close();
-          const snapshot = join(backend.dataDir, "bench.snapshot");
-          let t = performance.now();
-          execFileSync(process.execPath, [nodeMainPath, "snapshot", "create", "--quiet", "--data-dir", backend.dataDir, "--out", snapshot]);
-          const createSeconds = (performance.now() - t) / 1000;
-          const restoredDir = join(backend.dataDir, "restored");
-          t = performance.now();
-          execFileSync(process.execPath, [nodeMainPath, "snapshot", "restore", snapshot, "--quiet", "--data-dir", restoredDir]);
-          const restoreSeconds = (performance.now() - t) / 1000;
-          const stored = size + (result.publish.rate + result.publishWhilePruning.rate) * (PUBLISH_MS / 1000) - pruned;
-          result.snapshot = { bytes: statSync(snapshot).size, createRate: stored / createSeconds, restoreRate: stored / restoreSeconds };
+          result.bootstrap = await bootstrapComparison(backend.dataDir);
         }
       }
       results[label] = result;
@@ -288,6 +379,14 @@ for (const makeBackend of backends) {
       ["query first page p99 ms", ms(baseline.queries.first.p99), ms(big.queries.first.p99), ratio(big.queries.first.p99, baseline.queries.first.p99), "<= 2x"],
       ["query middle page p50 ms", ms(baseline.queries.middle.p50), ms(big.queries.middle.p50), ratio(big.queries.middle.p50, baseline.queries.middle.p50), ""],
       ["query middle page p99 ms", ms(baseline.queries.middle.p99), ms(big.queries.middle.p99), ratio(big.queries.middle.p99, baseline.queries.middle.p99), "<= 2x"],
+      ...(big.uncachedQueries
+        ? [
+            ["query first page p50 ms, no read cache", ms(baseline.uncachedQueries.first.p50), ms(big.uncachedQueries.first.p50), ratio(big.uncachedQueries.first.p50, baseline.uncachedQueries.first.p50), ""],
+            ["query first page p99 ms, no read cache", ms(baseline.uncachedQueries.first.p99), ms(big.uncachedQueries.first.p99), ratio(big.uncachedQueries.first.p99, baseline.uncachedQueries.first.p99), "<= 2x"],
+            ["query middle page p50 ms, no read cache", ms(baseline.uncachedQueries.middle.p50), ms(big.uncachedQueries.middle.p50), ratio(big.uncachedQueries.middle.p50, baseline.uncachedQueries.middle.p50), ""],
+            ["query middle page p99 ms, no read cache", ms(baseline.uncachedQueries.middle.p99), ms(big.uncachedQueries.middle.p99), ratio(big.uncachedQueries.middle.p99, baseline.uncachedQueries.middle.p99), "<= 2x"],
+          ]
+        : []),
       ["publish, envelopes/s", Math.round(baseline.publish.rate), Math.round(big.publish.rate), ratio(big.publish.rate, baseline.publish.rate), ""],
       ["publish p99 ms", ms(baseline.publish.p99), ms(big.publish.p99), ratio(big.publish.p99, baseline.publish.p99), ""],
       ["disk bytes per envelope", Math.round(perEnvelope(baseline)), Math.round(perEnvelope(big)), "", `<= ${Math.round(1.5 * messageAverage(big) + 150)} (1.5 x ${Math.round(messageAverage(big))} + 150)`],
@@ -303,15 +402,22 @@ for (const makeBackend of backends) {
       ["publish p99 while pruning, ms", ms(big.publishWhilePruning.p99), ""],
     ],
   );
-  if (big.snapshot) {
-    console.log(`\n${big.name}: snapshots of the big store (xmtp-node snapshot create / restore)`);
+  if (big.bootstrap) {
+    const { count, snapshotBytes, create, restore, tail, catchUp } = big.bootstrap;
+    const fromSnapshot = { seconds: restore.seconds + tail.seconds, cpu: restore.cpu + tail.cpu };
+    const perEnvelopeMicros = (/** @type {number} */ seconds) => ((seconds / count) * 1e6).toFixed(1);
+    console.log(`\n${big.name}: bootstrap of a new node holding ${count.toLocaleString("en-US")} envelopes (same run)`);
     printTable(
-      ["measure", "value"],
+      ["measure", "wall s", "CPU s", "envelopes/s", "CPU µs per envelope"],
       [
-        ["snapshot file, bytes per envelope", Math.round(big.snapshot.bytes / big.size)],
-        ["create, envelopes/s", Math.round(big.snapshot.createRate).toLocaleString("en-US")],
-        ["restore, envelopes/s", Math.round(big.snapshot.restoreRate).toLocaleString("en-US")],
+        ["snapshot create, beside the running source", create.seconds.toFixed(1), create.cpu.toFixed(1), Math.round(count / create.seconds).toLocaleString("en-US"), perEnvelopeMicros(create.cpu)],
+        ["snapshot restore (a new SQLite file)", restore.seconds.toFixed(1), restore.cpu.toFixed(1), Math.round(count / restore.seconds).toLocaleString("en-US"), perEnvelopeMicros(restore.cpu)],
+        [`restored node: start, catch up the tail (${tail.count.toLocaleString("en-US")} published since the snapshot)`, tail.seconds.toFixed(1), tail.cpu.toFixed(1), "", ""],
+        ["from snapshot: restore + start and sync", fromSnapshot.seconds.toFixed(1), fromSnapshot.cpu.toFixed(1), Math.round(count / fromSnapshot.seconds).toLocaleString("en-US"), perEnvelopeMicros(fromSnapshot.cpu)],
+        [`catch-up alone: an empty node pulls all ${(count + tail.count).toLocaleString("en-US")} (both nodes' CPU)`, catchUp.seconds.toFixed(1), catchUp.cpu.toFixed(1), Math.round(count / catchUp.seconds).toLocaleString("en-US"), perEnvelopeMicros(catchUp.cpu)],
       ],
     );
+    console.log(`snapshot file: ${Math.round(snapshotBytes / count)} bytes per envelope`);
+    console.log(`from snapshot vs catch-up alone: ${ratio(catchUp.seconds, fromSnapshot.seconds)} faster (target >= 10x), ${ratio(catchUp.cpu, fromSnapshot.cpu)} less CPU`);
   }
 }

@@ -368,3 +368,37 @@ export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const nodeMainPath = process.env.BENCH_NODE_MAIN
   ? resolve(process.env.BENCH_NODE_MAIN)
   : join(repoRoot, "packages/node/dist/main.js");
+
+/** @param {string} url */
+export async function envelopesStored(url) {
+  const response = await fetch(`${url}/metrics`);
+  const text = await response.text();
+  const match = /^xmtp_envelopes_stored_total\s+(\d+)/m.exec(text);
+  if (!match) throw new Error(`no xmtp_envelopes_stored_total in ${url}/metrics`);
+  return Number(match[1]);
+}
+
+/**
+ * @param {() => boolean | Promise<boolean>} check
+ * @param {string} what
+ * @param {number} timeoutMs
+ */
+export async function until(check, what, timeoutMs) {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await check())) {
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+/** @param {RunningServer} server */
+export function relayInfo(server) {
+  const line = server.logs.find((l) => l.includes('"msg":"relay listening"'));
+  if (!line) throw new Error(`${server.name} logged no "relay listening" line`);
+  /** @type {{ peerId: string; multiaddrs: string[] }} */
+  const record = JSON.parse(line);
+  const multiaddr = record.multiaddrs.find((a) => a.startsWith("/ip4/127.0.0.1/"));
+  if (!multiaddr) throw new Error(`${server.name} listens on no 127.0.0.1 address: ${line}`);
+  return { peerId: record.peerId, multiaddr };
+}
+

@@ -1,11 +1,13 @@
-// `snapshot restore`: checks a whole snapshot file first (header, trailer, body digest, records, count), and only
-// then opens the target store, refuses it unless empty, and appends the envelopes in batches (docs/storage.md §6).
+// `snapshot restore`: checks the snapshot file's frame (header, trailer, body digest) and then loads its records into a
+// target that refuses to be filled unless empty (docs/storage.md §6). A target that can undo the load (a new SQLite
+// file) is filled in the same pass that checks the records; any other is filled only after a first pass checked
+// them all.
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { open, stat } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
 import { createBrotliDecompress } from "node:zlib";
-import type { Envelope, EnvelopeStore } from "../store/EnvelopeStore.js";
+import type { Envelope, StoredEnvelope } from "../store/EnvelopeStore.js";
 import { withDigest } from "../store/digest.js";
 import { writeSyncPositions } from "../sync/syncState.js";
 import {
@@ -18,8 +20,9 @@ import {
   type SnapshotHeader,
   type SnapshotTrailer,
 } from "./snapshotFormat.js";
+import type { SnapshotTarget } from "./snapshotTarget.js";
 
-export interface VerifiedSnapshot {
+export interface SnapshotFrame {
   header: SnapshotHeader;
   trailer: SnapshotTrailer;
   /** Where the compressed body lies in the file: [bodyStart, bodyEnd). */
@@ -27,8 +30,11 @@ export interface VerifiedSnapshot {
   bodyEnd: number;
 }
 
-/** Reads the whole file and throws a SnapshotError naming the first thing wrong with it; writes nothing. */
-export async function verifySnapshot(path: string, onProgress?: (done: number, total: number) => void): Promise<VerifiedSnapshot> {
+/**
+ * Checks the file's frame without decompressing anything: header, trailer, their agreement, and the SHA-256 of the
+ * body as stored (a fast read of the file). Throws a SnapshotError naming the first thing wrong; writes nothing.
+ */
+export async function checkSnapshotFrame(path: string): Promise<SnapshotFrame> {
   const size = (await stat(path)).size;
   const file = await open(path, "r");
   let headerBytes: Buffer;
@@ -62,9 +68,7 @@ export async function verifySnapshot(path: string, onProgress?: (done: number, t
   if (!bodyHash.digest().equals(trailer.bodySha256)) {
     throw new SnapshotError("checksum_mismatch", "the snapshot body's SHA-256 does not match the trailer: the file was altered or damaged");
   }
-  const verified = { header, trailer, bodyStart, bodyEnd };
-  await readSnapshotEnvelopes(path, verified, async (envelopes, done) => onProgress?.(done, trailer.envelopeCount));
-  return verified;
+  return { header, trailer, bodyStart, bodyEnd };
 }
 
 /**
@@ -73,7 +77,7 @@ export async function verifySnapshot(path: string, onProgress?: (done: number, t
  */
 export async function readSnapshotEnvelopes(
   path: string,
-  snapshot: VerifiedSnapshot,
+  snapshot: SnapshotFrame,
   onEnvelopes: (envelopes: Envelope[], done: number) => Promise<void>,
 ): Promise<void> {
   const { trailer, bodyStart, bodyEnd } = snapshot;
@@ -84,7 +88,7 @@ export async function readSnapshotEnvelopes(
   let consumerError: { error: unknown } | undefined;
   if (bodyEnd <= bodyStart) throw new SnapshotError("corrupt", "the snapshot body is empty (not even an empty brotli stream)");
   try {
-    await pipeline(createReadStream(path, { start: bodyStart, end: bodyEnd - 1 }), createBrotliDecompress(), async (source: AsyncIterable<Buffer>) => {
+    await pipeline(createReadStream(path, { start: bodyStart, end: bodyEnd - 1 }), createBrotliDecompress({ chunkSize: 256 * 1024 }), async (source: AsyncIterable<Buffer>) => {
       for await (const chunk of source) {
         hash.update(chunk);
         bytes += BigInt(chunk.length);
@@ -119,63 +123,69 @@ export async function readSnapshotEnvelopes(
 
 export interface RestoreSnapshotOptions {
   path: string;
-  /** Opens the target store; called only once the whole file is verified. */
-  openTarget: () => Promise<EnvelopeStore>;
+  /** Where the envelopes go; opened only once the file's frame (and, for a target that cannot undo, its records) checked out. */
+  target: SnapshotTarget;
   /**
    * The restored node's data directory: when the snapshot names its source node, the catch-up position for that
    * node is set to the snapshot's head there, so catch-up from it fetches only the tail.
    */
   dataDir?: string;
-  /** Envelopes per append (default 1,000). */
-  batchSize?: number;
-  onVerified?: (snapshot: VerifiedSnapshot) => void;
+  onVerified?: (snapshot: SnapshotFrame) => void;
   onProgress?: (phase: "verify" | "restore", done: number, total: number) => void;
 }
 
 export interface RestoreSummary {
   header: SnapshotHeader;
   envelopeCount: number;
-  /** Appended envelopes that the target already held (always 0 for an empty target). */
+  /** Envelopes of the snapshot whose digest was already loaded (0 for a snapshot a node wrote). */
   skipped: number;
   durationMs: number;
   /** The catch-up position written: the source's peer id and the head sequence. */
   syncPosition?: { peerId: string; sequence: bigint };
 }
 
+/** Batches of the target's size, or of this many message bytes if sooner (a snapshot may hold 64 MiB records). */
+const BATCH_BYTES = 16 * 1024 * 1024;
+
 export async function restoreSnapshot(options: RestoreSnapshotOptions): Promise<RestoreSummary> {
   const startedAt = performance.now();
-  const batchSize = options.batchSize ?? 1_000;
-  const snapshot = await verifySnapshot(options.path, (done, total) => options.onProgress?.("verify", done, total));
-  options.onVerified?.(snapshot);
+  const { target } = options;
+  const snapshot = await checkSnapshotFrame(options.path);
   const total = snapshot.trailer.envelopeCount;
-  const store = await options.openTarget();
+  if (!target.atomic) {
+    await readSnapshotEnvelopes(options.path, snapshot, async (_, done) => options.onProgress?.("verify", done, total));
+  }
+  options.onVerified?.(snapshot);
   let appended = 0;
-  let skipped = 0;
+  let added = 0;
+  await target.open().catch(async (error: unknown) => {
+    await target.abort();
+    throw error;
+  });
   try {
-    const existing = await store.readDigestsSince(0n, 1);
-    if (existing.sequences.length > 0) {
-      throw new SnapshotError("target_not_empty", "the target store already holds envelopes: a snapshot is restored into an empty store only");
-    }
-    let batch: Envelope[] = [];
+    let batch: StoredEnvelope[] = [];
+    let batchBytes = 0;
     const flush = async () => {
-      const added = await store.append(batch.map(withDigest), undefined, { durable: true });
-      skipped += batch.length - added.length;
+      added += await target.load(batch);
       appended += batch.length;
       batch = [];
+      batchBytes = 0;
       options.onProgress?.("restore", appended, total);
     };
     await readSnapshotEnvelopes(options.path, snapshot, async (envelopes) => {
       for (const envelope of envelopes) {
-        batch.push(envelope);
-        if (batch.length >= batchSize) await flush();
+        batch.push(withDigest(envelope));
+        batchBytes += envelope.message.length;
+        if (batch.length >= target.batchSize || batchBytes >= BATCH_BYTES) await flush();
       }
     });
     if (batch.length > 0) await flush();
-    await store.flushCommitted();
-  } finally {
-    await store.close();
+    await target.commit();
+  } catch (error) {
+    await target.abort();
+    throw error;
   }
-  const summary: RestoreSummary = { header: snapshot.header, envelopeCount: appended, skipped, durationMs: 0 };
+  const summary: RestoreSummary = { header: snapshot.header, envelopeCount: appended, skipped: appended - added, durationMs: 0 };
   const peerId = snapshot.header.sourcePeerId;
   if (peerId && options.dataDir) {
     await writeSyncPositions(options.dataDir, new Map([[peerId, snapshot.header.headSequence]]));

@@ -9,6 +9,7 @@ import { createSnapshot } from "./createSnapshot.js";
 import { restoreSnapshot } from "./restoreSnapshot.js";
 import { SnapshotError } from "./snapshotFormat.js";
 import { openSqliteSnapshotSource, storeSnapshotSource, type SnapshotSource } from "./snapshotSource.js";
+import { sqliteFileSnapshotTarget, storeSnapshotTarget } from "./snapshotTarget.js";
 
 export const SNAPSHOT_COMMAND_USAGE = `Usage:
   xmtp-node snapshot create --out FILE [--quiet] [node options]
@@ -156,9 +157,15 @@ async function restore(
     io.stderr(`xmtp-node snapshot: there is no snapshot file at ${file}\n`);
     return 1;
   }
+  // A data directory without a database gets one loaded in bulk and put in place when complete; an existing database
+  // (even an empty one: a node may have it open) and PostgreSQL are filled through the store.
+  const target =
+    config.storage.kind === "sqlite" && !existsSync(config.storage.path)
+      ? sqliteFileSnapshotTarget(config.storage.path, { wakuHasher: (await import("../server.js")).wakuHasherFor(config) })
+      : storeSnapshotTarget(() => open(config));
   const summary = await restoreSnapshot({
     path: file,
-    openTarget: () => open(config),
+    target,
     dataDir: config.dataDir,
     onProgress: (phase, done, total) => progress(phase === "verify" ? "verified" : "restored", done, total),
   });

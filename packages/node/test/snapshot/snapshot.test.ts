@@ -2,9 +2,11 @@
 // PostgreSQL with every envelope and postage proof compared, damaged files refused with their code before anything is
 // written, a non-empty target refused, and the command's usage errors.
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { brotliCompressSync } from "node:zlib";
+import Database from "better-sqlite3";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { withDigest } from "../../src/store/digest.js";
@@ -13,6 +15,8 @@ import type { PostageLedger } from "../../src/store/postageLedger.js";
 import { openSqliteStore } from "../../src/store/sqlite.js";
 import { openPostgresStore } from "../../src/store/postgres.js";
 import { runSnapshotCommand } from "../../src/snapshot/snapshotCommand.js";
+import { encodeHeader, encodeRecord, encodeTrailer, sha256 } from "../../src/snapshot/snapshotFormat.js";
+import { createOrMigrateSchema } from "../../src/store/sqliteSchema.js";
 import { SYNC_STATE_FILE } from "../../src/sync/syncState.js";
 
 const pgUrl = process.env.XMTP_TEST_POSTGRES_URL;
@@ -210,6 +214,94 @@ describe("snapshot create and restore (SQLite)", () => {
       const version = Buffer.from(bytes);
       version.writeUInt16BE(2, 8);
       await refused(version, "unsupported_version");
+    });
+  });
+
+  describe("into a data directory without a database (the bulk load)", () => {
+    /** A snapshot file from records encoded by hand, with a header, body and trailer that all agree. */
+    const craft = (records: Buffer[]): Buffer => {
+      const raw = Buffer.concat(records);
+      const body = brotliCompressSync(raw);
+      const header = encodeHeader({ sourceKind: "sqlite", createdAtMs: 1, headSequence: BigInt(records.length), envelopeCount: records.length });
+      const trailer = encodeTrailer({
+        envelopeCount: records.length,
+        recordBytes: BigInt(raw.length),
+        bodyBytes: BigInt(body.length),
+        bodySha256: sha256(body),
+        recordsSha256: sha256(raw),
+      });
+      return Buffer.concat([header, body, trailer]);
+    };
+
+    it("loads a new file and puts it in place only when complete, with the Waku hashes a Waku-serving node keeps", async () => {
+      const { dir, envelopes } = await sqliteSource(1_500);
+      const file = join(tempDir(), "node.snapshot");
+      expect((await run("create", "--data-dir", dir, "--out", file, "--quiet")).code).toBe(0);
+      const target = join(tempDir(), "new", "data");
+      const restored = await run("restore", file, "--data-dir", target, "--quiet", "--p2p-port", "0", "--p2p-ws-port", "0");
+      expect(restored.code, restored.stderr).toBe(0);
+      expect(readdirSync(target).sort()).toEqual(["xmtp.sqlite3"]);
+      const db = new Database(sqlitePath(target), { readonly: true });
+      try {
+        expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
+        expect(db.prepare("SELECT count(*) FROM envelopes WHERE waku_hash IS NULL").pluck().get()).toBe(0);
+        // The indexes dropped for the load are all back, as a store the node created has them.
+        const indexes = db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'envelopes' ORDER BY name").pluck().all();
+        const fresh = new Database(":memory:");
+        createOrMigrateSchema(fresh);
+        expect(indexes).toEqual(fresh.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'envelopes' ORDER BY name").pluck().all());
+        fresh.close();
+      } finally {
+        db.close();
+      }
+      expect((await sqliteContents(target)).all).toEqual(expected(envelopes));
+    });
+
+    it("refuses records that are malformed although every checksum matches, and leaves no database or directory", async () => {
+      const good = sampleEnvelopes(30).map((e) => encodeRecord(e));
+      const bad = encodeRecord(sampleEnvelopes(1, "bad")[0]);
+      bad[4] = 0x80; // an unknown flag bit
+      const path = join(tempDir(), "crafted.snapshot");
+      writeFileSync(path, craft([...good, bad, ...good.slice(0, 3)]));
+      const parent = tempDir();
+      const target = join(parent, "data");
+      const result = await run("restore", path, "--data-dir", target, "--quiet");
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain("[corrupt]");
+      expect(readdirSync(parent)).toEqual([]);
+      // Into an existing directory: the directory stays, with no database in it.
+      const existing = tempDir();
+      expect((await run("restore", path, "--data-dir", existing, "--quiet")).code).toBe(1);
+      expect(readdirSync(existing)).toEqual([]);
+      // The records before the bad one are fine: the same file cut after them restores.
+      const fine = join(tempDir(), "fine.snapshot");
+      writeFileSync(fine, craft(good));
+      const restored = await run("restore", fine, "--data-dir", target, "--quiet");
+      expect(restored.code, restored.stderr).toBe(0);
+      expect(restored.stdout).toMatch(/restored 30 envelopes/);
+    });
+
+    it("removes what an interrupted load left, and counts an envelope repeated in the file once", async () => {
+      const target = tempDir();
+      writeFileSync(`${sqlitePath(target)}.restoring`, "half a database from a load that was killed");
+      const envelopes = sampleEnvelopes(5);
+      const path = join(tempDir(), "repeated.snapshot");
+      writeFileSync(path, craft([...envelopes, envelopes[2]].map((e) => encodeRecord(e))));
+      const restored = await run("restore", path, "--data-dir", target, "--quiet");
+      expect(restored.code, restored.stderr).toBe(0);
+      expect(readdirSync(target)).toEqual(["xmtp.sqlite3"]);
+      expect((await sqliteContents(target)).all).toEqual(expected(envelopes));
+    });
+
+    it("fills a database that exists but is empty through the store, as before", async () => {
+      const { dir, envelopes } = await sqliteSource(40);
+      const file = join(tempDir(), "node.snapshot");
+      expect((await run("create", "--data-dir", dir, "--out", file, "--quiet")).code).toBe(0);
+      const target = tempDir();
+      await (await openSqliteStore(sqlitePath(target))).close();
+      const restored = await run("restore", file, "--data-dir", target, "--quiet");
+      expect(restored.code, restored.stderr).toBe(0);
+      expect((await sqliteContents(target)).all).toEqual(expected(envelopes));
     });
   });
 
