@@ -171,8 +171,9 @@ Options (each also settable by the environment variable shown; flags win):
   -h, --help             print this help and exit
 ${SECURITY_USAGE}${POSTAGE_USAGE}${RETENTION_USAGE}
 Subcommands:
-  xmtp-node authz allow|deny|remove|list [ADDRESS] [--priority] [--data-dir DIR | --db URL]
-                         edit the wallet allow/deny lists (run "xmtp-node authz --help")
+  xmtp-node authz allow|deny|remove|list [ADDRESS] [--priority] [--data-dir DIR | --db URL] [--create]
+                         edit the wallet allow/deny lists of an existing database (--create: make
+                         it first); run "xmtp-node authz --help"
   xmtp-node postage deploy --rpc URL
                          deploy a PostageVault (key in XMTP_POSTAGE_DEPLOYER_KEY); prints its address last
   xmtp-node postage redeem [the node's postage flags]

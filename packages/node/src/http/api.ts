@@ -28,6 +28,7 @@ import {
   type ParsedQuery,
 } from "./codec.js";
 import { EnvelopeStream } from "./stream.js";
+import { RefusalLog, refusalKindOf } from "./refusalLog.js";
 import { JsonAnswer } from "./jsonAnswer.js";
 
 const gzip = promisify(gzipCallback);
@@ -127,6 +128,8 @@ export interface ApiDependencies {
   /** A streamed answer whose reader takes nothing for this long is cut; default DEFAULT_ANSWER_STALL_MS. */
   answerStallMs?: number;
   hooks?: ApiHooks;
+  /** Where refused requests are logged (info, rate-limited per kind); default a RefusalLog on `logger`. */
+  refusalLog?: RefusalLog;
 }
 
 /** The path without query string, with the doubled leading slash of an `apiUrl` ending in "/" folded. */
@@ -157,8 +160,11 @@ export class MessageApiServer {
   private inFlight = 0;
   private idleWaiters: Array<() => void> = [];
   private closing = false;
+  private readonly refusals: RefusalLog;
 
-  constructor(private readonly deps: ApiDependencies) {}
+  constructor(private readonly deps: ApiDependencies) {
+    this.refusals = deps.refusalLog ?? new RefusalLog({ logger: deps.logger });
+  }
 
   /** The node:http request listener. */
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
@@ -199,6 +205,7 @@ export class MessageApiServer {
     this.closing = true;
     for (const stream of [...this.streams]) stream.end();
     if (this.inFlight > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    this.refusals.flush();
   }
 
   private answered({ req, res, path, requestId, startedMs, refusedCode }: Exchange): void {
@@ -418,10 +425,24 @@ export class MessageApiServer {
     let apiError: ApiError;
     if (error instanceof ApiError) {
       apiError = error;
-      this.deps.logger.debug("request refused", { requestId, code: error.code, error: error.message });
+      // Info, so operators see who is refused and why; rate-limited per kind (refusalLog.ts) against floods.
+      this.refusals.refused(refusalKindOf(error.code, error.httpStatus), "request refused", {
+        requestId,
+        path: exchange.path,
+        status: error.httpStatus,
+        code: error.code,
+        client: this.deps.bodyBudget?.clientKeyOf(exchange.req) ?? exchange.req.socket.remoteAddress,
+        error: error.message,
+      });
     } else if (isStoreUnavailable(error)) {
       // A database or disk fault, not a bug: the client should retry later (possibly at another instance).
-      this.deps.logger.warn("storage unavailable", { requestId, operation: error.operation, error: error.message });
+      // Rate-limited too: during an outage every request would otherwise write its own line.
+      this.refusals.refused(
+        "storage_unavailable",
+        "storage unavailable",
+        { requestId, operation: error.operation, error: error.message },
+        "warn",
+      );
       apiError = new UnavailableError(`storage unavailable, retry later: ${error.message}`);
     } else {
       this.deps.logger.error("request failed", { requestId, error });

@@ -6,6 +6,7 @@ import type { Socket } from "node:net";
 import { GrpcCode } from "../errors.js";
 import { limitKeyOfAddress } from "../security/clientAddress.js";
 import type { Logger } from "../log.js";
+import { RefusalLog } from "./refusalLog.js";
 
 export interface ConnectionLimitsOptions {
   /** Open connections per client address (IPv6 per /64); 0 = no cap. */
@@ -24,6 +25,8 @@ export interface ConnectionLimitsOptions {
   logger: Logger;
   /** A refusal by one of these limits, for metrics: "connections_per_ip" or "request_timeout". */
   onRefused?: (limit: "connections_per_ip" | "request_timeout") => void;
+  /** Where refusals are logged (info, rate-limited per kind); default a RefusalLog on `logger`. */
+  refusalLog?: RefusalLog;
 }
 
 /** How long an over-cap connection may stay open to read its 429 before it is closed. */
@@ -36,7 +39,11 @@ export class ConnectionLimits {
   /** Connections accepted past the per-address cap: their requests are answered 429 and the connection closed. */
   private readonly overCap = new WeakSet<Socket>();
 
-  constructor(private readonly options: ConnectionLimitsOptions) {}
+  private readonly refusals: RefusalLog;
+
+  constructor(private readonly options: ConnectionLimitsOptions) {
+    this.refusals = options.refusalLog ?? new RefusalLog({ logger: options.logger });
+  }
 
   /** Open connections from one address key (for tests and diagnostics). */
   connectionsOf(addressKey: string): number {
@@ -90,6 +97,11 @@ export class ConnectionLimits {
     const message =
       `too many open connections from ${address} (at most ${this.options.maxConnectionsPerIp}, ` +
       `--max-connections-per-ip); close idle connections and retry`;
+    this.refusals.refused("connections_per_ip", "HTTP request refused before routing", {
+      status: 429,
+      client: address,
+      error: message,
+    });
     const body = JSON.stringify({ code: GrpcCode.RESOURCE_EXHAUSTED, message, details: [] });
     res.writeHead(429, {
       "content-type": "application/json",
@@ -132,6 +144,11 @@ export class ConnectionLimits {
     );
     // A client that stops reading must not keep the socket: the answer is small, give it a moment, then cut.
     setTimeout(() => socket.destroy(), OVER_CAP_GRACE_MS).unref();
-    this.options.logger.debug("HTTP request refused before routing", { status, error: error.code ?? error.message });
+    const kind = status === 408 ? "request_timeout" : "malformed_request";
+    this.refusals.refused(kind, "HTTP request refused before routing", {
+      status,
+      client: socket.remoteAddress,
+      error: error.code ?? error.message,
+    });
   }
 }

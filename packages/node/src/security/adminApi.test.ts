@@ -52,6 +52,12 @@ async function rejection(req: AdminRequest, adminToken: string | null = TOKEN): 
 }
 
 const wallet = Wallet.createRandom().address;
+/** The address with the case of its first letter digit flipped: mixed case that is not its EIP-55 checksum. */
+function miscased(address: string): string {
+  const i = address.slice(2).search(/[a-fA-F]/) + 2;
+  const c = address[i];
+  return address.slice(0, i) + (c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase()) + address.slice(i + 1);
+}
 
 describe("admin API authentication", () => {
   it("is switched off (404) when no admin token is configured, even with a token presented", async () => {
@@ -114,6 +120,8 @@ describe("admin API on the lists", () => {
       [request("POST", "/admin/v1/authz", "{not json"), /not valid JSON/],
       [request("POST", "/admin/v1/authz", "[]"), /must be a JSON object/],
       [request("POST", "/admin/v1/authz", { address: "0xnothex", permission: "allow" }), /invalid Ethereum address/],
+      // Mixed case that is not the checksum: most likely a typo, refused rather than listing a wallet nobody owns.
+      [request("POST", "/admin/v1/authz", { address: miscased(wallet), permission: "deny" }), /does not match its EIP-55 checksum/],
       [request("POST", "/admin/v1/authz", { address: 42, permission: "allow" }), /wallet address must be a string/],
       [request("POST", "/admin/v1/authz", { address: wallet, permission: "ALLOW" }), /permission must be "allow" or "deny"/],
       [request("POST", "/admin/v1/authz", { address: wallet, permission: "deny", priority: true }), /priority applies/],

@@ -71,6 +71,7 @@ describe("xmtp-node authz", () => {
       [["grant", alice], /unknown authz command: grant/],
       [["allow"], /allow needs a wallet ADDRESS/],
       [["allow", "0x123"], /invalid Ethereum address/],
+      [["deny", "0x976EA74026E726554dB657fA54763abd0C3a0aA9"], /does not match its EIP-55 checksum/],
       [["deny", alice, "--priority"], /--priority only goes with allow/],
       [["allow", alice, "--force"], /unknown option for authz: --force/],
       [["list", alice], /list takes no address/],
@@ -100,5 +101,29 @@ describe("xmtp-node authz", () => {
     });
     expect(code).toBe(1);
     expect(stderr).toMatch(/cannot open the node's database/);
+  });
+
+  it("opens the store with create only under --create, and reports a missing database with the hint", async () => {
+    const seen: boolean[] = [];
+    let stderr = "";
+    const missing = join(dir, "typo", "node.db");
+    const run = (...args: string[]) =>
+      runAuthzCli(args, {
+        stdout: () => undefined,
+        stderr: (t) => (stderr += t),
+        openStore: async ({ create }) => {
+          seen.push(create);
+          return openSqliteAuthzStore(create ? dbPath : missing, { create });
+        },
+        describeLocation: () => "from --data-dir /typo",
+      });
+    expect(await run("allow", alice)).toBe(1);
+    expect(stderr).toBe(
+      `xmtp-node authz: there is no node database at ${missing} (from --data-dir /typo). Nothing was changed. ` +
+        "Check the location, or add --create to create the database there (for lists set up before the node first runs).\n",
+    );
+    expect(await run("allow", alice, "--create")).toBe(0);
+    expect(seen).toEqual([false, true]);
+    expect((await listed()).map((e) => e.address)).toEqual([alice]);
   });
 });

@@ -1,9 +1,15 @@
 // `xmtp-node authz allow|deny|remove|list [ADDRESS] [--priority] [--json]`: edits the lists in the node's database
 // directly, so it works whether or not the node is running; a running node picks the change up within its refresh
 // interval.
-import { AuthzInputError, normalizeWalletAddress, type AuthzEntry, type AuthzStore } from "./authzStore.js";
+import {
+  AuthzDatabaseMissingError,
+  AuthzInputError,
+  normalizeWalletAddress,
+  type AuthzEntry,
+  type AuthzStore,
+} from "./authzStore.js";
 
-export const AUTHZ_USAGE = `Usage: xmtp-node authz <command> [ADDRESS] [options] [--data-dir DIR | --db URL]
+export const AUTHZ_USAGE = `Usage: xmtp-node authz <command> [ADDRESS] [options] [--data-dir DIR | --db URL] [--create]
 
 Manages the wallet allow/deny lists kept in the node's database.
 
@@ -13,7 +19,9 @@ Commands:
   remove ADDRESS              take the wallet off whichever list it is on
   list [--json]               print both lists
 
-A running node applies changes within about a second.
+The database is found as the node finds it (--data-dir, --db, XMTP_DATA_DIR, XMTP_DB) and must exist: a node has
+run there, or --create makes it (a SQLite file and its directory, or the PostgreSQL schema and tables), for lists
+set up before the node first runs. A running node applies changes within about a second.
 `;
 
 export interface AuthzCliIo {
@@ -22,7 +30,13 @@ export interface AuthzCliIo {
 }
 
 export interface AuthzCliDeps extends AuthzCliIo {
-  openStore: () => Promise<AuthzStore>;
+  /**
+   * Opens the node's lists. `create` false (no --create): a database that does not exist must be refused with
+   * AuthzDatabaseMissingError, and nothing created.
+   */
+  openStore: (options: { create: boolean }) => Promise<AuthzStore>;
+  /** Where the database was looked for, for the refusal's hint: e.g. "--data-dir /srv/xmtp". */
+  describeLocation?: () => string;
 }
 
 interface ParsedCommand {
@@ -30,6 +44,7 @@ interface ParsedCommand {
   address?: string;
   priority: boolean;
   json: boolean;
+  create: boolean;
 }
 
 class UsageError extends Error {}
@@ -38,16 +53,18 @@ function parse(args: string[]): ParsedCommand {
   const positional: string[] = [];
   let priority = false;
   let json = false;
+  let create = false;
   for (const arg of args) {
     if (arg === "--priority") priority = true;
     else if (arg === "--json") json = true;
-    else if (arg === "--help" || arg === "-h") return { command: "help", priority, json };
+    else if (arg === "--create") create = true;
+    else if (arg === "--help" || arg === "-h") return { command: "help", priority, json, create };
     else if (arg.startsWith("-")) throw new UsageError(`unknown option for authz: ${arg}`);
     else positional.push(arg);
   }
   const [command, address, ...extra] = positional;
   if (!command) throw new UsageError("missing command (allow, deny, remove or list)");
-  if (command === "help") return { command, priority, json };
+  if (command === "help") return { command, priority, json, create };
   if (command !== "allow" && command !== "deny" && command !== "remove" && command !== "list") {
     throw new UsageError(`unknown authz command: ${command}`);
   }
@@ -59,7 +76,7 @@ function parse(args: string[]): ParsedCommand {
   }
   if (priority && command !== "allow") throw new UsageError("--priority only goes with allow");
   if (json && command !== "list") throw new UsageError("--json only goes with list");
-  return { command, address, priority, json };
+  return { command, address, priority, json, create };
 }
 
 function describe(entry: AuthzEntry): string {
@@ -87,8 +104,16 @@ export async function runAuthzCli(args: string[], deps: AuthzCliDeps): Promise<n
 
   let store: AuthzStore;
   try {
-    store = await deps.openStore();
+    store = await deps.openStore({ create: parsed.create });
   } catch (err) {
+    if (err instanceof AuthzDatabaseMissingError) {
+      const where = deps.describeLocation ? ` (${deps.describeLocation()})` : "";
+      deps.stderr(
+        `xmtp-node authz: ${err.message}${where}. Nothing was changed. Check the location, or add --create to ` +
+          `create the database there (for lists set up before the node first runs).\n`,
+      );
+      return 1;
+    }
     deps.stderr(`xmtp-node authz: cannot open the node's database: ${(err as Error).message}\n`);
     return 1;
   }

@@ -19,6 +19,14 @@ export interface AuthzChange {
   priority?: boolean;
 }
 
+/**
+ * The node's database is not there (no SQLite file, no PostgreSQL schema or node tables) and the caller asked not to
+ * create it: `xmtp-node authz` without `--create`, so that a mistyped location is refused rather than silently made.
+ */
+export class AuthzDatabaseMissingError extends Error {
+  override name = "AuthzDatabaseMissingError";
+}
+
 export interface AuthzStore {
   /** A counter that grows with every change made by any process sharing the database. */
   version(): Promise<number>;
@@ -37,11 +45,25 @@ export class AuthzInputError extends Error {
   }
 }
 
-/** The EIP-55 form of a wallet address given in any case, or an AuthzInputError saying what is wrong. */
+/**
+ * The EIP-55 form of a wallet address given in all lower case, all upper case or its EIP-55 mixed case, or an
+ * AuthzInputError saying what is wrong. Mixed case that is not the address's checksum is refused: it is most likely a
+ * mistyped address, and listing it would allow or deny a wallet nobody owns instead of the one meant.
+ */
 export function normalizeWalletAddress(address: unknown): string {
   if (typeof address !== "string") throw new AuthzInputError("wallet address must be a string");
   try {
-    return toChecksumAddress(address.trim());
+    const given = address.trim();
+    const checksummed = toChecksumAddress(given);
+    const digits = given.slice(2);
+    const mixedCase = digits !== digits.toLowerCase() && digits !== digits.toUpperCase();
+    if (mixedCase && given.slice(2) !== checksummed.slice(2)) {
+      throw new AuthzInputError(
+        `${given} does not match its EIP-55 checksum (mixed case must be exact): check the address against where ` +
+          "it came from, or give it in all lower case if you are sure of it",
+      );
+    }
+    return checksummed;
   } catch (err) {
     if (err instanceof InvalidAddressError) {
       throw new AuthzInputError(`${err.message} (expected 0x followed by 40 hex digits)`);

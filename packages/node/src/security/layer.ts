@@ -13,13 +13,19 @@ import { openSqliteAuthzStore } from "./sqliteAuthzStore.js";
  * The allow/deny lists live next to the envelopes: same SQLite file (own tables) or same PostgreSQL database, with
  * the node's database timeouts (`config.database`; the PostgreSQL defaults when absent).
  */
-export async function openAuthzStore(storage: StorageConfig, database?: NodeConfig["database"]): Promise<AuthzStore> {
-  if (storage.kind === "sqlite") return openSqliteAuthzStore(storage.path);
+export async function openAuthzStore(
+  storage: StorageConfig,
+  database?: NodeConfig["database"],
+  options: { create?: boolean } = {},
+): Promise<AuthzStore> {
+  // create false: a database that does not exist is refused (AuthzDatabaseMissingError) instead of created.
+  if (storage.kind === "sqlite") return openSqliteAuthzStore(storage.path, { create: options.create });
   // Loaded on demand, as the envelope store is (server.ts): a SQLite node never loads the PostgreSQL driver.
   const { openPostgresAuthzStore } = await import("./postgresAuthzStore.js");
   return openPostgresAuthzStore(storage.url, {
     connectTimeoutMs: database?.connectTimeoutMs,
     queryTimeoutMs: database?.queryTimeoutMs,
+    create: options.create,
   });
 }
 

@@ -1,7 +1,9 @@
 // The allow/deny lists in SQLite: two tables of their own in the node's database file, opened on a separate
 // connection so the CLI and the node can use the file at the same time (WAL mode, busy timeout).
 import Database from "better-sqlite3";
+import { existsSync } from "node:fs";
 import {
+  AuthzDatabaseMissingError,
   normalizeWalletAddress,
   validateAuthzChange,
   type AuthzChange,
@@ -42,11 +44,16 @@ function entryOf(row: WalletRow): AuthzEntry {
 
 export interface SqliteAuthzStoreOptions {
   now?: () => number;
+  /** Create the database file when it does not exist (default true); false: AuthzDatabaseMissingError instead. */
+  create?: boolean;
 }
 
 export function openSqliteAuthzStore(path: string, options: SqliteAuthzStoreOptions = {}): AuthzStore {
   const now = options.now ?? Date.now;
-  const db = new Database(path);
+  const create = options.create ?? true;
+  if (!create && !existsSync(path)) throw new AuthzDatabaseMissingError(`there is no node database at ${path}`);
+  // fileMustExist also covers a file removed between the check and the open: nothing is created without `create`.
+  const db = new Database(path, { fileMustExist: !create });
   db.pragma("journal_mode = WAL");
   db.pragma("busy_timeout = 5000");
   db.exec(SCHEMA);
