@@ -162,7 +162,22 @@ describe("parseCommandLine", () => {
   });
 
   it("gives an invalid address its own error, not a usage error", () => {
-    expect(failure(() => parseCommandLine(["can-message", "alice.eth"], {})).exitCode).toBe(ExitCode.INVALID_ADDRESS);
+    for (const bad of ["alice", "0x1234", "alice..eth", "al ice.eth"]) {
+      expect(failure(() => parseCommandLine(["can-message", bad], {})).exitCode, bad).toBe(ExitCode.INVALID_ADDRESS);
+    }
+  });
+
+  it("takes names where a peer is typed, normalized, and the names RPC from --eth-rpc-url or XMTP_ETH_RPC_URL", () => {
+    expect(parseCommandLine(["send", "Alice.ETH", "hi"], {}).command).toMatchObject({ name: "send", peerAddress: "alice.eth" });
+    expect(parseCommandLine(["read", "bob.eth"], {}).command).toMatchObject({ name: "read", peerAddress: "bob.eth" });
+    expect(parseCommandLine(["can-message", "bob.eth"], {}).command).toEqual({ name: "can-message", peerAddress: "bob.eth" });
+    expect(parseCommandLine(["list"], {}).options.ethRpcUrl).toBeUndefined();
+    expect(parseCommandLine(["list"], { XMTP_ETH_RPC_URL: "" }).options.ethRpcUrl).toBeUndefined();
+    expect(parseCommandLine(["list"], { XMTP_ETH_RPC_URL: "http://a:8545" }).options.ethRpcUrl).toBe("http://a:8545");
+    expect(parseCommandLine(["list", "--eth-rpc-url", "https://b"], { XMTP_ETH_RPC_URL: "http://a:8545" }).options.ethRpcUrl).toBe("https://b");
+    const bad = failure(() => parseCommandLine(["list", "--eth-rpc-url", "ftp://x"], {}));
+    expect(bad.exitCode).toBe(ExitCode.USAGE);
+    expect(bad.message).toContain("--eth-rpc-url");
   });
 
   it("treats no command, --help and help as a request for help", () => {

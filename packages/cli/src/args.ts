@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { checkAddressInput } from "@xmtp-ts/client";
+import { checkAddressInput, InvalidNameError, isAddressLike, normalizeName } from "@xmtp-ts/client";
 import { CliError } from "./errors.js";
 
 export const DEFAULT_API_URL = "http://localhost:5555";
@@ -15,6 +15,7 @@ export type Command =
   | { name: "version" }
   | { name: "init"; force: boolean }
   | { name: "whoami" }
+  // peerAddress: an address, or a name (parsePeer) that the command resolves with --eth-rpc-url.
   | { name: "send"; peerAddress: string; text: string; maxPriceWei?: bigint }
   | { name: "list" }
   | { name: "read"; peerAddress: string; limit: number }
@@ -30,6 +31,8 @@ export type Command =
 
 export interface GlobalOptions {
   apiUrl: string;
+  /** An Ethereum JSON-RPC for names (ENS): --eth-rpc-url or XMTP_ETH_RPC_URL; without it only addresses are used. */
+  ethRpcUrl?: string;
   /** Set only when given on the command line or in XMTP_KEY_FILE; otherwise the default path applies. */
   keyFile?: string;
   json: boolean;
@@ -100,6 +103,24 @@ function parseLimit(value: string | undefined): number {
     throw new CliError("USAGE", `--limit must be a whole number from 1 to 10000, got ${JSON.stringify(value)}`);
   }
   return Number(value);
+}
+
+/**
+ * A peer as typed: a checksummed address (see parseAddress), or a name such as alice.eth (normalized; resolved when
+ * the command runs, which needs --eth-rpc-url). Input starting with 0x is always taken as an address.
+ */
+export function parsePeer(value: string, what = "ADDRESS"): string {
+  if (isAddressLike(value)) return parseAddress(value, what);
+  try {
+    return normalizeName(value);
+  } catch (err) {
+    if (!(err instanceof InvalidNameError)) throw err;
+    throw new CliError(
+      "INVALID_ADDRESS",
+      `${what} ${JSON.stringify(value)} is neither an Ethereum address (0x followed by 40 hex digits) nor a name like alice.eth`,
+      { cause: err },
+    );
+  }
 }
 
 /** A URL of an http(s) JSON-RPC endpoint of the payer's chain. */
@@ -177,6 +198,7 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
       strict: true,
       options: {
         "api-url": { type: "string" },
+        "eth-rpc-url": { type: "string" },
         "key-file": { type: "string" },
         json: { type: "boolean", default: false },
         limit: { type: "string" },
@@ -201,6 +223,10 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
     keyFile: values["key-file"] ?? (env.XMTP_KEY_FILE || undefined),
     json: values.json ?? false,
   };
+  const ethRpc = values["eth-rpc-url"] ?? (env.XMTP_ETH_RPC_URL || undefined);
+  if (ethRpc !== undefined) {
+    options.ethRpcUrl = parseRpcUrl(ethRpc, values["eth-rpc-url"] !== undefined ? "--eth-rpc-url" : "XMTP_ETH_RPC_URL");
+  }
   if (values["key-file"] === "") throw new CliError("USAGE", "--key-file must not be empty");
 
   const [name, ...rest] = positionals;
@@ -238,7 +264,7 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
       return {
         command: {
           name: "send",
-          peerAddress: parseAddress(rest[0]),
+          peerAddress: parsePeer(rest[0]),
           // `xmtp send 0x… hello world`: the shell splits the text; join it back (quote it to keep repeated spaces).
           text: rest.slice(1).join(" "),
           ...(maxPrice !== undefined ? { maxPriceWei: parseWei(maxPrice, origin) } : {}),
@@ -266,7 +292,7 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
       expectPositionals(name, rest, ["ADDRESS"]);
       rejectExtra(name, rest, 1);
       return {
-        command: { name: "read", peerAddress: parseAddress(rest[0]), limit: parseLimit(values.limit) },
+        command: { name: "read", peerAddress: parsePeer(rest[0]), limit: parseLimit(values.limit) },
         options,
       };
     case "export":
@@ -281,7 +307,7 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
     case "can-message":
       expectPositionals(name, rest, ["ADDRESS"]);
       rejectExtra(name, rest, 1);
-      return { command: { name: "can-message", peerAddress: parseAddress(rest[0]) }, options };
+      return { command: { name: "can-message", peerAddress: parsePeer(rest[0]) }, options };
     case "postage": {
       expectPositionals(name, rest, ["quote|balance|deposit|withdraw"]);
       const action = rest[0] as PostageAction;
@@ -310,7 +336,7 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
       expectPositionals(name, rest, ["ADDRESS"]);
       rejectExtra(name, rest, 1);
       return {
-        command: { name: "grant", peerAddress: parseAddress(rest[0]), days: parseDays(values.days), send: values.send ?? false },
+        command: { name: "grant", peerAddress: parsePeer(rest[0]), days: parseDays(values.days), send: values.send ?? false },
         options,
       };
     case "accept-grant":
@@ -349,6 +375,8 @@ Commands:
 
 Options:
   --api-url URL     the node (default: $XMTP_API_URL, else ${DEFAULT_API_URL})
+  --eth-rpc-url URL an Ethereum JSON-RPC for ENS names (default: $XMTP_ETH_RPC_URL): ADDRESS may then be a name
+                    (alice.eth), and list, read and stream show verified names beside addresses
   --key-file PATH   your identity file (default: $XMTP_KEY_FILE, else $XMTP_HOME/identity.json,
                     XMTP_HOME defaulting to ~/.xmtp)
   --json            machine-readable output: one JSON document (stream: one JSON object per line)
@@ -376,4 +404,5 @@ Exit codes:
   9 postage: the node wants postage that was not paid (or a postage action cannot be done now)
   10 the payer's chain: RPC unreachable, on another chain than the node's vault, or a transaction failed
   11 an inbox archive that cannot be used: not an archive, damaged, altered, or another identity's
+  12 a name that resolves to no address, or the Ethereum JSON-RPC for names (--eth-rpc-url) failed
 `;

@@ -1,6 +1,6 @@
 // Every failure the CLI reports maps to one exit code, so scripts can tell "fix your input" from "the network is
 // down" without parsing messages.
-import { ArchiveError, causeChain, GrpcCode, grpcStatusOf } from "@xmtp-ts/client";
+import { ArchiveError, causeChain, GrpcCode, grpcStatusOf, InvalidNameError, NameResolutionError } from "@xmtp-ts/client";
 
 export const ExitCode = {
   OK: 0,
@@ -30,6 +30,8 @@ export const ExitCode = {
   CHAIN: 10,
   /** An inbox archive that cannot be used: not an archive, damaged, truncated, altered, or another wallet's. */
   ARCHIVE: 11,
+  /** A name (alice.eth) that resolves to no address, or the Ethereum JSON-RPC for names (--eth-rpc-url) failed. */
+  NAME: 12,
 } as const;
 
 export type ExitCodeName = keyof typeof ExitCode;
@@ -106,6 +108,10 @@ export function toCliError(error: unknown, context: { apiUrl: string }): CliErro
         ? " (use the identity that exported it: --key-file or XMTP_PRIVATE_KEY)"
         : "";
     return new CliError("ARCHIVE", `${error.message}${hint} [${error.code}]`, { cause: error });
+  }
+  // Before the network check: a name's RPC that is down is not the node being down.
+  if (error instanceof NameResolutionError) {
+    return new CliError(error instanceof InvalidNameError ? "INVALID_ADDRESS" : "NAME", `${error.message} [${error.code}]`, { cause: error });
   }
   const networkCode = networkErrorCode(error);
   if (networkCode) {

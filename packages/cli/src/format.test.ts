@@ -37,6 +37,21 @@ describe("text output", () => {
     );
   });
 
+  it("shows the peer's verified name instead of its address in messages, beside it in conversations", () => {
+    expect(formatMessageLine(message({ peerName: "bob.eth" }), ME)).toBe("2024-05-01 09:08:07  bob.eth: hello");
+    expect(formatMessageLine(message({ peerName: null }), ME)).toBe(`2024-05-01 09:08:07  ${PEER}: hello`);
+    expect(formatMessageLine(message({ senderAddress: ME, peerName: "bob.eth" }), ME, { showPeer: true })).toBe(
+      "2024-05-01 09:08:07  me → bob.eth: hello",
+    );
+    const conversation = { peerAddress: PEER, topic: "t", version: "v2", createdAt: new Date(0) };
+    expect(formatConversationLine({ ...conversation, peerName: "bob.eth" }, ME)).toBe(`bob.eth (${PEER})  (no messages yet)`);
+    expect(formatConversationLine({ ...conversation, peerName: null }, ME)).toBe(`${PEER}  (no messages yet)`);
+    expect(conversationJson({ ...conversation, peerName: "bob.eth" })).toMatchObject({ peerName: "bob.eth" });
+    expect(conversationJson({ ...conversation, peerName: null })).toMatchObject({ peerName: null });
+    expect(conversationJson(conversation)).not.toHaveProperty("peerName");
+    expect(messageJson(message())).not.toHaveProperty("peerName");
+  });
+
   it("neutralises terminal escape sequences a peer could send", () => {
     const hostile = "\u001b]0;pwned\u0007\u001b[2J\u001b[31mred\u009b1m\r\u202eevil";
     const safe = terminalSafe(hostile);

@@ -11,6 +11,8 @@ export interface MessageView {
   contentType: string;
   fallback?: string;
   error?: string;
+  /** The peer's verified name (ENS); null: none; absent: names not looked up (no --eth-rpc-url). */
+  peerName?: string | null;
 }
 
 export interface ConversationView {
@@ -20,6 +22,8 @@ export interface ConversationView {
   createdAt: Date;
   conversationId?: string;
   latestMessage?: MessageView;
+  /** As MessageView.peerName. */
+  peerName?: string | null;
 }
 
 function pad2(n: number): string {
@@ -53,14 +57,20 @@ export function messageBody(message: MessageView): string {
   return `[${message.contentType} content]`;
 }
 
-function who(address: string, myAddress: string): string {
-  return address === myAddress ? "me" : address;
+/** The peer as a person reads it: its verified name instead of the address when there is one. */
+function peerLabel(address: string, name: string | null | undefined): string {
+  return name ? terminalSafe(name) : address;
+}
+
+function who(message: MessageView, myAddress: string): string {
+  if (message.senderAddress === myAddress) return "me";
+  return message.senderAddress === message.peerAddress ? peerLabel(message.senderAddress, message.peerName) : message.senderAddress;
 }
 
 /** One message line: "<time>  <sender>: <text>", continuation lines indented under the text. */
 export function formatMessageLine(message: MessageView, myAddress: string, options: { showPeer?: boolean } = {}): string {
-  let sender = who(message.senderAddress, myAddress);
-  if (options.showPeer && message.senderAddress === myAddress) sender = `me → ${message.peerAddress}`;
+  let sender = who(message, myAddress);
+  if (options.showPeer && message.senderAddress === myAddress) sender = `me → ${peerLabel(message.peerAddress, message.peerName)}`;
   const prefix = `${formatLocalTime(message.sent)}  ${sender}: `;
   const body = terminalSafe(messageBody(message)).split("\n");
   return prefix + body.join("\n" + " ".repeat(21));
@@ -69,12 +79,14 @@ export function formatMessageLine(message: MessageView, myAddress: string, optio
 export function formatConversationLine(conversation: ConversationView, myAddress: string): string {
   const id = conversation.conversationId ? ` [${terminalSafe(conversation.conversationId)}]` : "";
   const latest = conversation.latestMessage;
-  if (!latest) return `${conversation.peerAddress}${id}  (no messages yet)`;
+  // The name, when verified, leads; the address stays beside it (a list is where a person finds addresses).
+  const peer = conversation.peerName ? `${terminalSafe(conversation.peerName)} (${conversation.peerAddress})` : conversation.peerAddress;
+  if (!latest) return `${peer}${id}  (no messages yet)`;
   const preview = terminalSafe(messageBody(latest)).replace(/\s+/g, " ");
   const clipped = preview.length > 60 ? preview.slice(0, 59) + "…" : preview;
   // The peer's address already leads the line; only the user's own messages need saying whose they are.
   const mine = latest.senderAddress === myAddress ? "me: " : "";
-  return `${conversation.peerAddress}${id}  ${formatLocalTime(latest.sent)}  ${mine}${clipped}`;
+  return `${peer}${id}  ${formatLocalTime(latest.sent)}  ${mine}${clipped}`;
 }
 
 export function messageJson(message: MessageView): Record<string, unknown> {
@@ -82,6 +94,7 @@ export function messageJson(message: MessageView): Record<string, unknown> {
     id: message.id,
     conversationTopic: message.conversationTopic,
     peerAddress: message.peerAddress,
+    ...(message.peerName !== undefined ? { peerName: message.peerName } : {}),
     senderAddress: message.senderAddress,
     sent: message.sent.toISOString(),
     contentType: message.contentType,
@@ -94,6 +107,7 @@ export function messageJson(message: MessageView): Record<string, unknown> {
 export function conversationJson(conversation: ConversationView): Record<string, unknown> {
   return {
     peerAddress: conversation.peerAddress,
+    ...(conversation.peerName !== undefined ? { peerName: conversation.peerName } : {}),
     topic: conversation.topic,
     version: conversation.version,
     createdAt: conversation.createdAt.toISOString(),

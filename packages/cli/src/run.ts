@@ -1,5 +1,12 @@
 import { readFileSync } from "node:fs";
-import { ContentTypePostageGrant, readArchiveHeader, type PostageGrant } from "@xmtp-ts/client";
+import {
+  ContentTypePostageGrant,
+  EnsNameResolver,
+  isAddressLike,
+  readArchiveHeader,
+  type NameResolver,
+  type PostageGrant,
+} from "@xmtp-ts/client";
 import { VaultRevertError } from "@xmtp-ts/postage";
 import { COMMAND_USAGE, parseCommandLine, USAGE, type Command, type GlobalOptions, type PostageAction } from "./args.js";
 import {
@@ -28,6 +35,7 @@ import { GrantBook, grantsFileFor, storedGrantOf, type GrantLike } from "./grant
 import { identityFromPrivateKey, initIdentity, loadIdentity, type WalletIdentity } from "./identity.js";
 import { writePrivateFile } from "./privateFile.js";
 import { explainSendRefusal, formatPrice, formatWei, postageCliError, quoteJson } from "./postageErrors.js";
+import { PeerNames } from "./peerNames.js";
 
 export const CLI_VERSION = "0.1.0";
 
@@ -51,11 +59,73 @@ export interface CliIo {
   /** Whether stderr is a terminal: progress is then a bar redrawn in place, else plain lines. */
   stderrIsTTY?: boolean;
   stderrColumns?: () => number | undefined;
+  /** The name system behind --eth-rpc-url; default ENS through that RPC (EnsNameResolver). */
+  nameResolver?: (rpcUrl: string) => NameResolver;
 }
 
 interface Context {
   io: CliIo;
   options: GlobalOptions;
+  /** Made on first use, when --eth-rpc-url is set. */
+  names?: NameResolver;
+  peerNames?: PeerNames;
+}
+
+/** The resolver for names (ENS), when --eth-rpc-url (or XMTP_ETH_RPC_URL) is set. */
+function nameResolver(ctx: Context): NameResolver | undefined {
+  const rpcUrl = ctx.options.ethRpcUrl;
+  if (rpcUrl === undefined) return undefined;
+  ctx.names ??= ctx.io.nameResolver?.(rpcUrl) ?? new EnsNameResolver({ rpcUrl });
+  return ctx.names;
+}
+
+/** A peer the user gave: its address, and the name they typed for it, if they typed one. */
+interface Peer {
+  address: string;
+  name?: string;
+}
+
+/** The address of a peer given as an address or as a name (resolved through --eth-rpc-url). */
+async function resolvePeerInput(ctx: Context, input: string): Promise<Peer> {
+  if (isAddressLike(input)) return { address: input };
+  const resolver = nameResolver(ctx);
+  if (!resolver) {
+    throw new CliError(
+      "USAGE",
+      `${input} is a name: resolving it needs an Ethereum JSON-RPC, given with --eth-rpc-url URL or XMTP_ETH_RPC_URL ` +
+        `(a mainnet RPC for .eth names)`,
+    );
+  }
+  const address = await resolver.resolve(input);
+  if (address === null) {
+    throw new CliError(
+      "NAME",
+      `${input} does not resolve to an address at ${ctx.options.ethRpcUrl} (no such name, or no address record) [name_not_found]`,
+    );
+  }
+  return { address, name: input };
+}
+
+function peerText(peer: Peer): string {
+  return peer.name ? `${peer.name} (${peer.address})` : peer.address;
+}
+
+/** Verified names for the peers a command shows; none without --eth-rpc-url, and a failed lookup shows the address. */
+function peerNames(ctx: Context): PeerNames {
+  ctx.peerNames ??= new PeerNames(nameResolver(ctx), (error) => {
+    const reason = error instanceof Error ? error.message : String(error);
+    ctx.io.stderr(`xmtp: note: names are not shown: ${reason}\n`);
+  });
+  return ctx.peerNames;
+}
+
+/** Sets `peerName` on views when names are looked up (left absent otherwise, so the output is as without names). */
+async function addPeerNames(ctx: Context, views: { peerAddress: string; peerName?: string | null }[], known?: Peer): Promise<void> {
+  const names = peerNames(ctx);
+  if (!names.enabled) return;
+  await mapConcurrently(views, 8, async (view) => {
+    view.peerName = known?.name !== undefined && known.address === view.peerAddress ? known.name : await names.nameOf(view.peerAddress);
+  });
 }
 
 function print(ctx: Context, text: string): void {
@@ -170,9 +240,11 @@ async function owedByPayer(client: ChatClient): Promise<bigint | undefined> {
   }
 }
 
-async function send(ctx: Context, peerAddress: string, textArgument: string, maxPriceWei: bigint | undefined): Promise<void> {
+async function send(ctx: Context, peerInput: string, textArgument: string, maxPriceWei: bigint | undefined): Promise<void> {
   const text = textArgument === "-" ? (await ctx.io.readStdin()).replace(/\r?\n$/, "") : textArgument;
   if (text.length === 0) throw new CliError("USAGE", "send: TEXT is empty; there is nothing to send");
+  const peer = await resolvePeerInput(ctx, peerInput);
+  const peerAddress = peer.address;
   // A stamp is a signature by the payer's key: sending needs no chain RPC, only the key.
   const payer = payerFromEnvironment(ctx, maxPriceWei === undefined ? {} : { maxPriceWei });
   const session = await connect(ctx, payer);
@@ -193,9 +265,9 @@ async function send(ctx: Context, peerAddress: string, textArgument: string, max
   const view = toMessageView(message, conversation);
   if (ctx.options.json) {
     const postage = paid !== undefined ? { postage: { payer: payer!.address, paidWei: paid.toString() } } : {};
-    return printJson(ctx, { message: messageJson(view), ...postage });
+    return printJson(ctx, { message: messageJson(view), ...(peer.name ? { peerName: peer.name } : {}), ...postage });
   }
-  print(ctx, `sent to ${peerAddress} (message ${view.id})`);
+  print(ctx, `sent to ${peerText(peer)} (message ${view.id})`);
   if (paid !== undefined) print(ctx, `paid ${formatWei(paid)} postage from payer ${payer!.address}`);
 }
 
@@ -230,6 +302,7 @@ async function list(ctx: Context): Promise<void> {
     toConversationView(conversation, await latestMessage(conversation)),
   );
   views.sort((a, b) => lastActivity(b) - lastActivity(a));
+  await addPeerNames(ctx, views);
   keepReceivedGrants(ctx, session);
   if (ctx.options.json) return printJson(ctx, { address: client.address, conversations: views.map(conversationJson) });
   if (views.length === 0) {
@@ -239,12 +312,14 @@ async function list(ctx: Context): Promise<void> {
   for (const view of views) print(ctx, formatConversationLine(view, client.address));
 }
 
-async function read(ctx: Context, peerAddress: string, limit: number): Promise<void> {
+async function read(ctx: Context, peerInput: string, limit: number): Promise<void> {
+  const peer = await resolvePeerInput(ctx, peerInput);
+  const peerAddress = peer.address;
   const session = await connect(ctx);
   const { client } = session;
   const conversations = (await client.conversations.list()).filter((c) => c.peerAddress === peerAddress);
   if (conversations.length === 0) {
-    throw new CliError("NO_CONVERSATION", `you have no conversation with ${peerAddress}; start one with: xmtp send ${peerAddress} TEXT`);
+    throw new CliError("NO_CONVERSATION", `you have no conversation with ${peerText(peer)}; start one with: xmtp send ${peerInput} TEXT`);
   }
   // A peer can have several conversations (v1, v2, one per app context); show them as one thread.
   const pages = await mapConcurrently(conversations, 8, async (conversation) =>
@@ -254,9 +329,13 @@ async function read(ctx: Context, peerAddress: string, limit: number): Promise<v
     .flat()
     .sort((a, b) => a.sent.getTime() - b.sent.getTime())
     .slice(-limit);
+  await addPeerNames(ctx, messages, peer);
   keepReceivedGrants(ctx, session);
-  if (ctx.options.json) return printJson(ctx, { peerAddress, messages: messages.map(messageJson) });
-  if (messages.length === 0) print(ctx, `no messages with ${peerAddress} yet`);
+  if (ctx.options.json) {
+    const named = peerNames(ctx).enabled ? { peerName: peer.name ?? (await peerNames(ctx).nameOf(peerAddress)) } : {};
+    return printJson(ctx, { peerAddress, ...named, messages: messages.map(messageJson) });
+  }
+  if (messages.length === 0) print(ctx, `no messages with ${peerText(peer)} yet`);
   for (const message of messages) print(ctx, formatMessageLine(message, client.address));
 }
 
@@ -418,6 +497,7 @@ async function stream(ctx: Context): Promise<void> {
   try {
     for await (const message of messages) {
       const view: MessageView = toMessageView(message, undefined);
+      await addPeerNames(ctx, [view]);
       if (ctx.options.json) printJson(ctx, messageJson(view));
       else print(ctx, formatMessageLine(view, client.address, { showPeer: true }));
       keepReceivedGrants(ctx, session);
@@ -427,16 +507,18 @@ async function stream(ctx: Context): Promise<void> {
   }
 }
 
-async function canMessage(ctx: Context, peerAddress: string): Promise<number> {
-  const reachable = await ctx.io.canMessage(peerAddress, ctx.options.apiUrl);
-  if (ctx.options.json) printJson(ctx, { address: peerAddress, canMessage: reachable });
-  else print(ctx, reachable ? `${peerAddress} is on the XMTP network` : `${peerAddress} is not on the XMTP network`);
+async function canMessage(ctx: Context, peerInput: string): Promise<number> {
+  const peer = await resolvePeerInput(ctx, peerInput);
+  const reachable = await ctx.io.canMessage(peer.address, ctx.options.apiUrl);
+  if (ctx.options.json) printJson(ctx, { address: peer.address, ...(peer.name ? { name: peer.name } : {}), canMessage: reachable });
+  else print(ctx, reachable ? `${peerText(peer)} is on the XMTP network` : `${peerText(peer)} is not on the XMTP network`);
   return reachable ? ExitCode.OK : ExitCode.NOT_ON_NETWORK;
 }
 
 const DAY_MS = 86_400_000;
 
-async function grant(ctx: Context, peerAddress: string, days: number, sendIt: boolean): Promise<void> {
+async function grant(ctx: Context, peerInput: string, days: number, sendIt: boolean): Promise<void> {
+  const peerAddress = (await resolvePeerInput(ctx, peerInput)).address;
   const { client } = await connect(ctx);
   if (peerAddress === client.address) {
     throw new CliError("USAGE", `${peerAddress} is your own address; a grant lets another wallet write to you`);

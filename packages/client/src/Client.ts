@@ -25,6 +25,8 @@ import type { InboxStore } from "./storage/InboxStore.js";
 import { checkDbEncryptionKey, databaseKeyOf, openInboxStore } from "./storage/openInboxStore.js";
 import type { InvitationOpener } from "./workers/invitationOpener.js";
 import { sharedInvitationPool } from "./workers/InvitationPool.js";
+import type { NameResolver } from "./names/NameResolver.js";
+import { resolvePeer } from "./names/resolvePeer.js";
 
 export type XmtpEnv = "local" | "dev" | "production";
 
@@ -80,6 +82,11 @@ export interface ClientOptions extends NetworkOptions {
    * keys are stored too, so a later `create` with the same dbPath and key needs no signature and no network.
    */
   dbEncryptionKey?: Uint8Array;
+  /**
+   * Lets `newConversation` and `canMessage` take names (anything that is not a 0x address), e.g.
+   * `new EnsNameResolver({ rpcUrl })`. Without it a name is refused with NoNameResolverError.
+   */
+  nameResolver?: NameResolver;
 }
 
 export class ClientError extends XmtpClientError {
@@ -132,10 +139,13 @@ export class Client implements ClientContext {
   readonly postage: ClientPostage;
 
   readonly store?: InboxStore;
+  /** Turns names into addresses for `newConversation` and `canMessage` (the `nameResolver` option). */
+  readonly nameResolver?: NameResolver;
 
   private constructor(keys: UserKeys, api: MessageApi, options: ClientOptions, store?: InboxStore) {
     this.keys = keys;
     this.store = store;
+    this.nameResolver = options.nameResolver;
     this.address = keys.walletAddress;
     this.api = api;
     // The grant codec comes first so that an app's own codec for the same type replaces it.
@@ -239,20 +249,27 @@ export class Client implements ClientContext {
     return client.exportKeyBundle();
   }
 
-  /** Whether `peer` (or each of `peers`) can be messaged, without a client or keys. */
-  static async canMessage(peer: string, options?: NetworkOptions): Promise<boolean>;
-  static async canMessage(peers: string[], options?: NetworkOptions): Promise<boolean[]>;
-  static async canMessage(peer: string | string[], options: NetworkOptions = {}): Promise<boolean | boolean[]> {
+  /**
+   * Whether `peer` (or each of `peers`) can be messaged, without a client or keys. Names need
+   * `options.nameResolver`; a name that resolves nowhere throws NameNotFoundError.
+   */
+  static async canMessage(peer: string, options?: NetworkOptions & { nameResolver?: NameResolver }): Promise<boolean>;
+  static async canMessage(peers: string[], options?: NetworkOptions & { nameResolver?: NameResolver }): Promise<boolean[]>;
+  static async canMessage(
+    peer: string | string[],
+    options: NetworkOptions & { nameResolver?: NameResolver } = {},
+  ): Promise<boolean | boolean[]> {
     const book = new ContactBook(apiOf(options), new KeyBundleVerifier());
-    if (Array.isArray(peer)) return book.canMessage(peer);
-    return (await book.get(peer)) !== undefined;
+    if (Array.isArray(peer)) return book.canMessage(await Promise.all(peer.map((p) => resolvePeer(p, options.nameResolver))));
+    return (await book.get(await resolvePeer(peer, options.nameResolver))) !== undefined;
   }
 
+  /** Whether `peer` (an address, or a name with `nameResolver`), or each of `peers`, can be messaged. */
   async canMessage(peer: string): Promise<boolean>;
   async canMessage(peers: string[]): Promise<boolean[]>;
   async canMessage(peer: string | string[]): Promise<boolean | boolean[]> {
-    if (Array.isArray(peer)) return this.contactBook.canMessage(peer);
-    return (await this.contactBook.get(peer)) !== undefined;
+    if (Array.isArray(peer)) return this.contactBook.canMessage(await Promise.all(peer.map((p) => resolvePeer(p, this.nameResolver))));
+    return (await this.contactBook.get(await resolvePeer(peer, this.nameResolver))) !== undefined;
   }
 
   /** `PrivateKeyBundle` v1 bytes, readable by the public SDK too. Keep them secret. */

@@ -9,6 +9,7 @@ import type { ReachPublisher } from "./postage/ReachPublisher.js";
 import type { SubscriptionTuning } from "./streams/ResumableSubscription.js";
 import type { InboxStore } from "./storage/InboxStore.js";
 import type { InvitationOpener } from "./workers/invitationOpener.js";
+import type { NameResolver } from "./names/NameResolver.js";
 
 /** What conversations need from their client; the Client provides it (kept separate to avoid import cycles). */
 export interface ClientContext {
@@ -32,4 +33,6 @@ export interface ClientContext {
   readonly postageGrants: GrantStore;
   /** Where the inbox persists between runs (`dbPath`); undefined: memory only. */
   readonly store?: InboxStore;
+  /** Turns names given as peers into addresses; undefined: only addresses are accepted. */
+  readonly nameResolver?: NameResolver;
 }

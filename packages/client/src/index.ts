@@ -17,7 +17,23 @@ export { Contacts } from "./contacts/Contacts.js";
 export type { ConsentState } from "./contacts/Consent.js";
 export { InvalidAddressInputError, type Contact } from "./contacts/ContactBook.js";
 export { KeysError } from "./keys/loadKeys.js";
-export { XmtpClientError, type XmtpClientErrorCode } from "./errors/XmtpClientError.js";
+export { XmtpClientError, type NameErrorCode, type XmtpClientErrorCode } from "./errors/XmtpClientError.js";
+export {
+  DEFAULT_NAME_RPC_TIMEOUT_MS,
+  DEFAULT_NAME_TTL_MS,
+  ENS_REGISTRY_ADDRESS,
+  EnsNameResolver,
+  InvalidNameError,
+  isAddressLike,
+  NameNotFoundError,
+  NameResolutionError,
+  NameRpcError,
+  NoNameResolverError,
+  normalizeName,
+  resolvePeer,
+  type EnsNameResolverOptions,
+  type NameResolver,
+} from "./names/index.js";
 export * from "./content/index.js";
 export {
   HttpMessageApi,

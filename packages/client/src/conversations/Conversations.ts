@@ -2,7 +2,7 @@
 // (IntroducedConversations), behind the public SDK's API.
 import { inviteTopic, introTopic, isLegacyCompatible } from "@xmtp-ts/crypto";
 import type { SubscribeOptions } from "../api/index.js";
-import { normalizeAddress, signedBundleOf } from "../contacts/ContactBook.js";
+import { signedBundleOf } from "../contacts/ContactBook.js";
 import type { ClientContext } from "../context.js";
 import type { Conversation } from "./Conversation.js";
 import type { DecodedMessage } from "./DecodedMessage.js";
@@ -10,6 +10,7 @@ import { ConversationError } from "./ConversationError.js";
 import { IntroducedConversations } from "./IntroducedConversations.js";
 import { InvitedConversations } from "./InvitedConversations.js";
 import { DecodedStream, type MessageStream } from "./streams.js";
+import { resolvePeer } from "../names/resolvePeer.js";
 
 export interface InvitationContextInput {
   conversationId: string;
@@ -49,10 +50,10 @@ export class Conversations {
    * The conversation with `peerAddress` (in the order of docs/protocol/messages.md §4.4): an existing v2 one with the
    * same conversationId; a v1 one when the peer only has a legacy contact or we already talk over v1; an existing v2
    * one from the network; else a new v2 conversation, announced with invitations to both parties, with the peer allowed
-   * in our consent list.
+   * in our consent list. `peerAddress` may be a name (e.g. alice.eth) when the client has a `nameResolver`.
    */
   async newConversation(peerAddress: string, context?: InvitationContextInput): Promise<Conversation> {
-    const peer = normalizeAddress(peerAddress);
+    const peer = await resolvePeer(peerAddress, this.client.nameResolver);
     if (peer === this.client.address) throw new ConversationError("cannot start a conversation with yourself");
     const conversationId = context?.conversationId ?? "";
     await this.invited.load();

@@ -24,6 +24,9 @@ export type ArchiveErrorCode =
   | "archive_no_keys"
   | "archive_read_only";
 
+/** The names codes (README "Names"): why a name gave no address. */
+export type NameErrorCode = "invalid_name" | "name_not_found" | "name_rpc_failed" | "no_name_resolver";
+
 /** The string codes; ApiError's `code` is instead the node's gRPC status (a number, or undefined), as on the wire. */
 export type XmtpClientErrorCode =
   | "malformed_response"
@@ -38,7 +41,8 @@ export type XmtpClientErrorCode =
   | "decompression_failed"
   | "invalid_address"
   | PostageErrorCode
-  | ArchiveErrorCode;
+  | ArchiveErrorCode
+  | NameErrorCode;
 
 /**
  * Base of the package's typed errors; `code` is stable for programs, the message is for people. ApiError keeps the
