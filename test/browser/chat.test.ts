@@ -81,8 +81,8 @@ async function startConversation(user: ChatUser, peerAddress: string): Promise<v
 async function send(user: ChatUser, text: string): Promise<void> {
   await user.page.getByTestId("composer-input").fill(text);
   await user.page.getByTestId("composer-input").press("Enter");
-  await messageBubble(user, user.address, text).waitFor();
-  // The bubble can come from the live stream before send() returns; the box empties once the send is confirmed.
+  // The bubble shows at once as sending; it is marked sent once the node accepted it.
+  await messageBubble(user, user.address, text).and(user.page.locator('[data-status="sent"]')).waitFor();
   await user.page.waitForFunction(
     () => (document.querySelector('[data-testid="composer-input"]') as HTMLTextAreaElement).value === "",
   );
@@ -103,6 +103,21 @@ async function threadTexts(user: ChatUser): Promise<string[]> {
 /** Whether anything inside the box is wider than its own box (text running out of it). */
 function overflows(box: Locator): Promise<boolean> {
   return box.evaluate((element) => [element, ...element.querySelectorAll("*")].some((e) => e.scrollWidth > e.clientWidth + 1));
+}
+
+/**
+ * Which of `selectors` (inside `box`, the box itself for "") have a border box reaching outside `box`'s own box: text or
+ * a button running out of the card shows here even when nothing scrolls.
+ */
+function outsideOf(box: Locator, selectors: readonly string[]): Promise<string[]> {
+  return box.evaluate((element, selectors) => {
+    const outer = element.getBoundingClientRect();
+    return selectors.filter((selector) => {
+      const inner = (selector ? element.querySelector(selector) : element)?.getBoundingClientRect();
+      if (!inner) return true; // missing counts as out: the check must not pass on nothing
+      return inner.left < outer.left - 0.5 || inner.right > outer.right + 0.5 || inner.top < outer.top - 0.5 || inner.bottom > outer.bottom + 0.5;
+    });
+  }, selectors);
 }
 
 async function errorBannerText(user: ChatUser): Promise<string> {
@@ -192,7 +207,9 @@ describe.skipIf(!BROWSER_TESTS_RUN)("chat app in Chromium (install it with `bash
     await startConversation(alice, bob.address);
     await send(alice, "Hi Bob! This is Alice, writing from Chromium.");
 
-    // Bob's list gains the conversation live, with the latest message, marked unread.
+    // Bob's list gains the conversation live, with the latest message, marked unread: a request, since they have
+    // never talked.
+    await bob.page.getByTestId("inbox-tab-requests").click();
     const fromAlice = conversationItem(bob, alice.address);
     await fromAlice.filter({ hasText: "This is Alice" }).waitFor();
     expect(await fromAlice.getAttribute("class")).toContain("unread");
@@ -215,6 +232,7 @@ describe.skipIf(!BROWSER_TESTS_RUN)("chat app in Chromium (install it with `bash
     try {
       const sdkConversation = await sdkClient.conversations.newConversation(alice.address);
       await sdkConversation.send("Hello Alice, from a public-SDK client in Node.js");
+      await alice.page.getByTestId("inbox-tab-requests").click();
       const fromSdk = conversationItem(alice, sdkWallet.address);
       await fromSdk.filter({ hasText: "from a public-SDK client" }).waitFor();
       expect(await fromSdk.locator(".badge").textContent()).toBe("1");
@@ -267,11 +285,10 @@ describe.skipIf(!BROWSER_TESTS_RUN)("chat app in Chromium (install it with `bash
     // Alice's inbox is kept in IndexedDB, one database per wallet and node.
     expect(await indexedDbNames(alice.page)).toContain(`xmtp-inbox:${alice.address}:${node.url.replace(/\/+$/, "")}`);
 
-    // Reloading restores the same development wallet and lists its conversations from that database: the node's
-    // answer to the conversation sync is held back until both show.
+    // Reloading restores the session by itself (the same development wallet, no click) and lists its
+    // conversations from that database: the node's answer to the conversation sync is held back until both show.
     const sync = await holdConversationSync(alice.page, alice.address);
     await alice.page.reload();
-    await alice.page.getByTestId("connect-dev-wallet").filter({ hasText: "Continue as development wallet" }).click();
     const again = await connected(alice.page, "alice");
     expect(again.address).toBe(alice.address);
     await conversationItem(alice, bob.address).waitFor();
@@ -343,6 +360,7 @@ describe.skipIf(!BROWSER_TESTS_RUN)("chat app in Chromium (install it with `bash
     const peer = await developmentWalletUser("peer-of-browser-wallet");
     await startConversation(user, peer.address);
     await send(user, "Signed in with a browser wallet.");
+    await peer.page.getByTestId("inbox-tab-requests").click();
     await conversationItem(peer, user.address).click();
     await messageBubble(peer, user.address, "Signed in with a browser wallet.").waitFor();
     await screenshot(user, "07-browser-wallet");
@@ -364,8 +382,24 @@ describe.skipIf(!BROWSER_TESTS_RUN)("chat app in Chromium (install it with `bash
     const banner = page.getByTestId("error-banner");
     await banner.waitFor();
     expect(await banner.textContent()).toContain("Your wallet could not share an account: account 0xabab");
-    expect(await overflows(banner)).toBe(false);
-    await page.screenshot({ path: join(screenshotDir, "09-connect-long-error.png") });
+    const card = page.locator(".connect-card");
+    const parts = ['[data-testid="error-banner"]', '[data-testid="error-banner"] .error-text', '[data-testid="error-banner"] button'];
+    // On a desktop window and on a phone-sized one: the banner, its text and its dismiss button stay in the card.
+    for (const width of [1200, 360]) {
+      await page.setViewportSize({ width, height: 720 });
+      expect(await overflows(banner)).toBe(false);
+      expect(await outsideOf(card, parts)).toEqual([]);
+      expect(await outsideOf(banner, [".error-text", "button"])).toEqual([]);
+      // Nor does the page grow sideways.
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
+      await page.screenshot({ path: join(screenshotDir, `09-connect-long-error-${width}.png`), fullPage: true });
+    }
+    // The same for a node URL that is one long word, in the "cannot reach" error.
+    await page.getByTestId("api-url").fill(`http://127.0.0.1:1/${"very-long-path-".repeat(12)}`);
+    await page.getByTestId("connect-dev-wallet").click();
+    await banner.filter({ hasText: "Cannot reach the XMTP node" }).waitFor();
+    expect(await outsideOf(card, parts)).toEqual([]);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
     expect(pageErrors).toEqual([]);
   }, 60_000);
 
@@ -457,6 +491,7 @@ describe.skipIf(!BROWSER_TESTS_RUN)("chat app in Chromium (install it with `bash
       const carol = await developmentWalletUser("carol", ownNode.url);
       const conversation = await sdkClient.conversations.newConversation(carol.address);
       await conversation.send("before the node restarts");
+      await carol.page.getByTestId("inbox-tab-requests").click();
       await conversationItem(carol, sdkClient.address).filter({ hasText: "before the node restarts" }).click();
       await messageBubble(carol, sdkClient.address, "before the node restarts").waitFor();
 

@@ -45,11 +45,20 @@ export class ChatApp {
         startConversation: () => void controller.startConversation(inputs.newConversationAddress.value),
         select: (topic) => void controller.select(topic),
         send: () => void controller.sendMessage(inputs.composer.value),
+        retry: (topic, localId) => void controller.retry(topic, localId),
+        selectTab: (tab) => controller.selectTab(tab),
+        react: (topic, messageId, emoji) => void controller.react(topic, messageId, emoji),
+        startReply: (topic, messageId) => controller.startReply(topic, messageId),
+        cancelReply: () => controller.cancelReply(),
+        enableNotifications: () => void controller.enableNotifications(),
+        setConsent: (peer, allowed) => void controller.setConsent(peer, allowed),
         useGrant: (draft) => void controller.useGrant(draft, inputs.grant.value),
       },
     };
     config.ethereum?.on?.("accountsChanged", () => controller.accountsChanged());
     this.render();
+    // Back to the session open when the page was left, if it can be done without asking anything.
+    void controller.restore();
   }
 
   private dispatch(event: AppEvent): void {

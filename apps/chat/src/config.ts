@@ -1,4 +1,5 @@
 // What the page hands the app (main.ts): the node, the browser's storage and wallet.
+import type { Notifier } from "./effects/notifications.js";
 import type { Eip1193Provider } from "./wallets.js";
 
 export interface AppConfig {
@@ -10,4 +11,6 @@ export interface AppConfig {
   saveApiUrl(url: string): void;
   /** Settles once the crypto back end is chosen (libsecp256k1 loaded, or noble kept): connecting waits for it. */
   cryptoReady?: Promise<unknown>;
+  /** Desktop notifications; the browser's Notification API when not given. */
+  notifier?: Notifier;
 }

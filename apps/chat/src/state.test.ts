@@ -11,9 +11,11 @@ import {
   messageText,
   needsDraft,
   nodeUrlFromInput,
+  notificationFor,
   outlookOfRefusal,
   reduce,
   sortedEntries,
+  tabCounts,
   withHistory,
   type AppEvent,
   type AppState,
@@ -377,6 +379,71 @@ describe("sending", () => {
     expect(entry(state, withAlice.topic).unread).toBe(0);
   });
 
+  it("shows a message as sending at once, then sent in the thread", () => {
+    const opened = run(
+      connected(),
+      { type: "conversationsListed", sessionId: 1, conversations: [withAlice] },
+      { type: "selected", sessionId: 1, topic: withAlice.topic },
+      { type: "historyLoaded", sessionId: 1, topic: withAlice.topic, history: [message("a1", ALICE, 1_000, withAlice, "hi")] },
+    );
+    let state = run(opened, { type: "outgoingQueued", sessionId: 1, topic: withAlice.topic, localId: "l1", text: "hello", written: new Date(5_000) });
+    // The composer is not locked: the next message can be written meanwhile.
+    expect(state.sending).toBe(false);
+    expect(entry(state, withAlice.topic).outbox).toEqual([{ localId: "l1", text: "hello", written: new Date(5_000), status: "sending" }]);
+    expect(entry(state, withAlice.topic).messages?.map(messageText)).toEqual(["hi"]);
+    state = reduce(state, { type: "outgoingSent", sessionId: 1, topic: withAlice.topic, localId: "l1", message: message("s1", ME, 5_001, withAlice, "hello") });
+    expect(entry(state, withAlice.topic).outbox).toEqual([]);
+    expect(entry(state, withAlice.topic).messages?.map((m) => m.id)).toEqual(["a1", "s1"]);
+    expect(entry(state, withAlice.topic).latest?.id).toBe("s1");
+  });
+
+  it("marks a refused message failed with why, and sending again on retry; others keep their order", () => {
+    let state = run(
+      connected(),
+      { type: "conversationsListed", sessionId: 1, conversations: [withAlice] },
+      { type: "selected", sessionId: 1, topic: withAlice.topic },
+      { type: "outgoingQueued", sessionId: 1, topic: withAlice.topic, localId: "l1", text: "one", written: new Date(5_000) },
+      { type: "outgoingQueued", sessionId: 1, topic: withAlice.topic, localId: "l2", text: "two", written: new Date(6_000) },
+      { type: "outgoingFailed", sessionId: 1, topic: withAlice.topic, localId: "l1", error: "Cannot reach the XMTP node" },
+    );
+    expect(entry(state, withAlice.topic).outbox?.map((m) => [m.localId, m.status, m.error])).toEqual([
+      ["l1", "failed", "Cannot reach the XMTP node"],
+      ["l2", "sending", undefined],
+    ]);
+    // A failed send is not an app-wide error.
+    expect(state.errorMessage).toBeUndefined();
+    state = reduce(state, { type: "outgoingRetried", sessionId: 1, topic: withAlice.topic, localId: "l1" });
+    expect(entry(state, withAlice.topic).outbox?.map((m) => [m.localId, m.status, m.error])).toEqual([
+      ["l1", "sending", undefined],
+      ["l2", "sending", undefined],
+    ]);
+    // Events about an unknown message, another session or another conversation change nothing.
+    expect(reduce(state, { type: "outgoingFailed", sessionId: 1, topic: withAlice.topic, localId: "l9", error: "x" })).toBe(state);
+    expect(reduce(state, { type: "outgoingFailed", sessionId: 2, topic: withAlice.topic, localId: "l1", error: "x" })).toBe(state);
+    expect(reduce(state, { type: "outgoingRetried", sessionId: 1, topic: withBob.topic, localId: "l1" })).toBe(state);
+  });
+
+  it("does not show our message twice when the stream brings it before the send is confirmed", () => {
+    let state = run(
+      connected(),
+      { type: "conversationsListed", sessionId: 1, conversations: [withAlice] },
+      { type: "selected", sessionId: 1, topic: withAlice.topic },
+      { type: "historyLoaded", sessionId: 1, topic: withAlice.topic, history: [] },
+      { type: "outgoingQueued", sessionId: 1, topic: withAlice.topic, localId: "l1", text: "same", written: new Date(5_000) },
+      { type: "outgoingQueued", sessionId: 1, topic: withAlice.topic, localId: "l2", text: "same", written: new Date(5_500) },
+      { type: "messageStreamed", sessionId: 1, message: message("s1", ME, 5_001, withAlice, "same") },
+    );
+    // One of the two identical texts is confirmed by the stream; the other still waits for its own send.
+    expect(entry(state, withAlice.topic).outbox?.map((m) => m.localId)).toEqual(["l2"]);
+    expect(entry(state, withAlice.topic).messages?.map((m) => m.id)).toEqual(["s1"]);
+    state = reduce(state, { type: "outgoingSent", sessionId: 1, topic: withAlice.topic, localId: "l1", message: message("s1", ME, 5_001, withAlice, "same") });
+    expect(entry(state, withAlice.topic).messages?.map((m) => m.id)).toEqual(["s1"]);
+    expect(entry(state, withAlice.topic).outbox?.map((m) => m.localId)).toEqual(["l2"]);
+    // A message from the peer with the same text removes nothing.
+    state = reduce(state, { type: "messageStreamed", sessionId: 1, message: message("a1", ALICE, 6_000, withAlice, "same") });
+    expect(entry(state, withAlice.topic).outbox?.map((m) => m.localId)).toEqual(["l2"]);
+  });
+
   it("keeps a message once in the thread", () => {
     const base: ConversationEntry = { conversation: withAlice, unread: 0, loadingMessages: false, messages: [] };
     const once = addToThread(base, message("s1", ME, 5_000));
@@ -387,6 +454,113 @@ describe("sending", () => {
     // A thread not loaded yet only notes the latest message.
     const unloaded = addToThread({ ...base, messages: undefined }, message("s2", ME, 6_000));
     expect(unloaded).toMatchObject({ added: true, entry: { messages: undefined, latest: { id: "s2" } } });
+  });
+});
+
+describe("the inbox split by consent", () => {
+  const CAROL = "0xCA401000000000000000000000000000000000003";
+  const withCarol = conversation(CAROL, { createdAt: 3_000 });
+  const listed = () =>
+    run(connected(), { type: "conversationsListed", sessionId: 1, conversations: [withAlice, withBob, withCarol] });
+  const tabs = (state: AppState) =>
+    Object.fromEntries((["messages", "requests", "blocked"] as const).map((tab) => [tab, sortedEntries(session(state), tab).map((e) => e.conversation.peerAddress)]));
+
+  it("lists everything under Messages until the consent list is read, then splits allowed, unknown and denied", () => {
+    let state = listed();
+    expect(tabs(state)).toEqual({ messages: [CAROL, BOB, ALICE], requests: [], blocked: [] });
+    state = reduce(state, { type: "consentLoaded", sessionId: 1, entries: [{ address: ALICE, state: "allowed" }, { address: BOB, state: "denied" }] });
+    expect(tabs(state)).toEqual({ messages: [ALICE], requests: [CAROL], blocked: [BOB] });
+    expect(session(state).tab).toBe("messages");
+  });
+
+  it("counts only accepted conversations' unread messages in the title; requests count as waiting conversations", () => {
+    const state = run(
+      listed(),
+      { type: "consentLoaded", sessionId: 1, entries: [{ address: ALICE, state: "allowed" }, { address: BOB, state: "denied" }] },
+      { type: "messageStreamed", sessionId: 1, message: message("a1", ALICE, 10_000, withAlice) },
+      { type: "messageStreamed", sessionId: 1, message: message("b1", BOB, 10_000, withBob) },
+      { type: "messageStreamed", sessionId: 1, message: message("c1", CAROL, 10_000, withCarol) },
+      { type: "messageStreamed", sessionId: 1, message: message("c2", CAROL, 11_000, withCarol) },
+    );
+    expect(tabCounts(session(state))).toEqual({
+      messages: { conversations: 1, unread: 1 },
+      requests: { conversations: 1, unread: 2 },
+      blocked: { conversations: 1, unread: 1 },
+    });
+    expect(documentTitle(state)).toBe("(1) XMTP chat");
+  });
+
+  it("moves a conversation when its consent changes, here or on another device, and the list follows the open one", () => {
+    let state = run(
+      listed(),
+      { type: "consentLoaded", sessionId: 1, entries: [{ address: ALICE, state: "allowed" }] },
+      { type: "tabSelected", sessionId: 1, tab: "requests" },
+      { type: "selected", sessionId: 1, topic: withCarol.topic },
+    );
+    expect(session(state).tab).toBe("requests");
+    // Accepted: Carol moves to Messages, and the list goes with her.
+    state = reduce(state, { type: "consentChanged", sessionId: 1, changes: [{ address: CAROL, state: "allowed" }] });
+    expect(tabs(state).messages).toEqual([CAROL, ALICE]);
+    expect(session(state).tab).toBe("messages");
+    // Another device blocks Bob, who is not open: the list stays where it is.
+    state = reduce(state, { type: "consentChanged", sessionId: 1, changes: [{ address: BOB, state: "denied" }] });
+    expect(tabs(state)).toEqual({ messages: [CAROL, ALICE], requests: [], blocked: [BOB] });
+    expect(session(state).tab).toBe("messages");
+    // Blocking the open conversation takes the list to Blocked; unknown again puts it back among requests.
+    state = reduce(state, { type: "consentChanged", sessionId: 1, changes: [{ address: CAROL, state: "denied" }] });
+    expect(session(state).tab).toBe("blocked");
+    state = reduce(state, { type: "consentChanged", sessionId: 1, changes: [{ address: CAROL, state: "unknown" }] });
+    expect(tabs(state).requests).toEqual([CAROL]);
+    expect(session(state).tab).toBe("requests");
+  });
+
+  it("ignores consent events of an ended session, and selecting the tab already shown", () => {
+    const state = listed();
+    expect(reduce(state, { type: "consentLoaded", sessionId: 2, entries: [] })).toBe(state);
+    expect(reduce(state, { type: "consentChanged", sessionId: 2, changes: [{ address: ALICE, state: "denied" }] })).toBe(state);
+    expect(reduce(state, { type: "tabSelected", sessionId: 1, tab: "messages" })).toBe(state);
+    expect(session(reduce(state, { type: "tabSelected", sessionId: 1, tab: "blocked" })).tab).toBe("blocked");
+  });
+});
+
+describe("desktop notifications", () => {
+  it("notify a new message from the peer, a request as one, and not ours, a blocked peer's, a known one or a reaction", () => {
+    const state = run(
+      connected(),
+      { type: "conversationsListed", sessionId: 1, conversations: [withAlice, withBob] },
+      { type: "consentLoaded", sessionId: 1, entries: [{ address: ALICE, state: "allowed" }] },
+      { type: "messageStreamed", sessionId: 1, message: message("a1", ALICE, 5_000, withAlice, "earlier") },
+    );
+    const s = session(state);
+    expect(notificationFor(s, message("a2", ALICE, 6_000, withAlice, "are you there?"))).toEqual({
+      title: "0xA11C…0001",
+      body: "are you there?",
+      topic: withAlice.topic,
+    });
+    expect(notificationFor(s, message("b1", BOB, 6_000, withBob, "hi"))?.title).toBe("Message request from 0xB0B0…0002");
+    expect(notificationFor(s, message("m1", ME, 6_000, withAlice, "mine"))).toBeUndefined();
+    // Already shown, or older than what the list has: a stream re-reading a window after a reconnect.
+    expect(notificationFor(s, message("a1", ALICE, 5_000, withAlice, "earlier"))).toBeUndefined();
+    expect(notificationFor(s, message("a0", ALICE, 4_000, withAlice, "older"))).toBeUndefined();
+    const reacted: ChatMessage = {
+      ...message("a3", ALICE, 7_000, withAlice),
+      content: { reference: "a1", action: "added", schema: "unicode", content: "👍" },
+      contentType: { authorityId: "xmtp.org", typeId: "reaction", versionMajor: 1, versionMinor: 0 },
+    };
+    expect(notificationFor(s, reacted)).toBeUndefined();
+    const blocked = session(reduce(state, { type: "consentChanged", sessionId: 1, changes: [{ address: BOB, state: "denied" }] }));
+    expect(notificationFor(blocked, message("b2", BOB, 7_000, withBob, "let me in"))).toBeUndefined();
+    // Long texts are cut.
+    const long = notificationFor(s, message("a4", ALICE, 8_000, withAlice, "x".repeat(500)));
+    expect(long?.body).toHaveLength(140);
+    expect(long?.body.endsWith("…")).toBe(true);
+  });
+
+  it("keeps the browser's answer about permission", () => {
+    const state = reduce(initialState, { type: "notificationsChecked", setting: "default" });
+    expect(state.notifications).toBe("default");
+    expect(reduce(state, { type: "notificationsChecked", setting: "default" })).toBe(state);
+    expect(reduce(state, { type: "notificationsChecked", setting: "granted" }).notifications).toBe("granted");
   });
 });
 

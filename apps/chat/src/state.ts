@@ -2,6 +2,8 @@
 // the next one. Pure: no DOM, no network, no storage. The effects (effects/) do the work and report it as events; the
 // views (views/) draw the state.
 import type { PostageOutlook, PostageRefusalInput } from "./postage.js";
+import { shortAddress } from "./format.js";
+import { plainText, reactionOf, replyOf } from "./reactions.js";
 import type { ConnectedWallet } from "./wallets.js";
 import type { ChatConversation, ChatMessage } from "./xmtp.js";
 
@@ -15,6 +17,21 @@ export interface ConversationEntry {
   /** The whole thread once opened, oldest first; undefined until then (the list only needs the latest message). */
   readonly messages?: readonly ChatMessage[];
   readonly loadingMessages: boolean;
+  /** Our messages not confirmed by the node yet (sending) or refused (failed), in the order they were written. */
+  readonly outbox?: readonly OutgoingMessage[];
+}
+
+/** A message we wrote that the node has not accepted yet: shown after the thread, as sending or failed. */
+export interface OutgoingMessage {
+  /** The app's own id for it (the network's id exists only once it is sent). */
+  readonly localId: string;
+  readonly text: string;
+  readonly written: Date;
+  readonly status: "sending" | "failed";
+  /** Why it failed, in plain words. */
+  readonly error?: string;
+  /** The id of the message it answers (sent as a reply, quoting it). */
+  readonly replyTo?: string;
 }
 
 /**
@@ -31,6 +48,12 @@ export interface Draft {
   readonly sending: boolean;
 }
 
+/** The wallet's consent for a peer, as its consent list (shared by all its installations) says. */
+export type Consent = "allowed" | "denied" | "unknown";
+
+/** The three parts of the inbox: Messages (allowed), Requests (unknown: accept or block), Blocked (denied). */
+export type InboxTab = "messages" | "requests" | "blocked";
+
 /** A connected wallet's inbox. */
 export interface SessionState {
   /** Tells this session from a later one: what was begun for a session that has ended changes nothing. */
@@ -46,6 +69,13 @@ export interface SessionState {
   readonly loadingList: boolean;
   /** How many drafts this session opened: the next one's id. */
   readonly draftsOpened: number;
+  /** The consent list by (checksummed) address; peers not in it are unknown. */
+  readonly consent: ReadonlyMap<string, "allowed" | "denied">;
+  /** Until the consent list is read, nothing is sorted into Requests or Blocked (all shows under Messages). */
+  readonly consentLoaded: boolean;
+  readonly tab: InboxTab;
+  /** The message the composer answers (a reply quotes it), in the conversation it belongs to. */
+  readonly replyingTo?: { readonly topic: string; readonly messageId: string };
 }
 
 export interface AppState {
@@ -60,7 +90,12 @@ export interface AppState {
   readonly busy: boolean;
   /** A message is being sent: the composer is locked until it is sent or refused. */
   readonly sending: boolean;
+  /** Whether desktop notifications may be shown: asked only when the user turns them on. */
+  readonly notifications?: NotificationSetting;
 }
+
+/** The browser's answer about desktop notifications ("default": not asked yet), or none to be had. */
+export type NotificationSetting = "default" | "granted" | "denied" | "unsupported";
 
 export const initialState: AppState = { busy: false, sending: false };
 
@@ -108,9 +143,26 @@ export type AppEvent =
       conversation?: ChatConversation;
       refusal?: PostageRefusalInput;
     } & SessionEvent)
+  /** Starting a drafted conversation with its first message: the composer is locked until it ends. */
   | { type: "sendStarted" }
   | ({ type: "messageSent"; topic: string; message: ChatMessage } & SessionEvent)
-  | { type: "sendEnded" };
+  | { type: "sendEnded" }
+  /** A message written in an open conversation: shown at once as sending. */
+  | ({ type: "outgoingQueued"; topic: string; localId: string; text: string; written: Date; replyTo?: string } & SessionEvent)
+  /** The node accepted it: it joins the thread as sent. */
+  | ({ type: "outgoingSent"; topic: string; localId: string; message: ChatMessage } & SessionEvent)
+  | ({ type: "outgoingFailed"; topic: string; localId: string; error: string } & SessionEvent)
+  /** A failed message sent again. */
+  | ({ type: "outgoingRetried"; topic: string; localId: string } & SessionEvent)
+  /** The whole consent list, as read from the client. */
+  | ({ type: "consentLoaded"; entries: readonly { address: string; state: "allowed" | "denied" }[] } & SessionEvent)
+  /** Consent for some peers changed (here, or on another installation of the wallet). */
+  | ({ type: "consentChanged"; changes: readonly { address: string; state: Consent }[] } & SessionEvent)
+  | ({ type: "tabSelected"; tab: InboxTab } & SessionEvent)
+  /** Reply was chosen on a message: the composer quotes it until sent or cancelled. */
+  | ({ type: "replyStarted"; topic: string; messageId: string } & SessionEvent)
+  | ({ type: "replyCancelled" } & SessionEvent)
+  | { type: "notificationsChecked"; setting: NotificationSetting };
 
 // ── entries ───────────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -161,7 +213,9 @@ export function withHistory(entry: ConversationEntry, history: readonly ChatMess
 
 /**
  * A message from the live stream. A stream may hand over a message the list already showed (after a reconnect it
- * re-reads a short window): only a new message from the peer, in a conversation not open, counts as unread.
+ * re-reads a short window): only a new message from the peer, in a conversation not open, counts as unread. One of
+ * ours can arrive before its send is confirmed: it replaces the first outgoing message with its text that is
+ * still sending, so it does not show twice.
  */
 export function receive(session: SessionState, message: ChatMessage): SessionState {
   const conversation = message.conversation;
@@ -172,8 +226,29 @@ export function receive(session: SessionState, message: ChatMessage): SessionSta
   const { entry: next, added } = addToThread(entry, message);
   const isNew = added && !known;
   const mine = message.senderAddress === session.address;
-  const unread = isNew && !mine && session.selectedTopic !== conversation.topic ? next.unread + 1 : next.unread;
-  return { ...session, entries: new Map(entries).set(conversation.topic, { ...next, unread }) };
+  // A reaction shows on its message; it does not make the conversation unread.
+  const counts = isNew && !mine && !reactionOf(message) && session.selectedTopic !== conversation.topic;
+  const unread = counts ? next.unread + 1 : next.unread;
+  let outbox = next.outbox;
+  if (mine && outbox) {
+    const text = plainText(message);
+    const reply = replyOf(message);
+    const echoed = outbox.findIndex(
+      (item) => item.status === "sending" && item.text === text && item.replyTo === reply?.reference,
+    );
+    if (echoed >= 0) outbox = outbox.filter((_, index) => index !== echoed);
+  }
+  return { ...session, entries: new Map(entries).set(conversation.topic, { ...next, unread, outbox }) };
+}
+
+/** Applies `change` to the outgoing message `localId` of the entry; the same entry if it has none. */
+function inOutbox(entry: ConversationEntry, localId: string, change: (item: OutgoingMessage) => OutgoingMessage | undefined): ConversationEntry {
+  const outbox = entry.outbox ?? [];
+  const index = outbox.findIndex((item) => item.localId === localId);
+  if (index < 0) return entry;
+  const changed = change(outbox[index]);
+  const next = changed ? outbox.map((item, i) => (i === index ? changed : item)) : outbox.filter((_, i) => i !== index);
+  return { ...entry, outbox: next };
 }
 
 // ── the reducer ───────────────────────────────────────────────────────────────────────────────────────────────
@@ -224,6 +299,9 @@ export function reduce(state: AppState, event: AppEvent): AppState {
           entries: new Map(),
           loadingList: true,
           draftsOpened: 0,
+          consent: new Map(),
+          consentLoaded: false,
+          tab: "messages",
         },
       };
     case "connectFailed":
@@ -336,6 +414,61 @@ export function reduce(state: AppState, event: AppEvent): AppState {
       };
     case "sendEnded":
       return { ...state, sending: false };
+    case "consentLoaded":
+      return inSession(state, event.sessionId, (session) =>
+        followSelected(session, { ...session, consent: new Map(event.entries.map((e) => [e.address, e.state])), consentLoaded: true }),
+      );
+    case "consentChanged":
+      return inSession(state, event.sessionId, (session) => {
+        const consent = new Map(session.consent);
+        for (const { address, state: value } of event.changes) {
+          if (value === "unknown") consent.delete(address);
+          else consent.set(address, value);
+        }
+        return followSelected(session, { ...session, consent });
+      });
+    case "tabSelected":
+      return inSession(state, event.sessionId, (session) => (session.tab === event.tab ? session : { ...session, tab: event.tab }));
+    case "outgoingQueued":
+      return inSession(state, event.sessionId, (session) => {
+        const queued: OutgoingMessage = {
+          localId: event.localId,
+          text: event.text,
+          written: event.written,
+          status: "sending",
+          ...(event.replyTo ? { replyTo: event.replyTo } : {}),
+        };
+        const next = inEntry(session, event.topic, (entry) => ({ ...entry, outbox: [...(entry.outbox ?? []), queued] }));
+        // The reply is written: the composer quotes nothing any more.
+        return event.replyTo && next.replyingTo?.messageId === event.replyTo ? { ...next, replyingTo: undefined } : next;
+      });
+    case "notificationsChecked":
+      return state.notifications === event.setting ? state : { ...state, notifications: event.setting };
+    case "replyStarted":
+      return inSession(state, event.sessionId, (session) =>
+        session.entries.has(event.topic) ? { ...session, replyingTo: { topic: event.topic, messageId: event.messageId } } : session,
+      );
+    case "replyCancelled":
+      return inSession(state, event.sessionId, (session) => (session.replyingTo ? { ...session, replyingTo: undefined } : session));
+    case "outgoingSent":
+      return {
+        ...inSession(state, event.sessionId, (session) =>
+          inEntry(session, event.topic, (entry) => addToThread(inOutbox(entry, event.localId, () => undefined), event.message).entry),
+        ),
+        connectionNotice: undefined,
+      };
+    case "outgoingFailed":
+      return inSession(state, event.sessionId, (session) =>
+        inEntry(session, event.topic, (entry) =>
+          inOutbox(entry, event.localId, (item) => ({ ...item, status: "failed", error: event.error })),
+        ),
+      );
+    case "outgoingRetried":
+      return inSession(state, event.sessionId, (session) =>
+        inEntry(session, event.topic, (entry) =>
+          inOutbox(entry, event.localId, (item) => ({ ...item, status: "sending", error: undefined })),
+        ),
+      );
   }
 }
 
@@ -346,16 +479,56 @@ export function selectedEntry(session: SessionState): ConversationEntry | undefi
   return session.selectedTopic ? session.entries.get(session.selectedTopic) : undefined;
 }
 
-/** The list's order: latest activity (latest message, else creation) first. */
-export function sortedEntries(session: SessionState): ConversationEntry[] {
-  const at = (entry: ConversationEntry) => (entry.latest?.sent ?? entry.conversation.createdAt).getTime();
-  return [...session.entries.values()].sort((a, b) => at(b) - at(a));
+/** The consent list's word on `peer`. */
+export function consentOf(session: SessionState, peer: string): Consent {
+  return session.consent.get(peer) ?? "unknown";
 }
 
+/** Where a conversation is listed: by its peer's consent, once the consent list is known. */
+export function tabOf(session: SessionState, entry: ConversationEntry): InboxTab {
+  if (!session.consentLoaded) return "messages";
+  const consent = consentOf(session, entry.conversation.peerAddress);
+  return consent === "allowed" ? "messages" : consent === "denied" ? "blocked" : "requests";
+}
+
+/**
+ * When consent moves the open conversation to another part of the inbox (accepted, blocked, a reply allowed it,
+ * another device changed it), the list follows it there, so it stays in view.
+ */
+function followSelected(before: SessionState, after: SessionState): SessionState {
+  const entry = selectedEntry(after);
+  if (!entry) return after;
+  const was = tabOf(before, entry);
+  const now = tabOf(after, entry);
+  return was !== now && before.tab === was ? { ...after, tab: now } : after;
+}
+
+/** The list's order: latest activity (latest message, else creation) first; only the conversations of `tab`. */
+export function sortedEntries(session: SessionState, tab?: InboxTab): ConversationEntry[] {
+  const at = (entry: ConversationEntry) => (entry.latest?.sent ?? entry.conversation.createdAt).getTime();
+  const all = [...session.entries.values()];
+  const listed = tab ? all.filter((entry) => tabOf(session, entry) === tab) : all;
+  return listed.sort((a, b) => at(b) - at(a));
+}
+
+/** Per part of the inbox: how many conversations, and how many unread messages. */
+export function tabCounts(session: SessionState): Record<InboxTab, { conversations: number; unread: number }> {
+  const counts = {
+    messages: { conversations: 0, unread: 0 },
+    requests: { conversations: 0, unread: 0 },
+    blocked: { conversations: 0, unread: 0 },
+  };
+  for (const entry of session.entries.values()) {
+    const count = counts[tabOf(session, entry)];
+    count.conversations++;
+    count.unread += entry.unread;
+  }
+  return counts;
+}
+
+/** Unread messages in the conversations we accepted (requests and blocked ones do not call for attention). */
 export function unreadTotal(session: SessionState): number {
-  let total = 0;
-  for (const entry of session.entries.values()) total += entry.unread;
-  return total;
+  return tabCounts(session).messages.unread;
 }
 
 /** "(3) XMTP chat" while messages are unread. */
@@ -372,10 +545,49 @@ export function existingConversationWith(session: SessionState, peer: string): C
   return undefined;
 }
 
+/** What a desktop notification says of a message: who, what, and the conversation a click opens. */
+export interface MessageNotification {
+  title: string;
+  body: string;
+  topic: string;
+}
+
+/** The longest body a notification gets; the rest is in the app. */
+const NOTIFICATION_BODY_CHARS = 140;
+
+/**
+ * The notification a streamed message deserves, judged against the session before the message is applied: one
+ * new to the thread, from the peer, that is text or a reply (reactions are not worth interrupting for, as the
+ * public content type says), in a conversation not blocked. A request says it is one. Whether the tab is hidden
+ * is the caller's part.
+ */
+export function notificationFor(session: SessionState, message: ChatMessage): MessageNotification | undefined {
+  const conversation = message.conversation;
+  if (!conversation || message.error || message.senderAddress === session.address) return undefined;
+  if (reactionOf(message) || plainText(message) === undefined) return undefined;
+  const entry = session.entries.get(conversation.topic);
+  if (entry?.messages?.some((m) => m.id === message.id)) return undefined;
+  if (entry?.latest && (entry.latest.id === message.id || message.sent < entry.latest.sent)) return undefined;
+  const consent = session.consentLoaded ? consentOf(session, conversation.peerAddress) : "allowed";
+  if (consent === "denied") return undefined;
+  const text = messageText(message);
+  const body = text.length > NOTIFICATION_BODY_CHARS ? `${text.slice(0, NOTIFICATION_BODY_CHARS - 1)}…` : text;
+  const who = shortAddress(conversation.peerAddress);
+  return { title: consent === "unknown" ? `Message request from ${who}` : who, body, topic: conversation.topic };
+}
+
+/** An outgoing message of the entry, by its local id. */
+export function outgoingMessage(entry: ConversationEntry, localId: string): OutgoingMessage | undefined {
+  return entry.outbox?.find((item) => item.localId === localId);
+}
+
 /** Text shown for a message in the list and thread: its text, or what it was if not text. */
 export function messageText(message: ChatMessage): string {
   if (message.error) return "⚠ This message could not be decrypted or verified.";
-  if (typeof message.content === "string") return message.content;
+  const text = plainText(message);
+  if (text !== undefined) return text;
+  const reaction = reactionOf(message);
+  if (reaction) return reaction.action === "added" ? `Reacted ${reaction.content}` : `Took back ${reaction.content}`;
   if (message.contentFallback) return message.contentFallback;
   return "(a message this app cannot display)";
 }

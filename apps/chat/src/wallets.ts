@@ -85,7 +85,26 @@ export async function connectBrowserWallet(provider: Eip1193Provider): Promise<C
   if (typeof first !== "string" || !isAddress(first)) {
     throw new WalletError("Your wallet did not share an Ethereum account.");
   }
-  const address = toChecksumAddress(first);
+  return browserWallet(provider, toChecksumAddress(first));
+}
+
+/**
+ * The account the browser wallet already shares with this page (eth_accounts: it asks the user nothing), if it is
+ * `address`; undefined when the wallet is locked, switched accounts, or cannot tell.
+ */
+export async function sharedBrowserWallet(provider: Eip1193Provider, address: string): Promise<ConnectedWallet | undefined> {
+  let accounts: unknown;
+  try {
+    accounts = await provider.request({ method: "eth_accounts" });
+  } catch {
+    return undefined;
+  }
+  const shared = Array.isArray(accounts) ? accounts.filter((a): a is string => typeof a === "string" && isAddress(a)) : [];
+  return shared.some((a) => toChecksumAddress(a) === address) ? browserWallet(provider, address) : undefined;
+}
+
+/** The browser wallet's `address`, signing with personal_sign (which takes the message as 0x-hex bytes). */
+function browserWallet(provider: Eip1193Provider, address: string): ConnectedWallet {
   return {
     kind: "browser",
     address,

@@ -7,6 +7,11 @@ import {
   grpcCodeOf,
   grpcStatusOf,
   PostageRequiredError,
+  ContentTypeReaction,
+  ContentTypeReply,
+  ContentTypeText,
+  ReactionCodec,
+  ReplyCodec,
   type ConversationShape,
   type ConversationsShape,
   type DecodedMessageShape,
@@ -14,6 +19,7 @@ import {
   type PostageGrant,
   type PostageQuote,
 } from "@xmtp-ts/client";
+import { isAddress, toChecksumAddress } from "@xmtp-ts/crypto";
 import { explainPostageRefusal, type PostageRefusalInput } from "./postage.js";
 import type { WalletSigner } from "./wallets.js";
 
@@ -21,6 +27,21 @@ import type { WalletSigner } from "./wallets.js";
 export type ChatMessage = DecodedMessageShape;
 export type ChatConversation = ConversationShape;
 export type ChatStream<T> = MessageStreamShape<T>;
+
+/** A consent list entry as streamed (the client's PrivatePreferencesAction): the addresses it allows or denies. */
+export interface ConsentAction {
+  messageType: { case: string | undefined; value?: unknown };
+}
+
+/** The addresses a consent entry is about. */
+export function consentActionAddresses(action: ConsentAction): string[] {
+  const { messageType } = action;
+  if (messageType.case !== "allowAddress" && messageType.case !== "denyAddress") return [];
+  const addresses = (messageType.value as { walletAddresses?: unknown } | undefined)?.walletAddresses;
+  if (!Array.isArray(addresses)) return [];
+  // Checksummed, as the list and conversations write them.
+  return addresses.filter((a): a is string => typeof a === "string" && isAddress(a)).map((a) => toChecksumAddress(a));
+}
 
 export interface ChatClient {
   address: string;
@@ -38,6 +59,17 @@ export interface ChatClient {
     listStored(): Promise<ChatConversation[]>;
     stream(onConnectionLost?: (error: unknown) => void): Promise<ChatStream<ChatConversation>>;
   };
+  /** The wallet's consent list, shared with its other installations through the network. */
+  contacts: {
+    consentState(address: string): "allowed" | "denied" | "unknown";
+    allow(addresses: string[]): Promise<void>;
+    deny(addresses: string[]): Promise<void>;
+    loadConsentList(): Promise<{ address: string; state: "allowed" | "denied" }[]>;
+    /** Entries as they are published, by any installation; applied to the list before they are handed over. */
+    streamConsentList(onConnectionLost?: (error: unknown) => void): Promise<ChatStream<ConsentAction>>;
+  };
+  /** The XMTP keys, for `privateKeyOverride` on a later visit (a browser wallet then signs nothing). */
+  exportKeyBundle(): Uint8Array;
   /** Closes the inbox database. */
   close(): Promise<void>;
 }
@@ -58,8 +90,15 @@ const DATABASE_ERROR_NAMES = /^(LocalDatabase\w*Error|InboxStoreError)$/;
  * blocked, corrupt, written by a newer app), the app goes on without it, as it did before it had one; a browser
  * wallet then signs once more.
  */
-export async function createChatClient(signer: WalletSigner, apiUrl: string): Promise<ChatClient> {
-  const options = { apiUrl, appVersion: "xmtp-ts-chat/0.1.0" };
+export async function createChatClient(signer: WalletSigner, apiUrl: string, savedKeys?: Uint8Array): Promise<ChatClient> {
+  // With keys saved from an earlier visit the wallet signs nothing.
+  const options = {
+    apiUrl,
+    appVersion: "xmtp-ts-chat/0.1.0",
+    // Reactions and replies in the public content types: interoperable with public-SDK apps.
+    codecs: [new ReactionCodec(), new ReplyCodec()],
+    ...(savedKeys ? { privateKeyOverride: savedKeys } : {}),
+  };
   const dbPath = inboxDatabaseName(await signer.getAddress(), apiUrl);
   try {
     return await Client.create(signer, { ...options, dbPath });
@@ -68,6 +107,17 @@ export async function createChatClient(signer: WalletSigner, apiUrl: string): Pr
     console.warn(`XMTP chat: the inbox database ${dbPath} cannot be used; going on without it.`, error);
     return Client.create(signer, options);
   }
+}
+
+/** Sends a reaction (`emoji` added or taken back) to the message `reference`. */
+export function sendReaction(conversation: ChatConversation, reference: string, emoji: string, action: "added" | "removed"): Promise<ChatMessage> {
+  return conversation.send({ reference, action, schema: "unicode", content: emoji }, { contentType: ContentTypeReaction });
+}
+
+/** Sends `text` as a reply quoting the message `reference`; plain text without one. */
+export function sendText(conversation: ChatConversation, text: string, reference?: string): Promise<ChatMessage> {
+  if (!reference) return conversation.send(text);
+  return conversation.send({ reference, contentType: ContentTypeText, content: text }, { contentType: ContentTypeReply });
 }
 
 /** Resolves when the node answers a query (a bare contact lookup); rejects while it cannot be reached. */

@@ -7,18 +7,35 @@ import {
   needsDraft,
   nodeUrlFromInput,
   outlookOfRefusal,
+  notificationFor,
+  outgoingMessage,
   selectedEntry,
+  tabOf,
   type AppEvent,
   type AppState,
   type Draft,
+  type InboxTab,
   type SessionState,
   type WalletKind,
 } from "../state.js";
 import { forgetDevelopmentWallet } from "../wallets.js";
-import { explainError, nodeAnswers, parsePeerAddress, postageRefusalOf, type ChatConversation } from "../xmtp.js";
+import {
+  consentActionAddresses,
+  explainError,
+  nodeAnswers,
+  parsePeerAddress,
+  postageRefusalOf,
+  sendReaction,
+  sendText,
+  type ChatConversation,
+  type ChatMessage,
+} from "../xmtp.js";
+import { browserNotifier, type Notifier } from "./notifications.js";
+import { reactionsByMessage, reactionToggle } from "../reactions.js";
 import { loadLatestMessages, outlookFor, storedConversations } from "./conversations.js";
 import { persistGrants } from "./grants.js";
-import { closeSession, openSession, type LiveSession } from "./session.js";
+import { clearSessionRecord, loadSessionRecord, saveSessionRecord, shouldRestore } from "../sessionRecord.js";
+import { closeSession, forgetSessionKeys, openSession, restoreSession, type LiveSession } from "./session.js";
 import { pollUntilUnwanted, superviseStream } from "./streams.js";
 
 /** The state, and where events about it go. */
@@ -44,12 +61,19 @@ export class ChatController {
   private live?: LiveSession;
   private sessionsOpened = 0;
   private watchingConnection = false;
+  /** How many messages were written in this page: the next one's local id. */
+  private outgoingWritten = 0;
+  /** Per conversation topic, the send that the next one waits for. */
+  private readonly deliveries = new Map<string, Promise<void>>();
+  private readonly notifier: Notifier;
 
   constructor(
     private readonly store: Store,
     private readonly config: AppConfig,
     private readonly ui: ChatUi,
-  ) {}
+  ) {
+    this.notifier = config.notifier ?? browserNotifier();
+  }
 
   private dispatch(event: AppEvent): void {
     this.store.dispatch(event);
@@ -77,16 +101,7 @@ export class ChatController {
       const live = await openSession(++this.sessionsOpened, kind, apiUrl, this.config, (status) =>
         this.dispatch({ type: "statusShown", status }),
       );
-      this.live = live;
-      this.dispatch({
-        type: "connected",
-        sessionId: live.id,
-        walletKind: live.wallet.kind,
-        address: live.client.address,
-        apiUrl,
-      });
-      void this.loadConversations(live);
-      this.startStreams(live);
+      this.begin(live);
     } catch (err) {
       this.dispatch({ type: "connectFailed", message: explainError(err, apiUrl) });
     } finally {
@@ -94,9 +109,116 @@ export class ChatController {
     }
   }
 
-  /** Ends the session (if any) and shows the connect screen, with `reason` if given. */
+  /**
+   * Goes back to the session that was open when the page was left (sessionRecord.ts), without asking the user
+   * anything; the connect screen stays when that cannot be done silently.
+   */
+  async restore(): Promise<void> {
+    const record = loadSessionRecord(this.config.storage);
+    if (!shouldRestore(record, this.config.apiUrl) || this.store.getState().busy || this.live) return;
+    this.dispatch({ type: "workStarted" });
+    try {
+      const live = await restoreSession(++this.sessionsOpened, record, this.config, (status) =>
+        this.dispatch({ type: "statusShown", status }),
+      );
+      if (live) this.begin(live);
+      else clearSessionRecord(this.config.storage);
+    } catch (err) {
+      // Kept: the next reload tries again (the node may be back by then).
+      this.dispatch({ type: "connectFailed", message: `Could not restore your session. ${explainError(err, record.apiUrl)}` });
+    } finally {
+      this.dispatch({ type: "workEnded" });
+    }
+  }
+
+  /** A session is open: shown, remembered for a reload, its list loaded and its streams started. */
+  private begin(live: LiveSession): void {
+    this.live = live;
+    this.dispatch({
+      type: "connected",
+      sessionId: live.id,
+      walletKind: live.wallet.kind,
+      address: live.client.address,
+      apiUrl: live.apiUrl,
+    });
+    saveSessionRecord(this.config.storage, { kind: live.wallet.kind, address: live.client.address, apiUrl: live.apiUrl });
+    void this.loadConversations(live);
+    void this.loadConsent(live);
+    this.startStreams(live);
+    this.dispatch({ type: "notificationsChecked", setting: this.notifier.setting() });
+  }
+
+  // ── desktop notifications ──────────────────────────────────────────────────────────────────────────────────
+
+  /** The user asked for notifications (a click): only now does the browser ask for permission. */
+  async enableNotifications(): Promise<void> {
+    const setting = await this.notifier.request();
+    this.dispatch({ type: "notificationsChecked", setting });
+  }
+
+  /** A message streamed in: notified while the tab is hidden, if it deserves it (state.ts notificationFor). */
+  private notify(live: LiveSession, message: ChatMessage): void {
+    if (!this.notifier.hidden() || this.notifier.setting() !== "granted") return;
+    const session = this.stateOf(live);
+    const notification = session && notificationFor(session, message);
+    if (!notification) return;
+    this.notifier.show(notification.title, notification.body, notification.topic, () => void this.openFromNotification(live, notification.topic));
+  }
+
+  /** Opens the conversation a notification was about, in the part of the inbox where it is listed. */
+  private async openFromNotification(live: LiveSession, topic: string): Promise<void> {
+    const session = this.stateOf(live);
+    const entry = session?.entries.get(topic);
+    if (!session || !entry) return;
+    this.selectTab(tabOf(session, entry));
+    await this.select(topic);
+  }
+
+  /** Reads the consent list, which sorts the inbox into Messages, Requests and Blocked. */
+  private async loadConsent(live: LiveSession): Promise<void> {
+    try {
+      const entries = await live.client.contacts.loadConsentList();
+      if (!live.closed) this.dispatch({ type: "consentLoaded", sessionId: live.id, entries });
+    } catch (err) {
+      // Everything stays under Messages: better than hiding conversations behind a list that could not be read.
+      console.warn("XMTP chat: could not read the consent list.", err);
+    }
+  }
+
+  /** Tells the state what the client's consent list now says of `peers` (after we allowed, denied, or wrote). */
+  private noteConsent(live: LiveSession, peers: readonly string[]): void {
+    const changes = peers.map((address) => ({ address, state: live.client.contacts.consentState(address) }));
+    this.dispatch({ type: "consentChanged", sessionId: live.id, changes });
+  }
+
+  /** Accepts a request (allows the peer) or unblocks; blocks with `allowed` false. Other devices follow. */
+  async setConsent(peer: string, allowed: boolean): Promise<void> {
+    const live = this.live;
+    if (!live) return;
+    try {
+      if (allowed) await live.client.contacts.allow([peer]);
+      else await live.client.contacts.deny([peer]);
+      this.noteConsent(live, [peer]);
+    } catch (err) {
+      this.dispatch({
+        type: "errorShown",
+        message: `Could not ${allowed ? "accept" : "block"} ${peer}. ${explainError(err, live.apiUrl)}`,
+      });
+    }
+  }
+
+  selectTab(tab: InboxTab): void {
+    const live = this.live;
+    if (live) this.dispatch({ type: "tabSelected", sessionId: live.id, tab });
+  }
+
+  /** Ends the session (if any) and shows the connect screen, with `reason` if given. A reload then stays there. */
   disconnect(reason?: string): void {
-    if (this.live) closeSession(this.live);
+    clearSessionRecord(this.config.storage);
+    if (this.live) {
+      void forgetSessionKeys(this.live);
+      closeSession(this.live);
+    }
     this.live = undefined;
     this.ui.clearSessionInputs();
     this.dispatch({ type: "disconnected", reason });
@@ -170,7 +292,17 @@ export class ChatController {
     superviseStream(
       live,
       () => live.client.conversations.streamAllMessages(onConnectionLost),
-      (message) => this.dispatch({ type: "messageStreamed", sessionId, message }),
+      (message) => {
+        this.notify(live, message);
+        this.dispatch({ type: "messageStreamed", sessionId, message });
+      },
+      onFailure,
+    );
+    // Consent set on another device (or the public SDK) moves conversations between Messages, Requests, Blocked.
+    superviseStream(
+      live,
+      () => live.client.contacts.streamConsentList(onConnectionLost),
+      (action) => this.noteConsent(live, consentActionAddresses(action)),
       onFailure,
     );
   }
@@ -265,6 +397,9 @@ export class ChatController {
         return;
       }
       this.dispatch({ type: "conversationsSeen", sessionId: live.id, conversations: [conversation] });
+      // Starting a conversation allows the peer: it is listed under Messages, which the list shows.
+      this.noteConsent(live, [conversation.peerAddress]);
+      this.selectTab("messages");
       this.ui.clearNewConversationAddress();
       await this.select(conversation.topic);
     } catch (err) {
@@ -328,7 +463,10 @@ export class ChatController {
 
   // ── sending ────────────────────────────────────────────────────────────────────────────────────────────────
 
-  /** Sends the composer's text in the open conversation, or starts the drafted one with it. */
+  /**
+   * Sends the composer's text in the open conversation: it shows at once as sending, then as sent, or as failed
+   * with a retry. A drafted conversation starts with it instead (the composer waits: postage may refuse it).
+   */
   async sendMessage(composerText: string): Promise<void> {
     const live = this.live;
     const state = this.store.getState();
@@ -337,9 +475,19 @@ export class ChatController {
     const draft = session && !session.selectedTopic ? session.draft : undefined;
     const text = composerText.trim();
     if (!live || !session || (!entry && !draft) || text.length === 0 || state.sending) return;
+    if (entry) {
+      const localId = `local-${++this.outgoingWritten}`;
+      const topic = entry.conversation.topic;
+      const replyTo = session.replyingTo?.topic === topic ? session.replyingTo.messageId : undefined;
+      this.dispatch({ type: "outgoingQueued", sessionId: live.id, topic, localId, text, written: new Date(), replyTo });
+      this.ui.clearComposer();
+      this.ui.focusComposer();
+      await this.deliver(live, entry.conversation, localId, text, replyTo);
+      return;
+    }
     this.dispatch({ type: "sendStarted" });
     try {
-      const conversation = draft ? await this.startFromDraft(live, draft) : entry?.conversation;
+      const conversation = draft ? await this.startFromDraft(live, draft) : undefined;
       // Refused for postage: the thread says why, and the text stays in the box.
       if (!conversation) return;
       const message = await conversation.send(text);
@@ -352,6 +500,68 @@ export class ChatController {
       this.dispatch({ type: "sendEnded" });
       this.ui.focusComposer();
     }
+  }
+
+  /** Sends a failed message again. */
+  async retry(topic: string, localId: string): Promise<void> {
+    const live = this.live;
+    const entry = live && this.stateOf(live)?.entries.get(topic);
+    const item = entry && outgoingMessage(entry, localId);
+    if (!live || !entry || !item || item.status !== "failed") return;
+    this.dispatch({ type: "outgoingRetried", sessionId: live.id, topic, localId });
+    await this.deliver(live, entry.conversation, localId, item.text, item.replyTo);
+  }
+
+  /** Tapping an emoji on a message: adds our reaction, or takes it back if we had it on. */
+  async react(topic: string, messageId: string, emoji: string): Promise<void> {
+    const live = this.live;
+    const entry = live && this.stateOf(live)?.entries.get(topic);
+    if (!live || !entry) return;
+    const action = reactionToggle(reactionsByMessage(entry.messages ?? [], live.client.address).get(messageId), emoji);
+    try {
+      const message = await sendReaction(entry.conversation, messageId, emoji, action);
+      this.dispatch({ type: "messageSent", sessionId: live.id, topic, message });
+    } catch (err) {
+      this.dispatch({ type: "errorShown", message: `Your reaction was not sent. ${explainError(err, live.apiUrl)}` });
+    }
+  }
+
+  /** The composer quotes `messageId`: the next message sent in its conversation answers it. */
+  startReply(topic: string, messageId: string): void {
+    const live = this.live;
+    if (!live) return;
+    this.dispatch({ type: "replyStarted", sessionId: live.id, topic, messageId });
+    this.ui.focusComposer();
+  }
+
+  cancelReply(): void {
+    const live = this.live;
+    if (live) this.dispatch({ type: "replyCancelled", sessionId: live.id });
+  }
+
+  /**
+   * Sends an outgoing message and reports it sent or failed. One conversation's messages go one after another, in
+   * the order they were written, so the peer reads them in that order.
+   */
+  private deliver(live: LiveSession, conversation: ChatConversation, localId: string, text: string, replyTo?: string): Promise<void> {
+    const topic = conversation.topic;
+    const previous = this.deliveries.get(topic) ?? Promise.resolve();
+    const delivery = previous.then(async () => {
+      if (live.closed) return;
+      try {
+        const message = await sendText(conversation, text, replyTo);
+        this.dispatch({ type: "outgoingSent", sessionId: live.id, topic, localId, message });
+        // Replying to a request accepts it (the client allows the peer).
+        this.noteConsent(live, [conversation.peerAddress]);
+      } catch (err) {
+        this.dispatch({ type: "outgoingFailed", sessionId: live.id, topic, localId, error: explainError(err, live.apiUrl) });
+      }
+    });
+    this.deliveries.set(topic, delivery);
+    void delivery.then(() => {
+      if (this.deliveries.get(topic) === delivery) this.deliveries.delete(topic);
+    });
+    return delivery;
   }
 
   /** Starts the drafted conversation (its invitation is the first message postage is about); undefined if refused. */
@@ -368,6 +578,8 @@ export class ChatController {
       return undefined;
     }
     this.dispatch({ type: "draftSettled", sessionId, draftId: draft.id, conversation });
+    this.noteConsent(live, [conversation.peerAddress]);
+    this.selectTab("messages");
     // The list's entry keeps the conversation it first saw under this topic (a stream may have been first).
     const listed = this.stateOf(live)?.entries.get(conversation.topic)?.conversation ?? conversation;
     if (this.stateOf(live)?.draft?.id === draft.id) await this.select(conversation.topic);

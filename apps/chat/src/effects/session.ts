@@ -3,9 +3,11 @@
 import { shortAddress } from "../format.js";
 import type { AppConfig } from "../config.js";
 import type { WalletKind } from "../state.js";
-import { connectBrowserWallet, developmentWallet, type ConnectedWallet } from "../wallets.js";
+import type { SessionRecord } from "../sessionRecord.js";
+import { connectBrowserWallet, developmentWallet, savedDevelopmentWallet, sharedBrowserWallet, type ConnectedWallet } from "../wallets.js";
 import { createChatClient, type ChatClient } from "../xmtp.js";
 import { restoreGrants } from "./grants.js";
+import { forgetKeyBundle, loadKeyBundle, saveKeyBundle } from "./keyVault.js";
 import { closeStreams, type StreamOwner } from "./streams.js";
 
 export interface LiveSession extends StreamOwner {
@@ -41,8 +43,48 @@ export async function openSession(
   // A client made before libsecp256k1 is in use would open its invitations on noble, far slower.
   await config.cryptoReady?.catch(() => undefined);
   const client = await createChatClient(wallet.signer, apiUrl);
+  if (wallet.kind === "browser") {
+    // Kept so that a reload does not ask the wallet to sign again (keyVault.ts: encrypted, deleted on disconnect).
+    await saveKeyBundle(wallet.address, apiUrl, client.exportKeyBundle()).catch((err: unknown) =>
+      console.warn("XMTP chat: could not keep the XMTP keys for the next visit; a reload will ask the wallet again.", err),
+    );
+  }
   restoreGrants(config.storage, client);
   return { id, wallet, client, apiUrl, streams: [], closed: false };
+}
+
+/**
+ * The session `record` remembers, without asking the user anything: the saved development wallet, or the browser
+ * wallet if it still shares that account, with the XMTP keys kept at connect. Undefined when that cannot be done
+ * silently (the wallet was forgotten, is locked or switched accounts, the keys are gone): the connect screen shows.
+ * Rejects when the node cannot be used.
+ */
+export async function restoreSession(
+  id: number,
+  record: SessionRecord,
+  config: AppConfig,
+  onStatus: (status: string) => void,
+): Promise<LiveSession | undefined> {
+  let wallet: ConnectedWallet | undefined;
+  let savedKeys: Uint8Array | undefined;
+  if (record.kind === "development") {
+    wallet = savedDevelopmentWallet(config.storage);
+  } else if (config.ethereum) {
+    wallet = await sharedBrowserWallet(config.ethereum, record.address);
+    savedKeys = wallet && (await loadKeyBundle(record.address, record.apiUrl));
+    if (!savedKeys) wallet = undefined;
+  }
+  if (!wallet || wallet.address !== record.address) return undefined;
+  onStatus(`Restoring your session as ${shortAddress(wallet.address)}…`);
+  await config.cryptoReady?.catch(() => undefined);
+  const client = await createChatClient(wallet.signer, record.apiUrl, savedKeys);
+  restoreGrants(config.storage, client);
+  return { id, wallet, client, apiUrl: record.apiUrl, streams: [], closed: false };
+}
+
+/** Forgets what a reload would need to restore the session silently (the browser wallet's kept keys). */
+export async function forgetSessionKeys(session: LiveSession): Promise<void> {
+  if (session.wallet.kind === "browser") await forgetKeyBundle(session.wallet.address, session.apiUrl);
 }
 
 /** Stops the session's work; the database closes once the streams have stopped writing to it. */

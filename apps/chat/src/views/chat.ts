@@ -1,7 +1,15 @@
 // The chat screen: the top bar, the conversation list, and the open thread (thread.ts).
 import { h } from "../dom.js";
 import { shortAddress, shortTime } from "../format.js";
-import { conversationPreview, sortedEntries, type AppState, type ConversationEntry, type SessionState } from "../state.js";
+import {
+  conversationPreview,
+  sortedEntries,
+  tabCounts,
+  type AppState,
+  type ConversationEntry,
+  type InboxTab,
+  type SessionState,
+} from "../state.js";
 import { avatar, errorBanner } from "./common.js";
 import type { ViewContext } from "./context.js";
 import { renderThread } from "./thread.js";
@@ -10,7 +18,7 @@ export function renderChat(state: AppState, session: SessionState, context: View
   return h(
     "div",
     { class: "chat-screen" },
-    renderTopBar(session, context),
+    renderTopBar(state, session, context),
     state.connectionNotice &&
       h("div", { class: "notice-banner", role: "status", "data-testid": "connection-notice" }, state.connectionNotice),
     errorBanner(state.errorMessage, context.actions),
@@ -18,7 +26,7 @@ export function renderChat(state: AppState, session: SessionState, context: View
   );
 }
 
-function renderTopBar(session: SessionState, { actions }: ViewContext): HTMLElement {
+function renderTopBar(state: AppState, session: SessionState, { actions }: ViewContext): HTMLElement {
   const address = session.address;
   return h(
     "header",
@@ -47,6 +55,20 @@ function renderTopBar(session: SessionState, { actions }: ViewContext): HTMLElem
         },
         "Copy",
       ),
+      // Offered, never asked at load: the browser's prompt appears only after this click.
+      state.notifications === "default" &&
+        h(
+          "button",
+          {
+            class: "button small",
+            type: "button",
+            title: "Show a desktop notification when a message arrives while this tab is hidden",
+            "data-testid": "enable-notifications",
+            onclick: () => actions.enableNotifications(),
+          },
+          "🔔",
+          h("span", { class: "notify-label" }, " Notify me"),
+        ),
       h("button", { class: "button small", type: "button", onclick: () => actions.disconnect() }, "Disconnect"),
     ),
   );
@@ -54,7 +76,7 @@ function renderTopBar(session: SessionState, { actions }: ViewContext): HTMLElem
 
 function renderSidebar(state: AppState, session: SessionState, context: ViewContext): HTMLElement {
   const { inputs, actions } = context;
-  const entries = sortedEntries(session);
+  const entries = sortedEntries(session, session.tab);
   const form = h(
     "form",
     {
@@ -72,10 +94,12 @@ function renderSidebar(state: AppState, session: SessionState, context: ViewCont
     ),
   );
   let list: HTMLElement;
-  if (session.loadingList) {
+  if (session.loadingList && entries.length === 0) {
     list = h("p", { class: "placeholder" }, "Loading conversations…");
-  } else if (entries.length === 0) {
+  } else if (session.entries.size === 0) {
     list = h("p", { class: "placeholder" }, "No conversations yet. Paste an address above to start one.");
+  } else if (entries.length === 0) {
+    list = h("p", { class: "placeholder", "data-testid": "tab-empty" }, EMPTY_TAB[session.tab]);
   } else {
     list = h(
       "ul",
@@ -83,7 +107,42 @@ function renderSidebar(state: AppState, session: SessionState, context: ViewCont
       ...entries.map((entry) => renderConversationItem(session, entry, context)),
     );
   }
-  return h("aside", { class: "sidebar" }, form, list);
+  return h("aside", { class: "sidebar" }, form, renderTabs(session, context), list);
+}
+
+const TAB_NAMES: Record<InboxTab, string> = { messages: "Messages", requests: "Requests", blocked: "Blocked" };
+
+const EMPTY_TAB: Record<InboxTab, string> = {
+  messages: "No conversations here yet. Accepted requests and conversations you start are listed here.",
+  requests: "No requests. When someone new writes to you, it waits here until you accept or block it.",
+  blocked: "Nobody blocked.",
+};
+
+/** Messages (allowed), Requests (unknown peers: accept or block), Blocked: the consent list splits the inbox. */
+function renderTabs(session: SessionState, { actions }: ViewContext): HTMLElement {
+  const counts = tabCounts(session);
+  return h(
+    "nav",
+    { class: "inbox-tabs", role: "tablist", "aria-label": "Inbox" },
+    ...(["messages", "requests", "blocked"] as const).map((tab) => {
+      const selected = session.tab === tab;
+      // Requests count conversations waiting for an answer; Messages count unread messages.
+      const badge = tab === "requests" ? counts.requests.conversations : tab === "messages" ? counts.messages.unread : 0;
+      return h(
+        "button",
+        {
+          type: "button",
+          role: "tab",
+          class: `inbox-tab${selected ? " selected" : ""}`,
+          "aria-selected": selected ? "true" : "false",
+          "data-testid": `inbox-tab-${tab}`,
+          onclick: () => actions.selectTab(tab),
+        },
+        TAB_NAMES[tab],
+        badge > 0 && h("span", { class: "tab-badge", "data-testid": `inbox-tab-${tab}-count` }, String(badge)),
+      );
+    }),
+  );
 }
 
 function renderConversationItem(session: SessionState, entry: ConversationEntry, { actions }: ViewContext): HTMLElement {

@@ -1,6 +1,6 @@
 // What the views draw with besides the state: the persistent inputs, the thread's scroll memory, and the actions
 // their buttons and forms call.
-import type { Draft, WalletKind } from "../state.js";
+import type { Draft, InboxTab, WalletKind } from "../state.js";
 import type { PersistentInputs } from "./inputs.js";
 
 export interface ViewActions {
@@ -14,6 +14,17 @@ export interface ViewActions {
   select(topic: string): void;
   /** Sends the composer's text. */
   send(): void;
+  /** Sends a failed message again. */
+  retry(topic: string, localId: string): void;
+  selectTab(tab: InboxTab): void;
+  /** Taps `emoji` on a message: on, or off again if it was ours. */
+  react(topic: string, messageId: string, emoji: string): void;
+  startReply(topic: string, messageId: string): void;
+  cancelReply(): void;
+  /** Asks the browser for permission to show desktop notifications. */
+  enableNotifications(): void;
+  /** Accepts a request or unblocks (allowed), or blocks, the peer. */
+  setConsent(peer: string, allowed: boolean): void;
   /** Uses the grant in the grant input for the draft's peer. */
   useGrant(draft: Draft): void;
 }

@@ -1,9 +1,11 @@
 // The right-hand side of the chat screen: the open conversation and its composer, or a draft (a conversation that
 // starts with its first message, while postage is on) with what that message costs.
 import { h } from "../dom.js";
-import { fullTime, shortTime } from "../format.js";
+import { clockTime, fullTime, shortAddress, withDaySeparators } from "../format.js";
 import { noticeForOutlook, noticeForRefusal, type PostageNotice } from "../postage.js";
-import { messageText, selectedEntry, type Draft, type SessionState } from "../state.js";
+import { consentOf, messageText, selectedEntry, type ConversationEntry, type Draft, type OutgoingMessage, type SessionState } from "../state.js";
+import type { ChatMessage } from "../xmtp.js";
+import { QUICK_REACTIONS, reactionOf, reactionsByMessage, replyOf, type ReactionSummary } from "../reactions.js";
 import { avatar } from "./common.js";
 import type { ViewContext } from "./context.js";
 
@@ -26,25 +28,21 @@ export function renderThread(session: SessionState, context: ViewContext): HTMLE
     previous.dataset.topic !== entry.conversation.topic ||
     previous.scrollHeight - previous.scrollTop - previous.clientHeight < STICK_TO_BOTTOM_PX;
   const me = session.address;
+  const reactions = reactionsByMessage(entry.messages ?? [], me);
   const messages = h(
     "ol",
     { class: "messages", "data-testid": "messages", "data-topic": entry.conversation.topic },
-    ...(entry.messages ?? []).map((message) => {
-      const mine = message.senderAddress === me;
-      return h(
-        "li",
-        {
-          class: `message ${mine ? "mine" : "theirs"}${message.error ? " broken" : ""}`,
-          "data-testid": "message",
-          "data-sender": message.senderAddress,
-        },
-        h("div", { class: "bubble" }, messageText(message)),
-        h("time", { class: "meta", datetime: message.sent.toISOString(), title: fullTime(message.sent) }, shortTime(message.sent)),
-      );
+    ...withDaySeparators(threadItems(entry)).map((row) => {
+      if (row.kind === "day") {
+        return h("li", { class: "day-separator", role: "separator", "data-testid": "day-separator", "data-day": row.key }, h("span", {}, row.label));
+      }
+      const item = row.message;
+      if (item.outgoing) return renderOutgoing(entry, item.outgoing, me, context);
+      return renderMessage(entry, item.message, me, reactions.get(item.message.id), context);
     }),
   );
   if (entry.loadingMessages && !entry.messages) messages.append(h("li", { class: "placeholder" }, "Loading messages…"));
-  else if (entry.messages?.length === 0) messages.append(h("li", { class: "placeholder" }, "No messages yet. Say hello!"));
+  else if (entry.messages?.length === 0 && !entry.outbox?.length) messages.append(h("li", { class: "placeholder" }, "No messages yet. Say hello!"));
   const previousScroll = previous?.scrollTop ?? 0;
   context.scroll.messagesElement = messages;
   queueMicrotask(() => {
@@ -71,8 +69,186 @@ export function renderThread(session: SessionState, context: ViewContext): HTMLE
         ),
       ),
     ),
+    renderConsentBar(session, peer, context),
     messages,
+    renderReplyBar(session, entry, context),
     renderComposer(context),
+  );
+}
+
+/** Above a request's thread: accept or block; above a blocked one: unblock. Nothing for an accepted one. */
+function renderConsentBar(session: SessionState, peer: string, { actions }: ViewContext): HTMLElement | undefined {
+  if (!session.consentLoaded) return undefined;
+  const consent = consentOf(session, peer);
+  if (consent === "allowed") return undefined;
+  const button = (label: string, allowed: boolean, testId: string, primary = false) =>
+    h("button", { class: `button small${primary ? " primary" : ""}`, type: "button", "data-testid": testId, onclick: () => actions.setConsent(peer, allowed) }, label);
+  if (consent === "denied") {
+    return h(
+      "div",
+      { class: "consent-bar blocked", "data-testid": "consent-bar", "data-consent": consent },
+      h("span", { class: "consent-text" }, "You blocked this address. Its messages stay under Blocked, without notifications."),
+      button("Unblock", true, "consent-unblock"),
+    );
+  }
+  return h(
+    "div",
+    { class: "consent-bar request", "data-testid": "consent-bar", "data-consent": consent },
+    h("span", { class: "consent-text" }, "A message request: you have not talked with this address. Accept to move it to Messages, or block it. Replying accepts it too."),
+    h("span", { class: "consent-actions" }, button("Block", false, "consent-block"), button("Accept", true, "consent-accept", true)),
+  );
+}
+
+/** The thread's messages, then ours still sending or failed, each with the time it goes under. */
+function threadItems(entry: ConversationEntry): ThreadItem[] {
+  // Reactions are not messages of their own: they show under the message they are about.
+  const items: ThreadItem[] = (entry.messages ?? []).filter((m) => !reactionOf(m)).map((message) => ({ sent: message.sent, message }));
+  for (const outgoing of entry.outbox ?? []) items.push({ sent: outgoing.written, outgoing });
+  return items;
+}
+
+type ThreadItem = { sent: Date; message: ChatMessage; outgoing?: undefined } | { sent: Date; message?: undefined; outgoing: OutgoingMessage };
+
+/** A message of the thread: its quote if it is a reply, the bubble, time and status, reactions, and its actions. */
+function renderMessage(
+  entry: ConversationEntry,
+  message: ChatMessage,
+  me: string,
+  reactions: readonly ReactionSummary[] | undefined,
+  { actions }: ViewContext,
+): HTMLElement {
+  const mine = message.senderAddress === me;
+  const topic = entry.conversation.topic;
+  const reply = replyOf(message);
+  const readable = !message.error;
+  return h(
+    "li",
+    {
+      class: `message ${mine ? "mine" : "theirs"}${message.error ? " broken" : ""}`,
+      "data-testid": "message",
+      "data-sender": message.senderAddress,
+      "data-status": mine ? "sent" : undefined,
+      "data-message-id": message.id,
+    },
+    reply && renderQuote(entry, reply.reference, me),
+    h(
+      "div",
+      { class: "bubble-row" },
+      h("div", { class: "bubble" }, messageText(message)),
+      readable &&
+        h(
+          "span",
+          { class: "message-actions", "data-testid": "message-actions" },
+          ...QUICK_REACTIONS.map((emoji) =>
+            h(
+              "button",
+              {
+                class: "react-button",
+                type: "button",
+                title: `React ${emoji}`,
+                "aria-label": `React ${emoji}`,
+                "data-testid": "react",
+                "data-emoji": emoji,
+                onclick: () => actions.react(topic, message.id, emoji),
+              },
+              emoji,
+            ),
+          ),
+          h(
+            "button",
+            { class: "react-button reply", type: "button", title: "Reply", "data-testid": "reply", onclick: () => actions.startReply(topic, message.id) },
+            "↩ Reply",
+          ),
+        ),
+    ),
+    reactions &&
+      h(
+        "span",
+        { class: "reactions", "data-testid": "reactions" },
+        ...reactions.map((r) =>
+          h(
+            "button",
+            {
+              class: `reaction-chip${r.mine ? " mine" : ""}`,
+              type: "button",
+              title: r.mine ? "Tap to take your reaction back" : `Tap to react ${r.emoji} too`,
+              "aria-pressed": r.mine ? "true" : "false",
+              "data-testid": "reaction",
+              "data-emoji": r.emoji,
+              "data-count": String(r.count),
+              onclick: () => actions.react(topic, message.id, r.emoji),
+            },
+            `${r.emoji} ${r.count}`,
+          ),
+        ),
+      ),
+    h(
+      "span",
+      { class: "meta" },
+      h("time", { datetime: message.sent.toISOString(), title: fullTime(message.sent) }, clockTime(message.sent)),
+      mine && h("span", { class: "send-status sent", "data-testid": "message-status" }, " · Sent"),
+    ),
+  );
+}
+
+/** The message a reply answers, quoted above it (or a note that it is not in this thread). */
+function renderQuote(entry: ConversationEntry, reference: string, me: string): HTMLElement {
+  const quoted = entry.messages?.find((m) => m.id === reference);
+  const who = quoted ? (quoted.senderAddress === me ? "You" : shortAddress(quoted.senderAddress)) : undefined;
+  return h(
+    "div",
+    { class: "quote", "data-testid": "quote", "data-reference": reference },
+    who && h("span", { class: "quote-author" }, who),
+    h("span", { class: "quote-text" }, quoted ? messageText(quoted) : "An earlier message that is not in this thread"),
+  );
+}
+
+/** One of our messages the node has not accepted: "Sending…", or "Not sent" with why and a retry. */
+function renderOutgoing(entry: ConversationEntry, item: OutgoingMessage, me: string, { actions }: ViewContext): HTMLElement {
+  const failed = item.status === "failed";
+  const topic = entry.conversation.topic;
+  return h(
+    "li",
+    {
+      class: `message mine outgoing ${item.status}`,
+      "data-testid": "message",
+      "data-sender": me,
+      "data-status": item.status,
+    },
+    item.replyTo && renderQuote(entry, item.replyTo, me),
+    h("div", { class: "bubble" }, item.text),
+    h(
+      "span",
+      { class: "meta" },
+      h("time", { datetime: item.written.toISOString(), title: fullTime(item.written) }, clockTime(item.written)),
+      failed
+        ? h("span", { class: "send-status failed", "data-testid": "message-status", title: item.error }, " · Not sent")
+        : h("span", { class: "send-status sending", "data-testid": "message-status" }, " · Sending…"),
+    ),
+    failed &&
+      h(
+        "span",
+        { class: "send-failure" },
+        h("span", { class: "send-failure-reason", "data-testid": "send-failure" }, item.error ?? ""),
+        h(
+          "button",
+          { class: "link-button retry", type: "button", "data-testid": "message-retry", onclick: () => actions.retry(topic, item.localId) },
+          "Retry",
+        ),
+      ),
+  );
+}
+
+/** What the composer answers, if Reply was chosen on a message of this conversation; × cancels it. */
+function renderReplyBar(session: SessionState, entry: ConversationEntry, { actions }: ViewContext): HTMLElement | undefined {
+  const target = session.replyingTo;
+  if (!target || target.topic !== entry.conversation.topic) return undefined;
+  return h(
+    "div",
+    { class: "reply-bar", "data-testid": "reply-bar" },
+    h("span", { class: "reply-bar-label" }, "Replying to"),
+    renderQuote(entry, target.messageId, session.address),
+    h("button", { class: "icon-button", type: "button", "aria-label": "Cancel the reply", "data-testid": "reply-cancel", onclick: () => actions.cancelReply() }, "×"),
   );
 }
 

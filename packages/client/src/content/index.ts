@@ -2,6 +2,8 @@ export type * from "./types.js";
 export { ContentTypeId, contentTypeKey } from "./ContentTypeId.js";
 export { ContentTypeText, TextCodec, TEXT_ENCODING_UTF8 } from "./TextCodec.js";
 export { ContentTypePostageGrant, PostageGrantCodec } from "./PostageGrantCodec.js";
+export { ContentTypeReaction, ReactionCodec, type Reaction } from "./ReactionCodec.js";
+export { ContentTypeReply, ReplyCodec, type Reply } from "./ReplyCodec.js";
 export {
   Compression,
   compress,
