@@ -97,6 +97,7 @@ describe("EnvelopeIngest", () => {
         }),
       query: (query) => store.query(query),
       readDigestsSince: (after, limit) => store.readDigestsSince(after, limit),
+      hasDigests: (digests) => store.hasDigests(digests),
       readBySequence: (sequences) => store.readBySequence(sequences),
       flushCommitted: () => store.flushCommitted(),
       prune: (rule, limit) => store.prune(rule, limit),
@@ -147,6 +148,9 @@ class ControlledStore implements EnvelopeStore {
   }
   async readBySequence(): Promise<StoredEnvelope[]> {
     return [];
+  }
+  async hasDigests(digests: readonly Uint8Array[]): Promise<boolean[]> {
+    return digests.map(() => false);
   }
   prune(): Promise<PruneResult> {
     throw new Error("not used in this test");

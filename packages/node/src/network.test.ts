@@ -19,6 +19,7 @@ import { SYNC_STATE_FILE } from "./sync/syncState.js";
 import { SYNC_PROTOCOL } from "./sync/syncMessages.js";
 import { MAX_INBOUND_SYNC_STREAMS } from "./sync/syncServer.js";
 import type { Envelope } from "./store/EnvelopeStore.js";
+import { withDigest } from "./store/digest.js";
 
 interface TestPeer {
   network: Network;
@@ -212,6 +213,23 @@ describe("catch-up sync between two in-process peers", () => {
     expect(b.network.catchUp.stats.envelopesReceived).toBe(receivedBefore);
     expect(b.network.catchUp.stats.envelopesSkipped).toBeGreaterThanOrEqual(gossiped.length);
     expect(b.store.rows).toHaveLength(gossiped.length);
+  });
+
+  it("does not pull back from a peer what its own store holds, however long ago it was stored", async () => {
+    // Stored before this process knew of them (as after a restart): not among the recent digests, only in the store.
+    const store = new MemoryStore();
+    const old = Array.from({ length: 300 }, () => withDigest(makeEnvelope(`/xmtp/0/m-old-${counter % 5}/proto`)));
+    await store.append(old);
+    const a = await startPeer({ store });
+    const b = await startPeer({ peers: [a.network.multiaddrs[0]] });
+    await b.ingest.until((d) => d.length === old.length, "A's store at B");
+    await b.network.catchUp.idle();
+    // A now pulls from B, which offers the 300 envelopes it got from A: none may cross the wire back.
+    await a.network.catchUp.syncAll();
+    expect(a.network.catchUp.stats.pulls).toBeGreaterThan(0);
+    expect(a.network.catchUp.stats.envelopesReceived).toBe(0);
+    expect(a.network.catchUp.stats.envelopesSkipped).toBe(old.length);
+    expect(store.rows).toHaveLength(old.length);
   });
 
   it("anti-entropy fetches what gossip missed", async () => {

@@ -30,7 +30,7 @@ export interface PeerNetworkOptions {
   listenPort: number;
   /** --peer values: multiaddrs with or without /p2p/<id>. */
   peers: string[];
-  store: Pick<EnvelopeStore, "readDigestsSince" | "readBySequence">;
+  store: Pick<EnvelopeStore, "readDigestsSince" | "readBySequence" | "hasDigests">;
   /** Receives envelopes from peers (relay and catch-up) with origin "peer". */
   ingest: PeerEnvelopeSink;
   /**
@@ -94,6 +94,7 @@ export async function startNetwork(options: PeerNetworkOptions): Promise<Network
     sink: options.ingest,
     state,
     recent,
+    hasDigests: (digests) => options.store.hasDigests(digests),
     logger: options.logger,
     intervalMs: options.syncIntervalMs ?? DEFAULTS.syncIntervalMs,
     pageSize: options.syncPageSize,

@@ -10,6 +10,7 @@ function fakeStore(overrides: Partial<EnvelopeStore> = {}): EnvelopeStore & { ex
     query: async () => ({ envelopes: [] }),
     readDigestsSince: async (after) => ({ sequences: [], digests: [], messageBytes: [], nextSequence: after }),
     readBySequence: async () => [],
+    hasDigests: async (digests) => digests.map(() => false),
     flushCommitted: async () => undefined,
     prune: () => Promise.reject(new Error("not used in this test")),
     countPrunable: () => Promise.reject(new Error("not used in this test")),

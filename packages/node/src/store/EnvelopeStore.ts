@@ -102,6 +102,13 @@ export interface EnvelopeStore {
    */
   flushCommitted(): Promise<void>;
 
+  /**
+   * Which of these digests the store holds, true at the same index. Catch-up asks before it fetches the envelopes a
+   * peer offers, so what this node stored long ago (beyond its recent-digests memory) never crosses the wire again:
+   * a new node pulling a whole store would otherwise be pulled back by that store's node, envelope for envelope.
+   */
+  hasDigests(digests: readonly Uint8Array[]): Promise<boolean[]>;
+
   /** The envelopes with these sequence numbers (as readDigestsSince gave them), in the order asked; unknown ones are left out. */
   readBySequence(sequences: readonly bigint[]): Promise<StoredEnvelope[]>;
 

@@ -225,6 +225,11 @@ const DIGESTS_SINCE = {
   text: "SELECT seq, digest, octet_length(message) AS message_bytes FROM envelopes WHERE seq > $1 ORDER BY seq LIMIT $2",
 };
 
+const DIGESTS_STORED = {
+  name: "xmtp_digests_stored",
+  text: "SELECT digest FROM envelopes WHERE digest = ANY($1::bytea[])",
+};
+
 const BY_SEQUENCE = {
   name: "xmtp_envelopes_by_seq",
   text: "SELECT seq, digest, topic, timestamp_ns, message FROM envelopes WHERE seq = ANY($1::bigint[])",
@@ -565,6 +570,14 @@ export class PostgresEnvelopeStore implements WakuEnvelopeStore, SharedEnvelopeS
   /** Every append resolves after a synchronous COMMIT (`durable` is not needed here): nothing is left to flush. */
   async flushCommitted(): Promise<void> {
     if (this.closed) throw new StoreClosedError();
+  }
+
+  async hasDigests(digests: readonly Uint8Array[]): Promise<boolean[]> {
+    if (this.closed) throw new StoreClosedError();
+    if (digests.length === 0) return [];
+    const result = await poolQuery<{ digest: Buffer }>(this.pool, "read", { ...DIGESTS_STORED, values: [digests.map((d) => Buffer.from(d.buffer, d.byteOffset, d.byteLength))] });
+    const stored = new Set(result.rows.map((row) => row.digest.toString("hex")));
+    return digests.map((digest) => stored.has(Buffer.from(digest.buffer, digest.byteOffset, digest.byteLength).toString("hex")));
   }
 
   async readDigestsSince(afterSequence: bigint, limit: number): Promise<DigestPage> {

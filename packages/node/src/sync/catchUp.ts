@@ -20,6 +20,8 @@ export interface CatchUpOptions {
   state: SyncState;
   /** What this node stored recently; offered envelopes found here are not transferred. Updated with each page. */
   recent: RecentDigests;
+  /** The store's check for what `recent` has forgotten (EnvelopeStore.hasDigests); offered envelopes it holds are not transferred. */
+  hasDigests?(digests: readonly Uint8Array[]): Promise<boolean[]>;
   logger: NetworkLogger;
   /** Anti-entropy period; 0 disables the periodic pass. */
   intervalMs: number;
@@ -173,6 +175,7 @@ export class CatchUp {
         pageSize: this.options.pageSize ?? DEFAULT_SYNC_PAGE_SIZE,
         pageTimeoutMs: this.options.pageTimeoutMs ?? 30_000,
         isKnown: (digest) => this.options.recent.has(digest),
+        lookUp: this.options.hasDigests,
         onPage: async (page) => {
           this.stats.envelopesReceived += page.envelopes.length;
           this.stats.envelopesRejected += page.rejected;

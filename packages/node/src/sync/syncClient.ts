@@ -45,8 +45,10 @@ export interface PullOptions {
   pageSize: number;
   /** Per-page time limit; a peer that stalls longer is given up on for this round. */
   pageTimeoutMs: number;
-  /** True for a digest this node has stored; those envelopes are not requested. */
+  /** True for a digest this node has stored; those envelopes are not requested. A fast check (recent digests). */
   isKnown(digest: Uint8Array): boolean;
+  /** The store's answer for the digests `isKnown` did not know, all of one offer at once (EnvelopeStore.hasDigests). */
+  lookUp?(digests: readonly Uint8Array[]): Promise<boolean[]>;
   /** Called for each page, in order; the position is the caller's to record once the page is stored. */
   onPage(page: SyncPage): Promise<void>;
 }
@@ -74,6 +76,13 @@ export async function pullFromPeer(stream: Stream, options: PullOptions): Promis
         throw new SyncProtocolError(`peer offered ${offer.digests.length} envelopes for a page of at most ${pageSize}`);
       }
       const wanted = offer.digests.map((digest) => !options.isKnown(digest));
+      if (options.lookUp) {
+        const unknown = wanted.flatMap((want, i) => (want ? [i] : []));
+        if (unknown.length > 0) {
+          const stored = await options.lookUp(unknown.map((i) => offer.digests[i]));
+          unknown.forEach((i, j) => (wanted[i] = !stored[j]));
+        }
+      }
       if (offer.digests.length > 0) {
         await framed.queue(encodeClientFrame({ kind: "want", bitmap: encodeWantBitmap(wanted.length, (i) => wanted[i]) }));
       }

@@ -23,6 +23,7 @@ describe("health and readiness", () => {
       append: (e) => real.append(e),
       query: (q) => (broken ? Promise.reject(new Error("disk I/O error")) : real.query(q)),
       readDigestsSince: (s, l) => real.readDigestsSince(s, l),
+      hasDigests: (d) => real.hasDigests(d),
       readBySequence: (sequences) => real.readBySequence(sequences),
       flushCommitted: () => real.flushCommitted(),
       prune: (rule, limit) => real.prune(rule, limit),

@@ -43,6 +43,10 @@ export class MemoryStore implements EnvelopeStore {
     };
   }
 
+  async hasDigests(digests: readonly Uint8Array[]): Promise<boolean[]> {
+    return digests.map((digest) => this.digests.has(toHex(digest)));
+  }
+
   async readBySequence(sequences: readonly bigint[]): Promise<StoredEnvelope[]> {
     return sequences.flatMap((sequence) => this.rows.filter((row) => row.sequence === sequence).map((row) => row.envelope));
   }

@@ -350,6 +350,22 @@ export function describeEnvelopeStoreConformance(name: string, openStore: () => 
       expect(await store.readBySequence([])).toEqual([]);
     });
 
+    it("says which digests it holds, in the order asked, also for an empty list", async () => {
+      const store = await open();
+      const stored = [envelope(1n, "h0"), envelope(2n, "h1", OTHER_TOPIC)];
+      await store.append(stored);
+      const absent = envelope(3n, "h2");
+      const sameMessageOtherTopic = envelope(1n, "h0", OTHER_TOPIC);
+      expect(await store.hasDigests([absent.digest, stored[1].digest, sameMessageOtherTopic.digest, stored[0].digest, stored[1].digest])).toEqual([
+        false,
+        true,
+        false,
+        true,
+        true,
+      ]);
+      expect(await store.hasDigests([])).toEqual([]);
+    });
+
     describe("retention (prune, countPrunable)", () => {
       const CLASS = "/xmtp/0/m-";
       const A = "/xmtp/0/m-a/proto";
