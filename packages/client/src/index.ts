@@ -17,7 +17,7 @@ export { Contacts } from "./contacts/Contacts.js";
 export type { ConsentState } from "./contacts/Consent.js";
 export { InvalidAddressInputError, type Contact } from "./contacts/ContactBook.js";
 export { KeysError } from "./keys/loadKeys.js";
-export { XmtpClientError, type NameErrorCode, type XmtpClientErrorCode } from "./errors/XmtpClientError.js";
+export { XmtpClientError, type BroadcastErrorCode, type NameErrorCode, type XmtpClientErrorCode } from "./errors/XmtpClientError.js";
 export {
   DEFAULT_NAME_RPC_TIMEOUT_MS,
   DEFAULT_NAME_TTL_MS,
@@ -109,3 +109,22 @@ export {
   type OpenedInboxArchive,
   type RefusedEnvelope,
 } from "./archive/index.js";
+export {
+  broadcast,
+  BroadcastInterruptedError,
+  BroadcastResumeMismatchError,
+  BroadcastStateError,
+  BROADCAST_STATE_FORMAT,
+  BROADCAST_STATE_VERSION,
+  FileStateStore,
+  MemoryStateStore,
+  type BroadcastFailure,
+  type BroadcastOptions,
+  type BroadcastPhase,
+  type BroadcastProgress,
+  type BroadcastReport,
+  type BroadcastState,
+  type BroadcastStateStore,
+  type RecipientRecord,
+} from "./broadcast/index.js";
+export * from "./notifications/index.js";

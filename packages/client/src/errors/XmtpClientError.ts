@@ -27,6 +27,12 @@ export type ArchiveErrorCode =
 /** The names codes (README "Names"): why a name gave no address. */
 export type NameErrorCode = "invalid_name" | "name_not_found" | "name_rpc_failed" | "no_name_resolver";
 
+/** The broadcast codes (README "Broadcast"): why a broadcast stopped or would not start. */
+export type BroadcastErrorCode = "broadcast_interrupted" | "broadcast_resume_mismatch" | "broadcast_state_unusable";
+
+/** The notifications codes (README "Notifications"): a notification service call or a pushed body that failed. */
+export type NotificationErrorCode = "notify_refused" | "notify_unreachable" | "notify_malformed_response" | "notify_invalid_push";
+
 /** The string codes; ApiError's `code` is instead the node's gRPC status (a number, or undefined), as on the wire. */
 export type XmtpClientErrorCode =
   | "malformed_response"
@@ -42,7 +48,9 @@ export type XmtpClientErrorCode =
   | "invalid_address"
   | PostageErrorCode
   | ArchiveErrorCode
-  | NameErrorCode;
+  | NameErrorCode
+  | BroadcastErrorCode
+  | NotificationErrorCode;
 
 /**
  * Base of the package's typed errors; `code` is stable for programs, the message is for people. ApiError keeps the

@@ -1,0 +1,127 @@
+// Where a broadcast's resume state lives: a JSON file replaced atomically (Node.js), or memory, or the app's own store.
+import { BroadcastStateError } from "./errors.js";
+import { stateFromJson, stateToJson, type BroadcastState } from "./state.js";
+
+/** Keeps the resume state; `save` must be atomic (all of the new state or all of the old) and durable when it resolves. */
+export interface BroadcastStateStore {
+  load(): Promise<BroadcastState | undefined>;
+  save(state: BroadcastState): Promise<void>;
+  /**
+   * Optional: claims the state for one broadcast at a time (two runs over one state would each send); resolves with
+   * the release, or rejects (BroadcastStateError) while another run holds it.
+   */
+  lock?(): Promise<() => Promise<void>>;
+}
+
+/** For one call, no resume. */
+export class MemoryStateStore implements BroadcastStateStore {
+  private text: string | undefined;
+  async load(): Promise<BroadcastState | undefined> {
+    return this.text === undefined ? undefined : stateFromJson(this.text, "in memory");
+  }
+  async save(state: BroadcastState): Promise<void> {
+    this.text = stateToJson(state);
+  }
+}
+
+type Fs = typeof import("node:fs/promises");
+type Path = typeof import("node:path");
+
+function dynamicImport<T>(specifier: string): Promise<T> {
+  // A computed specifier keeps browser bundlers from resolving Node built-ins.
+  return import(/* @vite-ignore */ /* webpackIgnore: true */ specifier) as Promise<T>;
+}
+
+/** Lock tokens this process holds: a lock file with our pid but another token was left by a dead process. */
+const heldLocks = new Set<string>();
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * A JSON file (mode 0600), replaced atomically: the new state goes to `<file>.<pid>.tmp`, is fsynced, then renamed over
+ * the file, and the folder is fsynced. A process killed at any moment leaves the old state or the new one, never a mix.
+ */
+export class FileStateStore implements BroadcastStateStore {
+  private modules: Promise<{ fs: Fs; path: Path }> | undefined;
+
+  constructor(readonly file: string) {}
+
+  private node(): Promise<{ fs: Fs; path: Path }> {
+    this.modules ??= Promise.all([dynamicImport<Fs>("node:fs/promises"), dynamicImport<Path>("node:path")]).then(([fs, path]) => ({ fs, path }));
+    return this.modules;
+  }
+
+  async load(): Promise<BroadcastState | undefined> {
+    const { fs } = await this.node();
+    let text: string;
+    try {
+      text = await fs.readFile(this.file, "utf8");
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw new BroadcastStateError(`cannot read the broadcast state ${this.file}: ${(err as Error).message}`, { cause: err });
+    }
+    return stateFromJson(text, this.file);
+  }
+
+  /**
+   * `<file>.lock`, created exclusively, holding our pid and a token. A lock whose process is gone (killed) is taken
+   * over; one held by a live process (on this machine) is refused.
+   */
+  async lock(): Promise<() => Promise<void>> {
+    const { fs } = await this.node();
+    const lockFile = `${this.file}.lock`;
+    const token = globalThis.crypto.randomUUID();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await fs.writeFile(lockFile, `${process.pid} ${token}`, { flag: "wx", mode: 0o600 });
+        heldLocks.add(token);
+        return async () => {
+          heldLocks.delete(token);
+          await fs.rm(lockFile, { force: true });
+        };
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "EEXIST" || attempt > 0) {
+          throw new BroadcastStateError(`cannot lock the broadcast state ${this.file}: ${(err as Error).message}`, { cause: err });
+        }
+      }
+      const [pidText, holder] = (await fs.readFile(lockFile, "utf8").catch(() => "")).split(" ");
+      const pid = Number(pidText);
+      const live = pid === process.pid ? heldLocks.has(holder) : Number.isSafeInteger(pid) && pid > 0 && processAlive(pid);
+      if (live) {
+        throw new BroadcastStateError(
+          `the broadcast state ${this.file} is in use by ${pid === process.pid ? "another broadcast in this process" : `process ${pid}`}; ` +
+            `two runs over one state would both send`,
+        );
+      }
+      await fs.rm(lockFile, { force: true });
+    }
+  }
+
+  async save(state: BroadcastState): Promise<void> {
+    const { fs, path } = await this.node();
+    const tmp = `${this.file}.${process.pid}.tmp`;
+    try {
+      const handle = await fs.open(tmp, "w", 0o600);
+      try {
+        await handle.writeFile(stateToJson(state), "utf8");
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await fs.rename(tmp, this.file);
+    } catch (err) {
+      await fs.rm(tmp, { force: true }).catch(() => undefined);
+      throw new BroadcastStateError(`cannot write the broadcast state ${this.file}: ${(err as Error).message}`, { cause: err });
+    }
+    // The rename is durable once the folder is synced; some systems cannot sync a folder, which only weakens power-loss safety.
+    const dir = await fs.open(path.dirname(path.resolve(this.file)), "r").catch(() => undefined);
+    if (dir) await dir.sync().catch(() => undefined).finally(() => dir.close());
+  }
+}
