@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { checkAddressInput, InvalidNameError, isAddressLike, normalizeName } from "@xmtp-ts/client";
 import { CliError } from "./errors.js";
+import { BROADCAST_OPTIONS, BROADCAST_USAGE, parseBroadcastArgs, rejectBroadcastOptions, type BroadcastCommand } from "./broadcastArgs.js";
 
 export const DEFAULT_API_URL = "http://localhost:5555";
 export const DEFAULT_READ_LIMIT = 20;
@@ -24,10 +25,12 @@ export type Command =
   | { name: "import"; file: string }
   | { name: "stream" }
   | { name: "can-message"; peerAddress: string }
+  | { name: "chat"; peerAddress: string }
   | { name: "postage"; action: "quote" | "balance" | "withdraw"; rpcUrl?: string }
   | { name: "postage"; action: "deposit"; amountWei: bigint; rpcUrl?: string }
   | { name: "grant"; peerAddress: string; days: number; send: boolean }
-  | { name: "accept-grant"; grant: string };
+  | { name: "accept-grant"; grant: string }
+  | BroadcastCommand;
 
 export interface GlobalOptions {
   apiUrl: string;
@@ -55,11 +58,13 @@ export const COMMAND_USAGE: Record<string, string> = {
   import: "xmtp import FILE --api-url URL  (republishes what the node at URL lacks)",
   stream: "xmtp stream",
   "can-message": "xmtp can-message ADDRESS",
+  chat: "xmtp chat ADDRESS  (interactive: type lines to send them, new messages show as they arrive; /quit or Ctrl-D leaves)",
   postage:
     "xmtp postage quote | balance | deposit WEI | deposit --eth AMOUNT | withdraw  [--rpc URL]\n" +
     "       (the payer's key from XMTP_PAYER_KEY; its chain RPC from --rpc or XMTP_PAYER_RPC)",
   grant: `xmtp grant ADDRESS [--days N] [--send]  (default ${DEFAULT_GRANT_DAYS} days)`,
   "accept-grant": "xmtp accept-grant GRANT  (GRANT \"-\" reads standard input)",
+  broadcast: BROADCAST_USAGE,
 };
 
 /**
@@ -209,6 +214,7 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
         days: { type: "string" },
         send: { type: "boolean", default: false },
         archive: { type: "string" },
+        ...BROADCAST_OPTIONS,
         help: { type: "boolean", short: "h", default: false },
         version: { type: "boolean", default: false },
       },
@@ -246,6 +252,7 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
   onlyFor("days", "grant");
   onlyFor("send", "grant");
   onlyFor("archive", "read");
+  rejectBroadcastOptions(name, values);
 
   switch (name) {
     case "help":
@@ -304,6 +311,10 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
     case "stream":
       rejectExtra(name, rest, 0);
       return { command: { name: "stream" }, options };
+    case "chat":
+      expectPositionals(name, rest, ["ADDRESS"]);
+      rejectExtra(name, rest, 1);
+      return { command: { name: "chat", peerAddress: parsePeer(rest[0]) }, options };
     case "can-message":
       expectPositionals(name, rest, ["ADDRESS"]);
       rejectExtra(name, rest, 1);
@@ -339,6 +350,8 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
         command: { name: "grant", peerAddress: parsePeer(rest[0]), days: parseDays(values.days), send: values.send ?? false },
         options,
       };
+    case "broadcast":
+      return { command: parseBroadcastArgs(rest, values), options };
     case "accept-grant":
       expectPositionals(name, rest, ["GRANT"]);
       rejectExtra(name, rest, 1);
@@ -364,10 +377,15 @@ Commands:
   import FILE               republish the archive FILE to the node (--api-url), only what it lacks
   read --archive FILE [ADDRESS]
                             read the conversations in the archive FILE offline (all, or those with ADDRESS)
+  chat ADDRESS              chat with ADDRESS interactively: the recent messages, then new ones as they arrive;
+                            each line typed is sent (/quit, Ctrl-D or Ctrl-C leaves)
   can-message ADDRESS       tell whether ADDRESS has an XMTP identity (exit 0 if so, 4 if not)
   grant ADDRESS [--days N]  let ADDRESS write you first messages free for N days (default ${DEFAULT_GRANT_DAYS}); prints
                             the grant as base64 (--send also sends it in your conversation with ADDRESS)
   accept-grant GRANT        keep a grant someone gave you (base64; "-" reads standard input)
+  broadcast --to FILE TEXT...
+                            send TEXT to every address in FILE (one per line), each exactly once; resumable
+                            (--resume STATE, default FILE.broadcast.json; --concurrency N, default 8)
   postage quote             the node's postage terms (price, chain, vault, operator)
   postage balance           your payer's deposit with the node's operator: deposited, owed, available
   postage deposit WEI       deposit WEI (or --eth AMOUNT) into the vault for the node's operator
@@ -405,4 +423,5 @@ Exit codes:
   10 the payer's chain: RPC unreachable, on another chain than the node's vault, or a transaction failed
   11 an inbox archive that cannot be used: not an archive, damaged, altered, or another identity's
   12 a name that resolves to no address, or the Ethereum JSON-RPC for names (--eth-rpc-url) failed
+  broadcast: 4 some recipients not on the network, 7 some sends failed, 130 interrupted (run it again to go on)
 `;

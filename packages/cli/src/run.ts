@@ -36,6 +36,8 @@ import { identityFromPrivateKey, initIdentity, loadIdentity, type WalletIdentity
 import { writePrivateFile } from "./privateFile.js";
 import { explainSendRefusal, formatPrice, formatWei, postageCliError, quoteJson } from "./postageErrors.js";
 import { PeerNames } from "./peerNames.js";
+import { broadcastCommand } from "./broadcast.js";
+import { chatCommand } from "./chat.js";
 
 export const CLI_VERSION = "0.1.0";
 
@@ -812,6 +814,22 @@ async function execute(ctx: Context, command: Command): Promise<number> {
     case "read-archive":
       await readArchiveCommand(ctx, command.file, command.peerAddress, command.limit);
       return ExitCode.OK;
+    case "chat":
+      // Interactive (chat.ts): peers, names and the connection as for `send`.
+      return chatCommand(
+        {
+          io: ctx.io,
+          options: ctx.options,
+          resolvePeer: (input) => resolvePeerInput(ctx, input),
+          connect: async () => {
+            const payer = payerFromEnvironment(ctx);
+            const session = await connect(ctx, payer);
+            return { client: session.client, keepGrants: () => keepReceivedGrants(ctx, session), payerAddress: payer?.address };
+          },
+          nameOf: (address) => peerNames(ctx).nameOf(address),
+        },
+        command.peerAddress,
+      );
     case "can-message":
       return canMessage(ctx, command.peerAddress);
     case "postage":
@@ -822,6 +840,8 @@ async function execute(ctx: Context, command: Command): Promise<number> {
     case "accept-grant":
       await acceptGrant(ctx, command.grant);
       return ExitCode.OK;
+    case "broadcast":
+      return broadcastCommand(ctx.io, ctx.options, command);
   }
 }
 
