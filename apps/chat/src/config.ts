@@ -9,6 +9,10 @@ export interface AppConfig {
   ethereum?: Eip1193Provider;
   /** Remembers the node URL the user typed. */
   saveApiUrl(url: string): void;
+  /** An Ethereum JSON-RPC for ENS names and avatars (?ethRpcUrl=, or as last typed); without it nothing is looked up. */
+  ethRpcUrl?: string;
+  /** Remembers the Ethereum JSON-RPC URL the user typed ("" forgets it). */
+  saveEthRpcUrl?(url: string): void;
   /** Settles once the crypto back end is chosen (libsecp256k1 loaded, or noble kept): connecting waits for it. */
   cryptoReady?: Promise<unknown>;
   /** Desktop notifications; the browser's Notification API when not given. */

@@ -4,6 +4,7 @@ import { loadCryptoBackend } from "./cryptoBackend.js";
 import type { Eip1193Provider } from "./wallets.js";
 
 const API_URL_KEY = "xmtp-chat:api-url";
+const ETH_RPC_URL_KEY = "xmtp-chat:eth-rpc-url";
 const DEFAULT_API_URL = "http://localhost:5555";
 
 /** ?apiUrl= beats the URL the user last typed, which beats the build's VITE_XMTP_API_URL and the local default. */
@@ -17,6 +18,11 @@ function initialApiUrl(): string {
   );
 }
 
+/** ?ethRpcUrl= beats the URL last typed in the connect screen's advanced settings; none by default. */
+function initialEthRpcUrl(): string {
+  return new URLSearchParams(location.search).get("ethRpcUrl") || localStorage.getItem(ETH_RPC_URL_KEY) || "";
+}
+
 // Started before anything else, so it is usually loaded by the time someone clicks Connect; connecting waits for it.
 const cryptoReady = loadCryptoBackend();
 
@@ -28,5 +34,7 @@ new ChatApp(root, {
   storage: localStorage,
   ethereum: (window as { ethereum?: Eip1193Provider }).ethereum,
   saveApiUrl: (url) => localStorage.setItem(API_URL_KEY, url),
+  ethRpcUrl: initialEthRpcUrl(),
+  saveEthRpcUrl: (url) => (url ? localStorage.setItem(ETH_RPC_URL_KEY, url) : localStorage.removeItem(ETH_RPC_URL_KEY)),
   cryptoReady,
 });

@@ -1,6 +1,6 @@
 // The chat screen: the top bar, the conversation list, and the open thread (thread.ts).
 import { h } from "../dom.js";
-import { shortAddress, shortTime } from "../format.js";
+import { shortTime } from "../format.js";
 import {
   conversationPreview,
   sortedEntries,
@@ -10,6 +10,7 @@ import {
   type InboxTab,
   type SessionState,
 } from "../state.js";
+import { peerLabel } from "../names.js";
 import { avatar, errorBanner } from "./common.js";
 import type { ViewContext } from "./context.js";
 import { renderThread } from "./thread.js";
@@ -145,8 +146,9 @@ function renderTabs(session: SessionState, { actions }: ViewContext): HTMLElemen
   );
 }
 
-function renderConversationItem(session: SessionState, entry: ConversationEntry, { actions }: ViewContext): HTMLElement {
+function renderConversationItem(session: SessionState, entry: ConversationEntry, { actions, names }: ViewContext): HTMLElement {
   const { conversation, latest } = entry;
+  const known = names?.get(conversation.peerAddress);
   const selected = session.selectedTopic === conversation.topic;
   return h(
     "li",
@@ -162,14 +164,19 @@ function renderConversationItem(session: SessionState, entry: ConversationEntry,
         title: conversation.peerAddress,
         onclick: () => actions.select(conversation.topic),
       },
-      avatar(conversation.peerAddress),
+      avatar(conversation.peerAddress, "small", known?.avatarUrl),
       h(
         "span",
         { class: "conversation-text" },
         h(
           "span",
           { class: "conversation-top" },
-          h("span", { class: "peer" }, shortAddress(conversation.peerAddress)),
+          h(
+            "span",
+            // data-name: the verified name once looked up ("" for none); absent until then, or without names.
+            { class: "peer", "data-testid": "conversation-peer", "data-name": known ? (known.name ?? "") : undefined },
+            peerLabel(conversation.peerAddress, known),
+          ),
           conversation.context?.conversationId && h("span", { class: "context" }, conversation.context.conversationId),
           h("span", { class: "time" }, latest ? shortTime(latest.sent) : ""),
         ),

@@ -19,6 +19,23 @@ export function renderConnect(state: AppState, env: ConnectEnvironment, { inputs
       h("p", { class: "lead" }, "End-to-end encrypted messages between Ethereum wallets, through an XMTP node."),
       h("label", { class: "field" }, h("span", { class: "field-label" }, "Node URL"), inputs.apiUrl),
       h(
+        "details",
+        // Drawn again on every change: stays open once opened, and while it holds a URL.
+        {
+          class: "advanced",
+          open: inputs.advancedOpen || inputs.ethRpcUrl.value !== "",
+          "data-testid": "advanced-settings",
+          ontoggle: (event: Event) => (inputs.advancedOpen = (event.currentTarget as HTMLDetailsElement).open),
+        },
+        h("summary", {}, "Advanced"),
+        h("label", { class: "field" }, h("span", { class: "field-label" }, "Ethereum JSON-RPC for ENS names"), inputs.ethRpcUrl),
+        h(
+          "p",
+          { class: "hint" },
+          "Optional. With an Ethereum mainnet JSON-RPC URL, people show by their ENS names and avatars, and you can start a conversation with a name. Without one, nothing is looked up.",
+        ),
+      ),
+      h(
         "button",
         {
           class: "button primary",

@@ -1,5 +1,6 @@
 // What the views draw with besides the state: the persistent inputs, the thread's scroll memory, and the actions
 // their buttons and forms call.
+import type { PeerName } from "../names.js";
 import type { Draft, InboxTab, WalletKind } from "../state.js";
 import type { PersistentInputs } from "./inputs.js";
 
@@ -34,10 +35,16 @@ export interface ThreadScroll {
   messagesElement?: HTMLElement;
 }
 
+/** Peers' verified names and avatars, when the app has an Ethereum JSON-RPC; absent, only addresses show. */
+export interface PeerNames {
+  get(address: string): PeerName | undefined;
+}
+
 export interface ViewContext {
   inputs: PersistentInputs;
   scroll: ThreadScroll;
   actions: ViewActions;
+  names?: PeerNames;
 }
 
 /** What the connect screen shows that is not app state: it lives in the browser. */

@@ -18,7 +18,7 @@ export class PersistentInputs {
     type: "text",
     spellcheck: "false",
     autocomplete: "off",
-    placeholder: "0x… address to message",
+    placeholder: "0x… address or name.eth",
     "aria-label": "Address to message",
     "data-testid": "new-conversation-address",
   });
@@ -29,6 +29,16 @@ export class PersistentInputs {
     "aria-label": "Node URL",
     "data-testid": "api-url",
   });
+  readonly ethRpcUrl = h("input", {
+    class: "eth-rpc-url-input",
+    type: "url",
+    spellcheck: "false",
+    placeholder: "https://… (optional)",
+    "aria-label": "Ethereum JSON-RPC for ENS names",
+    "data-testid": "eth-rpc-url",
+  });
+  /** Whether the connect screen's advanced settings are open. */
+  advancedOpen = false;
   readonly grant = h("input", {
     class: "grant-input",
     type: "text",
@@ -40,8 +50,9 @@ export class PersistentInputs {
   });
 
   /** `onEnter`: Enter (without Shift, outside an input method's composition) in the composer sends. */
-  constructor(apiUrl: string, onEnter: () => void) {
+  constructor(apiUrl: string, onEnter: () => void, ethRpcUrl = "") {
     this.apiUrl.value = apiUrl;
+    this.ethRpcUrl.value = ethRpcUrl;
     this.composer.addEventListener("keydown", (event) => {
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
         event.preventDefault();
@@ -74,7 +85,7 @@ export class PersistentInputs {
    */
   mount(root: HTMLElement, build: () => HTMLElement): void {
     const focused = document.activeElement;
-    const keep = [this.composer, this.newConversationAddress, this.apiUrl, this.grant].find((e) => e === focused);
+    const keep = [this.composer, this.newConversationAddress, this.apiUrl, this.ethRpcUrl, this.grant].find((e) => e === focused);
     const selection = keep ? [keep.selectionStart, keep.selectionEnd] : undefined;
     root.replaceChildren(build());
     if (keep && keep.isConnected && !keep.disabled) {

@@ -1,16 +1,27 @@
 // The right-hand side of the chat screen: the open conversation and its composer, or a draft (a conversation that
 // starts with its first message, while postage is on) with what that message costs.
 import { h } from "../dom.js";
-import { clockTime, fullTime, shortAddress, withDaySeparators } from "../format.js";
+import { clockTime, fullTime, withDaySeparators } from "../format.js";
+import { peerLabel } from "../names.js";
 import { noticeForOutlook, noticeForRefusal, type PostageNotice } from "../postage.js";
 import { consentOf, messageText, selectedEntry, type ConversationEntry, type Draft, type OutgoingMessage, type SessionState } from "../state.js";
 import type { ChatMessage } from "../xmtp.js";
 import { QUICK_REACTIONS, reactionOf, reactionsByMessage, replyOf, type ReactionSummary } from "../reactions.js";
 import { avatar } from "./common.js";
-import type { ViewContext } from "./context.js";
+import type { PeerNames, ViewContext } from "./context.js";
 
 /** How close to the bottom (in pixels) the thread must be scrolled to follow new messages. */
 const STICK_TO_BOTTOM_PX = 80;
+
+/** The peer in a thread's header: the verified name with the address under it, or the address alone. */
+function peerTitle(peer: string, context: ViewContext): HTMLElement[] {
+  const name = context.names?.get(peer)?.name;
+  if (!name) return [h("div", { class: "thread-peer", "data-testid": "thread-peer", title: peer }, peer)];
+  return [
+    h("div", { class: "thread-peer", "data-testid": "thread-peer", title: peer }, name),
+    h("div", { class: "thread-address", "data-testid": "thread-peer-address" }, peer),
+  ];
+}
 
 export function renderThread(session: SessionState, context: ViewContext): HTMLElement {
   const entry = selectedEntry(session);
@@ -55,11 +66,11 @@ export function renderThread(session: SessionState, context: ViewContext): HTMLE
     h(
       "header",
       { class: "thread-header" },
-      avatar(peer, "large"),
+      avatar(peer, "large", context.names?.get(peer)?.avatarUrl),
       h(
         "div",
         {},
-        h("div", { class: "thread-peer", "data-testid": "thread-peer" }, peer),
+        ...peerTitle(peer, context),
         h(
           "div",
           { class: "thread-sub" },
@@ -115,7 +126,7 @@ function renderMessage(
   message: ChatMessage,
   me: string,
   reactions: readonly ReactionSummary[] | undefined,
-  { actions }: ViewContext,
+  { actions, names }: ViewContext,
 ): HTMLElement {
   const mine = message.senderAddress === me;
   const topic = entry.conversation.topic;
@@ -130,7 +141,7 @@ function renderMessage(
       "data-status": mine ? "sent" : undefined,
       "data-message-id": message.id,
     },
-    reply && renderQuote(entry, reply.reference, me),
+    reply && renderQuote(entry, reply.reference, me, names),
     h(
       "div",
       { class: "bubble-row" },
@@ -192,9 +203,9 @@ function renderMessage(
 }
 
 /** The message a reply answers, quoted above it (or a note that it is not in this thread). */
-function renderQuote(entry: ConversationEntry, reference: string, me: string): HTMLElement {
+function renderQuote(entry: ConversationEntry, reference: string, me: string, names: PeerNames | undefined): HTMLElement {
   const quoted = entry.messages?.find((m) => m.id === reference);
-  const who = quoted ? (quoted.senderAddress === me ? "You" : shortAddress(quoted.senderAddress)) : undefined;
+  const who = quoted ? (quoted.senderAddress === me ? "You" : peerLabel(quoted.senderAddress, names?.get(quoted.senderAddress))) : undefined;
   return h(
     "div",
     { class: "quote", "data-testid": "quote", "data-reference": reference },
@@ -204,7 +215,7 @@ function renderQuote(entry: ConversationEntry, reference: string, me: string): H
 }
 
 /** One of our messages the node has not accepted: "Sending…", or "Not sent" with why and a retry. */
-function renderOutgoing(entry: ConversationEntry, item: OutgoingMessage, me: string, { actions }: ViewContext): HTMLElement {
+function renderOutgoing(entry: ConversationEntry, item: OutgoingMessage, me: string, { actions, names }: ViewContext): HTMLElement {
   const failed = item.status === "failed";
   const topic = entry.conversation.topic;
   return h(
@@ -215,7 +226,7 @@ function renderOutgoing(entry: ConversationEntry, item: OutgoingMessage, me: str
       "data-sender": me,
       "data-status": item.status,
     },
-    item.replyTo && renderQuote(entry, item.replyTo, me),
+    item.replyTo && renderQuote(entry, item.replyTo, me, names),
     h("div", { class: "bubble" }, item.text),
     h(
       "span",
@@ -240,14 +251,14 @@ function renderOutgoing(entry: ConversationEntry, item: OutgoingMessage, me: str
 }
 
 /** What the composer answers, if Reply was chosen on a message of this conversation; × cancels it. */
-function renderReplyBar(session: SessionState, entry: ConversationEntry, { actions }: ViewContext): HTMLElement | undefined {
+function renderReplyBar(session: SessionState, entry: ConversationEntry, { actions, names }: ViewContext): HTMLElement | undefined {
   const target = session.replyingTo;
   if (!target || target.topic !== entry.conversation.topic) return undefined;
   return h(
     "div",
     { class: "reply-bar", "data-testid": "reply-bar" },
     h("span", { class: "reply-bar-label" }, "Replying to"),
-    renderQuote(entry, target.messageId, session.address),
+    renderQuote(entry, target.messageId, session.address, names),
     h("button", { class: "icon-button", type: "button", "aria-label": "Cancel the reply", "data-testid": "reply-cancel", onclick: () => actions.cancelReply() }, "×"),
   );
 }
@@ -304,11 +315,11 @@ function renderDraft(draft: Draft, context: ViewContext): HTMLElement {
     h(
       "header",
       { class: "thread-header" },
-      avatar(draft.peer, "large"),
+      avatar(draft.peer, "large", context.names?.get(draft.peer)?.avatarUrl),
       h(
         "div",
         {},
-        h("div", { class: "thread-peer", "data-testid": "thread-peer" }, draft.peer),
+        ...peerTitle(draft.peer, context),
         h("div", { class: "thread-sub" }, "New conversation: it starts with your first message."),
       ),
     ),

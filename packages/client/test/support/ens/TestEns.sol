@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // A small ENS for tests: a registry (records of owner and resolver per namehash node) and a resolver with
-// addr(bytes32) and name(bytes32). Written for this repository's tests; it follows the ENS interfaces (EIP-137,
+// addr(bytes32), name(bytes32) and text(bytes32,string) (ENSIP-5 text records, e.g. "avatar"). Written for this repository's tests; it follows the ENS interfaces (EIP-137,
 // EIP-181 reverse records, EIP-165), not any deployed implementation.
 pragma solidity ^0.8.20;
 
@@ -46,6 +46,7 @@ contract TestEnsResolver {
     TestEnsRegistry private immutable registry;
     mapping(bytes32 => address) private addresses;
     mapping(bytes32 => string) private names;
+    mapping(bytes32 => mapping(string => string)) private texts;
 
     error NotOwner(bytes32 node, address caller);
 
@@ -62,7 +63,8 @@ contract TestEnsResolver {
         return
             interfaceId == 0x01ffc9a7 || // EIP-165 itself
             interfaceId == 0x3b3b57de || // addr(bytes32)
-            interfaceId == 0x691f3431; // name(bytes32)
+            interfaceId == 0x691f3431 || // name(bytes32)
+            interfaceId == 0x59d1d43c; // text(bytes32,string)
     }
 
     function addr(bytes32 node) external view returns (address) {
@@ -79,5 +81,13 @@ contract TestEnsResolver {
 
     function setName(bytes32 node, string calldata value) external onlyOwner(node) {
         names[node] = value;
+    }
+
+    function text(bytes32 node, string calldata key) external view returns (string memory) {
+        return texts[node][key];
+    }
+
+    function setText(bytes32 node, string calldata key, string calldata value) external onlyOwner(node) {
+        texts[node][key] = value;
     }
 }

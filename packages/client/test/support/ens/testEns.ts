@@ -59,6 +59,8 @@ export interface TestEns {
   setAddress(name: string, address: string | null): Promise<void>;
   /** Sets the reverse record (primary name) of `address`: the name its `<hex>.addr.reverse` node claims. */
   setReverse(address: string, name: string): Promise<void>;
+  /** Sets a text record (ENSIP-5) of `name`, such as its "avatar". */
+  setText(name: string, key: string, value: string): Promise<void>;
 }
 
 /**
@@ -111,6 +113,9 @@ export async function deployTestEns(anvil: Anvil): Promise<TestEns> {
     async setReverse(address, name) {
       const node = await claim(`${getAddress(address).slice(2).toLowerCase()}.addr.reverse`);
       await mine(resolver.setName(node, name));
+    },
+    async setText(name, key, value) {
+      await mine(resolver.setText(await claim(name), key, value));
     },
   };
 }
