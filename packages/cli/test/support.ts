@@ -1,7 +1,5 @@
 // Runs the real built `xmtp` binary (packages/cli/dist/main.js) as a child process, as a user's shell would.
 import { spawn, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
-import { createServer } from "node:net";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -150,13 +148,4 @@ export function createSdkClient(apiUrl: string, wallet: HDNodeWallet): Promise<X
   });
 }
 
-/** A loopback port nothing listens on (it was free a moment ago): for a node or RPC that cannot be reached. */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, "close");
-  return port;
-}
+export { closedPort } from "../../client/test/support/closedPort.js";
