@@ -13,12 +13,12 @@ import { MessageApiServer, type ApiHooks } from "./http/api.js";
 import { BodyBudget } from "./http/bodyBudget.js";
 import { CONNECTION_CHECK_INTERVAL_MS, ConnectionLimits } from "./http/connectionLimits.js";
 import { clientAddressOf, limitKeyOfAddress } from "./security/clientAddress.js";
-import { isSharedEnvelopeStore, type CommitFollower, type EnvelopeStore, type WakuEnvelopeStore, type WakuHasher } from "./store/EnvelopeStore.js";
+import { isSharedEnvelopeStore, type CommitFollower, type EnvelopeStore, type WakuEnvelopeStore } from "./store/EnvelopeStore.js";
 import { openSqliteStore } from "./store/sqlite.js";
 import type { Network } from "./network.js";
 import { NodeMetrics, instrumentStore } from "./metrics/nodeMetrics.js";
 import { StoreHealth } from "./store/storeHealth.js";
-import { createWakuHasher } from "./waku/messageHash.js";
+import { wakuHasherFor } from "./waku/messageHash.js";
 import { combineHooks, createSecurityHooks } from "./security/hooks.js";
 import { startSecurityLayer, type SecurityLayer } from "./security/layer.js";
 import { startPostage, type PostageService } from "./postage/postageService.js";
@@ -71,17 +71,6 @@ export interface RunningNode {
    * config.http.shutdownGraceMs), then close the store. Safe to call twice.
    */
   close(): Promise<void>;
-}
-
-/**
- * Waku Store v3 pages by RFC 14 message hashes, which the store keeps indexed. Only a node that Waku light nodes can
- * reach (their WebSocket listener) pays for computing and indexing them: measured on a relay line A - B - C, the
- * hash and its index cost each relaying node 15-30 % more CPU per envelope.
- */
-export function wakuHasherFor(config: NodeConfig): WakuHasher | undefined {
-  return config.p2p.port !== undefined && config.p2p.wsPort !== undefined
-    ? createWakuHasher({ clusterId: config.p2p.wakuClusterId, shardCount: config.p2p.wakuShardCount })
-    : undefined;
 }
 
 export async function openConfiguredStore(config: NodeConfig): Promise<EnvelopeStore> {

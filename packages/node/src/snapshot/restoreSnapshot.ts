@@ -134,7 +134,6 @@ export interface RestoreSnapshotOptions {
    * node is set to the snapshot's head there, so catch-up from it fetches only the tail.
    */
   dataDir?: string;
-  onVerified?: (snapshot: SnapshotFrame) => void;
   onProgress?: (phase: "verify" | "restore", done: number, total: number) => void;
 }
 
@@ -159,14 +158,10 @@ export async function restoreSnapshot(options: RestoreSnapshotOptions): Promise<
   if (!target.atomic) {
     await readSnapshotEnvelopes(options.path, snapshot, async (_, done) => options.onProgress?.("verify", done, total));
   }
-  options.onVerified?.(snapshot);
   let appended = 0;
   let added = 0;
-  await target.open().catch(async (error: unknown) => {
-    await target.abort();
-    throw error;
-  });
   try {
+    await target.open();
     let batch: StoredEnvelope[] = [];
     let batchBytes = 0;
     const flush = async () => {

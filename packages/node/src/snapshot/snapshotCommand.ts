@@ -10,6 +10,7 @@ import { restoreSnapshot } from "./restoreSnapshot.js";
 import { SnapshotError } from "./snapshotFormat.js";
 import { openSqliteSnapshotSource, storeSnapshotSource, type SnapshotSource } from "./snapshotSource.js";
 import { sqliteFileSnapshotTarget, storeSnapshotTarget } from "./snapshotTarget.js";
+import { wakuHasherFor } from "../waku/messageHash.js";
 
 export const SNAPSHOT_COMMAND_USAGE = `Usage:
   xmtp-node snapshot create --out FILE [--quiet] [node options]
@@ -161,7 +162,7 @@ async function restore(
   // (even an empty one: a node may have it open) and PostgreSQL are filled through the store.
   const target =
     config.storage.kind === "sqlite" && !existsSync(config.storage.path)
-      ? sqliteFileSnapshotTarget(config.storage.path, { wakuHasher: (await import("../server.js")).wakuHasherFor(config) })
+      ? sqliteFileSnapshotTarget(config.storage.path, { wakuHasher: wakuHasherFor(config) })
       : storeSnapshotTarget(() => open(config));
   const summary = await restoreSnapshot({
     path: file,
