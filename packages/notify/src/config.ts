@@ -1,6 +1,7 @@
 // xmtp-notify's configuration: flags, each with an XMTP_NOTIFY_* environment variable (flags win).
 import { join } from "node:path";
 import type { LogLevel } from "./log.js";
+import { checkVapidSubject } from "./webpush/vapid.js";
 
 export interface RetryPolicy {
   /** Attempts before a delivery is dead-lettered (the first attempt counts). */
@@ -33,6 +34,10 @@ export interface NotifyConfig {
   reconnectMaxDelayMs: number;
   /** How long SIGTERM waits for deliveries in flight. */
   shutdownGraceMs: number;
+  /** Who runs this service, for push services' operators: a mailto: address or an https: URL (RFC 8292 §2.1). */
+  vapidSubject: string;
+  /** How long a push service keeps a Web Push message for a browser that is offline, in seconds. */
+  pushTtlSeconds: number;
 }
 
 export class ConfigError extends Error {}
@@ -54,6 +59,8 @@ export function defaultNotifyConfig(overrides: Partial<NotifyConfig> = {}): Noti
     streamIdleTimeoutMs: 90_000,
     reconnectMaxDelayMs: 10_000,
     shutdownGraceMs: 10_000,
+    vapidSubject: "mailto:xmtp-notify@localhost",
+    pushTtlSeconds: 24 * 3_600,
     ...overrides,
   };
 }
@@ -68,7 +75,7 @@ export function storageLocation(config: NotifyConfig): { kind: "sqlite"; path: s
 export const USAGE = `Usage: xmtp-notify --node URL [options]
 
 Follows XMTP nodes' subscribe-all streams and delivers the envelopes of the topics that registered installations
-subscribed to, as HMAC-signed webhooks. See packages/notify/README.md.
+subscribed to, as HMAC-signed webhooks or as Web Push messages. See packages/notify/README.md.
 
 Options (each also as an environment variable):
   --node URL                        a node to follow; repeat for several (XMTP_NOTIFY_NODES, comma-separated)
@@ -88,6 +95,8 @@ Options (each also as an environment variable):
   --stream-idle-timeout-ms N        reconnect a silent stream (or catch-up query) after (XMTP_NOTIFY_STREAM_IDLE_TIMEOUT_MS, default 90000)
   --reconnect-max-ms N              longest pause between reconnects (XMTP_NOTIFY_RECONNECT_MAX_MS, default 10000)
   --shutdown-grace-ms N             SIGTERM waits this long for deliveries in flight (XMTP_NOTIFY_SHUTDOWN_GRACE_MS, default 10000)
+  --vapid-subject mailto:…|https:…  who runs this service, told to push services (XMTP_NOTIFY_VAPID_SUBJECT, default mailto:xmtp-notify@localhost)
+  --push-ttl-s N                    how long push services keep a Web Push message (XMTP_NOTIFY_PUSH_TTL_S, default 86400)
   --help                            this text
 `;
 
@@ -143,6 +152,19 @@ const OPTIONS: Record<string, { env: string; set: Setter }> = {
   },
   "--reconnect-max-ms": { env: "XMTP_NOTIFY_RECONNECT_MAX_MS", set: (c, v) => (c.reconnectMaxDelayMs = integer("--reconnect-max-ms", 10)(v)) },
   "--shutdown-grace-ms": { env: "XMTP_NOTIFY_SHUTDOWN_GRACE_MS", set: (c, v) => (c.shutdownGraceMs = integer("--shutdown-grace-ms", 0)(v)) },
+  "--vapid-subject": {
+    env: "XMTP_NOTIFY_VAPID_SUBJECT",
+    set: (c, v) => {
+      try {
+        checkVapidSubject(v);
+      } catch (error) {
+        throw new ConfigError(`--vapid-subject: ${(error as Error).message}`);
+      }
+      c.vapidSubject = v;
+    },
+  },
+  // RFC 8030 lets a push service cap the TTL; four weeks is beyond what any of them keeps.
+  "--push-ttl-s": { env: "XMTP_NOTIFY_PUSH_TTL_S", set: (c, v) => (c.pushTtlSeconds = integer("--push-ttl-s", 0, 28 * 86_400)(v)) },
 };
 
 /** Parses flags over the environment. Throws ConfigError naming the flag on anything wrong. */

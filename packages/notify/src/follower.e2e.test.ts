@@ -3,10 +3,7 @@
 // Build both first: `npx tsc -b packages/node packages/notify`.
 // Each test asserts that the receiver gets exactly one delivery, with a valid HMAC signature, per (installation,
 // matching envelope), across a restart of the service or of the node in the middle of the run.
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { call, startReceiver } from "./test-support/harness.js";
 import {
   E2E_SECRET as SECRET,
@@ -17,43 +14,18 @@ import {
   waitLive as waitLiveAt,
   type Published,
 } from "./test-support/deliveries.js";
-import {
-  createPublisher,
-  freshEnvelope,
-  nodeBinary,
-  notifyBinary,
-  startNode,
-  startNotify,
-  type Publisher,
-  type RunningNode,
-  type RunningNotify,
-} from "./test-support/network.js";
+import { e2eScope } from "./test-support/e2eScope.js";
+import { freshEnvelope, startNode, startNotify, type RunningNode, type RunningNotify } from "./test-support/network.js";
 
 const T1 = "/xmtp/0/m-e2e-one/proto";
 const T2 = "/xmtp/0/m-e2e-two/proto";
 const UNWATCHED = "/xmtp/0/m-e2e-unwatched/proto";
 
-let publisher: Publisher;
-const publishSome = (nodeUrl: string, count: number, topics: string[], into: Published) => publishWith(publisher, nodeUrl, count, topics, into);
+const scope = e2eScope();
+const { defer, tempDir } = scope;
+const publishSome = (nodeUrl: string, count: number, topics: string[], into: Published) => publishWith(scope.publisher, nodeUrl, count, topics, into);
 const waitLive = (notify: RunningNotify) => waitLiveAt(notify.url);
 const register = (notify: RunningNotify, receiver: Parameters<typeof registerWebhook>[1], topics: string[]) => registerWebhook(notify.url, receiver, topics);
-beforeAll(async () => {
-  for (const binary of [nodeBinary, notifyBinary]) {
-    if (!existsSync(binary)) throw new Error(`${binary} is missing: build with "npx tsc -b packages/node packages/notify" first`);
-  }
-  publisher = await createPublisher();
-});
-
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
-});
-
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 async function launchNotify(nodeUrls: string[], dataDir: string, extra: string[] = []): Promise<RunningNotify> {
   const notify = await startNotify([
@@ -68,16 +40,16 @@ async function launchNotify(nodeUrls: string[], dataDir: string, extra: string[]
     "300",
     ...extra,
   ]);
-  cleanups.push(() => notify.kill());
+  defer(() => notify.kill());
   return notify;
 }
 
 describe("following a real node", () => {
   it("delivers exactly once across a restart of the service, including what was published while it was down", async () => {
     const node = await startNode();
-    cleanups.push(() => node.dispose());
+    defer(() => node.dispose());
     const receiver = await startReceiver(SECRET);
-    cleanups.push(() => receiver.close());
+    defer(() => receiver.close());
     const dataDir = tempDir("xmtp-notify-e2e-");
     let notify = await launchNotify([node.url], dataDir);
     const alice = await register(notify, receiver, [T1, T2]);
@@ -107,9 +79,9 @@ describe("following a real node", () => {
     const nodeDir = tempDir("xmtp-node-e2e-");
     let node: RunningNode = await startNode({ dataDir: nodeDir });
     const port = Number(new URL(node.url).port);
-    cleanups.push(() => node.stop());
+    defer(() => node.stop());
     const receiver = await startReceiver(SECRET);
-    cleanups.push(() => receiver.close());
+    defer(() => receiver.close());
     const notify = await launchNotify([node.url], tempDir("xmtp-notify-e2e-"));
     const alice = await register(notify, receiver, [T1]);
     const bob = await register(notify, receiver, [T1, T2]);
@@ -130,11 +102,11 @@ describe("following a real node", () => {
 
   it("delivers each envelope once when it follows two nodes that both have it", async () => {
     const first = await startNode();
-    cleanups.push(() => first.dispose());
+    defer(() => first.dispose());
     const second = await startNode();
-    cleanups.push(() => second.dispose());
+    defer(() => second.dispose());
     const receiver = await startReceiver(SECRET);
-    cleanups.push(() => receiver.close());
+    defer(() => receiver.close());
     const notify = await launchNotify([first.url, second.url], tempDir("xmtp-notify-e2e-"));
     const alice = await register(notify, receiver, [T1]);
     await waitLive(notify);
@@ -142,8 +114,8 @@ describe("following a real node", () => {
     for (let i = 0; i < 8; i++) {
       const envelope = freshEnvelope(T1);
       // The same envelope published to both nodes (as a relay would put it on both).
-      await publisher.publish(first.url, [envelope]);
-      await publisher.publish(second.url, [envelope]);
+      await scope.publisher.publish(first.url, [envelope]);
+      await scope.publisher.publish(second.url, [envelope]);
       published.push(envelope);
     }
     await assertExactlyOnce(receiver, expectedDeliveries([alice], published));
@@ -151,9 +123,9 @@ describe("following a real node", () => {
 
   it("stops delivering a topic once unsubscribed, and everything once the installation is deleted", async () => {
     const node = await startNode();
-    cleanups.push(() => node.dispose());
+    defer(() => node.dispose());
     const receiver = await startReceiver(SECRET);
-    cleanups.push(() => receiver.close());
+    defer(() => receiver.close());
     const notify = await launchNotify([node.url], tempDir("xmtp-notify-e2e-"));
     const alice = await register(notify, receiver, [T1, T2]);
     await waitLive(notify);
@@ -176,9 +148,9 @@ describe("following a real node", () => {
 
   it("refuses forged access keys on the running binary", async () => {
     const node = await startNode();
-    cleanups.push(() => node.dispose());
+    defer(() => node.dispose());
     const receiver = await startReceiver(SECRET);
-    cleanups.push(() => receiver.close());
+    defer(() => receiver.close());
     const notify = await launchNotify([node.url], tempDir("xmtp-notify-e2e-"));
     const alice = await register(notify, receiver, [T1]);
     const forged = "A".repeat(43);

@@ -1,10 +1,7 @@
 // Connection faults and odd timestamps against a real xmtp-node process (packages/node/dist/main.js; build it
 // first), with the service in process (its store is inspected) or as the built binary, and a real webhook receiver.
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import pg from "pg";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { startReceiver, startTestService, waitUntil, type WebhookReceiver } from "./test-support/harness.js";
 import {
   assertExactlyOnce,
@@ -15,37 +12,22 @@ import {
   E2E_SECRET,
   type Published,
 } from "./test-support/deliveries.js";
-import { createPublisher, freshEnvelope, nodeBinary, notifyBinary, startNode, startNotify, type Publisher, type RunningNode } from "./test-support/network.js";
+import { e2eScope } from "./test-support/e2eScope.js";
+import { freshEnvelope, startNode, startNotify, type RunningNode } from "./test-support/network.js";
 import { startProxy } from "./test-support/proxy.js";
 
 const T1 = "/xmtp/0/m-faults-one/proto";
 const T2 = "/xmtp/0/m-faults-two/proto";
 const OTHER = "/xmtp/0/m-faults-other/proto";
 
-let publisher: Publisher;
-beforeAll(async () => {
-  for (const binary of [nodeBinary, notifyBinary]) {
-    if (!existsSync(binary)) throw new Error(`${binary} is missing: build with "npx tsc -b packages/node packages/notify" first`);
-  }
-  publisher = await createPublisher();
-});
-
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
-});
-
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const scope = e2eScope();
+const { defer, tempDir } = scope;
 
 async function nodeAndReceiver(nodeArgs: string[] = []): Promise<{ node: RunningNode; receiver: WebhookReceiver }> {
   const node = await startNode({ args: nodeArgs });
-  cleanups.push(() => node.dispose());
+  defer(() => node.dispose());
   const receiver = await startReceiver(E2E_SECRET);
-  cleanups.push(() => receiver.close());
+  defer(() => receiver.close());
   return { node, receiver };
 }
 
@@ -53,18 +35,18 @@ describe("connection faults between the service and the node", () => {
   it("recovers from dropped connections without missing or repeating", async () => {
     const { node, receiver } = await nodeAndReceiver();
     const proxy = await startProxy(node.url);
-    cleanups.push(() => proxy.close());
+    defer(() => proxy.close());
     const service = await startTestService({ nodes: [proxy.url], reconnectMaxDelayMs: 200 });
-    cleanups.push(() => service.dispose());
+    defer(() => service.dispose());
     const alice = await registerWebhook(service.url, receiver, [T1, T2]);
     await waitLive(service.url);
 
     const published: Published = [];
     for (let round = 0; round < 3; round++) {
-      await publishSome(publisher, node.url, 6, [T1, T2, OTHER], published);
+      await publishSome(scope.publisher, node.url, 6, [T1, T2, OTHER], published);
       proxy.cut();
       // Published while the service is reconnecting: catch-up finds them.
-      await publishSome(publisher, node.url, 6, [T1, T2, OTHER], published);
+      await publishSome(scope.publisher, node.url, 6, [T1, T2, OTHER], published);
       await waitLive(service.url);
     }
     await assertExactlyOnce(receiver, expectedDeliveries([alice], published));
@@ -75,18 +57,18 @@ describe("connection faults between the service and the node", () => {
   it("drops a stream that went silent (no keep-alive) and catches up what it swallowed", async () => {
     const { node, receiver } = await nodeAndReceiver(["--stream-keepalive-ms", "200"]);
     const proxy = await startProxy(node.url);
-    cleanups.push(() => proxy.close());
+    defer(() => proxy.close());
     const service = await startTestService({ nodes: [proxy.url], streamIdleTimeoutMs: 1_500, reconnectMaxDelayMs: 200 });
-    cleanups.push(() => service.dispose());
+    defer(() => service.dispose());
     const alice = await registerWebhook(service.url, receiver, [T1]);
     await waitLive(service.url);
     const published: Published = [];
-    await publishSome(publisher, node.url, 3, [T1], published);
+    await publishSome(scope.publisher, node.url, 3, [T1], published);
     await receiver.waitFor((r) => r.length === 3);
 
     // The open stream now loses everything the node sends, and nothing tells the service so.
     proxy.blackHole();
-    await publishSome(publisher, node.url, 5, [T1], published);
+    await publishSome(scope.publisher, node.url, 5, [T1], published);
     await new Promise((r) => setTimeout(r, 300));
     expect(receiver.received).toHaveLength(3);
     await assertExactlyOnce(receiver, expectedDeliveries([alice], published));
@@ -97,29 +79,29 @@ describe("the cursor during catch-up", () => {
   it("does not move while a catch-up is still reading the gap, even as newer envelopes stream in", async () => {
     const { node, receiver } = await nodeAndReceiver();
     const proxy = await startProxy(node.url);
-    cleanups.push(() => proxy.close());
+    defer(() => proxy.close());
     const dataDir = tempDir("xmtp-notify-faults-");
     // No lookback: catch-up starts exactly at the cursor, so a cursor moved too early would lose the gap for good.
     const overrides = { nodes: [proxy.url], dataDir, catchUpLookbackMs: 0, reconnectMaxDelayMs: 200 };
     let service = await startTestService(overrides);
-    cleanups.push(() => service.close());
+    defer(() => service.close());
     const alice = await registerWebhook(service.url, receiver, [T1]);
     await waitLive(service.url);
     const published: Published = [];
-    await publishSome(publisher, node.url, 2, [T1], published);
+    await publishSome(scope.publisher, node.url, 2, [T1], published);
     await receiver.waitFor((r) => r.length === 2);
     await service.close();
 
     // The gap: published while the service is down.
-    await publishSome(publisher, node.url, 3, [T1], published);
+    await publishSome(scope.publisher, node.url, 3, [T1], published);
     proxy.hold("/message/v1/query");
     service = await startTestService(overrides);
-    cleanups.push(() => service.close());
+    defer(() => service.close());
     const cursorAtStart = await service.store.getCursor(proxy.url);
     expect(cursorAtStart).toBeDefined();
     await waitUntil(() => proxy.held() > 0, "a catch-up query");
     // Newer envelopes arrive on the stream and are delivered, but the cursor stays put.
-    await publishSome(publisher, node.url, 3, [T1], published);
+    await publishSome(scope.publisher, node.url, 3, [T1], published);
     await receiver.waitFor((r) => r.length === 5);
     expect(await service.store.getCursor(proxy.url)).toEqual(cursorAtStart);
 
@@ -127,7 +109,7 @@ describe("the cursor during catch-up", () => {
     await service.close();
     proxy.release();
     service = await startTestService(overrides);
-    cleanups.push(() => service.close());
+    defer(() => service.close());
     await assertExactlyOnce(receiver, expectedDeliveries([alice], published));
     const cursorAfter = await service.store.getCursor(proxy.url);
     expect(cursorAfter!.timestampNs).toBeGreaterThan(cursorAtStart!.timestampNs);
@@ -139,13 +121,13 @@ describe("timestamps chosen by publishers", () => {
     const { node, receiver } = await nodeAndReceiver();
     const dataDir = tempDir("xmtp-notify-faults-");
     let service = await startTestService({ nodes: [node.url], dataDir });
-    cleanups.push(() => service.close());
+    defer(() => service.close());
     const alice = await registerWebhook(service.url, receiver, [T1]);
     await waitLive(service.url);
 
     const published: Published = [];
     const future = { ...freshEnvelope(T1), timestampNs: ((BigInt(Date.now()) + 86_400_000n) * 1_000_000n).toString() };
-    await publisher.publish(node.url, [future]);
+    await scope.publisher.publish(node.url, [future]);
     published.push(future);
     await receiver.waitFor((r) => r.length === 1);
     const cursor = await service.store.getCursor(node.url);
@@ -153,9 +135,9 @@ describe("timestamps chosen by publishers", () => {
 
     // Published while the service is down with an honest timestamp: found by the catch-up after the restart.
     await service.close();
-    await publishSome(publisher, node.url, 3, [T1], published);
+    await publishSome(scope.publisher, node.url, 3, [T1], published);
     service = await startTestService({ nodes: [node.url], dataDir });
-    cleanups.push(() => service.close());
+    defer(() => service.close());
     await assertExactlyOnce(receiver, expectedDeliveries([alice], published));
   });
 
@@ -163,7 +145,7 @@ describe("timestamps chosen by publishers", () => {
     const { node, receiver } = await nodeAndReceiver();
     const dataDir = tempDir("xmtp-notify-faults-");
     let service = await startTestService({ nodes: [node.url], dataDir });
-    cleanups.push(() => service.close());
+    defer(() => service.close());
     const alice = await registerWebhook(service.url, receiver, [T1]);
     await waitLive(service.url);
     await service.close();
@@ -172,11 +154,11 @@ describe("timestamps chosen by publishers", () => {
     const base = BigInt(Date.now()) * 1_000_000n;
     for (let batch = 0; batch < 5; batch++) {
       const envelopes = Array.from({ length: 50 }, (_, i) => ({ ...freshEnvelope(T1), timestampNs: (base + BigInt(batch * 50 + i)).toString() }));
-      await publisher.publish(node.url, envelopes);
+      await scope.publisher.publish(node.url, envelopes);
       published.push(...envelopes);
     }
     service = await startTestService({ nodes: [node.url], dataDir });
-    cleanups.push(() => service.close());
+    defer(() => service.close());
     await assertExactlyOnce(receiver, expectedDeliveries([alice], published));
     // One installation's deliveries go out in order: here, the order of the timestamps.
     const order = receiver.received.map((r) => BigInt(r.body.envelope.timestampNs));
@@ -190,16 +172,16 @@ describe("the binary killed (SIGKILL) in the middle of a run", () => {
     const dataDir = tempDir("xmtp-notify-faults-");
     const args = ["--node", node.url, "--data-dir", dataDir, "--retry-base-ms", "50", "--reconnect-max-ms", "300"];
     let notify = await startNotify(args);
-    cleanups.push(() => notify.kill());
+    defer(() => notify.kill());
     const alice = await registerWebhook(notify.url, receiver, [T1, T2]);
     await waitLive(notify.url);
     const published: Published = [];
-    const publishing = publishSome(publisher, node.url, 40, [T1, T2, OTHER], published);
+    const publishing = publishSome(scope.publisher, node.url, 40, [T1, T2, OTHER], published);
     await new Promise((r) => setTimeout(r, 150));
     await notify.kill();
     await publishing;
     notify = await startNotify(args);
-    cleanups.push(() => notify.kill());
+    defer(() => notify.kill());
     const expected = expectedDeliveries([alice], published);
     await waitUntil(() => new Set(receiver.received.map((r) => r.body.deliveryId)).size >= expected.length, "every delivery", 30_000);
     await new Promise((r) => setTimeout(r, 1_000));
@@ -223,7 +205,7 @@ describe.skipIf(!postgresUrl)("with PostgreSQL (--db)", () => {
     const db = new URL(postgresUrl!);
     const schema = `notify_e2e_${process.pid}_${Date.now()}`;
     db.searchParams.set("schema", schema);
-    cleanups.push(async () => {
+    defer(async () => {
       const client = new pg.Client({ connectionString: postgresUrl });
       await client.connect();
       await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
@@ -231,21 +213,21 @@ describe.skipIf(!postgresUrl)("with PostgreSQL (--db)", () => {
     });
     const args = ["--node", node.url, "--db", db.toString(), "--data-dir", tempDir("xmtp-notify-faults-"), "--reconnect-max-ms", "300"];
     let notify = await startNotify(args);
-    cleanups.push(() => notify.kill());
+    defer(() => notify.kill());
     expect(notify.logs.join("\n")).not.toContain(db.password);
     const alice = await registerWebhook(notify.url, receiver, [T1]);
     const bob = await registerWebhook(notify.url, receiver, [T1, T2]);
     await waitLive(notify.url);
     const published: Published = [];
-    await publishSome(publisher, node.url, 9, [T1, T2, OTHER], published);
-    const publishing = publishSome(publisher, node.url, 20, [T1, T2, OTHER], published);
+    await publishSome(scope.publisher, node.url, 9, [T1, T2, OTHER], published);
+    const publishing = publishSome(scope.publisher, node.url, 20, [T1, T2, OTHER], published);
     await new Promise((r) => setTimeout(r, 40));
     expect(await notify.stop()).toBe(0);
     await publishing;
     notify = await startNotify(args);
-    cleanups.push(() => notify.kill());
+    defer(() => notify.kill());
     await waitLive(notify.url);
-    await publishSome(publisher, node.url, 6, [T1, T2, OTHER], published);
+    await publishSome(scope.publisher, node.url, 6, [T1, T2, OTHER], published);
     await assertExactlyOnce(receiver, expectedDeliveries([alice, bob], published));
   });
 });

@@ -5,7 +5,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { storageLocation, type NotifyConfig } from "./config.js";
 import { Deliverer } from "./delivery/deliverer.js";
-import type { Sender } from "./delivery/sender.js";
+import { createTargetSender, type Sender } from "./delivery/sender.js";
 import { NodeFollower } from "./follower.js";
 import { createApiHandler } from "./http/api.js";
 import { silentLogger, type Logger } from "./log.js";
@@ -13,6 +13,8 @@ import { NotifyMetrics } from "./metrics.js";
 import type { NotifyStore } from "./store/NotifyStore.js";
 import { openPostgresNotifyStore, redactPostgresUrl } from "./store/postgres.js";
 import { SqliteNotifyStore } from "./store/sqlite.js";
+import { loadVapidKeys } from "./webpush/vapidKeyStore.js";
+import { VapidSigner } from "./webpush/vapid.js";
 
 /** Seen digests are kept at least this long after they were first seen, whatever their timestamp. */
 export const SEEN_RETENTION_MS = 24 * 3_600_000;
@@ -53,6 +55,13 @@ export async function startNotifyService(config: NotifyConfig, components: Notif
   const opened = components.store ? { store: components.store, storage: components.store.kind } : await openNotifyStore(config);
   const { store, storage } = opened;
   const metrics = new NotifyMetrics();
+  let vapid: VapidSigner;
+  try {
+    vapid = new VapidSigner(await loadVapidKeys(store), config.vapidSubject, now);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
   const deliverer = new Deliverer({
     store,
     metrics,
@@ -62,7 +71,7 @@ export async function startNotifyService(config: NotifyConfig, components: Notif
     concurrency: config.deliveryConcurrency,
     now,
     random: components.random,
-    sender: components.sender,
+    sender: components.sender ?? createTargetSender({ webPush: { vapid, ttlSeconds: config.pushTtlSeconds } }),
   });
   const followers = config.nodes.map(
     (node) =>
@@ -80,7 +89,7 @@ export async function startNotifyService(config: NotifyConfig, components: Notif
 
   const server: Server = createServer(
     { requestTimeout: 30_000, headersTimeout: 10_000 },
-    createApiHandler({ store, metrics, logger, maxTopicsPerInstallation: config.maxTopicsPerInstallation, maxBodyBytes: config.maxBodyBytes, now, nodes: () => followers.map((f) => ({ url: f.nodeUrl, live: f.live })) }),
+    createApiHandler({ store, metrics, logger, maxTopicsPerInstallation: config.maxTopicsPerInstallation, maxBodyBytes: config.maxBodyBytes, now, nodes: () => followers.map((f) => ({ url: f.nodeUrl, live: f.live })), vapidPublicKey: Buffer.from(vapid.keys.publicKey).toString("base64url") }),
   );
   try {
     await new Promise<void>((resolve, reject) => {

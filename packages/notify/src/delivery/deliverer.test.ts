@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { makeEnvelope } from "../envelope.js";
 import { call, startReceiver, startTestService, waitUntil, type TestService, type WebhookReceiver } from "../test-support/harness.js";
 import { retryDelayMs } from "./backoff.js";
+import { startWebPushReceiver } from "../test-support/webPushReceiver.js";
 import { signBody } from "./webhook.js";
 
 const SECRET = "receiver-secret-0123456789";
@@ -159,5 +160,30 @@ describe("webhook delivery", () => {
     expect(await errorOf(unreachable.body.id, unreachable.body.accessKey)).toBe("ECONNREFUSED");
     expect(await errorOf(redirected.id, redirected.accessKey)).toBe("HTTP 302");
     expect(await errorOf(slow.id, slow.accessKey)).toBe("no answer within 300 ms");
+  });
+});
+
+describe("Web Push delivery", () => {
+  it("pushes in order, carrying the envelope whole, and waits out a push service's 429 Retry-After", async () => {
+    const push = await startWebPushReceiver();
+    cleanups.push(() => push.close());
+    const service = await startTestService({ retry: { maxAttempts: 4, baseDelayMs: 20, maxDelayMs: 5_000 } });
+    cleanups.push(() => service.dispose());
+    const answer = await call(service.url, "POST", "/v1/installations", { body: { target: { kind: "webpush", ...push.newSubscription() }, topics: [TOPIC] } });
+    expect(answer.status).toBe(201);
+    const attemptsAt: number[] = [];
+    push.respond = () => {
+      attemptsAt.push(Date.now());
+      return attemptsAt.length === 1 ? { status: 429, headers: { "retry-after": "1" } } : 201;
+    };
+    await enqueue(service, ["one", "two"]);
+    const pushes = await push.waitFor(2);
+    const documents = pushes.map((p) => JSON.parse(p.plaintext));
+    expect(documents.map((d) => Buffer.from(d.envelope.message, "base64").toString())).toEqual(["one", "two"]);
+    expect(documents[0].deliveryId).toBe(`${answer.body.id}:${documents[0].digest}`);
+    expect(documents.map((d) => d.attempt)).toEqual([2, 1]);
+    // Without Retry-After the retry would come after 10-20 ms (the policy's base delay).
+    expect(attemptsAt[1] - attemptsAt[0]).toBeGreaterThanOrEqual(950);
+    expect(push.rejected).toEqual([]);
   });
 });

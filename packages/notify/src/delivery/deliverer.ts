@@ -6,7 +6,7 @@ import type { Logger } from "../log.js";
 import type { NotifyMetrics } from "../metrics.js";
 import type { DueDelivery, NotifyStore } from "../store/NotifyStore.js";
 import { retryDelayMs } from "./backoff.js";
-import { sendToTarget, type SendResult, type Sender } from "./sender.js";
+import { createTargetSender, type SendResult, type Sender } from "./sender.js";
 
 export interface DelivererOptions {
   store: NotifyStore;
@@ -36,7 +36,7 @@ export class Deliverer {
   constructor(private readonly options: DelivererOptions) {
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
-    this.sender = options.sender ?? sendToTarget;
+    this.sender = options.sender ?? createTargetSender();
   }
 
   start(): void {
@@ -111,8 +111,10 @@ export class Deliverer {
       logger.debug("delivered", { installation: delivery.installationId, digest: delivery.envelope.digest, attempt });
       return;
     }
-    const dead = attempt >= retry.maxAttempts;
-    const nextAttemptAtMs = dead ? now : now + retryDelayMs(attempt, retry, this.random);
+    const dead = attempt >= retry.maxAttempts || result.permanent === true;
+    // A receiver's Retry-After is honoured up to the longest delay of the policy.
+    const delayMs = Math.max(retryDelayMs(attempt, retry, this.random), Math.min(result.retryAfterMs ?? 0, retry.maxDelayMs));
+    const nextAttemptAtMs = dead ? now : now + delayMs;
     await store.markFailed(delivery.seq, { attempts: attempt, nextAttemptAtMs, error: result.error, dead }, now);
     metrics.deliveries[dead ? "dead" : "retry"]++;
     const fields = { installation: delivery.installationId, digest: delivery.envelope.digest, attempt, error: result.error };

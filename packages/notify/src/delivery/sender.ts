@@ -1,8 +1,18 @@
-// One sender per delivery-target kind. Adding a kind (Web Push) means a member in DeliveryTarget and a case here.
-import type { DeliveryTarget, DueDelivery } from "../store/NotifyStore.js";
+// One sender per delivery-target kind, chosen by the target's tag.
+import type { DueDelivery } from "../store/NotifyStore.js";
 import { sendWebhook } from "./webhook.js";
+import { sendWebPush, type WebPushOptions } from "./webPush.js";
 
-export type SendResult = { ok: true } | { ok: false; error: string };
+export type SendResult =
+  | { ok: true }
+  | {
+      ok: false;
+      error: string;
+      /** Trying again cannot succeed (e.g. a push subscription that is gone): dead-letter now. */
+      permanent?: boolean;
+      /** The receiver asked for this pause (Retry-After); the next attempt waits at least this long. */
+      retryAfterMs?: number;
+    };
 
 export interface SendOptions {
   timeoutMs: number;
@@ -12,9 +22,20 @@ export interface SendOptions {
 
 export type Sender = (delivery: DueDelivery, attempt: number, options: SendOptions) => Promise<SendResult>;
 
-export const sendToTarget: Sender = (delivery, attempt, options) => {
-  const target: DeliveryTarget = delivery.target;
-  // One kind today; a second kind makes DeliveryTarget a union and gets its own branch here.
-  if (target.kind === "webhook") return sendWebhook(target, delivery, attempt, options);
-  return Promise.resolve({ ok: false, error: `unsupported target kind ${(target as { kind: string }).kind}` });
-};
+export interface TargetSenderOptions {
+  /** Without it, Web Push deliveries fail (the service always passes one; tests of webhooks alone need not). */
+  webPush?: WebPushOptions;
+}
+
+export function createTargetSender(senderOptions: TargetSenderOptions = {}): Sender {
+  return (delivery, attempt, options) => {
+    const target = delivery.target;
+    switch (target.kind) {
+      case "webhook":
+        return sendWebhook(target, delivery, attempt, options);
+      case "webpush":
+        if (!senderOptions.webPush) return Promise.resolve({ ok: false, error: "this service has no VAPID key for Web Push" });
+        return sendWebPush(target, delivery, attempt, options, senderOptions.webPush);
+    }
+  };
+}

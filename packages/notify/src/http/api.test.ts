@@ -1,4 +1,5 @@
 // The HTTP API against an in-process service (no node followed: these are the installation calls alone).
+import { createECDH, randomBytes } from "node:crypto";
 import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Sender } from "../delivery/sender.js";
@@ -143,7 +144,8 @@ describe("input checks", () => {
     await bad("{not json", undefined, /not valid JSON/);
     await bad([], undefined, /must be a JSON object/);
     await bad({ secret: SECRET }, "target", /must be an object/);
-    await bad({ target: { kind: "carrier-pigeon" }, secret: SECRET }, "target.kind", /must be "webhook"/);
+    await bad({ target: { kind: "carrier-pigeon" }, secret: SECRET }, "target.kind", /must be "webhook" or "webpush"/);
+    await bad({ target: { ...target, extra: 1 }, secret: SECRET }, "target.extra", /unknown field/);
     await bad({ target: { kind: "webhook" }, secret: SECRET }, "target.url", /non-empty string/);
     await bad({ target: { kind: "webhook", url: "ftp://x/" }, secret: SECRET }, "target.url", /http: or https:/);
     await bad({ target: { kind: "webhook", url: "not a url" }, secret: SECRET }, "target.url", /absolute URL/);
@@ -155,6 +157,51 @@ describe("input checks", () => {
     await bad({ target, secret: SECRET, topics: ["/other/topic"] }, "topics[0]", /must start with \/xmtp\/0\//);
     await bad({ target, secret: SECRET, topics: ["/xmtp/0/" + "x".repeat(300)] }, "topics[0]", /1 to 300 bytes/);
     await bad({ target, secret: SECRET, extra: 1 }, "extra", /unknown field/);
+  });
+
+  it("registers a Web Push subscription as PushSubscription.toJSON() gives it, and names what is wrong with a bad one", async () => {
+    const browser = createECDH("prime256v1");
+    browser.generateKeys();
+    const keys = { p256dh: browser.getPublicKey().toString("base64url"), auth: randomBytes(16).toString("base64url") };
+    const subscription = { endpoint: "https://push.example.net/wpush/abc", expirationTime: null, keys };
+    const answer = await call(service.url, "POST", "/v1/installations", { body: { target: { kind: "webpush", ...subscription }, topics: [TOPIC] } });
+    expect(answer.status).toBe(201);
+    const read = await call(service.url, "GET", `/v1/installations/${answer.body.id}`, { key: answer.body.accessKey });
+    expect(read.body.target).toEqual({ kind: "webpush", endpoint: subscription.endpoint, keys });
+
+    const push = (overrides: Record<string, unknown>) => ({ target: { kind: "webpush", endpoint: subscription.endpoint, keys, ...overrides } });
+    await bad({ ...push({}), secret: SECRET }, "secret", /not used by webpush targets/);
+    await bad(push({ endpoint: "ftp://x/" }), "target.endpoint", /http: or https:/);
+    await bad(push({ keys: undefined }), "target.keys", /p256dh and auth/);
+    await bad(push({ keys: { ...keys, p256dh: "not base64!" } }), "target.keys.p256dh", /base64url/);
+    await bad(push({ keys: { ...keys, p256dh: keys.p256dh.slice(0, 40) } }), "target.keys.p256dh", /65 bytes/);
+    const offCurve = browser.getPublicKey();
+    offCurve[64] ^= 1;
+    await bad(push({ keys: { ...keys, p256dh: offCurve.toString("base64url") } }), "target.keys.p256dh", /not a point on P-256/);
+    await bad(push({ keys: { ...keys, auth: "AAAA" } }), "target.keys.auth", /16 bytes/);
+    await bad(push({ keys: { ...keys, extra: "x" } }), "target.keys.extra", /unknown field/);
+  });
+
+  it("gives the VAPID public key browsers subscribe with", async () => {
+    const answer = await call(service.url, "GET", "/v1/webpush/vapid-public-key");
+    expect(answer.status).toBe(200);
+    const key = Buffer.from(answer.body.publicKey, "base64url");
+    expect(key.length).toBe(65);
+    expect(key[0]).toBe(4);
+    expect((await call(service.url, "POST", "/v1/webpush/vapid-public-key")).status).toBe(405);
+  });
+
+  it("answers browsers' CORS preflight and marks every answer as readable from any origin", async () => {
+    const preflight = await call(service.url, "OPTIONS", "/v1/installations/abc/subscribe", {
+      headers: { origin: "https://app.example", "access-control-request-method": "POST", "access-control-request-headers": "authorization, content-type" },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("access-control-allow-origin")).toBe("*");
+    expect(preflight.headers.get("access-control-allow-headers")).toContain("authorization");
+    expect(preflight.headers.get("access-control-allow-methods")).toContain("DELETE");
+    const refused = await call(service.url, "GET", "/v1/installations/abc", { headers: { origin: "https://app.example" } });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get("access-control-allow-origin")).toBe("*");
   });
 
   it("bounds the number of topics per installation", async () => {

@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { envelopeToJson } from "../envelope.js";
 import type { Logger } from "../log.js";
 import type { NotifyMetrics } from "../metrics.js";
-import { TopicLimitError, type Installation, type NotifyStore } from "../store/NotifyStore.js";
+import { TopicLimitError, type DeliveryTarget, type Installation, type NotifyStore } from "../store/NotifyStore.js";
 import { InputError, parseTarget } from "../targets.js";
 
 export const MAX_TOPIC_BYTES = 300;
@@ -24,7 +24,20 @@ export interface ApiDeps {
   now: () => number;
   /** Each followed node and whether its stream is open and caught up. */
   nodes?: () => { url: string; live: boolean }[];
+  /** The VAPID public key (base64url, uncompressed P-256) browsers subscribe with. */
+  vapidPublicKey?: string;
 }
+
+/**
+ * Browsers may call the API from any origin (a web app registers its own Web Push subscription). Access is by bearer
+ * key, never by cookie, so allowing every origin lends no ambient authority to a foreign page.
+ */
+const CORS_HEADERS: Record<string, string> = {
+  "access-control-allow-origin": "*",
+  "access-control-allow-methods": "GET, POST, DELETE, OPTIONS",
+  "access-control-allow-headers": "authorization, content-type",
+  "access-control-max-age": "600",
+};
 
 class HttpError extends Error {
   constructor(
@@ -43,7 +56,8 @@ export function hashAccessKey(key: string): string {
   return createHash("sha256").update(key, "utf8").digest("hex");
 }
 
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+function send(res: ServerResponse, status: number, body: unknown, extraHeaders: Record<string, string> = {}): void {
+  const headers = { ...CORS_HEADERS, ...extraHeaders };
   if (status === 204) {
     res.writeHead(204, headers);
     res.end();
@@ -105,7 +119,12 @@ function parseTopics(value: unknown, field: string, maxCount: number): string[] 
   });
 }
 
-function parseSecret(value: unknown): string {
+function parseSecret(value: unknown, target: DeliveryTarget): string {
+  if (target.kind === "webpush") {
+    // Nothing to sign with it: a push message is encrypted to the subscription's own keys (RFC 8291).
+    if (value !== undefined) throw new InputError("secret", "is not used by webpush targets; leave it out");
+    return "";
+  }
   if (typeof value !== "string") throw new InputError("secret", "must be a string");
   if (value.length < MIN_SECRET_LENGTH || value.length > MAX_SECRET_LENGTH) {
     throw new InputError("secret", `must be ${MIN_SECRET_LENGTH} to ${MAX_SECRET_LENGTH} characters`);
@@ -165,6 +184,12 @@ export function createApiHandler(deps: ApiDeps): (req: IncomingMessage, res: Ser
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? "/").split("?")[0];
     const method = req.method ?? "GET";
+    if (method === "OPTIONS") return send(res, 204, undefined);
+    if (path === "/v1/webpush/vapid-public-key") {
+      if (method !== "GET") throw new HttpError(405, "method_not_allowed", `use GET ${path}`, undefined, { allow: "GET" });
+      if (!deps.vapidPublicKey) throw new HttpError(404, "not_found", "this service has no VAPID key");
+      return send(res, 200, { publicKey: deps.vapidPublicKey });
+    }
     if (path === "/healthz" && method === "GET") return send(res, 200, { ok: true, nodes: deps.nodes?.() ?? [] });
     if (path === "/metrics" && method === "GET") {
       const text = await deps.metrics.render(store);
@@ -177,7 +202,7 @@ export function createApiHandler(deps: ApiDeps): (req: IncomingMessage, res: Ser
       const body = await readJson(req, deps.maxBodyBytes);
       rejectUnknownFields(body, ["target", "secret", "topics"]);
       const target = parseTarget(body.target);
-      const secret = parseSecret(body.secret);
+      const secret = parseSecret(body.secret, target);
       const topics = body.topics === undefined ? [] : parseTopics(body.topics, "topics", deps.maxTopicsPerInstallation);
       const id = randomBytes(16).toString("hex");
       const accessKey = randomBytes(32).toString("base64url");

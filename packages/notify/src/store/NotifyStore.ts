@@ -6,7 +6,7 @@
  * Where an installation's notifications go. A tagged union: a new kind (Web Push) adds a member here, a validator in
  * src/targets.ts and a sender in src/delivery/; the store keeps any kind as its tag plus a JSON document.
  */
-export type DeliveryTarget = WebhookTarget;
+export type DeliveryTarget = WebhookTarget | WebPushTarget;
 
 export interface WebhookTarget {
   kind: "webhook";
@@ -14,10 +14,26 @@ export interface WebhookTarget {
   url: string;
 }
 
+/** A browser's push subscription (`PushSubscription.toJSON()`): where its push service takes messages, and its keys. */
+export interface WebPushTarget {
+  kind: "webpush";
+  /** The push service's URL for this subscription. */
+  endpoint: string;
+  keys: {
+    /** The browser's P-256 public key, uncompressed, base64url. */
+    p256dh: string;
+    /** The 16-byte authentication secret, base64url. */
+    auth: string;
+  };
+}
+
 export interface NewInstallation {
   id: string;
   target: DeliveryTarget;
-  /** Shared with the installation's owner; signs every delivery (HMAC-SHA256). Kept as given: it must sign. */
+  /**
+   * Shared with the installation's owner; signs every webhook delivery (HMAC-SHA256). Kept as given: it must sign.
+   * Empty for Web Push, whose messages are encrypted to the subscription's keys instead.
+   */
   secret: string;
   /** sha256 of the access key, hex. The key itself is never stored. */
   accessKeyHash: string;
@@ -160,6 +176,12 @@ export interface NotifyStore {
   pruneSeen(beforeTimestampNs: bigint, seenBeforeMs: number): Promise<number>;
   /** Forgets delivered deliveries recorded before `beforeMs`; returns how many. */
   pruneDelivered(beforeMs: number): Promise<number>;
+  /**
+   * The service's own long-lived keys (the VAPID key pair): returns the value stored under `name`, storing `value`
+   * first when there is none. Kept with the data, so a restart or a second instance over the same database signs
+   * with the key browsers subscribed with.
+   */
+  ensureServiceKey(name: string, value: string): Promise<string>;
   /** Every node cursor (for pruning and /metrics). */
   cursors(): Promise<Map<string, NodeCursor>>;
 

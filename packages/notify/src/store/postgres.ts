@@ -63,6 +63,10 @@ CREATE TABLE IF NOT EXISTS deliveries (
 );
 CREATE INDEX IF NOT EXISTS deliveries_queue ON deliveries (installation_id, state, seq);
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (state, next_attempt_at_ms, seq);
+CREATE TABLE IF NOT EXISTS service_keys (
+  name TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
 `;
 
 const HEADS = `
@@ -339,6 +343,13 @@ export class PostgresNotifyStore implements NotifyStore {
     return new Map(
       rows.map((r) => [r.node, { timestampNs: timestampFromColumn(r.timestamp_ns), digest: r.digest, updatedAtMs: Number(r.updated_at_ms) }]),
     );
+  }
+
+  async ensureServiceKey(name: string, value: string): Promise<string> {
+    // Two instances starting at once over one database: ON CONFLICT makes the second keep the first one's key.
+    await this.query("INSERT INTO service_keys (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING", [name, value]);
+    const { rows } = await this.query<{ value: string }>("SELECT value FROM service_keys WHERE name = $1", [name]);
+    return rows[0]!.value;
   }
 
   async close(): Promise<void> {

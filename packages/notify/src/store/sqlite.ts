@@ -66,6 +66,10 @@ CREATE TABLE IF NOT EXISTS deliveries (
 );
 CREATE INDEX IF NOT EXISTS deliveries_queue ON deliveries (installation_id, state, seq);
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (state, next_attempt_at_ms, seq);
+CREATE TABLE IF NOT EXISTS service_keys (
+  name TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
 `;
 
 /** The oldest pending delivery of each installation (the head of its queue), with the installation's target. */
@@ -273,6 +277,11 @@ export class SqliteNotifyStore implements NotifyStore {
     return new Map(
       rows.map((r) => [r.node, { timestampNs: timestampFromColumn(r.timestamp_ns), digest: r.digest, updatedAtMs: Number(r.updated_at_ms) }]),
     );
+  }
+
+  async ensureServiceKey(name: string, value: string): Promise<string> {
+    this.db.prepare("INSERT OR IGNORE INTO service_keys (name, value) VALUES (?, ?)").run(name, value);
+    return (this.db.prepare("SELECT value FROM service_keys WHERE name = ?").get(name) as { value: string }).value;
   }
 
   async close(): Promise<void> {

@@ -2,6 +2,7 @@
 import { expect } from "vitest";
 import { envelopeDigest } from "../envelope.js";
 import { call, type WebhookReceiver } from "./harness.js";
+import type { PushSubscriptionJson, WebPushReceiver } from "./webPushReceiver.js";
 import { freshEnvelope, type Publisher } from "./network.js";
 
 export const E2E_SECRET = "end-to-end-secret-0123456789";
@@ -20,6 +21,25 @@ export async function registerWebhook(serviceUrl: string, receiver: WebhookRecei
   });
   expect(answer.status).toBe(201);
   return { ...answer.body, topics };
+}
+
+/** Registers a Web Push subscription of the test push receiver, as a browser's app would. */
+export async function registerWebPush(serviceUrl: string, subscription: PushSubscriptionJson, topics: string[]): Promise<RegisteredInstallation> {
+  const answer = await call(serviceUrl, "POST", "/v1/installations", { body: { target: { kind: "webpush", ...subscription }, topics } });
+  expect(answer.status).toBe(201);
+  return { ...answer.body, topics };
+}
+
+/** As assertExactlyOnce, for the decrypted push messages: each expected delivery once, none refused. */
+export async function assertPushedExactlyOnce(receiver: WebPushReceiver, expected: string[]): Promise<void> {
+  await receiver.waitFor(expected.length, { timeoutMs: 30_000 });
+  await new Promise((r) => setTimeout(r, 1_000));
+  expect(receiver.rejected).toEqual([]);
+  const documents = receiver.received().map((push) => JSON.parse(push.plaintext));
+  expect(documents.map((d) => d.deliveryId as string).sort()).toEqual(expected);
+  for (const d of documents) {
+    expect(d.deliveryId).toBe(`${d.installationId}:${envelopeDigest(d.envelope.contentTopic, Buffer.from(d.envelope.message, "base64"))}`);
+  }
 }
 
 /** One `installation:digest` per (installation, matching envelope published), sorted. */

@@ -41,11 +41,11 @@ export async function createPublisher(): Promise<Publisher> {
 }
 
 /** A fresh envelope on `topic` stamped now, with a random message. */
-export function freshEnvelope(topic: string): { contentTopic: string; timestampNs: string; message: string } {
+export function freshEnvelope(topic: string, messageBytes = 24): { contentTopic: string; timestampNs: string; message: string } {
   return {
     contentTopic: topic,
     timestampNs: (BigInt(Date.now()) * 1_000_000n + BigInt(Math.floor(Math.random() * 1_000_000))).toString(),
-    message: randomBytes(24).toString("base64"),
+    message: randomBytes(messageBytes).toString("base64"),
   };
 }
 

@@ -182,6 +182,15 @@ export function describeNotifyStoreConformance(name: string, open: () => Promise
       );
     });
 
+    it("keeps a service key once: the first value stored wins; keeps a Web Push target", async () => {
+      const store = await fresh();
+      expect(await store.ensureServiceKey("vapid", "first")).toBe("first");
+      expect(await store.ensureServiceKey("vapid", "second")).toBe("first");
+      expect(await store.ensureServiceKey("other", "x")).toBe("x");
+      await store.createInstallation({ ...installation("push"), target: { kind: "webpush", endpoint: "https://push.example/abc", keys: { p256dh: "BA", auth: "AQ" } }, secret: "" });
+      expect((await store.getInstallation("push"))?.target).toEqual({ kind: "webpush", endpoint: "https://push.example/abc", keys: { p256dh: "BA", auth: "AQ" } });
+    });
+
     it("rolls an ingest back whole when it fails", async () => {
       const store = await fresh();
       await store.createInstallation(installation("one"));
