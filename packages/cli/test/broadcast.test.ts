@@ -1,11 +1,11 @@
 // `xmtp broadcast`: the real binary against a real node. A thousand recipients (identities whose contacts are
 // published directly), the CLI killed with SIGKILL halfway, run again: each recipient holds exactly one copy.
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Client } from "@xmtp-ts/client";
+import { Client, FileStateStore } from "@xmtp-ts/client";
 import { startNode, type RunningNode } from "../../../test/support/runningNode.js";
 import { deliveriesBySender, publishedIdentities, strangers } from "../../client/test/broadcast/support.js";
 import { ExitCode } from "../src/errors.js";
@@ -78,8 +78,8 @@ describe("xmtp broadcast", () => {
     const progress = lines.lines.map((line) => JSON.parse(line) as { event: string; phase: string; sent: number; total: number });
     expect(progress.every((p) => p.event === "progress")).toBe(true);
     expect(progress[0].total).toBe(RECIPIENTS + absent.length);
-    const killedState = JSON.parse(readFileSync(resumeFile, "utf8")) as { recipients: Record<string, { status: string }> };
-    const statuses = Object.values(killedState.recipients).map((r) => r.status);
+    const killedState = await new FileStateStore(resumeFile).load();
+    const statuses = [...killedState!.recipients.values()].map((r) => r.status);
     const sentBeforeKill = statuses.filter((s) => s === "sent").length;
     expect(sentBeforeKill).toBeGreaterThanOrEqual(RECIPIENTS / 2);
     expect(sentBeforeKill).toBeLessThan(RECIPIENTS);

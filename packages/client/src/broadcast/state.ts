@@ -41,7 +41,7 @@ function fail(where: string, problem: string): never {
   throw new BroadcastStateError(`the broadcast state ${where} is not usable: ${problem}`);
 }
 
-function isRecord(value: unknown): value is RecipientRecord {
+export function isRecord(value: unknown): value is RecipientRecord {
   if (typeof value !== "object" || value === null) return false;
   const r = value as Record<string, unknown>;
   switch (r.status) {
@@ -83,4 +83,22 @@ export function stateFromJson(text: string, where: string): BroadcastState {
     createdAt: json.createdAt as string,
     recipients,
   };
+}
+
+/** One change as a line of the state file's journal (stateStore.ts): the recipient and its new record. */
+export function changeToJsonLine(address: string, record: RecipientRecord): string {
+  return JSON.stringify({ recipient: address, record }) + "\n";
+}
+
+/** Reads one journal line back; undefined when it is not a well-formed change. */
+export function changeFromJsonLine(line: string): [string, RecipientRecord] | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (typeof json !== "object" || json === null) return undefined;
+  const { recipient, record } = json as Record<string, unknown>;
+  return typeof recipient === "string" && isRecord(record) ? [recipient, record] : undefined;
 }

@@ -1,6 +1,6 @@
 // Broadcast against a real node: a thousand-plus recipients interrupted halfway and resumed (each gets exactly one
 // copy), a send left in doubt by a killed run (found on the network, not sent again), and a node that answers 429.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sha256, toHex } from "@xmtp-ts/crypto";
@@ -70,8 +70,8 @@ describe("client.broadcast", () => {
     expect(partial.sent.length).toBeLessThan(RECIPIENTS);
     expect(partial.notOnNetwork.sort()).toEqual(absent.sort());
     expect(lastSeen?.inFlight).toBe(0);
-    const onDisk = JSON.parse(readFileSync(resumeFile, "utf8"));
-    const sentOnDisk = Object.values(onDisk.recipients as Record<string, { status: string }>).filter((r) => r.status === "sent").length;
+    const onDisk = await new FileStateStore(resumeFile).load();
+    const sentOnDisk = [...onDisk!.recipients.values()].filter((r) => r.status === "sent").length;
     expect(sentOnDisk).toBe(partial.sent.length);
 
     // A new process would start from the file alone: a new client, the same wallet, the same resume file.

@@ -52,6 +52,57 @@ describe("FileStateStore", () => {
     await expect(store.load()).rejects.toThrow(/malformed/);
   });
 
+  it("appends each change as a line after the whole state, and reads them back applied", async () => {
+    const file = join(dir, "journal.json");
+    const store = new FileStateStore(file);
+    const current = state();
+    await store.save(current);
+    const base = readFileSync(file, "utf8");
+    const sent = { status: "sent", at: 9 } as const;
+    current.recipients.set("0x3333333333333333333333333333333333333333", sent);
+    await store.append(new Map([["0x3333333333333333333333333333333333333333", sent]]), current);
+    const failed = { status: "failed", at: 10, reason: "no" } as const;
+    current.recipients.set("0x5555555555555555555555555555555555555555", failed);
+    await store.append(new Map([["0x5555555555555555555555555555555555555555", failed]]), current);
+    const text = readFileSync(file, "utf8");
+    expect(text.startsWith(base)).toBe(true); // the whole state was not written again
+    expect(text.split("\n").filter(Boolean)).toHaveLength(3);
+    expect(await new FileStateStore(file).load()).toEqual(current);
+  });
+
+  it("skips a torn last line (a kill mid-append), refuses damage before it, and reads a file of the whole state alone", async () => {
+    const file = join(dir, "torn.json");
+    const store = new FileStateStore(file);
+    await store.save(state());
+    const sent = { status: "sent", at: 9 } as const;
+    await store.append(new Map([["0x3333333333333333333333333333333333333333", sent]]), state());
+    const whole = readFileSync(file, "utf8");
+    writeFileSync(file, whole + '{"recipient":"0x44444444444444444444');
+    const loaded = await new FileStateStore(file).load();
+    expect(loaded?.recipients.get("0x3333333333333333333333333333333333333333")).toEqual(sent);
+    expect(loaded?.recipients.get("0x4444444444444444444444444444444444444444")).toEqual(state().recipients.get("0x4444444444444444444444444444444444444444"));
+    writeFileSync(file, whole + "garbage\n" + whole.split("\n")[1] + "\n");
+    await expect(new FileStateStore(file).load()).rejects.toThrow(/line 3 is not a change record/);
+    // As written before the journal existed: one JSON document, no newline.
+    writeFileSync(file, whole.split("\n")[0]);
+    expect(await new FileStateStore(file).load()).toEqual(state());
+  });
+
+  it("rewrites the whole state once the journal is as long as the state, so the file stays bounded", async () => {
+    const file = join(dir, "compact.json");
+    const store = new FileStateStore(file);
+    const current = state();
+    await store.save(current);
+    for (let i = 0; i < 1_001; i++) {
+      const record = { status: "sent", at: i } as const;
+      current.recipients.set("0x2222222222222222222222222222222222222222", record);
+      await store.append(new Map([["0x2222222222222222222222222222222222222222", record]]), current);
+    }
+    const lines = readFileSync(file, "utf8").split("\n").filter(Boolean);
+    expect(lines).toHaveLength(1); // the 1,001st change rewrote the state
+    expect(await new FileStateStore(file).load()).toEqual(current);
+  });
+
   it("reports a state it cannot write as BroadcastStateError", async () => {
     const store = new FileStateStore(join(dir, "no-such-folder", "c.json"));
     await expect(store.save(state())).rejects.toMatchObject({ code: "broadcast_state_unusable" });
