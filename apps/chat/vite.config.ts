@@ -9,7 +9,18 @@ export default defineConfig({
     // app imports it under this name and vite emits the installed file as an asset, giving the app its URL.
     alias: [{ find: /^@xmtp-ts\/crypto\/secp256k1\.wasm(?=\?|$)/, replacement: secp256k1WasmFile() }],
   },
-  server: { host: "127.0.0.1", port: 5173 },
+  worker: {
+    rolldownOptions: {
+      output: {
+        // The service worker (src/serviceWorker.ts, imported with ?worker&url) goes to the app's root as sw.js: a
+        // service worker controls only pages under its own directory, and the app is the directory of index.html.
+        // The other workers keep vite's usual place.
+        entryFileNames: (chunk) => (chunk.name === "serviceWorker" ? "sw.js" : "assets/[name]-[hash].js"),
+      },
+    },
+  },
+  // In development vite serves the service worker from /src/: this header lets it control the whole app.
+  server: { host: "127.0.0.1", port: 5173, headers: { "Service-Worker-Allowed": "/" } },
   preview: { host: "127.0.0.1", port: 4173 },
   build: { target: "es2022", sourcemap: true },
 });

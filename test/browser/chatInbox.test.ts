@@ -25,6 +25,7 @@ import {
   send,
   startConversation,
   type ChatHarness,
+  closeChatHarness,
 } from "./support/chatPage.js";
 import { BROWSER_TESTS_RUN, launchChromium } from "./support/chromium.js";
 
@@ -55,9 +56,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  for (const context of harness.contexts ?? []) await context.close().catch(() => {});
-  await browser?.close();
-  await app?.close();
+  await closeChatHarness(harness, { browser, app });
   await node?.dispose();
 });
 

@@ -14,7 +14,7 @@ import { startNode, type RunningNode } from "../support/runningNode.js";
 import { startAnvil, type Anvil } from "../../packages/postage/src/test-support/anvil.js";
 import { deployTestEns, type TestEns } from "../../packages/client/test/support/ens/testEns.js";
 import { serveChatApp, type ServedChatApp } from "./support/chatApp.js";
-import { conversationItem, myAddress, newContext, screenshot, type ChatHarness, type ChatUser } from "./support/chatPage.js";
+import { conversationItem, myAddress, newContext, screenshot, type ChatHarness, type ChatUser, closeChatHarness } from "./support/chatPage.js";
 import { BROWSER_TESTS_RUN, launchChromium } from "./support/chromium.js";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -68,10 +68,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  for (const context of harness.contexts ?? []) await context.close().catch(() => {});
-  for (const client of peers) await client.close().catch(() => {});
-  await browser?.close();
-  await app?.close();
+  await closeChatHarness(harness, { peers, browser, app });
   await Promise.all([node?.dispose(), anvil?.stop()]);
 });
 

@@ -3,7 +3,8 @@
 import { isAddressLike } from "@xmtp-ts/client";
 import type { AppConfig } from "./config.js";
 import { NameDirectory } from "./effects/names.js";
-import { nameLookupProblem, parseEthRpcUrl } from "./names.js";
+import { nameLookupProblem, parseEthRpcUrl, peerLabel } from "./names.js";
+import { parseNotifyUrl } from "./push.js";
 import { ChatController, type Store } from "./effects/controller.js";
 import { initialState, reduce, type AppEvent, type AppState } from "./state.js";
 import { savedDevelopmentWallet } from "./wallets.js";
@@ -31,6 +32,7 @@ export class ChatApp {
       config.apiUrl,
       () => void this.controller.sendMessage(this.inputs.composer.value),
       config.ethRpcUrl ?? "",
+      config.notifyUrl ?? "",
     );
     try {
       this.useEthRpcUrl(parseEthRpcUrl(config.ethRpcUrl ?? ""));
@@ -45,6 +47,7 @@ export class ChatApp {
       clearNewConversationAddress: () => (inputs.newConversationAddress.value = ""),
       clearGrantInput: () => (inputs.grant.value = ""),
       clearSessionInputs: () => inputs.clearSessionInputs(),
+      peerLabel: (address) => peerLabel(address, this.names?.get(address)),
     });
     const controller = this.controller;
     this.context = {
@@ -52,7 +55,7 @@ export class ChatApp {
       scroll: this.scroll,
       actions: {
         connect: (kind) => {
-          if (this.applyTypedEthRpcUrl()) void controller.connect(kind, inputs.apiUrl.value);
+          if (this.applyTypedEthRpcUrl() && this.applyTypedNotifyUrl()) void controller.connect(kind, inputs.apiUrl.value);
         },
         forgetDevelopmentWallet: () => controller.forgetDevelopmentWallet(),
         disconnect: () => controller.disconnect(),
@@ -67,6 +70,7 @@ export class ChatApp {
         startReply: (topic, messageId) => controller.startReply(topic, messageId),
         cancelReply: () => controller.cancelReply(),
         enableNotifications: () => void controller.enableNotifications(),
+        disableNotifications: () => void controller.disableNotifications(),
         setConsent: (peer, allowed) => void controller.setConsent(peer, allowed),
         useGrant: (draft) => void controller.useGrant(draft, inputs.grant.value),
       },
@@ -82,7 +86,14 @@ export class ChatApp {
   private useEthRpcUrl(rpcUrl: string): void {
     if ((this.names?.rpcUrl ?? "") === rpcUrl) return;
     this.names?.close();
-    this.names = rpcUrl ? new NameDirectory(rpcUrl, { onChange: () => this.render() }) : undefined;
+    this.names = rpcUrl
+      ? new NameDirectory(rpcUrl, {
+          onChange: () => {
+            this.render();
+            this.controller?.namesChanged();
+          },
+        })
+      : undefined;
   }
 
   /** The connect screen's Ethereum JSON-RPC, checked and kept for later visits; false (and an error) if unusable. */
@@ -97,6 +108,28 @@ export class ChatApp {
     this.config.saveEthRpcUrl?.(rpcUrl);
     this.useEthRpcUrl(rpcUrl);
     return true;
+  }
+
+  /**
+   * The connect screen's notification service URL, checked and kept for later visits; false (and an error) if
+   * unusable. The session that connects next uses it ("" turns push off).
+   */
+  private applyTypedNotifyUrl(): boolean {
+    let notifyUrl: string;
+    try {
+      notifyUrl = parseNotifyUrl(this.inputs.notifyUrl.value);
+    } catch (err) {
+      this.dispatch({ type: "errorShown", message: (err as Error).message });
+      return false;
+    }
+    this.config.saveNotifyUrl?.(notifyUrl);
+    this.config.notifyUrl = notifyUrl || undefined;
+    return true;
+  }
+
+  /** The service worker asks to open a conversation: one of its notifications was clicked. */
+  openConversation(topic: string): void {
+    this.controller.openConversation(topic);
   }
 
   /** An address goes to the controller as typed; a name (alice.eth) is resolved first, when names are on. */

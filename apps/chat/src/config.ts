@@ -17,4 +17,10 @@ export interface AppConfig {
   cryptoReady?: Promise<unknown>;
   /** Desktop notifications; the browser's Notification API when not given. */
   notifier?: Notifier;
+  /** A notification service (xmtp-notify) for push notifications (?notifyUrl=, or as last typed or used); none: off. */
+  notifyUrl?: string;
+  /** Remembers the notification service URL ("" forgets it). */
+  saveNotifyUrl?(url: string): void;
+  /** A conversation to open once listed: the page was opened by a click on a push notification (?open=). */
+  openTopic?: string;
 }

@@ -92,7 +92,17 @@ export interface AppState {
   readonly sending: boolean;
   /** Whether desktop notifications may be shown: asked only when the user turns them on. */
   readonly notifications?: NotificationSetting;
+  /** Push notifications through a notification service; undefined when no service is configured. */
+  readonly push?: PushState;
 }
+
+/**
+ * Push notifications (Web Push through xmtp-notify) for the session: off (offered), being turned on or off, on, or
+ * unavailable with the reason in plain words (`retry`: whether clicking Notify me again may help).
+ */
+export type PushState =
+  | { readonly status: "off" | "starting" | "on" | "stopping" }
+  | { readonly status: "unavailable"; readonly reason: string; readonly retry: boolean };
 
 /** The browser's answer about desktop notifications ("default": not asked yet), or none to be had. */
 export type NotificationSetting = "default" | "granted" | "denied" | "unsupported";
@@ -162,7 +172,9 @@ export type AppEvent =
   /** Reply was chosen on a message: the composer quotes it until sent or cancelled. */
   | ({ type: "replyStarted"; topic: string; messageId: string } & SessionEvent)
   | ({ type: "replyCancelled" } & SessionEvent)
-  | { type: "notificationsChecked"; setting: NotificationSetting };
+  | { type: "notificationsChecked"; setting: NotificationSetting }
+  /** Push notifications changed (undefined: no notification service is configured). */
+  | { type: "pushChanged"; push: PushState | undefined };
 
 // ── entries ───────────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -444,6 +456,8 @@ export function reduce(state: AppState, event: AppEvent): AppState {
       });
     case "notificationsChecked":
       return state.notifications === event.setting ? state : { ...state, notifications: event.setting };
+    case "pushChanged":
+      return { ...state, push: event.push };
     case "replyStarted":
       return inSession(state, event.sessionId, (session) =>
         session.entries.has(event.topic) ? { ...session, replyingTo: { topic: event.topic, messageId: event.messageId } } : session,
@@ -559,9 +573,13 @@ const NOTIFICATION_BODY_CHARS = 140;
  * The notification a streamed message deserves, judged against the session before the message is applied: one
  * new to the thread, from the peer, that is text or a reply (reactions are not worth interrupting for, as the
  * public content type says), in a conversation not blocked. A request says it is one. Whether the tab is hidden
- * is the caller's part.
+ * is the caller's part; `labelOf` names the peer.
  */
-export function notificationFor(session: SessionState, message: ChatMessage): MessageNotification | undefined {
+export function notificationFor(
+  session: SessionState,
+  message: ChatMessage,
+  labelOf: (address: string) => string = shortAddress,
+): MessageNotification | undefined {
   const conversation = message.conversation;
   if (!conversation || message.error || message.senderAddress === session.address) return undefined;
   if (reactionOf(message) || plainText(message) === undefined) return undefined;
@@ -572,7 +590,9 @@ export function notificationFor(session: SessionState, message: ChatMessage): Me
   if (consent === "denied") return undefined;
   const text = messageText(message);
   const body = text.length > NOTIFICATION_BODY_CHARS ? `${text.slice(0, NOTIFICATION_BODY_CHARS - 1)}…` : text;
-  const who = shortAddress(conversation.peerAddress);
+  // Named as the page names the peer (an ENS name when known), like the service worker's push notification, which
+  // this one replaces (same tag: the topic) when both arrive.
+  const who = labelOf(conversation.peerAddress);
   return { title: consent === "unknown" ? `Message request from ${who}` : who, body, topic: conversation.topic };
 }
 

@@ -3,6 +3,10 @@ import {
   causeChain,
   checkAddressInput,
   Client,
+  NotificationTopicKeeper,
+  type InstallationCredentials,
+  type NotifyApi,
+  type TopicKeeperOptions,
   GrpcCode,
   grpcCodeOf,
   grpcStatusOf,
@@ -107,6 +111,21 @@ export async function createChatClient(signer: WalletSigner, apiUrl: string, sav
     console.warn(`XMTP chat: the inbox database ${dbPath} cannot be used; going on without it.`, error);
     return Client.create(signer, options);
   }
+}
+
+/** What the app uses of the client's NotificationTopicKeeper. */
+export interface TopicKeeper {
+  start(): Promise<unknown>;
+  stop(): Promise<void>;
+  readonly topics: string[];
+}
+
+/**
+ * Keeps a notification installation's topics in step with the inbox (the client's NotificationTopicKeeper). It
+ * needs the whole Client, not the slice above: createChatClient made one, so the cast only undoes that narrowing.
+ */
+export function topicKeeper(client: ChatClient, api: NotifyApi, installation: InstallationCredentials, options: TopicKeeperOptions): TopicKeeper {
+  return new NotificationTopicKeeper(client as unknown as Client, api, installation, options);
 }
 
 /** Sends a reaction (`emoji` added or taken back) to the message `reference`. */

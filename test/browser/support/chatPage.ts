@@ -21,6 +21,20 @@ export interface ChatHarness {
   contexts: BrowserContext[];
 }
 
+/**
+ * Closes what a chat test opened, in order: the browser contexts, peers' clients, the browser, the app's server.
+ * Each may be missing (a beforeAll that failed halfway, or browser tests not running).
+ */
+export async function closeChatHarness(
+  harness: Partial<ChatHarness>,
+  opened: { peers?: { close(): Promise<unknown> }[]; browser?: Browser; app?: { close(): Promise<unknown> } },
+): Promise<void> {
+  for (const context of harness.contexts ?? []) await context.close().catch(() => {});
+  for (const client of opened.peers ?? []) await client.close().catch(() => {});
+  await opened.browser?.close();
+  await opened.app?.close();
+}
+
 export async function newContext(harness: ChatHarness, name: string): Promise<{ context: BrowserContext; page: Page }> {
   const context = await harness.browser.newContext({ viewport: { width: 1200, height: 720 }, deviceScaleFactor: 1 });
   harness.contexts.push(context);

@@ -31,6 +31,7 @@ import {
   type ChatMessage,
 } from "../xmtp.js";
 import { browserNotifier, type Notifier } from "./notifications.js";
+import { PushNotifications } from "./push.js";
 import { reactionsByMessage, reactionToggle } from "../reactions.js";
 import { loadLatestMessages, outlookFor, storedConversations } from "./conversations.js";
 import { persistGrants } from "./grants.js";
@@ -55,6 +56,8 @@ export interface ChatUi {
   clearGrantInput(): void;
   /** Empties what was typed for the session: the composer, the address to message, the grant. */
   clearSessionInputs(): void;
+  /** How the page names a peer (the verified ENS name, else the short address): push notifications name them so. */
+  peerLabel(address: string): string;
 }
 
 export class ChatController {
@@ -66,6 +69,10 @@ export class ChatController {
   /** Per conversation topic, the send that the next one waits for. */
   private readonly deliveries = new Map<string, Promise<void>>();
   private readonly notifier: Notifier;
+  /** Push notifications of the current session, when a notification service is configured. */
+  private push?: PushNotifications;
+  /** A conversation to open once the list has it (the page was opened from a push notification: ?open=). */
+  private pendingOpen?: string;
 
   constructor(
     private readonly store: Store,
@@ -73,6 +80,7 @@ export class ChatController {
     private readonly ui: ChatUi,
   ) {
     this.notifier = config.notifier ?? browserNotifier();
+    this.pendingOpen = config.openTopic;
   }
 
   private dispatch(event: AppEvent): void {
@@ -146,6 +154,67 @@ export class ChatController {
     void this.loadConsent(live);
     this.startStreams(live);
     this.dispatch({ type: "notificationsChecked", setting: this.notifier.setting() });
+    this.startPush(live);
+  }
+
+  // ── push notifications ─────────────────────────────────────────────────────────────────────────────────────
+
+  /** With a notification service configured: follows the installation kept from an earlier visit, or offers one. */
+  private startPush(live: LiveSession): void {
+    const notifyUrl = this.config.notifyUrl;
+    if (!notifyUrl) {
+      this.dispatch({ type: "pushChanged", push: undefined });
+      return;
+    }
+    const push = new PushNotifications(live.client, {
+      notifyUrl,
+      storage: this.config.storage,
+      report: (state) => {
+        if (this.push === push) this.dispatch({ type: "pushChanged", push: state });
+      },
+      labels: () => this.pushLabels(live),
+      showError: (message) => this.dispatch({ type: "errorShown", message }),
+      saveNotifyUrl: this.config.saveNotifyUrl,
+    });
+    this.push = push;
+    void push.resume();
+  }
+
+  /** What the service worker names each conversation by (it cannot decrypt: the page tells it). */
+  private pushLabels(live: LiveSession) {
+    const session = this.stateOf(live);
+    if (!session) return [];
+    return [...session.entries.values()].map(({ conversation }) => ({
+      topic: conversation.topic,
+      peer: this.ui.peerLabel(conversation.peerAddress),
+      ...(conversation.context?.conversationId ? { conversationId: conversation.context.conversationId } : {}),
+    }));
+  }
+
+  /** Peers' names changed (an ENS lookup finished): notifications should use them. */
+  namesChanged(): void {
+    this.push?.refreshLabels();
+  }
+
+  /** "Stop notifications": the installation is deleted and the push subscription ended. */
+  async disableNotifications(): Promise<void> {
+    await this.push?.disable();
+  }
+
+  /** The service worker asked to open a conversation (its notification was clicked while this window was open). */
+  openConversation(topic: string): void {
+    const live = this.live;
+    if (!live) return;
+    if (this.stateOf(live)?.entries.has(topic)) void this.openFromNotification(live, topic);
+    else this.pendingOpen = topic;
+  }
+
+  /** Opens the conversation a notification asked for, once the list has it. */
+  private openPending(live: LiveSession): void {
+    const topic = this.pendingOpen;
+    if (!topic || !this.stateOf(live)?.entries.has(topic)) return;
+    this.pendingOpen = undefined;
+    void this.openFromNotification(live, topic);
   }
 
   // ── desktop notifications ──────────────────────────────────────────────────────────────────────────────────
@@ -154,13 +223,15 @@ export class ChatController {
   async enableNotifications(): Promise<void> {
     const setting = await this.notifier.request();
     this.dispatch({ type: "notificationsChecked", setting });
+    // Push too, when a notification service is configured: notified even with the tab closed.
+    await this.push?.enable(setting);
   }
 
   /** A message streamed in: notified while the tab is hidden, if it deserves it (state.ts notificationFor). */
   private notify(live: LiveSession, message: ChatMessage): void {
     if (!this.notifier.hidden() || this.notifier.setting() !== "granted") return;
     const session = this.stateOf(live);
-    const notification = session && notificationFor(session, message);
+    const notification = session && notificationFor(session, message, (address) => this.ui.peerLabel(address));
     if (!notification) return;
     this.notifier.show(notification.title, notification.body, notification.topic, () => void this.openFromNotification(live, notification.topic));
   }
@@ -215,6 +286,9 @@ export class ChatController {
   /** Ends the session (if any) and shows the connect screen, with `reason` if given. A reload then stays there. */
   disconnect(reason?: string): void {
     clearSessionRecord(this.config.storage);
+    // This browser stops being notified for the wallet that leaves, as it forgets its keys.
+    void this.push?.disable();
+    this.push = undefined;
     if (this.live) {
       void forgetSessionKeys(this.live);
       closeSession(this.live);
@@ -245,6 +319,7 @@ export class ChatController {
       // adds what is new, which on a first visit is everything.
       const stored = await storedConversations(live.client);
       this.dispatch({ type: "storedListed", sessionId, conversations: stored });
+      this.listChanged(live);
       const listed = [...(this.stateOf(live)?.entries.values() ?? [])].map((entry) => entry.conversation);
       const storedPreviews = this.loadLatestMessages(live, listed);
       // Reported when awaited below; until then a failing sync must not leave it unhandled.
@@ -253,6 +328,7 @@ export class ChatController {
       const known = this.stateOf(live)?.entries;
       const fresh = conversations.filter((conversation) => !known?.has(conversation.topic));
       this.dispatch({ type: "conversationsListed", sessionId, conversations });
+      this.listChanged(live);
       await Promise.all([storedPreviews, this.loadLatestMessages(live, fresh)]);
     } catch (err) {
       if (!live.closed) {
@@ -263,6 +339,12 @@ export class ChatController {
         });
       }
     }
+  }
+
+  /** The list has new conversations: their push labels are written, and one a notification asked for opens. */
+  private listChanged(live: LiveSession): void {
+    this.push?.refreshLabels();
+    this.openPending(live);
   }
 
   private loadLatestMessages(live: LiveSession, conversations: readonly ChatConversation[]): Promise<void> {
@@ -286,7 +368,10 @@ export class ChatController {
     superviseStream(
       live,
       () => live.client.conversations.stream(onConnectionLost),
-      (conversation) => this.dispatch({ type: "conversationStreamed", sessionId, conversation }),
+      (conversation) => {
+        this.dispatch({ type: "conversationStreamed", sessionId, conversation });
+        this.listChanged(live);
+      },
       onFailure,
     );
     superviseStream(

@@ -56,23 +56,67 @@ function renderTopBar(state: AppState, session: SessionState, { actions }: ViewC
         },
         "Copy",
       ),
-      // Offered, never asked at load: the browser's prompt appears only after this click.
-      state.notifications === "default" &&
+      ...renderNotifyControls(state, actions),
+      h("button", { class: "button small", type: "button", onclick: () => actions.disconnect() }, "Disconnect"),
+    ),
+  );
+}
+
+/** "Notify me" (offered, never asked at load: the browser's prompt appears only after this click). */
+function notifyMeButton(actions: ViewContext["actions"], title: string): HTMLElement {
+  return h(
+    "button",
+    { class: "button small", type: "button", title, "data-testid": "enable-notifications", onclick: () => actions.enableNotifications() },
+    "🔔",
+    h("span", { class: "notify-label" }, " Notify me"),
+  );
+}
+
+/**
+ * Without a notification service: Notify me until the browser has answered (desktop notifications while the tab is
+ * hidden). With one: Notify me turns push on too, Stop notifications turns it off, and why push cannot be had is said.
+ */
+function renderNotifyControls(state: AppState, actions: ViewContext["actions"]): (HTMLElement | false)[] {
+  const push = state.push;
+  if (!push) {
+    return [
+      state.notifications === "default" && notifyMeButton(actions, "Show a desktop notification when a message arrives while this tab is hidden"),
+    ];
+  }
+  const pushTitle = "Be notified of new messages, even while this app is closed";
+  switch (push.status) {
+    case "off":
+      return [notifyMeButton(actions, pushTitle)];
+    case "starting":
+    case "stopping":
+      return [
+        h(
+          "button",
+          { class: "button small", type: "button", disabled: true, "data-testid": "push-working" },
+          push.status === "starting" ? "Turning notifications on…" : "Turning notifications off…",
+        ),
+      ];
+    case "on":
+      return [
         h(
           "button",
           {
             class: "button small",
             type: "button",
-            title: "Show a desktop notification when a message arrives while this tab is hidden",
-            "data-testid": "enable-notifications",
-            onclick: () => actions.enableNotifications(),
+            title: "Stop push notifications in this browser",
+            "data-testid": "stop-notifications",
+            onclick: () => actions.disableNotifications(),
           },
-          "🔔",
-          h("span", { class: "notify-label" }, " Notify me"),
+          "🔕",
+          h("span", { class: "notify-label" }, " Stop notifications"),
         ),
-      h("button", { class: "button small", type: "button", onclick: () => actions.disconnect() }, "Disconnect"),
-    ),
-  );
+      ];
+    case "unavailable":
+      return [
+        h("span", { class: "push-unavailable", role: "status", "data-testid": "push-unavailable" }, push.reason),
+        push.retry && notifyMeButton(actions, pushTitle),
+      ];
+  }
 }
 
 function renderSidebar(state: AppState, session: SessionState, context: ViewContext): HTMLElement {

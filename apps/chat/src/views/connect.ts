@@ -23,7 +23,7 @@ export function renderConnect(state: AppState, env: ConnectEnvironment, { inputs
         // Drawn again on every change: stays open once opened, and while it holds a URL.
         {
           class: "advanced",
-          open: inputs.advancedOpen || inputs.ethRpcUrl.value !== "",
+          open: inputs.advancedOpen || inputs.ethRpcUrl.value !== "" || inputs.notifyUrl.value !== "",
           "data-testid": "advanced-settings",
           ontoggle: (event: Event) => (inputs.advancedOpen = (event.currentTarget as HTMLDetailsElement).open),
         },
@@ -33,6 +33,12 @@ export function renderConnect(state: AppState, env: ConnectEnvironment, { inputs
           "p",
           { class: "hint" },
           "Optional. With an Ethereum mainnet JSON-RPC URL, people show by their ENS names and avatars, and you can start a conversation with a name. Without one, nothing is looked up.",
+        ),
+        h("label", { class: "field" }, h("span", { class: "field-label" }, "Notification service (xmtp-notify) URL"), inputs.notifyUrl),
+        h(
+          "p",
+          { class: "hint" },
+          "Optional. With a notification service, Notify me also turns on push notifications: you are told of new messages while this app is closed. The service learns which conversations this browser follows, never what they say.",
         ),
       ),
       h(

@@ -22,8 +22,10 @@ export interface ViewActions {
   react(topic: string, messageId: string, emoji: string): void;
   startReply(topic: string, messageId: string): void;
   cancelReply(): void;
-  /** Asks the browser for permission to show desktop notifications. */
+  /** Asks the browser for permission to show desktop notifications (and turns push on, with a notification service). */
   enableNotifications(): void;
+  /** Stop notifications: ends push notifications. */
+  disableNotifications(): void;
   /** Accepts a request or unblocks (allowed), or blocks, the peer. */
   setConsent(peer: string, allowed: boolean): void;
   /** Uses the grant in the grant input for the draft's peer. */

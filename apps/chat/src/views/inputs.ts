@@ -37,6 +37,14 @@ export class PersistentInputs {
     "aria-label": "Ethereum JSON-RPC for ENS names",
     "data-testid": "eth-rpc-url",
   });
+  readonly notifyUrl = h("input", {
+    class: "notify-url-input",
+    type: "url",
+    spellcheck: "false",
+    placeholder: "https://… (optional)",
+    "aria-label": "Notification service URL",
+    "data-testid": "notify-url",
+  });
   /** Whether the connect screen's advanced settings are open. */
   advancedOpen = false;
   readonly grant = h("input", {
@@ -50,9 +58,10 @@ export class PersistentInputs {
   });
 
   /** `onEnter`: Enter (without Shift, outside an input method's composition) in the composer sends. */
-  constructor(apiUrl: string, onEnter: () => void, ethRpcUrl = "") {
+  constructor(apiUrl: string, onEnter: () => void, ethRpcUrl = "", notifyUrl = "") {
     this.apiUrl.value = apiUrl;
     this.ethRpcUrl.value = ethRpcUrl;
+    this.notifyUrl.value = notifyUrl;
     this.composer.addEventListener("keydown", (event) => {
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
         event.preventDefault();
@@ -85,7 +94,7 @@ export class PersistentInputs {
    */
   mount(root: HTMLElement, build: () => HTMLElement): void {
     const focused = document.activeElement;
-    const keep = [this.composer, this.newConversationAddress, this.apiUrl, this.ethRpcUrl, this.grant].find((e) => e === focused);
+    const keep = [this.composer, this.newConversationAddress, this.apiUrl, this.ethRpcUrl, this.notifyUrl, this.grant].find((e) => e === focused);
     const selection = keep ? [keep.selectionStart, keep.selectionEnd] : undefined;
     root.replaceChildren(build());
     if (keep && keep.isConnected && !keep.disabled) {

@@ -31,7 +31,12 @@ export type NameErrorCode = "invalid_name" | "name_not_found" | "name_rpc_failed
 export type BroadcastErrorCode = "broadcast_interrupted" | "broadcast_resume_mismatch" | "broadcast_state_unusable";
 
 /** The notifications codes (README "Notifications"): a notification service call or a pushed body that failed. */
-export type NotificationErrorCode = "notify_refused" | "notify_unreachable" | "notify_malformed_response" | "notify_invalid_push";
+export type NotificationErrorCode =
+  | "notify_refused"
+  | "notify_unreachable"
+  | "notify_malformed_response"
+  | "notify_invalid_push"
+  | "notify_envelope_unavailable";
 
 /** The string codes; ApiError's `code` is instead the node's gRPC status (a number, or undefined), as on the wire. */
 export type XmtpClientErrorCode =

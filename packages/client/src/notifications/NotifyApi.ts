@@ -1,13 +1,27 @@
 // A small HTTP client for xmtp-notify's API (packages/notify/README.md "HTTP API"): register an installation with
-// a webhook target and a secret, subscribe and unsubscribe topics, read and delete it. Only fetch: no dependency on
-// the service's package.
+// a webhook target and a secret, or a Web Push subscription, subscribe and unsubscribe topics, read and delete it,
+// and read the service's VAPID key. Only fetch: no dependency on the service's package.
 import { NotifyApiError } from "./errors.js";
+import { decodeVapidPublicKey } from "./webPush.js";
 
-/** Where the service delivers; webhooks are the one kind it has today. */
+/** Delivery by an HTTPS POST to a server of the app's, signed with the installation's secret. */
 export interface WebhookTarget {
   kind: "webhook";
   url: string;
 }
+
+/**
+ * Delivery through a browser's push service (RFC 8030, encrypted per RFC 8291 to `keys`, signed with the service's
+ * VAPID key): what `PushSubscription.toJSON()` gives, see webPushTarget().
+ */
+export interface WebPushTarget {
+  kind: "webpush";
+  endpoint: string;
+  /** base64url, no padding: the subscription's P-256 public key and its 16-byte authentication secret. */
+  keys: { p256dh: string; auth: string };
+}
+
+export type NotificationTarget = WebhookTarget | WebPushTarget;
 
 /** What identifies an installation in later calls: its id and the access key given once, at registration. */
 export interface InstallationCredentials {
@@ -29,19 +43,26 @@ export interface DeadLetter {
 
 export interface InstallationInfo {
   id: string;
-  target: WebhookTarget;
+  target: NotificationTarget;
   topics: string[];
   createdAt: string;
   deliveries: { pending: number; delivered: number; dead: number };
   deadLetters: DeadLetter[];
 }
 
-export interface RegisterInstallationInput {
-  target: WebhookTarget;
-  /** 16-256 characters; signs every delivery (HMAC-SHA256), so keep it for verifyPushSignature. */
-  secret: string;
-  topics?: string[];
-}
+export type RegisterInstallationInput =
+  | {
+      target: WebhookTarget;
+      /** 16-256 characters; signs every delivery (HMAC-SHA256), so keep it for verifyPushSignature. */
+      secret: string;
+      topics?: string[];
+    }
+  | {
+      target: WebPushTarget;
+      /** Not needed: a push message is authenticated by the subscription's own keys (RFC 8291), not by a secret. */
+      secret?: string;
+      topics?: string[];
+    };
 
 export interface NotifyApiOptions {
   /** Per request; default 10 s. */
@@ -76,7 +97,7 @@ export class NotifyApi {
   async register(input: RegisterInstallationInput): Promise<RegisteredInstallation> {
     const body = await this.call("POST", "/v1/installations", undefined, {
       target: input.target,
-      secret: input.secret,
+      ...(input.secret === undefined ? {} : { secret: input.secret }),
       ...(input.topics ? { topics: input.topics } : {}),
     });
     const answer = body as Partial<RegisteredInstallation> | undefined;
@@ -84,6 +105,23 @@ export class NotifyApi {
       throw new NotifyApiError("notify_malformed_response", "register: the answer has no id, accessKey and topics");
     }
     return { id: answer.id, accessKey: answer.accessKey, topics: answer.topics };
+  }
+
+  /**
+   * The service's VAPID public key (base64url, a 65-byte uncompressed P-256 point): pass it, or its bytes
+   * (decodeVapidPublicKey), as `applicationServerKey` to `pushManager.subscribe`. A push service then accepts
+   * messages for that subscription only when this service signs them.
+   */
+  async vapidPublicKey(): Promise<string> {
+    const body = (await this.call("GET", "/v1/webpush/vapid-public-key", undefined)) as { publicKey?: unknown } | undefined;
+    const key = body?.publicKey;
+    if (typeof key !== "string") throw new NotifyApiError("notify_malformed_response", "vapid-public-key: the answer has no publicKey");
+    try {
+      decodeVapidPublicKey(key);
+    } catch (error) {
+      throw new NotifyApiError("notify_malformed_response", `vapid-public-key: ${(error as Error).message}`, { cause: error });
+    }
+    return key;
   }
 
   /** Adds topics; returns every topic the installation now holds. */

@@ -1,13 +1,17 @@
-// A delivered webhook body (packages/notify/README.md "Webhooks") turned into what it means for this inbox: a
-// message in a conversation, or a new conversation (an invitation or a v1 intro). The envelope is opened with the
-// client's keys exactly as a stream would open it.
+// A delivered webhook body or Web Push payload (packages/notify/README.md "Webhooks"; both have the same shape)
+// turned into what it means for this inbox: a message in a conversation, or a new conversation (an invitation or a
+// v1 intro). The envelope is opened with the client's keys exactly as a stream would open it. A push message holds
+// about 4 KB, so the service may leave a big envelope's message out (`messageOmitted`); it is then read back from
+// the node by its topic, timestamp and digest.
 import { decryptMessageV1, introTopic, inviteTopic, openSealedInvitation } from "@xmtp-ts/crypto";
+import { envelopeDigestHex } from "../api/digests.js";
 import { envelopeFromJson } from "../api/json.js";
-import type { Envelope } from "../api/types.js";
+import { queryPages } from "../api/paging.js";
+import type { Envelope, MessageApi } from "../api/types.js";
 import type { Client } from "../Client.js";
 import type { Conversation } from "../conversations/Conversation.js";
 import type { DecodedMessage } from "../conversations/DecodedMessage.js";
-import { InvalidPushError } from "./errors.js";
+import { InvalidPushError, PushedEnvelopeUnavailableError } from "./errors.js";
 
 /** The parts of a delivery body a receiver uses. */
 export interface PushDelivery {
@@ -16,6 +20,13 @@ export interface PushDelivery {
   deliveryId?: string;
   attempt?: number;
   sentAt?: string;
+  /** The envelope's identity: sha256(contentTopic ‖ message), lowercase hex. */
+  digest?: string;
+  /**
+   * The service left the message out (too big for a push message): `envelope.message` is empty in what
+   * parsePushBody returns; decodePushedEnvelope reads the envelope from the node and returns it in full.
+   */
+  messageOmitted?: boolean;
   envelope: Envelope;
 }
 
@@ -33,7 +44,10 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** Reads a webhook body: its raw text or bytes (as received, before any parsing), or the parsed JSON. */
+/**
+ * Reads a webhook body or push payload: its raw text or bytes (as received, before any parsing), or the parsed
+ * JSON. With `messageOmitted` the envelope has no message (an empty one here) and the digest is required.
+ */
 export function parsePushBody(body: string | Uint8Array | object): PushDelivery {
   let value: unknown = body;
   if (typeof body === "string" || body instanceof Uint8Array) {
@@ -52,13 +66,44 @@ export function parsePushBody(body: string | Uint8Array | object): PushDelivery 
   }
   if (!envelope.contentTopic) throw new InvalidPushError("the pushed envelope has no contentTopic");
   const text = (key: string) => (typeof value[key] === "string" ? value[key] : undefined);
+  const messageOmitted = value.messageOmitted === true;
+  const digest = text("digest")?.toLowerCase();
+  if (messageOmitted) {
+    // Without the digest there is nothing to tell the envelope from others sent at the same time on the topic.
+    if (!digest || !/^[0-9a-f]{64}$/.test(digest)) throw new InvalidPushError("the pushed body omits the message but has no digest (64 hex digits)");
+    if (envelope.message.length > 0) throw new InvalidPushError("the pushed body says the message is omitted but carries one");
+  }
   return {
     installationId: text("installationId"),
     deliveryId: text("deliveryId"),
     attempt: typeof value.attempt === "number" ? value.attempt : undefined,
     sentAt: text("sentAt"),
+    digest,
+    ...(messageOmitted ? { messageOmitted } : {}),
     envelope,
   };
+}
+
+/**
+ * The envelope a delivery left the message out of, read from the node: the envelopes on its topic at exactly its
+ * timestamp (the node filters with inclusive bounds and keeps timestamps as sent, and the service took the envelope
+ * from a node, so the time matches), the one whose digest is the delivery's. Several envelopes can share a
+ * timestamp, hence the digest; paging goes on until it is found or the node has no more.
+ */
+export async function fetchOmittedEnvelope(api: Pick<MessageApi, "query">, delivery: PushDelivery): Promise<Envelope> {
+  const { contentTopic, timestampNs } = delivery.envelope;
+  const digest = delivery.digest;
+  if (!digest) throw new InvalidPushError("the pushed body omits the message but has no digest");
+  // A zero bound means "no bound" to the node: the whole topic would be scanned. The service never sends one.
+  if (timestampNs === 0n) throw new InvalidPushError("the pushed body omits the message and has no timestamp to find it by");
+  for await (const page of queryPages(api, { contentTopic, startTimeNs: timestampNs, endTimeNs: timestampNs, direction: "ascending" })) {
+    const found = page.find((candidate) => envelopeDigestHex(candidate) === digest);
+    if (found) return { contentTopic, timestampNs: found.timestampNs, message: found.message };
+  }
+  throw new PushedEnvelopeUnavailableError(
+    `the node has no envelope on ${contentTopic} at ${timestampNs} with digest ${digest} (pruned, or another network)`,
+    digest,
+  );
 }
 
 /** The conversation on `topic`: from those found so far, else after listing again (it may be new to this process). */
@@ -69,11 +114,14 @@ async function conversationOn(client: Client, matches: (c: Conversation) => bool
 /**
  * Decodes a delivered webhook body for `client`: a message (`kind: "message"`, with its conversation), a new
  * conversation (`kind: "conversation"`), or `kind: "unknown"`. A message that does not open or verify comes back
- * with `message.error` set, as in a listing. Throws InvalidPushError for a body that is not a delivery. Verify the
- * signature first (verifyPushSignature).
+ * with `message.error` set, as in a listing. Throws InvalidPushError for a body that is not a delivery. Verify a
+ * webhook's signature first (verifyPushSignature; a Web Push payload is authenticated by the browser instead). A
+ * body with `messageOmitted` costs a query to the node (`delivery.envelope` is then the envelope read);
+ * PushedEnvelopeUnavailableError when the node no longer has it.
  */
 export async function decodePushedEnvelope(client: Client, body: string | Uint8Array | object): Promise<PushedEnvelope> {
-  const delivery = parsePushBody(body);
+  let delivery = parsePushBody(body);
+  if (delivery.messageOmitted) delivery = { ...delivery, envelope: await fetchOmittedEnvelope(client.api, delivery) };
   const { envelope } = delivery;
   if (envelope.contentTopic === inviteTopic(client.address)) {
     let topic: string;

@@ -1,5 +1,5 @@
-// Typed errors of the notifications helpers (README "Notifications"): a call to xmtp-notify that failed, and a
-// pushed webhook body that is not a delivery.
+// Typed errors of the notifications helpers (README "Notifications"): a call to xmtp-notify that failed, a pushed
+// body that is not a delivery, and a delivery without its message that the node no longer has.
 import { XmtpClientError, type NotificationErrorCode } from "../errors/XmtpClientError.js";
 
 export type { NotificationErrorCode };
@@ -35,5 +35,22 @@ export class InvalidPushError extends XmtpClientError {
   constructor(message: string) {
     super(message);
     this.name = "InvalidPushError";
+  }
+}
+
+/**
+ * A delivery came without its message (`messageOmitted`: too big for a push message) and the node has no envelope
+ * on that topic at that time with that digest: it was pruned by the node's retention, or the node is not the one
+ * the service follows.
+ */
+export class PushedEnvelopeUnavailableError extends XmtpClientError {
+  readonly code = "notify_envelope_unavailable";
+
+  constructor(
+    message: string,
+    readonly digest: string,
+  ) {
+    super(message);
+    this.name = "PushedEnvelopeUnavailableError";
   }
 }
