@@ -135,6 +135,14 @@ describe("relay between two in-process peers", () => {
     rogue.services.pubsub.subscribe(WAKU_PUBSUB_TOPIC);
     await rogue.dial(multiaddr(a.network.multiaddrs[0]));
     await connected(a, b);
+    // A forwards what it receives to the peers in its mesh at once, to others only by gossip at a later heartbeat:
+    // wait for B to be in A's mesh, so the good envelope's way to B does not hang on heartbeats of a busy machine.
+    const meshDeadline = Date.now() + 15_000;
+    const meshOf = (peer: TestPeer) => (peer.network.libp2p.services.pubsub as unknown as { getMeshPeers(topic: string): string[] }).getMeshPeers(WAKU_PUBSUB_TOPIC);
+    while (!meshOf(a).includes(b.network.peerId)) {
+      if (Date.now() > meshDeadline) throw new Error("B did not join A's mesh");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     const deadline = Date.now() + 15_000;
     while (!rogue.services.pubsub.getSubscribers(WAKU_PUBSUB_TOPIC).some((p) => p.toString() === a.network.peerId)) {
       if (Date.now() > deadline) throw new Error("rogue did not see A's subscription");
