@@ -4,7 +4,8 @@
 // the node's read cache and, for SQLite, without it), publish rate and latency (one durable envelope per append, as
 // a publish), disk bytes per envelope, the pruner's throughput and publishing while it runs. For SQLite, then the
 // bootstrap of a new node holding the big store: snapshot create beside the running node, restore, catch-up of
-// the tail, against an empty node pulling everything through catch-up (wall and CPU time of every process).
+// the tail, in both snapshot formats (database pages, records), against an empty node pulling everything through
+// catch-up (wall and CPU time of every process).
 //
 //   npm run build && node bench/store.js
 //
@@ -13,6 +14,7 @@
 // BENCH_STORE_POSTGRES_URL (also bench PostgreSQL, in a throwaway schema), BENCH_STORE_BOOTSTRAP=0 (skip the
 // bootstrap comparison).
 import { spawn } from "node:child_process";
+import Database from "better-sqlite3";
 import { randomBytes } from "node:crypto";
 import http from "node:http";
 import { mkdtempSync, rmSync, statSync, existsSync } from "node:fs";
@@ -249,9 +251,10 @@ async function timedCommand(args) {
 
 /**
  * Bootstrap of a new node from the big store: a node serves it (S); a snapshot is taken while S runs and restored
- * into a new data directory; S then stores a tail of new envelopes, and the restored node started with S as its peer
- * catches up that tail (only that: the snapshot set its position). Against a node started empty with S as its peer,
- * pulling everything through the sync protocol. Wall time and the CPU time of every process involved.
+ * into a new data directory, once per format (database pages, records); S then stores a tail of new envelopes, and
+ * each restored node started with S as its peer catches up that tail (only that: the snapshot set its position).
+ * Against a node started empty with S as its peer, pulling everything through the sync protocol. Wall time and the
+ * CPU time of every process involved; for create also what S spent meanwhile.
  * @param {string} dataDir
  */
 async function bootstrapComparison(dataDir) {
@@ -265,13 +268,25 @@ async function bootstrapComparison(dataDir) {
     servers.push(source);
     await until(() => source.logs.some((l) => l.includes('"msg":"relay listening"')), "the source's relay", 20_000);
     const { multiaddr } = relayInfo(source);
-    const snapshot = join(dataDir, "bootstrap.snapshot");
-    process.stderr.write("  snapshot create beside the running source\n");
-    const create = await timedCommand(["snapshot", "create", "--quiet", "--data-dir", dataDir, "--out", snapshot]);
-    const count = Number(/written to .*?: ([\d,]+) envelopes/.exec(create.output)?.[1].replace(/,/g, ""));
-    process.stderr.write(`  snapshot restore of ${count.toLocaleString("en-US")} envelopes\n`);
-    const restoredDir = join(dataDir, "restored");
-    const restore = await timedCommand(["snapshot", "restore", snapshot, "--quiet", "--data-dir", restoredDir]);
+    /** @type {Record<string, any>} */
+    const formats = {};
+    let count = 0;
+    for (const format of ["pages", "records"]) {
+      const snapshot = join(dataDir, `bootstrap-${format}.snapshot`);
+      process.stderr.write(`  snapshot create --format ${format} beside the running source\n`);
+      const sourceCpuBeforeCreate = cpuSecondsOf(source.pid) ?? 0;
+      const create = {
+        ...(await timedCommand(["snapshot", "create", "--quiet", "--format", format, "--data-dir", dataDir, "--out", snapshot])),
+        sourceCpu: 0,
+      };
+      create.sourceCpu = (cpuSecondsOf(source.pid) ?? 0) - sourceCpuBeforeCreate;
+      count = Number(/written to .*?: ([\d,]+) envelopes/.exec(create.output)?.[1].replace(/,/g, ""));
+      process.stderr.write(`  snapshot restore (${format}) of ${count.toLocaleString("en-US")} envelopes\n`);
+      const restoredDir = join(dataDir, `restored-${format}`);
+      const restore = await timedCommand(["snapshot", "restore", snapshot, "--quiet", "--data-dir", restoredDir]);
+      formats[format] = { snapshotBytes: statSync(snapshot).size, create, restore, restoredDir };
+      rmSync(snapshot, { force: true });
+    }
     // The tail: what the source stored after the snapshot, published through its API while nobody else runs.
     const tailCount = Math.min(10_000, Math.max(1_000, Math.round(count / 100)));
     const headers = { authorization: `Bearer ${await makeToken()}` };
@@ -289,23 +304,31 @@ async function bootstrapComparison(dataDir) {
     /** The envelopes a node's "caught up from peer" lines say it received. */
     const received = (/** @type {import("./support.js").RunningServer} */ server) =>
       server.logs.filter((l) => l.includes('"msg":"caught up from peer"')).reduce((total, l) => total + JSON.parse(l).received, 0);
-    const sourceCpuBeforeTail = cpuSecondsOf(source.pid) ?? 0;
-    let started = performance.now();
-    const restored = await startServer("restored", nodeMainPath, nodeArgs(restoredDir, ["--peer", multiaddr]));
-    servers.push(restored);
-    await until(() => received(restored) >= tailCount, "the restored node's catch-up of the tail", 120_000);
-    const tail = { count: tailCount, seconds: (performance.now() - started) / 1000, cpu: (cpuSecondsOf(restored.pid) ?? 0) + (cpuSecondsOf(source.pid) ?? 0) - sourceCpuBeforeTail };
-    // Nothing more than the tail: the snapshot set its catch-up position at the snapshot's head.
-    if (received(restored) !== tailCount) throw new Error(`the restored node pulled ${received(restored)} envelopes, not the tail of ${tailCount}`);
-    await restored.stop();
+    for (const format of Object.keys(formats)) {
+      const sourceCpuBeforeTail = cpuSecondsOf(source.pid) ?? 0;
+      const started = performance.now();
+      const restored = await startServer(`restored-${format}`, nodeMainPath, nodeArgs(formats[format].restoredDir, ["--peer", multiaddr]));
+      servers.push(restored);
+      await until(() => received(restored) >= tailCount, "the restored node's catch-up of the tail", 120_000);
+      formats[format].tail = { count: tailCount, seconds: (performance.now() - started) / 1000, cpu: (cpuSecondsOf(restored.pid) ?? 0) + (cpuSecondsOf(source.pid) ?? 0) - sourceCpuBeforeTail };
+      // Nothing more than the tail: the snapshot set its catch-up position at the snapshot's head.
+      if (received(restored) !== tailCount) throw new Error(`the ${format} restored node pulled ${received(restored)} envelopes, not the tail of ${tailCount}`);
+      await restored.stop();
+      // Nothing missing, nothing twice: the restored store holds exactly the snapshot and the tail (digests are unique).
+      const db = new Database(join(formats[format].restoredDir, "xmtp.sqlite3"), { readonly: true });
+      const stored = db.prepare("SELECT count(*) FROM envelopes").pluck().get();
+      db.close();
+      if (stored !== count + tailCount) throw new Error(`the ${format} restored node holds ${stored} envelopes, not ${count + tailCount}`);
+      rmSync(formats[format].restoredDir, { recursive: true, force: true });
+    }
     process.stderr.write(`  catch-up of ${count.toLocaleString("en-US")} envelopes by an empty node\n`);
     const sourceCpuBefore = cpuSecondsOf(source.pid) ?? 0;
-    started = performance.now();
+    const started = performance.now();
     const empty = await startServer("empty", nodeMainPath, nodeArgs(join(dataDir, "empty"), ["--peer", multiaddr]));
     servers.push(empty);
     await until(async () => (await envelopesStored(empty.url)) >= count + tailCount, "the empty node's catch-up", 30 * 60_000);
     const catchUp = { seconds: (performance.now() - started) / 1000, cpu: (cpuSecondsOf(empty.pid) ?? 0) + (cpuSecondsOf(source.pid) ?? 0) - sourceCpuBefore };
-    return { count, snapshotBytes: statSync(snapshot).size, create, restore, tail, catchUp };
+    return { count, formats, catchUp };
   } finally {
     for (const server of servers) await server.stop();
   }
@@ -403,21 +426,29 @@ for (const makeBackend of backends) {
     ],
   );
   if (big.bootstrap) {
-    const { count, snapshotBytes, create, restore, tail, catchUp } = big.bootstrap;
-    const fromSnapshot = { seconds: restore.seconds + tail.seconds, cpu: restore.cpu + tail.cpu };
+    const { count, formats, catchUp } = big.bootstrap;
     const perEnvelopeMicros = (/** @type {number} */ seconds) => ((seconds / count) * 1e6).toFixed(1);
+    const rate = (/** @type {number} */ seconds) => Math.round(count / seconds).toLocaleString("en-US");
     console.log(`\n${big.name}: bootstrap of a new node holding ${count.toLocaleString("en-US")} envelopes (same run)`);
-    printTable(
-      ["measure", "wall s", "CPU s", "envelopes/s", "CPU µs per envelope"],
-      [
-        ["snapshot create, beside the running source", create.seconds.toFixed(1), create.cpu.toFixed(1), Math.round(count / create.seconds).toLocaleString("en-US"), perEnvelopeMicros(create.cpu)],
-        ["snapshot restore (a new SQLite file)", restore.seconds.toFixed(1), restore.cpu.toFixed(1), Math.round(count / restore.seconds).toLocaleString("en-US"), perEnvelopeMicros(restore.cpu)],
-        [`restored node: start, catch up the tail (${tail.count.toLocaleString("en-US")} published since the snapshot)`, tail.seconds.toFixed(1), tail.cpu.toFixed(1), "", ""],
-        ["from snapshot: restore + start and sync", fromSnapshot.seconds.toFixed(1), fromSnapshot.cpu.toFixed(1), Math.round(count / fromSnapshot.seconds).toLocaleString("en-US"), perEnvelopeMicros(fromSnapshot.cpu)],
-        [`catch-up alone: an empty node pulls all ${(count + tail.count).toLocaleString("en-US")} (both nodes' CPU)`, catchUp.seconds.toFixed(1), catchUp.cpu.toFixed(1), Math.round(count / catchUp.seconds).toLocaleString("en-US"), perEnvelopeMicros(catchUp.cpu)],
-      ],
-    );
-    console.log(`snapshot file: ${Math.round(snapshotBytes / count)} bytes per envelope`);
-    console.log(`from snapshot vs catch-up alone: ${ratio(catchUp.seconds, fromSnapshot.seconds)} faster (target >= 10x), ${ratio(catchUp.cpu, fromSnapshot.cpu)} less CPU`);
+    /** @type {any[][]} */
+    const rows = [];
+    for (const [format, { create, restore, tail }] of Object.entries(formats)) {
+      const fromSnapshot = { seconds: restore.seconds + tail.seconds, cpu: restore.cpu + tail.cpu };
+      rows.push(
+        [`${format}: snapshot create, beside the running source (source's CPU meanwhile ${create.sourceCpu.toFixed(1)} s)`, create.seconds.toFixed(1), create.cpu.toFixed(1), rate(create.seconds), perEnvelopeMicros(create.cpu)],
+        [`${format}: snapshot restore (a new SQLite file)`, restore.seconds.toFixed(1), restore.cpu.toFixed(1), rate(restore.seconds), perEnvelopeMicros(restore.cpu)],
+        [`${format}: restored node, start and catch up the tail (${tail.count.toLocaleString("en-US")} published since the snapshot)`, tail.seconds.toFixed(1), tail.cpu.toFixed(1), "", ""],
+        [`${format}: from snapshot, restore + start and sync`, fromSnapshot.seconds.toFixed(1), fromSnapshot.cpu.toFixed(1), rate(fromSnapshot.seconds), perEnvelopeMicros(fromSnapshot.cpu)],
+      );
+      formats[format].fromSnapshot = fromSnapshot;
+    }
+    rows.push([`catch-up alone: an empty node pulls all ${(count + formats.pages.tail.count).toLocaleString("en-US")} (both nodes' CPU)`, catchUp.seconds.toFixed(1), catchUp.cpu.toFixed(1), rate(catchUp.seconds), perEnvelopeMicros(catchUp.cpu)]);
+    printTable(["measure", "wall s", "CPU s", "envelopes/s", "CPU µs per envelope"], rows);
+    for (const [format, { snapshotBytes, fromSnapshot }] of Object.entries(formats)) {
+      console.log(
+        `${format}: snapshot file ${Math.round(snapshotBytes / count)} bytes per envelope; from snapshot vs catch-up alone: ` +
+          `${ratio(catchUp.seconds, fromSnapshot.seconds)} faster (target >= 10x), ${ratio(catchUp.cpu, fromSnapshot.cpu)} less CPU`,
+      );
+    }
   }
 }

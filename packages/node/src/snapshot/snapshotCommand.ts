@@ -5,7 +5,8 @@ import { ConfigError, describeStorage, parseCommandLine, type NodeConfig } from 
 import { readNodePeerId } from "../p2p/nodeKey.js";
 import type { EnvelopeStore } from "../store/EnvelopeStore.js";
 import { splitSubcommandArguments } from "../subcommandArguments.js";
-import { createSnapshot } from "./createSnapshot.js";
+import { createDatabaseSnapshot } from "./createDatabaseSnapshot.js";
+import { createSnapshot, type SnapshotSummary } from "./createSnapshot.js";
 import { restoreSnapshot } from "./restoreSnapshot.js";
 import { SnapshotError } from "./snapshotFormat.js";
 import { openSqliteSnapshotSource, storeSnapshotSource, type SnapshotSource } from "./snapshotSource.js";
@@ -13,11 +14,14 @@ import { sqliteFileSnapshotTarget, storeSnapshotTarget } from "./snapshotTarget.
 import { wakuHasherFor } from "../waku/messageHash.js";
 
 export const SNAPSHOT_COMMAND_USAGE = `Usage:
-  xmtp-node snapshot create --out FILE [--quiet] [node options]
+  xmtp-node snapshot create --out FILE [--format pages|records] [--quiet] [node options]
   xmtp-node snapshot restore FILE [--quiet] [node options]
 
-create: writes a consistent, compressed, checksummed snapshot of the node's store (--data-dir or --db) to FILE,
-while the node may keep running. Written to FILE.partial and renamed when complete.
+create: writes a consistent, checksummed snapshot of the node's store (--data-dir or --db) to FILE, while the node
+may keep running. Written to FILE.partial and renamed when complete. --format pages (the default for SQLite) copies
+the database file itself, which a new SQLite data directory restores many times faster; --format records (the only
+one for PostgreSQL) writes compressed envelope records, smaller, and readable by nodes older than the page format.
+Both restore into SQLite and PostgreSQL.
 restore: checks the whole of FILE first, then fills an empty store (--data-dir or --db) with it. When the snapshot
 names its source node, catch-up from that node (--peer) then starts where the snapshot ends.
   xmtp-node snapshot create --data-dir ./data --out node.snapshot
@@ -33,7 +37,7 @@ export interface SnapshotCommandIo {
   progressIntervalMs?: number;
 }
 
-const OWN_FLAGS = new Set(["--quiet", "--help", "-h", "--out"]);
+const OWN_FLAGS = new Set(["--quiet", "--help", "-h", "--out", "--format"]);
 
 export async function runSnapshotCommand(
   argv: readonly string[],
@@ -44,19 +48,23 @@ export async function runSnapshotCommand(
     io.stderr(`xmtp-node snapshot: ${message}\n\n${SNAPSHOT_COMMAND_USAGE}`);
     return 2;
   };
-  // --out takes a value, which splitSubcommandArguments would leave among the words.
-  let out: string | undefined;
+  // --out and --format take a value, which splitSubcommandArguments would leave among the words.
+  const values: Record<"--out" | "--format", string | undefined> = { "--out": undefined, "--format": undefined };
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === "--out") {
-      if (i + 1 >= argv.length) return usageError("--out needs a file name");
-      out = argv[++i];
-    } else if (argv[i].startsWith("--out=")) {
-      out = argv[i].slice("--out=".length);
-    } else {
+    const flag = (["--out", "--format"] as const).find((f) => argv[i] === f || argv[i].startsWith(`${f}=`));
+    if (flag === undefined) {
       rest.push(argv[i]);
+    } else if (argv[i] === flag) {
+      if (i + 1 >= argv.length) return usageError(`${flag} needs a value`);
+      values[flag] = argv[++i];
+    } else {
+      values[flag] = argv[i].slice(flag.length + 1);
     }
   }
+  const out = values["--out"];
+  const format = values["--format"];
+  if (format !== undefined && format !== "pages" && format !== "records") return usageError(`--format is "pages" or "records", not ${JSON.stringify(format)}`);
   const { commandArgs, nodeArgs } = splitSubcommandArguments(rest, OWN_FLAGS);
   if (commandArgs.includes("--help") || commandArgs.includes("-h")) {
     io.stdout(SNAPSHOT_COMMAND_USAGE);
@@ -71,6 +79,7 @@ export async function runSnapshotCommand(
   } else if (action === "restore") {
     if (operands.length !== 1) return usageError("restore takes exactly one snapshot file");
     if (out !== undefined) return usageError("--out belongs to create; restore reads the FILE it is given");
+    if (format !== undefined) return usageError("--format belongs to create; restore reads either format");
   } else {
     return usageError(`expected "create" or "restore", got ${JSON.stringify(words.join(" "))}`);
   }
@@ -86,16 +95,21 @@ export async function runSnapshotCommand(
     if (!(error instanceof ConfigError)) throw error;
     return usageError(error.message);
   }
+  if (format === "pages" && config.storage.kind !== "sqlite") return usageError("--format pages copies a SQLite database file; a PostgreSQL store is snapshotted as records");
   const open = io.openStore ?? (async (c: NodeConfig) => (await import("../server.js")).openConfiguredStore(c));
   const intervalMs = io.progressIntervalMs ?? 1_000;
   let lastProgress = performance.now();
-  const progress = (what: string, done: number, total: number) => {
+  const progress = (what: string, done: number, total: number, unit: "envelopes" | "bytes" = "envelopes") => {
     if (quiet || performance.now() - lastProgress < intervalMs) return;
     lastProgress = performance.now();
-    io.stderr(`xmtp-node snapshot: ${what} ${done.toLocaleString("en-US")} / ${total.toLocaleString("en-US")} envelopes\n`);
+    const amount =
+      unit === "bytes"
+        ? `${(done / 1048576).toLocaleString("en-US", { maximumFractionDigits: 1 })} / ${(total / 1048576).toLocaleString("en-US", { maximumFractionDigits: 1 })} MiB`
+        : `${done.toLocaleString("en-US")} / ${total.toLocaleString("en-US")} envelopes`;
+    io.stderr(`xmtp-node snapshot: ${what} ${amount}\n`);
   };
   try {
-    if (action === "create") return await create(config, out!, io, open, progress);
+    if (action === "create") return await create(config, out!, format ?? (config.storage.kind === "sqlite" ? "pages" : "records"), io, open, progress);
     return await restore(config, operands[0], io, open, progress);
   } catch (error) {
     if (error instanceof SnapshotError) {
@@ -110,20 +124,15 @@ export async function runSnapshotCommand(
 async function create(
   config: NodeConfig,
   out: string,
+  format: "pages" | "records",
   io: SnapshotCommandIo,
   open: (config: NodeConfig) => Promise<EnvelopeStore>,
-  progress: (what: string, done: number, total: number) => void,
+  progress: (what: string, done: number, total: number, unit?: "envelopes" | "bytes") => void,
 ): Promise<number> {
-  let source: SnapshotSource;
-  if (config.storage.kind === "sqlite") {
-    // Read-only, beside the running node; never creates an empty database where a mistyped --data-dir points.
-    if (!existsSync(config.storage.path)) {
-      io.stderr(`xmtp-node snapshot: there is no node database at ${config.storage.path} (check --data-dir or --db)\n`);
-      return 1;
-    }
-    source = openSqliteSnapshotSource(config.storage.path);
-  } else {
-    source = storeSnapshotSource(await open(config), "postgres");
+  // Read-only, beside the running node; never creates an empty database where a mistyped --data-dir points.
+  if (config.storage.kind === "sqlite" && !existsSync(config.storage.path)) {
+    io.stderr(`xmtp-node snapshot: there is no node database at ${config.storage.path} (check --data-dir or --db)\n`);
+    return 1;
   }
   let peerId: string | undefined;
   try {
@@ -131,20 +140,32 @@ async function create(
   } catch (error) {
     io.stderr(`xmtp-node snapshot: the node key in ${config.dataDir} is unreadable (${String(error)}); the snapshot names no source node\n`);
   }
-  try {
-    const summary = await createSnapshot({ source, out, sourcePeerId: peerId, onProgress: (done, total) => progress("read", done, total) });
-    const seconds = summary.durationMs / 1000;
-    io.stdout(
-      `snapshot of ${describeStorage(config.storage)} written to ${out}: ${summary.envelopeCount.toLocaleString("en-US")} envelopes ` +
-        `up to sequence ${summary.headSequence}, ${summary.fileBytes.toLocaleString("en-US")} bytes, ${seconds.toFixed(2)} s` +
-        ` (${Math.round(summary.envelopeCount / Math.max(seconds, 0.001)).toLocaleString("en-US")} envelopes/s)` +
-        (peerId ? `, source peer ${peerId}` : ", no source peer id (no node-key in the data directory)") +
-        "\n",
-    );
-    return 0;
-  } finally {
-    await source.close();
+  let summary: SnapshotSummary;
+  if (format === "pages" && config.storage.kind === "sqlite") {
+    summary = await createDatabaseSnapshot({
+      databasePath: config.storage.path,
+      out,
+      sourcePeerId: peerId,
+      onProgress: (phase, done, total) => progress(phase === "copy" ? "copied" : "written", done, total, "bytes"),
+    });
+  } else {
+    const source: SnapshotSource =
+      config.storage.kind === "sqlite" ? openSqliteSnapshotSource(config.storage.path) : storeSnapshotSource(await open(config), "postgres");
+    try {
+      summary = await createSnapshot({ source, out, sourcePeerId: peerId, onProgress: (done, total) => progress("read", done, total) });
+    } finally {
+      await source.close();
+    }
   }
+  const seconds = summary.durationMs / 1000;
+  io.stdout(
+    `snapshot of ${describeStorage(config.storage)} written to ${out}: ${summary.envelopeCount.toLocaleString("en-US")} envelopes ` +
+      `up to sequence ${summary.headSequence}, ${summary.fileBytes.toLocaleString("en-US")} bytes (${format === "pages" ? "database pages" : "records"}), ${seconds.toFixed(2)} s` +
+      ` (${Math.round(summary.envelopeCount / Math.max(seconds, 0.001)).toLocaleString("en-US")} envelopes/s)` +
+      (peerId ? `, source peer ${peerId}` : ", no source peer id (no node-key in the data directory)") +
+      "\n",
+  );
+  return 0;
 }
 
 async function restore(
@@ -152,7 +173,7 @@ async function restore(
   file: string,
   io: SnapshotCommandIo,
   open: (config: NodeConfig) => Promise<EnvelopeStore>,
-  progress: (what: string, done: number, total: number) => void,
+  progress: (what: string, done: number, total: number, unit?: "envelopes" | "bytes") => void,
 ): Promise<number> {
   if (!existsSync(file)) {
     io.stderr(`xmtp-node snapshot: there is no snapshot file at ${file}\n`);
@@ -168,7 +189,8 @@ async function restore(
     path: file,
     target,
     dataDir: config.dataDir,
-    onProgress: (phase, done, total) => progress(phase === "verify" ? "verified" : "restored", done, total),
+    onProgress: (phase, done, total) =>
+      phase === "unpack" ? progress("unpacked", done, total, "bytes") : progress(phase === "verify" ? "verified" : "restored", done, total),
   });
   const seconds = summary.durationMs / 1000;
   io.stdout(

@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import {
   RecordReader,
+  SNAPSHOT_VERSION_DATABASE,
   SnapshotError,
   decodeHeader,
   decodeTrailer,
@@ -74,9 +75,15 @@ describe("snapshot format", () => {
   it("names what is wrong", () => {
     expect(codeOf(() => decodeHeader(Buffer.from("XMTP"), 4))).toBe("truncated");
     expect(codeOf(() => decodeHeader(Buffer.from("NOTASNAPSHOT-AT-ALL"), 19))).toBe("bad_magic");
-    const v2 = Buffer.from(header);
-    v2.writeUInt16BE(2, 8);
-    expect(codeOf(() => decodeHeader(v2, 1000))).toBe("unsupported_version");
+    const v3 = Buffer.from(header);
+    v3.writeUInt16BE(3, 8);
+    expect(codeOf(() => decodeHeader(v3, 1000))).toBe("unsupported_version");
+    // A page-level header must say "no compression": one saying brotli, its SHA-256 right, is of no known kind.
+    const pages = encodeHeader({ sourceKind: "sqlite", createdAtMs: 1, headSequence: 3n, envelopeCount: 3 }, SNAPSHOT_VERSION_DATABASE);
+    expect(decodeHeader(pages, 1000).header).toMatchObject({ version: 2, compression: 0, headSequence: 3n, envelopeCount: 3 });
+    pages.writeUInt8(1, 12);
+    sha256(pages.subarray(0, pages.length - 32)).copy(pages, pages.length - 32);
+    expect(codeOf(() => decodeHeader(pages, 1000))).toBe("unsupported_version");
     const flipped = Buffer.from(header);
     flipped[25] ^= 1;
     expect(codeOf(() => decodeHeader(flipped, 1000))).toBe("checksum_mismatch");

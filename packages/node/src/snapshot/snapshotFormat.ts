@@ -1,14 +1,22 @@
-// The snapshot file format (docs/storage.md §6): a checksummed header, the envelopes as length-prefixed records in
-// one brotli stream, and a fixed-size trailer with the count and SHA-256 digests of the compressed body and of the
-// uncompressed records. Pure encoding and decoding; no I/O (createSnapshot.ts and restoreSnapshot.ts do that).
+// The snapshot file format (docs/storage.md §6): a checksummed header, a body, and a fixed-size trailer with the count
+// and SHA-256 digests of the body as stored and of what it holds uncompressed. Version 1's body is the envelopes as
+// length-prefixed records in one brotli stream; version 2's is a SQLite database file of the node's schema, stored as
+// is (the page-level format, which a SQLite node restores by putting the file in place). Pure encoding and decoding;
+// no I/O (createSnapshot.ts, createDatabaseSnapshot.ts and the restore modules do that).
 import { createHash } from "node:crypto";
 import type { Envelope } from "../store/EnvelopeStore.js";
 
 export const SNAPSHOT_MAGIC = Buffer.from("XMTPSNAP", "ascii");
 export const SNAPSHOT_TRAILER_MAGIC = Buffer.from("XMTPTAIL", "ascii");
+/** Version 1: the body is brotli-compressed records. */
 export const SNAPSHOT_VERSION = 1;
-/** The body's compression: 1 = brotli (the only one of version 1). */
+/** Version 2: the body is a SQLite database file, uncompressed. A node that reads only version 1 refuses it by number. */
+export const SNAPSHOT_VERSION_DATABASE = 2;
+/** The body's compression: 1 = brotli (version 1's only), 0 = none (version 2's only: ciphertext pages gain nothing). */
 export const COMPRESSION_BROTLI = 1;
+export const COMPRESSION_NONE = 0;
+/** The compression each version's body must have. */
+const COMPRESSION_OF_VERSION: Record<number, number> = { [SNAPSHOT_VERSION]: COMPRESSION_BROTLI, [SNAPSHOT_VERSION_DATABASE]: COMPRESSION_NONE };
 /** Header bytes before the peer id. */
 const HEADER_FIXED = 39;
 const HEADER_DIGEST = 32;
@@ -58,23 +66,27 @@ export interface SnapshotHeader {
 
 export interface SnapshotTrailer {
   envelopeCount: number;
+  /** Bytes of the uncompressed record stream (version 1) or of the database file (version 2). */
   recordBytes: bigint;
   bodyBytes: bigint;
-  /** SHA-256 of the compressed body as stored in the file. */
+  /** SHA-256 of the body as stored in the file. */
   bodySha256: Uint8Array;
-  /** SHA-256 of the uncompressed record stream. */
+  /** SHA-256 of the uncompressed record stream (version 1) or of the database file (version 2). */
   recordsSha256: Uint8Array;
 }
 
-export function encodeHeader(header: Omit<SnapshotHeader, "version" | "compression">): Buffer {
+/** The header of a version 1 snapshot unless `version` says otherwise; the compression is the version's own. */
+export function encodeHeader(header: Omit<SnapshotHeader, "version" | "compression">, version: number = SNAPSHOT_VERSION): Buffer {
+  const compression = COMPRESSION_OF_VERSION[version];
+  if (compression === undefined) throw new RangeError(`unknown snapshot format version ${version}`);
   const peerId = Buffer.from(header.sourcePeerId ?? "", "utf8");
   if (peerId.length > MAX_PEER_ID_BYTES) throw new RangeError(`peer id too long (${peerId.length} bytes)`);
   const length = HEADER_FIXED + peerId.length + HEADER_DIGEST;
   const out = Buffer.alloc(length);
   SNAPSHOT_MAGIC.copy(out, 0);
-  out.writeUInt16BE(SNAPSHOT_VERSION, 8);
+  out.writeUInt16BE(version, 8);
   out.writeUInt16BE(length, 10);
-  out.writeUInt8(COMPRESSION_BROTLI, 12);
+  out.writeUInt8(compression, 12);
   out.writeUInt8(STORE_KIND_CODES[header.sourceKind], 13);
   out.writeBigUInt64BE(BigInt(header.createdAtMs), 14);
   out.writeBigUInt64BE(header.headSequence, 22);
@@ -98,8 +110,11 @@ export function decodeHeader(bytes: Buffer, fileBytes: number): { header: Snapsh
   }
   if (bytes.length < 12) throw new SnapshotError("truncated", "the snapshot header is cut short: truncated");
   const version = bytes.readUInt16BE(8);
-  if (version !== SNAPSHOT_VERSION) {
-    throw new SnapshotError("unsupported_version", `snapshot format version ${version} is not supported (this node reads version ${SNAPSHOT_VERSION})`);
+  if (COMPRESSION_OF_VERSION[version] === undefined) {
+    throw new SnapshotError(
+      "unsupported_version",
+      `snapshot format version ${version} is not supported (this node reads versions ${SNAPSHOT_VERSION} and ${SNAPSHOT_VERSION_DATABASE})`,
+    );
   }
   const length = bytes.readUInt16BE(10);
   if (length < HEADER_MIN_BYTES || length > HEADER_MIN_BYTES + MAX_PEER_ID_BYTES) {
@@ -118,7 +133,9 @@ export function decodeHeader(bytes: Buffer, fileBytes: number): { header: Snapsh
   const sourceKind = (Object.keys(STORE_KIND_CODES) as SnapshotStoreKind[]).find((k) => STORE_KIND_CODES[k] === kindCode);
   const compression = bytes.readUInt8(12);
   if (!sourceKind) throw new SnapshotError("unsupported_version", `unknown source store kind ${kindCode} in the snapshot header`);
-  if (compression !== COMPRESSION_BROTLI) throw new SnapshotError("unsupported_version", `unknown compression ${compression} in the snapshot header`);
+  if (compression !== COMPRESSION_OF_VERSION[version]) {
+    throw new SnapshotError("unsupported_version", `unknown compression ${compression} for snapshot format version ${version}`);
+  }
   const header: SnapshotHeader = {
     version,
     compression,

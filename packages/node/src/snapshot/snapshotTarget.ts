@@ -1,6 +1,6 @@
 // Where `snapshot restore` writes envelopes: any EnvelopeStore through durable appends (PostgreSQL, a SQLite database
-// that exists already), or a new SQLite database file loaded in bulk and put in place only when complete
-// (docs/storage.md §6).
+// that exists already), or a new SQLite database file loaded in bulk (a record-format snapshot) or copied whole (a
+// page-level one) and put in place only when complete (docs/storage.md §6).
 import type { EnvelopeStore, StoredEnvelope, WakuHasher } from "../store/EnvelopeStore.js";
 import { SqliteBulkLoader } from "../store/sqliteBulkLoad.js";
 import { SnapshotError } from "./snapshotFormat.js";
@@ -13,6 +13,11 @@ export interface SnapshotTarget {
   readonly atomic: boolean;
   /** Envelopes handed to one `load`, at most. */
   readonly batchSize: number;
+  /**
+   * Set when the target is a SQLite database that does not exist yet: a page-level snapshot's database file is put
+   * there whole (restoreDatabaseSnapshot.ts) instead of loaded row by row, with the Waku hashes the node keeps.
+   */
+  readonly newDatabase?: { path: string; wakuHasher?: WakuHasher };
   /** Opens the target; refuses (`target_not_empty`) one that holds envelopes. */
   open(): Promise<void>;
   /** Stores the envelopes after those already loaded, in order; resolves with how many were new. */
@@ -59,6 +64,7 @@ export function sqliteFileSnapshotTarget(path: string, options: { wakuHasher?: W
   return {
     atomic: true,
     batchSize: 10_000,
+    newDatabase: { path, ...(options.wakuHasher ? { wakuHasher: options.wakuHasher } : {}) },
     async open() {
       loader = new SqliteBulkLoader(path, options);
     },

@@ -6,9 +6,10 @@
 // Until then no database exists at `path`: a failed or interrupted load leaves nothing a node would open (abort, or
 // the next load, removes the half-written file).
 import Database from "better-sqlite3";
-import { existsSync, mkdirSync, openSync, fsyncSync, closeSync, renameSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
 import type { StoredEnvelope, WakuHasher } from "./EnvelopeStore.js";
+import { removeDatabaseFiles, syncPath } from "./sqliteFiles.js";
 import { toColumn } from "./sqliteRows.js";
 import { createOrMigrateSchema } from "./sqliteSchema.js";
 
@@ -106,18 +107,5 @@ export class SqliteBulkLoader {
     this.db.close();
     removeDatabaseFiles(this.loadPath);
     if (this.createdDirectory) rmSync(this.createdDirectory, { recursive: true, force: true });
-  }
-}
-
-function removeDatabaseFiles(path: string): void {
-  for (const suffix of ["", "-journal", "-wal", "-shm"]) rmSync(path + suffix, { force: true });
-}
-
-function syncPath(path: string): void {
-  const fd = openSync(path, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
   }
 }

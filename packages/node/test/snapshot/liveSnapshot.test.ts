@@ -1,6 +1,7 @@
 // A snapshot of a real `xmtp-node` process's SQLite store taken while it keeps serving publishes, restored into a new
 // data directory; the restored node, started with --peer the source, catches up only the tail and ends with exactly
-// the source's envelopes, none missing, none twice (docs/storage.md §6).
+// the source's envelopes, none missing, none twice (docs/storage.md §6). Once per format: the database pages (the
+// backup copy must not restart or tear while the node commits) and the records.
 import "../../src/p2p/promiseWithResolvers.js";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,6 +11,7 @@ import { runSnapshotCommand } from "../../src/snapshot/snapshotCommand.js";
 import { SYNC_STATE_FILE } from "../../src/sync/syncState.js";
 import { bytesOf, createIdentity, envelopeJson, publish } from "../http/helpers.js";
 import { eventually, keysOf, queryAll, startRelayNode, type RelayNode } from "../network/support.js";
+import { FORMATS } from "./support.js";
 
 const TOPICS = ["/xmtp/0/m-live-a/proto", "/xmtp/0/m-live-b/proto", "/xmtp/0/m-live-c/proto"];
 const nodes: RelayNode[] = [];
@@ -19,7 +21,7 @@ afterAll(async () => {
   for (const dir of directories) rmSync(dir, { recursive: true, force: true });
 });
 
-describe("snapshot of a running node", () => {
+describe.each(FORMATS)("snapshot of a running node (--format %s)", (format) => {
   it("is consistent while publishes go on, and the restored node catches up only the tail", { timeout: 120_000 }, async () => {
     const source = await startRelayNode({ syncIntervalMs: 300, extraArgs: ["--rate-limits", "off"] });
     nodes.push(source);
@@ -52,7 +54,7 @@ describe("snapshot of a running node", () => {
     const io = { stdout: (t: string) => void (stdout += t), stderr: (t: string) => void (stderr += t) };
     // A batch may be in flight now: counted in `sent`, not yet acknowledged, and not necessarily in the snapshot.
     const acknowledgedBefore = acknowledged;
-    expect(await runSnapshotCommand(["create", "--data-dir", source.dataDir, "--out", file, "--quiet"], {}, io), stderr).toBe(0);
+    expect(await runSnapshotCommand(["create", "--data-dir", source.dataDir, "--out", file, "--format", format, "--quiet"], {}, io), stderr).toBe(0);
     const sentDuring = sent - acknowledgedBefore;
     for (let i = 0; i < 20; i++) await publishBatch(5);
     publishing = false;

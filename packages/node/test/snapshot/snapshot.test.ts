@@ -1,124 +1,37 @@
 // `xmtp-node snapshot create|restore` through runSnapshotCommand (docs/storage.md §6): round trips between SQLite and
-// PostgreSQL with every envelope and postage proof compared, damaged files refused with their code before anything is
-// written, a non-empty target refused, and the command's usage errors.
+// PostgreSQL with every envelope and postage proof compared, in both formats (records, and a SQLite source's database
+// pages), damaged files refused with their code before anything is written, a non-empty target refused, and the
+// command's usage errors. Page-level snapshots whose checksums match but whose database is damaged or foreign:
+// pageSnapshot.test.ts.
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { brotliCompressSync } from "node:zlib";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
-import { withDigest } from "../../src/store/digest.js";
-import type { EnvelopeStore, StoredEnvelope } from "../../src/store/EnvelopeStore.js";
-import type { PostageLedger } from "../../src/store/postageLedger.js";
 import { openSqliteStore } from "../../src/store/sqlite.js";
 import { openPostgresStore } from "../../src/store/postgres.js";
-import { runSnapshotCommand } from "../../src/snapshot/snapshotCommand.js";
+import { defaultConfig } from "../../src/config.js";
+import { fromColumn } from "../../src/store/sqliteRows.js";
+import { createWakuHasher } from "../../src/waku/messageHash.js";
 import { encodeHeader, encodeRecord, encodeTrailer, sha256 } from "../../src/snapshot/snapshotFormat.js";
 import { createOrMigrateSchema } from "../../src/store/sqliteSchema.js";
 import { SYNC_STATE_FILE } from "../../src/sync/syncState.js";
+import { FORMATS, contentsOf, expected, fill, run, sampleEnvelopes, sqliteContents, sqlitePath, sqliteSource, tempDir } from "./support.js";
 
 const pgUrl = process.env.XMTP_TEST_POSTGRES_URL;
-const directories: string[] = [];
-const tempDir = () => {
-  const dir = mkdtempSync(join(tmpdir(), "xmtp-snapshot-"));
-  directories.push(dir);
-  return dir;
-};
-afterAll(() => {
-  for (const dir of directories) rmSync(dir, { recursive: true, force: true });
-});
 
-const TOPICS = ["/xmtp/0/m-alpha/proto", "/xmtp/0/contact-0xabc/proto", "/xmtp/0/intro-0xdef/proto", "/xmtp/0/dm-a-b/proto"];
-
-/** n envelopes over a few topics, timestamps out of arrival order within topics, some with postage proofs. */
-function sampleEnvelopes(n: number, seed = "s"): StoredEnvelope[] {
-  return Array.from({ length: n }, (_, i) =>
-    withDigest({
-      contentTopic: TOPICS[i % TOPICS.length],
-      timestampNs: 1_700_000_000_000_000_000n + BigInt((i * 7919) % 1000),
-      message: new Uint8Array(Buffer.concat([Buffer.from(`${seed}${i}:`), randomBytes(20 + (i % 50))])),
-      ...(i % 5 === 0 ? { postage: new Uint8Array(randomBytes(40)) } : {}),
-    }),
-  );
-}
-
-async function fill(store: EnvelopeStore, envelopes: StoredEnvelope[]): Promise<void> {
-  for (let i = 0; i < envelopes.length; i += 250) await store.append(envelopes.slice(i, i + 250));
-}
-
-interface Contents {
-  /** Every envelope in arrival order: topic, timestamp, message and proof as text. */
-  all: string[];
-  /** Per topic, the messages in query order (timestamp, then arrival). */
-  perTopic: Record<string, string[]>;
-}
-
-async function contentsOf(store: EnvelopeStore & { postage: PostageLedger }): Promise<Contents> {
-  const all: string[] = [];
-  let after = 0n;
-  for (;;) {
-    const page = await store.readDigestsSince(after, 500);
-    if (page.sequences.length === 0) break;
-    const envelopes = await store.readBySequence(page.sequences);
-    const proofs = await store.postage.readProofs(envelopes.map((e) => e.digest));
-    for (const e of envelopes) {
-      const proof = proofs.get(Buffer.from(e.digest).toString("hex"));
-      all.push(`${e.contentTopic} ${e.timestampNs} ${Buffer.from(e.message).toString("hex")} ${proof ? Buffer.from(proof).toString("hex") : "-"}`);
-    }
-    after = page.nextSequence;
-  }
-  const perTopic: Record<string, string[]> = {};
-  for (const topic of TOPICS) {
-    const page = await store.query({ topic, limit: 10_000, direction: "ascending" });
-    perTopic[topic] = page.envelopes.map((e) => `${e.timestampNs} ${Buffer.from(e.message).toString("hex")}`);
-  }
-  return { all, perTopic };
-}
-
-function expected(envelopes: StoredEnvelope[]): string[] {
-  return envelopes.map(
-    (e) => `${e.contentTopic} ${e.timestampNs} ${Buffer.from(e.message).toString("hex")} ${e.postage ? Buffer.from(e.postage).toString("hex") : "-"}`,
-  );
-}
-
-async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const code = await runSnapshotCommand(argv, {}, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), progressIntervalMs: 0 });
-  return { code, stdout, stderr };
-}
-
-const sqlitePath = (dir: string) => join(dir, "xmtp.sqlite3");
-
-async function sqliteSource(n: number): Promise<{ dir: string; envelopes: StoredEnvelope[] }> {
-  const dir = tempDir();
-  const envelopes = sampleEnvelopes(n);
-  const store = await openSqliteStore(sqlitePath(dir));
-  await fill(store, envelopes);
-  await store.close();
-  return { dir, envelopes };
-}
-
-async function sqliteContents(dir: string): Promise<Contents> {
-  const store = await openSqliteStore(sqlitePath(dir));
-  try {
-    return await contentsOf(store);
-  } finally {
-    await store.close();
-  }
-}
-
-describe("snapshot create and restore (SQLite)", () => {
+describe.each(FORMATS)("snapshot create and restore (SQLite, --format %s)", (format) => {
   it("round-trips every envelope, its order and its postage proof, SQLite to SQLite", async () => {
     const { dir, envelopes } = await sqliteSource(2_345);
     const file = join(tempDir(), "node.snapshot");
-    const created = await run("create", "--data-dir", dir, "--out", file);
+    const created = await run("create", "--data-dir", dir, "--out", file, "--format", format);
     expect(created.code, created.stderr).toBe(0);
     expect(created.stdout).toMatch(/2,345 envelopes up to sequence 2345/);
-    expect(created.stderr).toMatch(/read 2,345 \/ 2,345 envelopes/);
-    expect(existsSync(`${file}.partial`)).toBe(false);
+    expect(created.stderr).toMatch(format === "records" ? /read 2,345 \/ 2,345 envelopes/ : /copied [\d.]+ \/ [\d.]+ MiB/);
+    expect(readFileSync(file).readUInt16BE(8)).toBe(format === "records" ? 1 : 2);
+    expect(readdirSync(dirname(file))).toEqual(["node.snapshot"]);
     // Reading never created a node key in the source's data directory.
     expect(existsSync(join(dir, "node-key"))).toBe(false);
 
@@ -140,7 +53,7 @@ describe("snapshot create and restore (SQLite)", () => {
     await loadOrCreateNodeKey(dir);
     const peerId = (await readNodePeerId(dir))!;
     const file = join(tempDir(), "node.snapshot");
-    expect((await run("create", "--data-dir", dir, `--out=${file}`, "--quiet")).code).toBe(0);
+    expect((await run("create", "--data-dir", dir, `--out=${file}`, `--format=${format}`, "--quiet")).code).toBe(0);
     const target = tempDir();
     writeFileSync(join(target, SYNC_STATE_FILE), JSON.stringify({ version: 1, peers: { someOtherPeer: "99" } }));
     const restored = await run("restore", file, "--data-dir", target);
@@ -153,7 +66,7 @@ describe("snapshot create and restore (SQLite)", () => {
     const dir = tempDir();
     await (await openSqliteStore(sqlitePath(dir))).close();
     const file = join(tempDir(), "empty.snapshot");
-    expect((await run("create", "--data-dir", dir, "--out", file, "--quiet")).code).toBe(0);
+    expect((await run("create", "--data-dir", dir, "--out", file, "--format", format, "--quiet")).code).toBe(0);
     const target = tempDir();
     const restored = await run("restore", file, "--data-dir", target, "--quiet");
     expect(restored.code, restored.stderr).toBe(0);
@@ -178,7 +91,7 @@ describe("snapshot create and restore (SQLite)", () => {
     it("prepares a snapshot", async () => {
       const { dir } = await sqliteSource(500);
       file = join(tempDir(), "good.snapshot");
-      expect((await run("create", "--data-dir", dir, "--out", file, "--quiet")).code).toBe(0);
+      expect((await run("create", "--data-dir", dir, "--out", file, "--format", format, "--quiet")).code).toBe(0);
       bytes = readFileSync(file);
       expect(bytes.subarray(0, 8).toString()).toBe("XMTPSNAP");
     });
@@ -189,7 +102,7 @@ describe("snapshot create and restore (SQLite)", () => {
       }
     });
 
-    it("refuses a flipped byte in the compressed body, in the header, in the trailer", async () => {
+    it("refuses a flipped byte in the body, in the header, in the trailer", async () => {
       for (const at of [headerLength, headerLength + 1, Math.floor(bytes.length / 2), bytes.length - 97]) {
         const damaged = Buffer.from(bytes);
         damaged[at] ^= 0x10;
@@ -199,7 +112,7 @@ describe("snapshot create and restore (SQLite)", () => {
       header[20] ^= 1; // in created-at
       await refused(header, "checksum_mismatch");
       const trailerDigest = Buffer.from(bytes);
-      trailerDigest[bytes.length - 40] ^= 1; // in the records' SHA-256
+      trailerDigest[bytes.length - 40] ^= 1; // in the records' (or database's) SHA-256
       await refused(trailerDigest, "checksum_mismatch");
       const trailerCount = Buffer.from(bytes);
       trailerCount[bytes.length - 96 + 15] ^= 1;
@@ -212,11 +125,79 @@ describe("snapshot create and restore (SQLite)", () => {
       await refused(magic, "bad_magic");
       await refused(Buffer.from("not a snapshot at all, just text\n".repeat(10)), "bad_magic");
       const version = Buffer.from(bytes);
-      version.writeUInt16BE(2, 8);
+      version.writeUInt16BE(3, 8);
       await refused(version, "unsupported_version");
+      // The other known version, with the header's SHA-256 left as it was: the header is damaged.
+      const otherVersion = Buffer.from(bytes);
+      otherVersion.writeUInt16BE(format === "records" ? 2 : 1, 8);
+      await refused(otherVersion, "checksum_mismatch");
     });
   });
 
+  it("fills a database that exists but is empty through the store", async () => {
+    const { dir, envelopes } = await sqliteSource(40);
+    const file = join(tempDir(), "node.snapshot");
+    expect((await run("create", "--data-dir", dir, "--out", file, "--format", format, "--quiet")).code).toBe(0);
+    const target = tempDir();
+    await (await openSqliteStore(sqlitePath(target))).close();
+    const restored = await run("restore", file, "--data-dir", target, "--quiet");
+    expect(restored.code, restored.stderr).toBe(0);
+    expect((await sqliteContents(target)).all).toEqual(expected(envelopes));
+    // The database was unpacked beside it for reading and removed.
+    expect(readdirSync(target).filter((name) => name.startsWith("snapshot-restore-"))).toEqual([]);
+  });
+
+  it("loads a new file and puts it in place only when complete, with the Waku hashes a Waku-serving node keeps", async () => {
+    const { dir, envelopes } = await sqliteSource(1_500);
+    const file = join(tempDir(), "node.snapshot");
+    expect((await run("create", "--data-dir", dir, "--out", file, "--format", format, "--quiet")).code).toBe(0);
+    const target = join(tempDir(), "new", "data");
+    const restored = await run("restore", file, "--data-dir", target, "--quiet", "--p2p-port", "0", "--p2p-ws-port", "0");
+    expect(restored.code, restored.stderr).toBe(0);
+    expect(readdirSync(target).sort()).toEqual(["xmtp.sqlite3"]);
+    const db = new Database(sqlitePath(target), { readonly: true });
+    try {
+      expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
+      const { p2p } = defaultConfig({ dataDir: target });
+      const hasher = createWakuHasher({ clusterId: p2p.wakuClusterId, shardCount: p2p.wakuShardCount });
+      const rows = db.prepare("SELECT topic, timestamp_ns, message, waku_hash FROM envelopes ORDER BY seq").safeIntegers(true).all() as Array<{
+        topic: string;
+        timestamp_ns: bigint;
+        message: Buffer;
+        waku_hash: Buffer | null;
+      }>;
+      expect(rows.length).toBe(envelopes.length);
+      for (const row of rows) {
+        const hash = hasher.hash({ contentTopic: row.topic, timestampNs: fromColumn(row.timestamp_ns), message: row.message });
+        expect(row.waku_hash && Buffer.from(row.waku_hash).equals(Buffer.from(hash))).toBe(true);
+      }
+      expect(db.prepare("SELECT value FROM store_meta WHERE key = 'waku_hash_config'").pluck().get()).toBe(hasher.configuration);
+      // The indexes (dropped for a bulk load) are all there, as a store the node created has them.
+      const indexes = db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'envelopes' ORDER BY name").pluck().all();
+      const fresh = new Database(":memory:");
+      createOrMigrateSchema(fresh);
+      expect(indexes).toEqual(fresh.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'envelopes' ORDER BY name").pluck().all());
+      fresh.close();
+    } finally {
+      db.close();
+    }
+    expect((await sqliteContents(target)).all).toEqual(expected(envelopes));
+  });
+
+  it("refuses to restore into a store that holds envelopes, and leaves it as it was", async () => {
+    const { dir } = await sqliteSource(20);
+    const file = join(tempDir(), "node.snapshot");
+    expect((await run("create", "--data-dir", dir, "--out", file, "--format", format, "--quiet")).code).toBe(0);
+    const other = await sqliteSource(3);
+    const before = await sqliteContents(other.dir);
+    const result = await run("restore", file, "--data-dir", other.dir, "--quiet");
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("[target_not_empty]");
+    expect(await sqliteContents(other.dir)).toEqual(before);
+  });
+});
+
+describe("snapshot create and restore (SQLite)", () => {
   describe("into a data directory without a database (the bulk load)", () => {
     /** A snapshot file from records encoded by hand, with a header, body and trailer that all agree. */
     const craft = (records: Buffer[]): Buffer => {
@@ -232,30 +213,6 @@ describe("snapshot create and restore (SQLite)", () => {
       });
       return Buffer.concat([header, body, trailer]);
     };
-
-    it("loads a new file and puts it in place only when complete, with the Waku hashes a Waku-serving node keeps", async () => {
-      const { dir, envelopes } = await sqliteSource(1_500);
-      const file = join(tempDir(), "node.snapshot");
-      expect((await run("create", "--data-dir", dir, "--out", file, "--quiet")).code).toBe(0);
-      const target = join(tempDir(), "new", "data");
-      const restored = await run("restore", file, "--data-dir", target, "--quiet", "--p2p-port", "0", "--p2p-ws-port", "0");
-      expect(restored.code, restored.stderr).toBe(0);
-      expect(readdirSync(target).sort()).toEqual(["xmtp.sqlite3"]);
-      const db = new Database(sqlitePath(target), { readonly: true });
-      try {
-        expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
-        expect(db.prepare("SELECT count(*) FROM envelopes WHERE waku_hash IS NULL").pluck().get()).toBe(0);
-        // The indexes dropped for the load are all back, as a store the node created has them.
-        const indexes = db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'envelopes' ORDER BY name").pluck().all();
-        const fresh = new Database(":memory:");
-        createOrMigrateSchema(fresh);
-        expect(indexes).toEqual(fresh.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'envelopes' ORDER BY name").pluck().all());
-        fresh.close();
-      } finally {
-        db.close();
-      }
-      expect((await sqliteContents(target)).all).toEqual(expected(envelopes));
-    });
 
     it("refuses records that are malformed although every checksum matches, and leaves no database or directory", async () => {
       const good = sampleEnvelopes(30).map((e) => encodeRecord(e));
@@ -292,29 +249,6 @@ describe("snapshot create and restore (SQLite)", () => {
       expect(readdirSync(target)).toEqual(["xmtp.sqlite3"]);
       expect((await sqliteContents(target)).all).toEqual(expected(envelopes));
     });
-
-    it("fills a database that exists but is empty through the store, as before", async () => {
-      const { dir, envelopes } = await sqliteSource(40);
-      const file = join(tempDir(), "node.snapshot");
-      expect((await run("create", "--data-dir", dir, "--out", file, "--quiet")).code).toBe(0);
-      const target = tempDir();
-      await (await openSqliteStore(sqlitePath(target))).close();
-      const restored = await run("restore", file, "--data-dir", target, "--quiet");
-      expect(restored.code, restored.stderr).toBe(0);
-      expect((await sqliteContents(target)).all).toEqual(expected(envelopes));
-    });
-  });
-
-  it("refuses to restore into a store that holds envelopes, and leaves it as it was", async () => {
-    const { dir } = await sqliteSource(20);
-    const file = join(tempDir(), "node.snapshot");
-    expect((await run("create", "--data-dir", dir, "--out", file, "--quiet")).code).toBe(0);
-    const other = await sqliteSource(3);
-    const before = await sqliteContents(other.dir);
-    const result = await run("restore", file, "--data-dir", other.dir, "--quiet");
-    expect(result.code).toBe(1);
-    expect(result.stderr).toContain("[target_not_empty]");
-    expect(await sqliteContents(other.dir)).toEqual(before);
   });
 
   it("answers usage errors with exit code 2 and failures with 1", async () => {
@@ -326,10 +260,14 @@ describe("snapshot create and restore (SQLite)", () => {
     expect((await run("restore")).code).toBe(2);
     expect((await run("restore", "a", "b")).code).toBe(2);
     expect((await run("restore", "a", "--out", "b")).code).toBe(2);
+    expect((await run("restore", "a", "--format", "pages")).code).toBe(2);
+    expect((await run("create", "--out", "x", "--format", "tar")).stderr).toContain('--format is "pages" or "records"');
+    expect((await run("create", "--out", "x", "--format")).code).toBe(2);
+    expect((await run("create", "--out", "x", "--format", "pages", "--db", "postgres://u@localhost/db")).code).toBe(2);
     expect((await run("create", "--out", "x", "--port", "notaport")).code).toBe(2);
     const help = await run("--help");
     expect(help.code).toBe(0);
-    expect(help.stdout).toContain("xmtp-node snapshot create --out FILE");
+    expect(help.stdout).toContain("xmtp-node snapshot create --out FILE [--format pages|records]");
     const missingDb = await run("create", "--data-dir", join(tempDir(), "nothing"), "--out", join(tempDir(), "x.snapshot"));
     expect(missingDb.code).toBe(1);
     expect(missingDb.stderr).toContain("there is no node database");
@@ -369,10 +307,10 @@ describe.skipIf(!pgUrl)("snapshot create and restore (PostgreSQL)", () => {
     await admin.end();
   });
 
-  it("round-trips SQLite to PostgreSQL and back", async () => {
+  it.each(FORMATS)("round-trips SQLite to PostgreSQL and back (--format %s from SQLite)", async (format) => {
     const { dir, envelopes } = await sqliteSource(1_234);
     const file = join(tempDir(), "sqlite.snapshot");
-    expect((await run("create", "--data-dir", dir, "--out", file, "--quiet")).code).toBe(0);
+    expect((await run("create", "--data-dir", dir, "--out", file, "--format", format, "--quiet")).code).toBe(0);
     const schema = freshSchema();
     const restored = await run("restore", file, "--db", dbOf(schema), "--data-dir", tempDir(), "--quiet");
     expect(restored.code, restored.stderr).toBe(0);
@@ -417,5 +355,24 @@ describe.skipIf(!pgUrl)("snapshot create and restore (PostgreSQL)", () => {
     // The store was never opened: not even its schema exists.
     const exists = await admin.query("SELECT 1 FROM information_schema.schemata WHERE schema_name = $1", [untouched]);
     expect(exists.rowCount).toBe(0);
+  });
+
+  it("writes nothing from a damaged page-level snapshot, and leaves no unpacked database", async () => {
+    const { dir } = await sqliteSource(300);
+    const file = join(tempDir(), "pages.snapshot");
+    expect((await run("create", "--data-dir", dir, "--out", file, "--format", "pages", "--quiet")).code).toBe(0);
+    const damaged = Buffer.from(readFileSync(file));
+    damaged[Math.floor(damaged.length / 2)] ^= 1;
+    const damagedFile = join(tempDir(), "damaged.snapshot");
+    writeFileSync(damagedFile, damaged);
+    const untouched = freshSchema();
+    const dataDir = join(tempDir(), "data");
+    const refused = await run("restore", damagedFile, "--db", dbOf(untouched), "--data-dir", dataDir, "--quiet");
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("[checksum_mismatch]");
+    const exists = await admin.query("SELECT 1 FROM information_schema.schemata WHERE schema_name = $1", [untouched]);
+    expect(exists.rowCount).toBe(0);
+    // The data directory the unpacked database went into was created for it, and removed again.
+    expect(existsSync(dataDir)).toBe(false);
   });
 });
