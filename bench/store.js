@@ -12,7 +12,7 @@
 // Environment: BENCH_STORE_ENVELOPES (big store, default 1,000,000; the target is 10,000,000),
 // BENCH_STORE_BASELINE (10,000), BENCH_STORE_QUERIES (2,000 per kind), BENCH_STORE_PUBLISH_MS (3,000),
 // BENCH_STORE_POSTGRES_URL (also bench PostgreSQL, in a throwaway schema), BENCH_STORE_BOOTSTRAP=0 (skip the
-// bootstrap comparison).
+// bootstrap comparison), BENCH_STORE_SQLITE=0 (PostgreSQL alone, no bootstrap).
 import { spawn } from "node:child_process";
 import Database from "better-sqlite3";
 import { randomBytes } from "node:crypto";
@@ -30,6 +30,8 @@ const PUBLISH_MS = intFromEnv("BENCH_STORE_PUBLISH_MS", 3_000);
 const POSTGRES_URL = process.env.BENCH_STORE_POSTGRES_URL;
 /** The bootstrap comparison pulls the whole big store through catch-up once: set 0 to skip it on a very big store. */
 const BOOTSTRAP = process.env.BENCH_STORE_BOOTSTRAP !== "0";
+/** BENCH_STORE_SQLITE=0 benches PostgreSQL alone (a 10M fill of each takes long here); the bootstrap is SQLite's. */
+const SQLITE = process.env.BENCH_STORE_SQLITE !== "0";
 const FILL_BATCH = 1_000;
 const DAY_NS = 86_400n * 1_000_000_000n;
 /** The generated history spans this many days, oldest first. */
@@ -388,7 +390,10 @@ async function benchBackend(makeBackend) {
   return results;
 }
 
-const backends = [sqliteBackend, ...(POSTGRES_URL ? [(/** @type {string} */ label) => postgresBackend(POSTGRES_URL, label)] : [])];
+const backends = [
+  ...(SQLITE ? [sqliteBackend] : []),
+  ...(POSTGRES_URL ? [(/** @type {string} */ label) => postgresBackend(POSTGRES_URL, label)] : []),
+];
 for (const makeBackend of backends) {
   const { baseline, big } = await benchBackend(makeBackend);
   const perEnvelope = (/** @type {any} */ r) => r.disk / r.size;
