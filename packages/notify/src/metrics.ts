@@ -9,6 +9,8 @@ export class NotifyMetrics {
   private readonly received = new Map<string, { fresh: number; duplicates: number }>();
   private readonly connects = new Map<string, number>();
   enqueued = 0;
+  /** Installations removed by the service because their target is gone (a push subscription answering 404/410). */
+  installationsRemoved = 0;
 
   countReceived(node: string, fresh: number, duplicates: number): void {
     const entry = this.received.get(node) ?? { fresh: 0, duplicates: 0 };
@@ -37,6 +39,9 @@ export class NotifyMetrics {
       "# HELP xmtp_notify_installations Registered installations.",
       "# TYPE xmtp_notify_installations gauge",
       `xmtp_notify_installations ${stats.installations}`,
+      "# HELP xmtp_notify_installations_removed_total Installations removed because their target is gone (a push subscription answering 404 or 410).",
+      "# TYPE xmtp_notify_installations_removed_total counter",
+      `xmtp_notify_installations_removed_total ${this.installationsRemoved}`,
       "# HELP xmtp_notify_enqueued_total Deliveries enqueued.",
       "# TYPE xmtp_notify_enqueued_total counter",
       `xmtp_notify_enqueued_total ${this.enqueued}`,

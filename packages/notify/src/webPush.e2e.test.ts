@@ -75,7 +75,7 @@ describe("Web Push deliveries", () => {
     expect(push.received().every((p) => p.headers.ttl === "86400")).toBe(true);
   });
 
-  it("sends an envelope too large for a push message without its bytes, and dead-letters at once for a subscription that is gone", async () => {
+  it("sends an envelope too large for a push message without its bytes, and removes the installation of a subscription that is gone", async () => {
     const node = await startNode();
     defer(() => node.dispose());
     const push = await receiver();
@@ -93,15 +93,17 @@ describe("Web Push deliveries", () => {
     expect(document.envelope.contentTopic).toBe(T1);
     expect(document.deliveryId).toBe(`${installation.id}:${document.digest}`);
 
-    // The browser unsubscribed: its push service answers 410 Gone. Retrying cannot help.
+    // The browser unsubscribed: its push service answers 410 Gone, now and for ever. The installation goes.
     let gone = 0;
     push.respond = () => (gone++, 410);
     await scope.publisher.publish(node.url, [freshEnvelope(T1)]);
     const auth = { key: installation.accessKey };
-    await waitUntil(async () => (await call(notify.url, "GET", `/v1/installations/${installation.id}`, auth)).body.deliveries.dead === 1, "a dead letter", 10_000);
-    const info = (await call(notify.url, "GET", `/v1/installations/${installation.id}`, auth)).body;
-    expect(info.deadLetters[0].attempts).toBe(1);
-    expect(info.deadLetters[0].lastError).toContain("410");
+    await waitUntil(async () => (await call(notify.url, "GET", `/v1/installations/${installation.id}`, auth)).status === 404, "the installation removed", 10_000);
+    const metrics = await (await fetch(notify.url + "/metrics")).text();
+    expect(metrics).toMatch(/^xmtp_notify_installations_removed_total 1$/m);
+    // Nothing more is sent to the dead subscription.
+    await scope.publisher.publish(node.url, [freshEnvelope(T1)]);
+    await new Promise((r) => setTimeout(r, 1_000));
     expect(gone).toBe(1);
   });
 });

@@ -186,4 +186,19 @@ describe("Web Push delivery", () => {
     expect(attemptsAt[1] - attemptsAt[0]).toBeGreaterThanOrEqual(950);
     expect(push.rejected).toEqual([]);
   });
+
+  it("dead-letters at the first answer that cannot get better (413), keeping the installation", async () => {
+    const push = await startWebPushReceiver();
+    cleanups.push(() => push.close());
+    const service = await startTestService({ retry: { maxAttempts: 4, baseDelayMs: 20, maxDelayMs: 200 } });
+    cleanups.push(() => service.dispose());
+    const { body } = await call(service.url, "POST", "/v1/installations", { body: { target: { kind: "webpush", ...push.newSubscription() }, topics: [TOPIC] } });
+    let refused = 0;
+    push.respond = () => (refused++, 413);
+    await enqueue(service, ["too big for this push service"]);
+    await waitUntil(async () => (await call(service.url, "GET", `/v1/installations/${body.id}`, { key: body.accessKey })).body.deliveries.dead === 1, "a dead letter");
+    const info = (await call(service.url, "GET", `/v1/installations/${body.id}`, { key: body.accessKey })).body;
+    expect(info.deadLetters[0]).toMatchObject({ attempts: 1, lastError: "HTTP 413: refused by the push service" });
+    expect(refused).toBe(1);
+  });
 });

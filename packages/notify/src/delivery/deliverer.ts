@@ -111,6 +111,15 @@ export class Deliverer {
       logger.debug("delivered", { installation: delivery.installationId, digest: delivery.envelope.digest, attempt });
       return;
     }
+    if (result.targetGone) {
+      // RFC 8030 §7.3: a push service answers 404/410 for a subscription that expired or was unsubscribed; it will
+      // not come back. Keeping the installation would send every later envelope to it only to be refused.
+      await store.deleteInstallation(delivery.installationId);
+      metrics.deliveries.dead++;
+      metrics.installationsRemoved++;
+      logger.warn("installation removed: its target is gone", { installation: delivery.installationId, error: result.error });
+      return;
+    }
     const dead = attempt >= retry.maxAttempts || result.permanent === true;
     // A receiver's Retry-After is honoured up to the longest delay of the policy.
     const delayMs = Math.max(retryDelayMs(attempt, retry, this.random), Math.min(result.retryAfterMs ?? 0, retry.maxDelayMs));

@@ -8,8 +8,13 @@ export type SendResult =
   | {
       ok: false;
       error: string;
-      /** Trying again cannot succeed (e.g. a push subscription that is gone): dead-letter now. */
+      /** Trying again cannot succeed (e.g. a request the push service refuses): dead-letter now. */
       permanent?: boolean;
+      /**
+       * The target itself no longer exists (a push subscription answered 404/410): nothing for this installation can
+       * ever be delivered again, so the installation is removed with its queue.
+       */
+      targetGone?: boolean;
       /** The receiver asked for this pause (Retry-After); the next attempt waits at least this long. */
       retryAfterMs?: number;
     };

@@ -15,10 +15,11 @@ export interface WebPushOptions {
 }
 
 /**
- * Answers after which trying again cannot help: the subscription is gone (404, 410: the browser unsubscribed or the
- * push service expired it), or the request itself is refused (400, 413). The delivery is dead-lettered at once.
+ * Answers after which trying again cannot help: the request itself is refused (400, 413): the delivery is
+ * dead-lettered at once. 404 and 410 say more: the subscription is gone (the browser unsubscribed, or the push service
+ * expired it), for every later delivery too.
  */
-const PERMANENT_STATUSES = new Set([400, 404, 410, 413]);
+const PERMANENT_STATUSES = new Set([400, 413]);
 
 /** The push message's plaintext for one attempt: the delivery document, without the message bytes when too large. */
 export function pushPlaintext(delivery: DueDelivery, attempt: number, sentAtMs: number): Uint8Array {
@@ -55,7 +56,7 @@ export async function sendWebPush(
   if ("failed" in answer) return answer.failed;
   if (answer.status >= 200 && answer.status < 300) return { ok: true };
   if (answer.status === 404 || answer.status === 410) {
-    return { ok: false, error: `HTTP ${answer.status}: the push subscription is gone`, permanent: true };
+    return { ok: false, error: `HTTP ${answer.status}: the push subscription is gone`, permanent: true, targetGone: true };
   }
   if (PERMANENT_STATUSES.has(answer.status)) return { ok: false, error: `HTTP ${answer.status}: refused by the push service`, permanent: true };
   return { ok: false, error: `HTTP ${answer.status}`, retryAfterMs: retryAfterMs(answer.headers, nowMs) };
