@@ -5,4 +5,6 @@ export { retryDelayMs } from "./delivery/backoff.js";
 export { signBody, webhookBody, SIGNATURE_HEADER, DELIVERY_ID_HEADER } from "./delivery/webhook.js";
 export { envelopeDigest } from "./envelope.js";
 export { jsonLogger, silentLogger, type Logger } from "./log.js";
-export type { DeliveryTarget, WebhookTarget, NotifyStore } from "./store/NotifyStore.js";
+export type { DeliveryTarget, WebhookTarget, WebPushTarget, NotifyStore } from "./store/NotifyStore.js";
+export { encryptPushPayload, MAX_PUSH_PLAINTEXT_BYTES } from "./webpush/payloadEncryption.js";
+export { VapidSigner, generateVapidKeys, type VapidKeys } from "./webpush/vapid.js";
