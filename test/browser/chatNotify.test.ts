@@ -264,6 +264,21 @@ describe.skipIf(!BROWSER_TESTS_RUN)("chat app push notifications in Chromium", (
     expect(await keptInstallation(again.page, alice.address)).toBeNull();
     expect(await again.page.evaluate(() => localStorage.getItem("test:push-subscription"))).toBeNull();
     await screenshot(harness, again, "notify-02-stopped");
+
+    // On again; then the browser's push service drops the subscription (410 Gone): the service removes the
+    // installation, and the app, at its next call (Erin's new conversation), offers Notify me again.
+    await again.page.getByTestId("enable-notifications").click();
+    await again.page.getByTestId("stop-notifications").waitFor();
+    const second = (await keptInstallation(again.page, alice.address))!;
+    expect(second.id).not.toBe(kept!.id);
+    receiver.respond = () => 410;
+    await fromDave.send("are you still there?");
+    await expect.poll(async () => (await installationStatus(second)).status, { timeout: 20_000 }).toBe(404);
+    receiver.respond = () => 201;
+    const erin = await peer();
+    await erin.conversations.newConversation(alice.address);
+    await again.page.getByTestId("enable-notifications").waitFor({ timeout: 20_000 });
+    expect(await keptInstallation(again.page, alice.address)).toBeNull();
     expect(harness.pageErrors).toEqual([]);
   });
 

@@ -220,7 +220,18 @@ export class PushNotifications {
   /** Starts the topic keeper for `installation`: it syncs the topics, then follows the inbox. */
   private async follow(installation: InstallationCredentials): Promise<void> {
     const keeper = topicKeeper(this.client, this.api, installation, {
-      onError: (error) => console.warn("XMTP chat: keeping the notification topics in step failed; it goes on.", error),
+      onError: (error) => {
+        if ((error as { status?: unknown }).status === 404) {
+          // The service removed the installation (its push subscription was gone, or it was deleted elsewhere):
+          // push is off until Notify me is clicked again.
+          void this.stop().then(() => {
+            this.forget();
+            this.options.report({ status: "off" });
+          });
+          return;
+        }
+        console.warn("XMTP chat: keeping the notification topics in step failed; it goes on.", error);
+      },
       onChange: () => this.refreshLabels(),
     });
     await keeper.start();
