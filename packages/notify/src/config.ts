@@ -34,7 +34,7 @@ export interface NotifyConfig {
   reconnectMaxDelayMs: number;
   /** How long SIGTERM waits for deliveries in flight. */
   shutdownGraceMs: number;
-  /** Who runs this service, for push services' operators: a mailto: address or an https: URL (RFC 8292 §2.1). */
+  /** Who runs this service, for push services' operators: a mailto: address or an https: URL (RFC 8292 section 2.1). */
   vapidSubject: string;
   /** How long a push service keeps a Web Push message for a browser that is offline, in seconds. */
   pushTtlSeconds: number;

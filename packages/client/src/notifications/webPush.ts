@@ -11,7 +11,7 @@ export type PushSubscriptionLike =
 
 const BASE64URL = /^[A-Za-z0-9_-]*={0,2}$/;
 
-/** base64url (RFC 4648 §5; padding optional, as browsers and push services write it without) to bytes. */
+/** base64url (RFC 4648 section 5; padding optional, as browsers and push services write it without) to bytes. */
 export function base64UrlToBytes(text: string): Uint8Array {
   if (!BASE64URL.test(text)) throw new TypeError("not base64url: only A-Z a-z 0-9 - _ are allowed");
   return fromBase64(text.replace(/=+$/, "").replace(/-/g, "+").replace(/_/g, "/"));
@@ -52,7 +52,7 @@ function subscriptionKey(keys: Record<string, string | undefined> | null | undef
   if (name === "p256dh" && !isUncompressedP256(bytes)) {
     throw new TypeError(`the push subscription's keys.p256dh is not an uncompressed P-256 point (65 bytes from 0x04)`);
   }
-  // RFC 8291 §3.2: the authentication secret is 16 bytes.
+  // RFC 8291 section 3.2: the authentication secret is 16 bytes.
   if (name === "auth" && bytes.length !== 16) throw new TypeError(`the push subscription's keys.auth is ${bytes.length} bytes, not 16`);
   // Sent as browsers write them (no padding), which is what the service expects.
   return value.replace(/=+$/, "");

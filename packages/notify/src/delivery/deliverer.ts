@@ -112,7 +112,7 @@ export class Deliverer {
       return;
     }
     if (result.targetGone) {
-      // RFC 8030 §7.3: a push service answers 404/410 for a subscription that expired or was unsubscribed; it will
+      // RFC 8030 section 7.3: a push service answers 404/410 for a subscription that expired or was unsubscribed; it will
       // not come back. Keeping the installation would send every later envelope to it only to be refused.
       await store.deleteInstallation(delivery.installationId);
       metrics.deliveries.dead++;

@@ -59,7 +59,7 @@ class Refusal extends Error {
   }
 }
 
-/** Checks `Authorization: vapid t=<JWT>, k=<key>` as a push service does (RFC 8292 §3); returns the key. */
+/** Checks `Authorization: vapid t=<JWT>, k=<key>` as a push service does (RFC 8292 section 3); returns the key. */
 function checkVapid(header: string | undefined, origin: string): string {
   const match = /^vapid t=([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+),\s*k=([A-Za-z0-9_-]+)$/.exec(header ?? "");
   if (!match) throw new Refusal(401, `Authorization is not "vapid t=…, k=…": ${header ?? "(none)"}`);

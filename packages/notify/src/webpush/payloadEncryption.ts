@@ -3,7 +3,7 @@
 // message that push services accept. Built on node:crypto only.
 import { createCipheriv, createECDH, createHmac, randomBytes, type ECDH } from "node:crypto";
 
-/** Push services accept message bodies up to 4,096 bytes (RFC 8030 §7.2 requires at least that much). */
+/** Push services accept message bodies up to 4,096 bytes (RFC 8030 section 7.2 requires at least that much). */
 export const MAX_PUSH_BODY_BYTES = 4_096;
 const SALT_BYTES = 16;
 const PUBLIC_KEY_BYTES = 65;
@@ -13,7 +13,7 @@ const TAG_BYTES = 16;
 const HEADER_BYTES = SALT_BYTES + 4 + 1 + PUBLIC_KEY_BYTES;
 /** The largest plaintext that keeps the body within MAX_PUSH_BODY_BYTES (one padding delimiter byte, the tag). */
 export const MAX_PUSH_PLAINTEXT_BYTES = MAX_PUSH_BODY_BYTES - HEADER_BYTES - 1 - TAG_BYTES;
-/** The last (and only) record ends with this delimiter (RFC 8188 §2). */
+/** The last (and only) record ends with this delimiter (RFC 8188 section 2). */
 const LAST_RECORD_DELIMITER = 0x02;
 
 /** A browser's push subscription keys, as `PushSubscription.toJSON().keys` gives them (base64url). */
@@ -69,10 +69,10 @@ export function encryptPushPayload(plaintext: Uint8Array, keys: PushSubscription
   const senderPublic = sender.getPublicKey();
   const sharedSecret = sender.computeSecret(keys.p256dh);
 
-  // RFC 8291 §3.3-3.4: the auth secret and both public keys go into the input keying material.
+  // RFC 8291 section 3.3-3.4: the auth secret and both public keys go into the input keying material.
   const prkKey = hmac(keys.auth, sharedSecret);
   const ikm = hmac(prkKey, ascii("WebPush: info\0"), keys.p256dh, senderPublic, Uint8Array.of(1));
-  // RFC 8188 §2.2-2.3: content-encryption key and nonce from the salt.
+  // RFC 8188 section 2.2-2.3: content-encryption key and nonce from the salt.
   const prk = hmac(salt, ikm);
   const contentKey = hmac(prk, ascii("Content-Encoding: aes128gcm\0"), Uint8Array.of(1)).subarray(0, 16);
   const nonce = hmac(prk, ascii("Content-Encoding: nonce\0"), Uint8Array.of(1)).subarray(0, 12);

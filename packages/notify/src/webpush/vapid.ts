@@ -3,7 +3,7 @@
 // given as `applicationServerKey` when it subscribed.
 import { createECDH, createPrivateKey, randomBytes, sign, type KeyObject } from "node:crypto";
 
-/** Push services refuse tokens valid for longer than 24 hours (RFC 8292 §2). */
+/** Push services refuse tokens valid for longer than 24 hours (RFC 8292 section 2). */
 export const MAX_VAPID_TOKEN_LIFETIME_MS = 24 * 3_600_000;
 /** Tokens are made for 12 hours and used for at most 6, so clock skew never lets one expire in flight. */
 const TOKEN_LIFETIME_MS = 12 * 3_600_000;
@@ -35,7 +35,7 @@ function signingKey(keys: VapidKeys): KeyObject {
   });
 }
 
-/** `mailto:` or `https:`: how a push service operator can reach whoever runs this service (RFC 8292 §2.1). */
+/** `mailto:` or `https:`: how a push service operator can reach whoever runs this service (RFC 8292 section 2.1). */
 export function checkVapidSubject(subject: string): void {
   if (!/^mailto:[^@\s]+@[^@\s]+$/.test(subject) && !/^https:\/\/\S+$/.test(subject)) {
     throw new RangeError(`the VAPID subject must be a mailto: address or an https: URL, got ${JSON.stringify(subject)}`);
