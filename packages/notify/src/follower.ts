@@ -12,10 +12,14 @@
 //   catch-up has read everything.
 // - Ingests of one follower run one at a time, in order; once one fails the session ends (nothing after it is
 //   taken in) and the next connection catches up again from the durable cursor.
+import { setTimeout as wait } from "node:timers/promises";
 import type { Logger } from "./log.js";
 import type { NotifyMetrics } from "./metrics.js";
 import { envelopeFromJson } from "./envelope.js";
 import type { NodeCursor, NotifyEnvelope, NotifyStore } from "./store/NotifyStore.js";
+
+/** Waits `ms`, or less when `signal` aborts first (then resolves too: a stop is not an error here). */
+const sleepUnlessAborted = (ms: number, signal: AbortSignal): Promise<unknown> => wait(ms, undefined, { signal }).catch(() => undefined);
 
 export interface FollowerOptions {
   store: NotifyStore;
@@ -87,7 +91,7 @@ export class NodeFollower {
       this.connected = false;
       if (stopSignal.aborted) break;
       const wait = Math.round(delay / 2 + (Math.random() * delay) / 2);
-      await sleep(wait, stopSignal);
+      await sleepUnlessAborted(wait, stopSignal);
       delay = Math.min(delay * 2, this.options.reconnectMaxDelayMs);
     }
   }
@@ -276,17 +280,4 @@ function describeError(error: unknown): string {
     return cause ? `${error.message} (${cause.code ?? cause.message})` : error.message;
   }
   return String(error);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done);
-  });
 }

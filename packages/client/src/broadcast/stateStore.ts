@@ -103,6 +103,7 @@ export class FileStateStore implements BroadcastStateStore {
   }
 
   async append(changes: ReadonlyMap<string, RecipientRecord>, state: BroadcastState): Promise<void> {
+    if (changes.size === 0 && this.journalLines !== undefined) return; // nothing new since the file was last written whole
     if (this.journalLines === undefined || this.journalLines + changes.size > Math.max(1_000, state.recipients.size)) {
       return this.save(state);
     }

@@ -1,8 +1,12 @@
 // Keeps this node connected to the peers named with --peer: dial, and when the connection drops (the peer stopped,
 // crashed or was partitioned away) dial again with exponential backoff until it answers.
+import { setTimeout as wait } from "node:timers/promises";
 import type { Connection, PeerId } from "@libp2p/interface";
 import type { Multiaddr } from "@multiformats/multiaddr";
 import type { NetworkLogger } from "./logger.js";
+
+/** Waits `ms`, or less when `signal` aborts first (then resolves too: a stop is not an error here). */
+const sleepUnlessAborted = (ms: number, signal: AbortSignal): Promise<unknown> => wait(ms, undefined, { signal }).catch(() => undefined);
 
 export interface Dialer {
   dial(address: Multiaddr, options?: { signal?: AbortSignal }): Promise<Connection>;
@@ -56,7 +60,7 @@ export class StaticPeers {
         if (failures === 1 || failures % 10 === 0) {
           this.logger.warn("peer unreachable; retrying", { peer: text, attempts: failures, retryInMs: delay, error: String(error) });
         }
-        await sleep(delay, signal);
+        await sleepUnlessAborted(delay, signal);
         delay = Math.min(delay * 2, this.backoff.maxMs);
         continue;
       }
@@ -91,16 +95,4 @@ export class StaticPeers {
       if (this.dialer.getConnections(peer).length === 0) done();
     });
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done);
-  });
 }

@@ -1,7 +1,7 @@
 // Web Push message encryption (RFC 8291) in the aes128gcm content coding (RFC 8188): what the push service stores
 // and the browser decrypts is opaque to the push service. One record, so the whole payload must fit the 4,096-byte
 // message that push services accept. Built on node:crypto only.
-import { createCipheriv, createECDH, createHmac, randomBytes, type ECDH } from "node:crypto";
+import { ECDH, createCipheriv, createECDH, createHmac, randomBytes } from "node:crypto";
 
 /** Push services accept message bodies up to 4,096 bytes (RFC 8030 section 7.2 requires at least that much). */
 export const MAX_PUSH_BODY_BYTES = 4_096;
@@ -35,10 +35,8 @@ export function checkSubscriptionKeys(keys: PushSubscriptionKeys): void {
   }
   if (keys.auth.length !== AUTH_SECRET_BYTES) throw new PushKeyError(`auth must be 16 bytes, got ${keys.auth.length}`);
   try {
-    // computeSecret validates that the point is on the curve.
-    const probe = createECDH("prime256v1");
-    probe.generateKeys();
-    probe.computeSecret(keys.p256dh);
+    // Decoding the point checks that it is on the curve, with no key pair made for it.
+    ECDH.convertKey(keys.p256dh, "prime256v1");
   } catch {
     throw new PushKeyError("p256dh is not a point on P-256");
   }
