@@ -156,14 +156,20 @@ describe("SqliteEnvelopeStore", () => {
     await store.close();
   });
 
-  it("stops reusing cached envelopes once they no longer fit the budget", async () => {
+  it("once the budget is full, admits an envelope only when read again, evicting another", async () => {
     // One envelope of 300 bytes fits a 600-byte budget (with the per-entry overhead), two do not.
     const store = new SqliteEnvelopeStore(join(dir, "evict.sqlite3"), { cacheBytes: 600 });
     await store.append([1, 2].map((i) => withDigest({ contentTopic: "/t", timestampNs: BigInt(i), message: new Uint8Array(300).fill(i) })));
     const one = await store.query({ topic: "/t", limit: 1, direction: "ascending" });
     expect((await store.query({ topic: "/t", limit: 1, direction: "ascending" })).envelopes[0]).toBe(one.envelopes[0]);
+    // The budget is full: an envelope read for the first time does not displace the cached one...
     const two = await store.query({ topic: "/t", limit: 1, direction: "descending" });
     expect(two.envelopes[0].message[0]).toBe(2);
+    expect((await store.query({ topic: "/t", limit: 1, direction: "ascending" })).envelopes[0]).toBe(one.envelopes[0]);
+    // ...one read a second time does, and is served from the cache from then on.
+    const twoAgain = await store.query({ topic: "/t", limit: 1, direction: "descending" });
+    expect(twoAgain.envelopes[0]).not.toBe(two.envelopes[0]);
+    expect((await store.query({ topic: "/t", limit: 1, direction: "descending" })).envelopes[0]).toBe(twoAgain.envelopes[0]);
     const oneAgain = await store.query({ topic: "/t", limit: 1, direction: "ascending" });
     expect(oneAgain.envelopes[0]).not.toBe(one.envelopes[0]);
     expect(oneAgain.envelopes[0].message).toEqual(one.envelopes[0].message);
