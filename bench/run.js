@@ -78,8 +78,15 @@ const SERVER_KEYS = ["bare", "node"];
 
 const argv = process.argv.slice(2);
 const profiling = argv.includes("--cpu-prof");
+const MEASURES = ["publish", "query", "fanout"];
 const onlyIndex = argv.indexOf("--only");
-const selected = new Set(onlyIndex >= 0 ? argv[onlyIndex + 1].split(",") : ["publish", "query", "fanout"]);
+const only = onlyIndex >= 0 ? argv[onlyIndex + 1] : MEASURES.join(",");
+const selected = new Set(only?.split(",") ?? []);
+const unknownMeasures = [...selected].filter((measure) => !MEASURES.includes(measure));
+if (selected.size === 0 || unknownMeasures.length > 0) {
+  console.error(`--only takes a comma-separated list of ${MEASURES.join(", ")}; got ${only === undefined ? "nothing" : JSON.stringify(only)}`);
+  process.exit(2);
+}
 
 function conversationTopic() {
   return `/xmtp/0/m-${randomBytes(32).toString("hex")}/proto`;

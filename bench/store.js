@@ -2,7 +2,10 @@
 // popularity and sizes, the classes of docs/storage.md), then measures, at a small baseline size and at a big one in
 // the same run: fill rate, query latency p50/p99 (first page of a random topic; a page in the middle by cursor; with
 // the node's read cache and, for SQLite, without it), publish rate and latency (one durable envelope per append, as
-// a publish), disk bytes per envelope, the pruner's throughput and publishing while it runs. For SQLite, then the
+// a publish), disk bytes per envelope, the pruner's throughput and publishing while it runs. What a query costs
+// whatever the machine's memory: for SQLite, the bytes read from the disk per query, and the queries again after
+// the store's files were read through (page cache warm, when they fit in free memory); for PostgreSQL, the buffers
+// touched per envelope returned. For SQLite, then the
 // bootstrap of a new node holding the big store: snapshot create beside the running node, restore, catch-up of
 // the tail, in both snapshot formats (database pages, records), against an empty node pulling everything through
 // catch-up (wall and CPU time of every process).
@@ -17,11 +20,12 @@ import { spawn } from "node:child_process";
 import Database from "better-sqlite3";
 import { randomBytes } from "node:crypto";
 import http from "node:http";
-import { mkdtempSync, rmSync, statSync, existsSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readSync, rmSync, statSync } from "node:fs";
+import { freemem } from "node:os";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defaultConfig, openConfiguredStore, openSqliteStore, parseRetentionPolicy, RetentionPruner, withDigest } from "@xmtp-ts/node";
-import { cpuSecondsOf, envelopesStored, intFromEnv, makeToken, nodeMainPath, percentile, post, printTable, relayInfo, startServer, until } from "./support.js";
+import { cpuSecondsOf, deviceBytesReadByThisThread, envelopesStored, intFromEnv, makeToken, nodeMainPath, percentile, post, printTable, relayInfo, sleep, startServer, until } from "./support.js";
 
 const BIG = intFromEnv("BENCH_STORE_ENVELOPES", 1_000_000);
 const BASELINE = intFromEnv("BENCH_STORE_BASELINE", 10_000);
@@ -99,7 +103,8 @@ function* traffic(count) {
 
 /**
  * @typedef {Awaited<ReturnType<typeof openConfiguredStore>>} Store
- * @typedef {{ name: string, open(): Promise<Store>, openUncached?: () => Promise<Store>, diskBytes(): Promise<number>, dataDir: string, dispose(): Promise<void> }} Backend
+ * @typedef {{ name: string, open(): Promise<Store>, openUncached?: () => Promise<Store>, diskBytes(): Promise<number>, files?: string[],
+ *   bufferAccesses?: () => Promise<number>, dataDir: string, dispose(): Promise<void> }} Backend
  */
 
 /** @param {string} label @returns {Promise<Backend>} */
@@ -113,6 +118,7 @@ async function sqliteBackend(label) {
     open: () => openConfiguredStore(config),
     // The same store without the node's in-memory cache of recently read envelopes (8 MiB): every page from SQLite.
     openUncached: () => openSqliteStore(path, { cacheBytes: 0 }),
+    files: ["", "-wal"].map((suffix) => path + suffix),
     diskBytes: async () => ["", "-wal", "-shm"].reduce((total, suffix) => total + (existsSync(path + suffix) ? statSync(path + suffix).size : 0), 0),
     dispose: async () => rmSync(dataDir, { recursive: true, force: true }),
   };
@@ -137,6 +143,15 @@ async function postgresBackend(url, label) {
         [schema],
       );
       return Number(result.rows[0].bytes ?? 0);
+    },
+    bufferAccesses: async () => {
+      const result = await admin.query(
+        `SELECT sum(heap_blks_hit + heap_blks_read + coalesce(idx_blks_hit, 0) + coalesce(idx_blks_read, 0) + coalesce(toast_blks_hit, 0)
+                   + coalesce(toast_blks_read, 0) + coalesce(tidx_blks_hit, 0) + coalesce(tidx_blks_read, 0))::bigint AS accesses
+           FROM pg_statio_user_tables WHERE schemaname = $1`,
+        [schema],
+      );
+      return Number(result.rows[0].accesses ?? 0);
     },
     dispose: async () => {
       await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
@@ -180,35 +195,103 @@ const p = (samples) => {
   return { p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99) };
 };
 
-/** @param {Store} store @param {Map<string, number>} perTopic */
-async function queryLatencies(store, perTopic) {
+/**
+ * The queries of a latency pass, drawn once per store so that every pass asks the same, QUERIES of each kind at
+ * every size (a p99 over a few dozen samples is only their maximum): first pages of topics drawn uniformly; pages
+ * in the middle of topics holding 300 envelopes or more, each starting at a position drawn uniformly from the middle
+ * half of its topic, with the cursor of the envelope before it (found by paging, not timed). A small store has few
+ * such topics, so its middle pages repeat more often than a big store's.
+ * @param {Store} store @param {Map<string, number>} perTopic
+ */
+async function queryPlan(store, perTopic) {
   const next = random(7);
-  // Topics weighted by how many envelopes they hold: busy conversations are read more.
   const topics = [...perTopic.keys()];
   const deep = topics.filter((topic) => (perTopic.get(topic) ?? 0) >= 300);
-  const first = [];
-  for (let i = 0; i < QUERIES; i++) {
-    const topic = topics[Math.floor(next() * topics.length)];
-    const t = performance.now();
-    await store.query({ topic, limit: 100, direction: "descending" });
-    first.push(performance.now() - t);
-  }
+  const first = Array.from({ length: QUERIES }, () => topics[Math.floor(next() * topics.length)]);
   const middle = [];
-  for (let i = 0; i < Math.min(QUERIES, deep.length * 4); i++) {
+  for (let i = 0; i < (deep.length > 0 ? QUERIES : 0); i++) {
     const topic = deep[Math.floor(next() * deep.length)];
-    // The cursor of the page before the middle, found once (not timed): the timed query is the page after it.
-    const half = Math.floor((perTopic.get(topic) ?? 0) / 2);
+    const count = perTopic.get(topic) ?? 0;
+    const start = Math.floor(count / 4 + next() * (count / 2));
+    /** @type {import("@xmtp-ts/node").IndexCursor | undefined} */
     let cursor;
-    for (let taken = 0; taken + 100 <= half; taken += 100) {
-      const page = await store.query({ topic, limit: 100, direction: "ascending", cursor });
+    for (let taken = 0; taken < start; ) {
+      const limit = Math.min(1_000, start - taken);
+      const page = await store.query({ topic, limit, direction: "ascending", cursor });
       cursor = page.cursor;
+      taken += limit;
       if (!cursor) break;
     }
-    const t = performance.now();
-    await store.query({ topic, limit: 100, direction: "ascending", cursor });
-    middle.push(performance.now() - t);
+    middle.push({ topic, cursor });
   }
-  return { first: p(first), middle: middle.length > 0 ? p(middle) : { p50: NaN, p99: NaN } };
+  return { first, middle };
+}
+
+/**
+ * Latency of each query of the plan, and the bytes this thread had read from the storage device meanwhile (SQLite
+ * queries run on it; PostgreSQL's reads happen in its server, so there they stay 0).
+ * @param {Store} store @param {Awaited<ReturnType<typeof queryPlan>>} plan
+ */
+async function queryLatencies(store, plan) {
+  /** @param {() => Promise<unknown>} query @param {{ ms: number[], deviceBytes: number[] }} into */
+  const timed = async (query, into) => {
+    const bytesBefore = deviceBytesReadByThisThread() ?? 0;
+    const t = performance.now();
+    await query();
+    into.ms.push(performance.now() - t);
+    into.deviceBytes.push((deviceBytesReadByThisThread() ?? 0) - bytesBefore);
+  };
+  const first = { ms: /** @type {number[]} */ ([]), deviceBytes: /** @type {number[]} */ ([]) };
+  for (const topic of plan.first) await timed(() => store.query({ topic, limit: 100, direction: "descending" }), first);
+  const middle = { ms: /** @type {number[]} */ ([]), deviceBytes: /** @type {number[]} */ ([]) };
+  for (const { topic, cursor } of plan.middle) await timed(() => store.query({ topic, limit: 100, direction: "ascending", cursor }), middle);
+  const summary = (/** @type {{ ms: number[], deviceBytes: number[] }} */ kind) =>
+    kind.ms.length > 0 ? { ...p(kind.ms), deviceKiB: mean(kind.deviceBytes) / 1024 } : { p50: NaN, p99: NaN, deviceKiB: NaN };
+  return { first: summary(first), middle: summary(middle) };
+}
+
+const mean = (/** @type {number[]} */ values) => values.reduce((a, b) => a + b, 0) / values.length;
+
+/**
+ * PostgreSQL's buffer accesses per envelope a query of the plan returned (hits and reads of the schema's tables,
+ * indexes and TOAST, from pg_statio_user_tables): the pages the store touches for it, whatever is in memory. Per
+ * envelope, because a first page at the big size returns more envelopes (its topics hold more). Statistics reach
+ * the view when a server process goes idle, within 10 s, hence the waits. Run after the latency pass.
+ * @param {Store} store @param {Awaited<ReturnType<typeof queryPlan>>} plan @param {() => Promise<number>} bufferAccesses
+ */
+async function buffersPerEnvelope(store, plan, bufferAccesses) {
+  const STATS_SETTLE_MS = 11_000;
+  /** @param {Array<() => Promise<{ envelopes: unknown[] }>>} queries */
+  const perEnvelope = async (queries) => {
+    await sleep(STATS_SETTLE_MS);
+    const before = await bufferAccesses();
+    let envelopes = 0;
+    for (const query of queries) envelopes += (await query()).envelopes.length;
+    await sleep(STATS_SETTLE_MS);
+    return envelopes > 0 ? ((await bufferAccesses()) - before) / envelopes : NaN;
+  };
+  return {
+    first: await perEnvelope(plan.first.map((topic) => () => store.query({ topic, limit: 100, direction: "descending" }))),
+    middle: await perEnvelope(plan.middle.map(({ topic, cursor }) => () => store.query({ topic, limit: 100, direction: "ascending", cursor }))),
+  };
+}
+
+/**
+ * Reads a store's files once from start to end, so that the page cache holds them (when memory allows): the queries
+ * after it show what the store costs with its data in memory, as a machine with memory to spare would serve it.
+ * @param {string[]} paths
+ */
+function readThrough(paths) {
+  const buffer = Buffer.allocUnsafe(8 << 20);
+  for (const path of paths) {
+    if (!existsSync(path)) continue;
+    const fd = openSync(path, "r");
+    try {
+      while (readSync(fd, buffer, 0, buffer.length, null) > 0);
+    } finally {
+      closeSync(fd);
+    }
+  }
 }
 
 /** One durable envelope per append, back to back, for PUBLISH_MS: what a node does per publish. @param {Store} store */
@@ -230,6 +313,7 @@ async function publishLoop(store, label = "") {
 }
 
 const ms = (/** @type {number} */ value) => (Number.isFinite(value) ? value.toFixed(2) : "-");
+const kib = (/** @type {number} */ value) => (Number.isFinite(value) ? value.toFixed(1) : "-");
 const ratio = (/** @type {number} */ a, /** @type {number} */ b) => (b > 0 && Number.isFinite(a / b) ? (a / b).toFixed(2) + "x" : "-");
 
 /**
@@ -347,18 +431,29 @@ async function benchBackend(makeBackend) {
       process.stderr.write(`${backend.name}: filling ${size.toLocaleString("en-US")} envelopes\n`);
       const filled = await fill(store, size);
       const disk = await backend.diskBytes();
-      const queries = await queryLatencies(store, filled.perTopic);
+      const plan = await queryPlan(store, filled.perTopic);
+      // Not needed any more: a map of every topic (250,000 at 10M) in this process's heap would lengthen each
+      // full garbage collection during the timed queries, at the big size only.
+      filled.perTopic.clear();
+      const queries = await queryLatencies(store, plan);
+      const buffers = backend.bufferAccesses ? await buffersPerEnvelope(store, plan, backend.bufferAccesses) : undefined;
       let uncachedQueries;
+      let warmQueries;
       if (backend.openUncached) {
         await store.close();
         store = await backend.openUncached();
-        uncachedQueries = await queryLatencies(store, filled.perTopic);
+        uncachedQueries = await queryLatencies(store, plan);
+        // Again with the files read through first, when they fit in the memory available now with 2 GiB to spare.
+        if (backend.files && disk < freemem() - 2 ** 31) {
+          readThrough(backend.files);
+          warmQueries = await queryLatencies(store, plan);
+        }
         await store.close();
         store = await backend.open();
       }
       const publish = await publishLoop(store, label);
       /** @type {Record<string, any>} */
-      const result = { name: backend.name, size, filled, disk, queries, uncachedQueries, publish };
+      const result = { name: backend.name, size, filled, disk, queries, buffers, uncachedQueries, warmQueries, publish };
       if (label === "big") {
         // The node's pruner (its default batch and duty cycle) deleting the oldest fifth of the v2 messages while a
         // publisher runs; its rate is what it deleted in that time, pauses included.
@@ -413,6 +508,23 @@ for (const makeBackend of backends) {
             ["query first page p99 ms, no read cache", ms(baseline.uncachedQueries.first.p99), ms(big.uncachedQueries.first.p99), ratio(big.uncachedQueries.first.p99, baseline.uncachedQueries.first.p99), "<= 2x"],
             ["query middle page p50 ms, no read cache", ms(baseline.uncachedQueries.middle.p50), ms(big.uncachedQueries.middle.p50), ratio(big.uncachedQueries.middle.p50, baseline.uncachedQueries.middle.p50), ""],
             ["query middle page p99 ms, no read cache", ms(baseline.uncachedQueries.middle.p99), ms(big.uncachedQueries.middle.p99), ratio(big.uncachedQueries.middle.p99, baseline.uncachedQueries.middle.p99), "<= 2x"],
+            ["KiB read from the disk per query, first page", kib(baseline.uncachedQueries.first.deviceKiB), kib(big.uncachedQueries.first.deviceKiB), "", ""],
+            ["KiB read from the disk per query, middle page", kib(baseline.uncachedQueries.middle.deviceKiB), kib(big.uncachedQueries.middle.deviceKiB), "", ""],
+          ]
+        : []),
+      ...(big.warmQueries && baseline.warmQueries
+        ? [
+            ["query first page p99 ms, no read cache, files read first", ms(baseline.warmQueries.first.p99), ms(big.warmQueries.first.p99), ratio(big.warmQueries.first.p99, baseline.warmQueries.first.p99), ""],
+            ["query middle page p99 ms, no read cache, files read first", ms(baseline.warmQueries.middle.p99), ms(big.warmQueries.middle.p99), ratio(big.warmQueries.middle.p99, baseline.warmQueries.middle.p99), ""],
+            ["KiB read from the disk per query, middle page, files read first", kib(baseline.warmQueries.middle.deviceKiB), kib(big.warmQueries.middle.deviceKiB), "", ""],
+          ]
+        : big.uncachedQueries
+          ? [["(files read first: skipped, the big store does not fit in available memory with 2 GiB to spare)", "", "", "", ""]]
+          : []),
+      ...(big.buffers && baseline.buffers
+        ? [
+            ["buffers touched per envelope returned, first page", baseline.buffers.first.toFixed(2), big.buffers.first.toFixed(2), ratio(big.buffers.first, baseline.buffers.first), ""],
+            ["buffers touched per envelope returned, middle page", baseline.buffers.middle.toFixed(2), big.buffers.middle.toFixed(2), ratio(big.buffers.middle, baseline.buffers.middle), ""],
           ]
         : []),
       ["publish, envelopes/s", Math.round(baseline.publish.rate), Math.round(big.publish.rate), ratio(big.publish.rate, baseline.publish.rate), ""],

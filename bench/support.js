@@ -34,17 +34,33 @@ export function cpuSecondsOf(pid) {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
 }
 
-/** Read and write system calls a process has made so far (all threads), from /proc; undefined where it is missing. */
-/** @param {number | undefined} pid */
-export function syscallsOf(pid) {
+/** The counters of a /proc io file (syscr, read_bytes, ...); undefined where it is missing. @param {string} path */
+function ioCounters(path) {
   let io;
   try {
-    io = readFileSync(`/proc/${pid}/io`, "utf8");
+    io = readFileSync(path, "utf8");
   } catch {
     return undefined;
   }
-  const field = (/** @type {string} */ name) => Number(new RegExp(`^${name}: (\\d+)`, "m").exec(io)?.[1]);
-  return { reads: field("syscr"), writes: field("syscw") };
+  /** @type {Record<string, number>} */
+  const counters = {};
+  for (const [, name, value] of io.matchAll(/^(\w+): (\d+)$/gm)) counters[name] = Number(value);
+  return counters;
+}
+
+/** Read and write system calls a process has made so far (all threads), from /proc; undefined where it is missing. */
+/** @param {number | undefined} pid */
+export function syscallsOf(pid) {
+  const io = ioCounters(`/proc/${pid}/io`);
+  return io && { reads: io.syscr, writes: io.syscw };
+}
+
+/**
+ * Bytes the calling thread has had read from the storage device so far (page-cache misses, with the kernel's
+ * readahead), from /proc; undefined where it is missing. Synchronous work such as a SQLite query runs on this thread.
+ */
+export function deviceBytesReadByThisThread() {
+  return ioCounters("/proc/thread-self/io")?.read_bytes;
 }
 
 /**
