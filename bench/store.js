@@ -2,13 +2,12 @@
 // popularity and sizes, the classes of docs/storage.md), then measures, at a small baseline size and at a big one in
 // the same run: fill rate, query latency p50/p99 (first page of a random topic; a page in the middle by cursor; with
 // the node's read cache and, for SQLite, without it), publish rate and latency (one durable envelope per append, as
-// a publish), disk bytes per envelope, the pruner's throughput and publishing while it runs. What a query costs
-// whatever the machine's memory: for SQLite, the bytes read from the disk per query, and the queries again after
-// the store's files were read through (page cache warm, when they fit in free memory); for PostgreSQL, the buffers
-// touched per envelope returned. For SQLite, then the
-// bootstrap of a new node holding the big store: snapshot create beside the running node, restore, catch-up of
-// the tail, in both snapshot formats (database pages, records), against an empty node pulling everything through
-// catch-up (wall and CPU time of every process).
+// a publish), disk bytes per envelope, the pruner's throughput and publishing while it runs. Beside the times, what
+// they depend on: for SQLite, the bytes each query read from the disk, and the queries again after the store's files
+// were read through (page cache warm, when they fit in available memory); for PostgreSQL, the buffers touched per
+// envelope returned, whatever is in memory. For SQLite, then the bootstrap of a new node holding the big store:
+// snapshot create beside the running node, restore, catch-up of the tail, in both snapshot formats (database pages,
+// records), against an empty node pulling everything through catch-up (wall and CPU time of every process).
 //
 //   npm run build && node bench/store.js
 //
@@ -21,8 +20,7 @@ import Database from "better-sqlite3";
 import { randomBytes } from "node:crypto";
 import http from "node:http";
 import { closeSync, existsSync, mkdtempSync, openSync, readSync, rmSync, statSync } from "node:fs";
-import { freemem } from "node:os";
-import { tmpdir } from "node:os";
+import { freemem, tmpdir } from "node:os";
 import { join } from "node:path";
 import { defaultConfig, openConfiguredStore, openSqliteStore, parseRetentionPolicy, RetentionPruner, withDigest } from "@xmtp-ts/node";
 import { cpuSecondsOf, deviceBytesReadByThisThread, envelopesStored, intFromEnv, makeToken, nodeMainPath, percentile, post, printTable, relayInfo, sleep, startServer, until } from "./support.js";
