@@ -22,9 +22,10 @@ const ASKED_ROWS_PER_BUDGET_BYTE = 1 / 512;
  *
  * Admission: while the budget has room, every envelope read is kept; once it is full, only an envelope read before
  * (and remembered by AskedBefore) displaces another. On a big store read at random, most pages are read once: keeping
- * each of them evicted another envelope for nothing, and the kept objects outlived the young generation, so the
- * garbage collector had to compact the old one every second (measured with bench/store.js on 1,000,000 envelopes: a
- * page in the middle took 0.4-0.6 ms more at p50, and a query 30-50% more CPU, with the cache than without it).
+ * each of them evicted another envelope for nothing (measured with a variant of bench/store.js on 1,000,000
+ * envelopes: a page in the middle took 0.4-0.6 ms more at p50, and a query 30-50% more CPU, with the cache than
+ * without it, while a cache too small to admit anything cost no more than none; most likely the garbage collector's
+ * work on the kept objects, not measured apart).
  */
 export class EnvelopeCache {
   private readonly entries = new Map<number, { envelope: StoredEnvelope; bytes: number; used: boolean }>();
